@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createAgent, AgentStartError } from '../agent.ts';
+import { defineCommand } from '../command.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { DependencyError } from '../order.ts';
+
+export default defineCommand({
+  name: 'start',
+  summary: 'run the agent with agent.config.ts (or --config path) until SIGINT/SIGTERM',
+  usage: 'start [--config path] [--env-file path]',
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, 'env-file': { type: 'string' } },
+      strict: true,
+    });
+    const envFile = values['env-file'] ?? '.env';
+    if (existsSync(envFile)) process.loadEnvFile(envFile);
+    else if (values['env-file']) throw new ConfigError('--env-file', `file not found: ${envFile}`);
+
+    const config = await loadConfig(values.config ?? 'agent.config.ts');
+    const log = createLogger(config.log);
+    let agent;
+    try {
+      agent = createAgent(config, { log });
+    } catch (error) {
+      if (error instanceof DependencyError) throw new ConfigError('plugins', error.message);
+      throw error;
+    }
+
+    process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (bug): the agent keeps running'));
+
+    try {
+      await agent.start();
+    } catch (error) {
+      if (error instanceof AgentStartError) {
+        io.stderr.write(`smsedge: ${error.message}\n`);
+        return 1;
+      }
+      throw error;
+    }
+
+    // Plugins may hold no handle of their own (an agent of sinks only); stay up until told to stop.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    return await new Promise<number>((resolve) => {
+      let stopping = false;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          log.warn({ signal }, 'second signal: exiting without waiting');
+          process.exit(130);
+        }
+        stopping = true;
+        log.info({ signal }, 'stopping');
+        agent
+          .stop()
+          .then(() => resolve(0))
+          .catch((error) => {
+            log.error({ err: error }, 'stop failed');
+            resolve(1);
+          })
+          .finally(() => {
+            clearInterval(keepAlive);
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+          });
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+  },
+});

@@ -1,0 +1,132 @@
+/**
+ * The typed map of every event the agent records. An event is a fact captured once: its `id`
+ * (UUIDv7, time-sortable) is generated when the fact is captured and never changes, so receivers can
+ * de-duplicate on it across retries, restarts and replays.
+ */
+
+export type Encoding = 'gsm7' | 'ucs2' | '8bit';
+
+export interface SmsReceived {
+  messageId: string;
+  from: string;
+  /** Absent for 8-bit port-addressed messages, which carry `data` and `port` instead. */
+  text?: string;
+  data?: string;
+  port?: number;
+  encoding: Encoding;
+  parts: number;
+  /** The network's service-centre timestamp, ISO 8601 with its offset. */
+  receivedAt: string;
+  smsc: string | null;
+  modem: string;
+  class: 0 | 1 | 2 | 3 | null;
+  /** Set when a concatenated message timed out with parts missing. */
+  incomplete?: boolean;
+  missingParts?: number[];
+}
+
+export interface OutboundRef {
+  messageId: string;
+  to: string;
+  modem: string;
+  clientRef?: string;
+  callbackUrl?: string;
+}
+
+export interface SmsSent extends OutboundRef {
+  parts: number;
+  sentAt: string;
+  /** TP-MR of each part, in part order. */
+  references: number[];
+}
+
+export interface SmsDelivered extends OutboundRef {
+  deliveredAt: string;
+  /** TP-ST (23.040 9.2.3.15) of the last part's report, and its meaning. */
+  status: number;
+  statusText: string;
+}
+
+export interface SmsFailed extends OutboundRef {
+  reason: string;
+  /** +CMS ERROR code, or TP-ST for a failed delivery report. */
+  code?: number;
+  /** 'send' when the modem/network refused it, 'delivery' when the report said it failed. */
+  stage: 'send' | 'delivery';
+  state?: 'failed' | 'rejected' | 'expired' | 'unknown';
+}
+
+export interface SmsExpired extends OutboundRef {
+  ttlSeconds: number;
+}
+
+export interface CallMissed {
+  from: string | null;
+  at: string;
+  modem: string;
+}
+
+export interface ModemOnline {
+  modem: string;
+  operator?: string | null;
+  signalDbm?: number | null;
+}
+
+export interface ModemOffline {
+  modem: string;
+  reason: string;
+}
+
+export interface SystemPing {
+  agentId: string;
+  uptimeSeconds: number;
+}
+
+export interface WebhookTest {
+  webhookId: string;
+}
+
+export interface EventMap {
+  'sms.received': SmsReceived;
+  'sms.sent': SmsSent;
+  'sms.delivered': SmsDelivered;
+  'sms.failed': SmsFailed;
+  'sms.expired': SmsExpired;
+  'call.missed': CallMissed;
+  'modem.online': ModemOnline;
+  'modem.offline': ModemOffline;
+  'system.ping': SystemPing;
+  'webhook.test': WebhookTest;
+}
+
+export type EventType = keyof EventMap;
+
+export const eventTypes: readonly EventType[] = [
+  'sms.received',
+  'sms.sent',
+  'sms.delivered',
+  'sms.failed',
+  'sms.expired',
+  'call.missed',
+  'modem.online',
+  'modem.offline',
+  'system.ping',
+  'webhook.test',
+];
+
+/** One recorded event. `seq` is the journal's order, absent before it is appended. */
+export interface AgentEvent<T extends EventType = EventType> {
+  id: string;
+  type: T;
+  /** ISO 8601 with offset: when the fact was captured. */
+  timestamp: string;
+  data: EventMap[T];
+  seq?: number;
+}
+
+/** Any event, narrowed by `type`. */
+export type AnyEvent = { [K in EventType]: AgentEvent<K> }[EventType];
+
+export function isEventType(value: string): value is EventType {
+  return (eventTypes as readonly string[]).includes(value);
+}

@@ -1,0 +1,174 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+
+/** One schema step. `up` is SQL or a function run inside the migration's transaction. */
+export interface Migration {
+  version: number;
+  up: string | ((db: DatabaseSync) => void);
+}
+
+export interface StoreOptions {
+  /** `:memory:` for a throwaway store. */
+  path: string;
+  /**
+   * SQLite `synchronous`. FULL (the default) fsyncs the WAL on every commit, so an acknowledged SMS
+   * survives power loss, not only a crashed process; NORMAL survives `kill -9` but may lose the last
+   * commits on power loss. See README "Durability" for the measurement behind the default.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  busyTimeoutMs?: number;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+  readonly code: 'E_MIGRATION' | 'E_CLOSED';
+  constructor(code: 'E_MIGRATION' | 'E_CLOSED', message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * The durable store: one SQLite database in WAL mode. It owns the migration table; every plugin
+ * registers its own migrations under its namespace.
+ *
+ * @example
+ * const store = openStore({ path: 'data/smsedge.db' });
+ * store.migrate('inbox', [{ version: 1, up: 'CREATE TABLE inbox (id TEXT PRIMARY KEY)' }]);
+ * store.transaction(() => store.run('INSERT INTO inbox (id) VALUES (?)', 'x'));
+ */
+export class Store {
+  readonly db: DatabaseSync;
+  readonly path: string;
+  #statements = new Map<string, StatementSync>();
+  #depth = 0;
+  #afterCommit: (() => void)[] = [];
+  #closed = false;
+
+  constructor(options: StoreOptions) {
+    this.path = options.path;
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new DatabaseSync(options.path);
+    this.db.exec(`PRAGMA journal_mode = WAL`);
+    this.db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    this.db.exec(`PRAGMA foreign_keys = ON`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      namespace TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+      PRIMARY KEY (namespace, version))`);
+  }
+
+  /** Applies the migrations of `namespace` not yet applied, each in its own transaction, in order. */
+  migrate(namespace: string, migrations: Migration[]): void {
+    const applied = new Set(
+      this.all<{ version: number }>('SELECT version FROM schema_migrations WHERE namespace = ?', namespace).map(
+        (r) => r.version,
+      ),
+    );
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(m.version)) continue;
+      try {
+        this.transaction(() => {
+          if (typeof m.up === 'string') this.db.exec(m.up);
+          else m.up(this.db);
+          this.run(
+            'INSERT INTO schema_migrations (namespace, version, applied_at) VALUES (?, ?, ?)',
+            namespace,
+            m.version,
+            new Date().toISOString(),
+          );
+        });
+      } catch (error) {
+        throw new StoreError('E_MIGRATION', `migration ${namespace}#${m.version} failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    }
+  }
+
+  /** A cached prepared statement. */
+  statement(sql: string): StatementSync {
+    if (this.#closed) throw new StoreError('E_CLOSED', 'store is closed');
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  run(sql: string, ...params: SqlValue[]): { changes: number; lastInsertRowid: number } {
+    const r = this.statement(sql).run(...params);
+    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+
+  get<T>(sql: string, ...params: SqlValue[]): T | undefined {
+    return this.statement(sql).get(...params) as T | undefined;
+  }
+
+  all<T>(sql: string, ...params: SqlValue[]): T[] {
+    return this.statement(sql).all(...params) as T[];
+  }
+
+  /**
+   * Runs `fn` in a transaction (a savepoint when nested). When the outermost one commits, the
+   * callbacks registered with `afterCommit` run: that is when a fact is durable and may be announced.
+   */
+  transaction<T>(fn: () => T): T {
+    const outer = this.#depth === 0;
+    const name = `sp${this.#depth}`;
+    this.db.exec(outer ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${name}`);
+    this.#depth++;
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      this.#depth--;
+      if (outer) {
+        this.db.exec('ROLLBACK');
+        this.#afterCommit = [];
+      } else {
+        this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+      }
+      throw error;
+    }
+    this.#depth--;
+    if (!outer) {
+      this.db.exec(`RELEASE ${name}`);
+      return result;
+    }
+    this.db.exec('COMMIT');
+    const callbacks = this.#afterCommit;
+    this.#afterCommit = [];
+    for (const cb of callbacks) cb();
+    return result;
+  }
+
+  get inTransaction(): boolean {
+    return this.#depth > 0;
+  }
+
+  /** Runs `cb` once the current transaction commits, or now when there is none. */
+  afterCommit(cb: () => void): void {
+    if (this.#depth > 0) this.#afterCommit.push(cb);
+    else cb();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    this.db.close();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+export type SqlValue = string | number | bigint | null | Uint8Array;
+
+export function openStore(options: StoreOptions): Store {
+  return new Store(options);
+}
