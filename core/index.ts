@@ -25,3 +25,4 @@ export { newId, isoWithOffset } from './ids.ts';
 export { defineCommand, UsageError, type CommandDefinition, type CommandIO } from './command.ts';
 export { DependencyError } from './order.ts';
 export { version } from './version.ts';
+export type * from './services.ts';

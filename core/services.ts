@@ -1,0 +1,150 @@
+/**
+ * Contracts between plugins: the services one plugin provides (`ctx.provide`) and others use
+ * (`ctx.use`). Types only; each implementation lives with its plugin.
+ *
+ * - `sms`   provided by the modem plugin (the first instance; further instances join it)
+ * - `api`   provided by the API plugin: other plugins mount routes through it
+ */
+import type { Encoding } from './events.ts';
+
+export type RequestedEncoding = 'auto' | 'gsm7' | 'ucs2';
+
+export interface SendRequest {
+  /** E.164 (`+15550100100`), national digits, or a short code. */
+  to: string;
+  text: string;
+  encoding?: RequestedEncoding;
+  deliveryReport?: boolean;
+  validityMinutes?: number;
+  /** A message not sent within this many seconds ends as `sms.expired`. */
+  ttlSeconds?: number;
+  /** Modem instance id; round robin over online modems when absent. */
+  modem?: string;
+  /** Echoed in every event about the message (≤ 40 characters). */
+  clientRef?: string;
+  /** Receives this message's sms.sent/delivered/failed/expired events (the webhook plugin delivers them). */
+  callbackUrl?: string;
+}
+
+export interface SendAccepted {
+  id: string;
+  status: 'queued';
+  to: string;
+  parts: number;
+  encoding: 'gsm7' | 'ucs2';
+}
+
+export type OutboundStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'expired';
+
+export interface OutboundPart {
+  part: number;
+  /** TP-MR assigned by the modem (+CMGS), once sent. */
+  mr: number | null;
+  status: 'queued' | 'sent' | 'delivered' | 'pending' | 'failed';
+  /** TP-ST of its delivery report, and meaning. */
+  reportStatus?: number;
+  reportText?: string;
+  sentAt?: string;
+  reportAt?: string;
+}
+
+export interface OutboundMessage {
+  id: string;
+  direction: 'outbound';
+  to: string;
+  text: string;
+  encoding: 'gsm7' | 'ucs2';
+  parts: number;
+  status: OutboundStatus;
+  modem: string | null;
+  clientRef?: string;
+  createdAt: string;
+  sentAt?: string;
+  deliveredAt?: string;
+  failedAt?: string;
+  error?: { code?: number; message: string };
+  partDetails: OutboundPart[];
+}
+
+export interface InboundMessage {
+  id: string;
+  direction: 'inbound';
+  from: string;
+  text?: string;
+  /** 8-bit payload as hex. */
+  data?: string;
+  port?: number;
+  encoding: Encoding;
+  parts: number;
+  receivedAt: string;
+  storedAt: string;
+  smsc: string | null;
+  modem: string;
+  class: 0 | 1 | 2 | 3 | null;
+  incomplete?: boolean;
+  missingParts?: number[];
+}
+
+export type Message = InboundMessage | OutboundMessage;
+
+export interface DeliveryReport {
+  id: string;
+  messageId: string | null;
+  to: string;
+  mr: number;
+  status: number;
+  state: 'delivered' | 'pending' | 'failed' | 'expired' | 'rejected' | 'unknown';
+  statusText: string;
+  dischargeTime: string | null;
+  receivedAt: string;
+  modem: string;
+}
+
+export interface UssdResult {
+  code: string;
+  response: string;
+  /** `+CUSD: 1`: the network waits for a reply (`ussdReply`). */
+  sessionOpen: boolean;
+  dcs: number | null;
+}
+
+export interface ModemStatus {
+  id: string;
+  state: 'starting' | 'online' | 'offline' | 'sim-locked' | 'error';
+  operator: string | null;
+  signalDbm: number | null;
+  registration: string | null;
+  sim: string | null;
+  model: string | null;
+  /** Masked (first 4 and last 2 digits) for display. */
+  imei: string | null;
+  simulator: boolean;
+  resets: number;
+}
+
+/** Typed errors a caller (the API) maps to 4xx: `field` names the offending request field. */
+export interface ServiceErrorShape {
+  code: string;
+  message: string;
+  field?: string;
+  status?: number;
+}
+
+export interface SmsService {
+  /** Validates, then enqueues durably (committed) before returning. Throws a ServiceErrorShape-like error. */
+  send(request: SendRequest): SendAccepted;
+  listMessages(query: { direction: 'inbound' | 'outbound'; limit: number; before?: string }): Message[];
+  getMessage(id: string): Message | undefined;
+  listDeliveryReports(query: { limit: number; before?: string }): DeliveryReport[];
+  ussd(code: string, options?: { modem?: string; timeoutMs?: number }): Promise<UssdResult>;
+  ussdReply(text: string, options?: { modem?: string }): Promise<UssdResult>;
+  ussdCancel(options?: { modem?: string }): Promise<void>;
+  modems(): ModemStatus[];
+  stats(): { outboundQueued: number; inboundTotal: number; outboundTotal: number; failedTotal: number; deliveryReports: number; decodeErrors: number; resets: number };
+}
+
+declare module './plugin.ts' {
+  interface Services {
+    sms: SmsService;
+  }
+}
