@@ -1,0 +1,128 @@
+/**
+ * The `api` service: how other plugins (webhook, simulator, a later UI) add routes and metrics to the
+ * HTTP server the API plugin owns. Types and the error class only; the implementation is in app.ts.
+ *
+ * @example
+ * // in another plugin's setup(ctx), with `after: ['api']` or `dependsOn: ['api']`
+ * const api = ctx.use('api');
+ * api.route({
+ *   method: 'GET', path: '/webhooks/:id', summary: 'One webhook subscription', tags: ['webhooks'],
+ *   handler: ({ params }) => {
+ *     const hook = hooks.get(params.id);
+ *     if (!hook) throw new ApiError(404, 'not_found', 'no such webhook', 'id');
+ *     return hook;
+ *   },
+ * });
+ * api.metrics.counter('smsedge_webhook_attempts_total', 'Webhook delivery attempts', ['outcome']).inc({ outcome: 'ok' });
+ */
+import type { EventStream, H3Event } from 'h3';
+import type { GenericSchema } from 'valibot';
+
+/**
+ * Thrown by a route handler (or a service it calls) to answer a 4xx with the standard body
+ * `{ error: { code, message, field } }`. Anything else thrown is a bug: 500 with a request id.
+ */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly status: number;
+  /** Machine-readable, snake_case (`invalid_request`, `not_found`, `ussd_timeout`, ...). */
+  readonly code: string;
+  /** The request field at fault, as a dotted path (`to`, `to.1`, `text`). */
+  readonly field?: string;
+  constructor(status: number, code: string, message: string, field?: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    if (field !== undefined) this.field = field;
+  }
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** What a route handler receives: the body and query already validated by the route's schemas. */
+export interface RouteRequest<B = any, Q = any> {
+  event: H3Event;
+  /** The parsed, validated JSON body (undefined when the route has no body schema). */
+  body: B;
+  /** The validated query (the raw query object when the route has no query schema). */
+  query: Q;
+  /** Path parameters, already URL-decoded. */
+  params: Record<string, string>;
+  /** Also sent as the `X-Request-Id` header; quote it when logging. */
+  requestId: string;
+  /** Whether the request carried the right key (always true on `auth: true` routes). */
+  apiKeyValid: boolean;
+}
+
+export interface RouteDef<B = any, Q = any> {
+  method: HttpMethod;
+  /** h3 style: `/webhooks/:id`. Paths are part of the public contract. */
+  path: string;
+  /** One line for the OpenAPI document. */
+  summary: string;
+  description?: string;
+  tags?: string[];
+  /** Default true: the route needs the API key (401 otherwise). */
+  auth?: boolean;
+  /** valibot schema of the JSON body; a failure answers 400 naming the field. */
+  body?: GenericSchema<any, B>;
+  /** valibot schema of the query (values arrive as strings: use v.pipe(v.string(), v.toNumber()) etc.). */
+  query?: GenericSchema<any, Q>;
+  /** Documented answers; the error answers (400/401/413/415/500) are added for you. */
+  responses?: Record<number, { description: string; schema?: GenericSchema }>;
+  /** HTTP status of a successful answer. Default 200 (201/202 for creating routes: say so). */
+  status?: number;
+  /**
+   * Answers the request. A returned value is sent as JSON with `status`; return a `Response` (or an
+   * h3 `EventStream`) for anything else. Throw `ApiError` for 4xx answers.
+   */
+  handler(req: RouteRequest<B, Q>): unknown | Promise<unknown>;
+}
+
+export interface Counter {
+  /** Adds `by` (default 1) to the series with these label values. */
+  inc(labels?: Record<string, string>, by?: number): void;
+}
+
+export interface Gauge {
+  set(value: number, labels?: Record<string, string>): void;
+}
+
+/** One sample a collector reports at scrape time. */
+export interface Sample {
+  labels?: Record<string, string>;
+  value: number;
+}
+
+/**
+ * A small Prometheus registry. Names follow Prometheus conventions (`smsedge_<what>_<unit>`,
+ * counters end in `_total`); registering a name twice with the same type returns the same metric.
+ */
+export interface Metrics {
+  counter(name: string, help: string, labelNames?: string[]): Counter;
+  gauge(name: string, help: string, labelNames?: string[]): Gauge;
+  /** A gauge computed when /metrics is scraped. Returns an unregister function. */
+  collect(name: string, help: string, type: 'gauge' | 'counter', collector: () => Sample[] | number): () => void;
+  /** The text exposition format (version 0.0.4). */
+  render(): Promise<string>;
+}
+
+export interface ApiService {
+  /** Adds a route; works before and after the server started. Returns a function that removes it. */
+  route<B = any, Q = any>(def: RouteDef<B, Q>): () => void;
+  /** Counters and gauges shown on GET /metrics. */
+  metrics: Metrics;
+  /**
+   * Opens a server-sent-events stream on `event` (return the stream from the handler). Closed for
+   * you when the API stops or the client goes away; `onClose` runs either way.
+   */
+  sse(event: H3Event, options?: { onClose?: () => void }): EventStream;
+  /** The URLs the server listens on, once started (empty before). */
+  urls(): string[];
+}
+
+declare module '../../core/plugin.ts' {
+  interface Services {
+    api: ApiService;
+  }
+}
