@@ -99,7 +99,10 @@ export function resolveConfig(config: unknown, env: NodeJS.ProcessEnv = process.
   const names = new Set<string>();
   c.plugins.forEach((entry: unknown, index: number) => {
     const where = `plugins[${index}]`;
-    const p = entry as Partial<ConfiguredPlugin> | undefined;
+    // A factory listed without calling it (`plugins: [api]`) means its defaults.
+    const p = (typeof entry === 'function' && 'definition' in entry ? (entry as () => ConfiguredPlugin)() : entry) as
+      | Partial<ConfiguredPlugin>
+      | undefined;
     if (!p || typeof p !== 'object' || !p.definition || typeof p.definition.setup !== 'function')
       throw new ConfigError(where, 'not a plugin: call the plugin factory, e.g. api({ port: 8080 })');
     const def = p.definition;

@@ -77,6 +77,8 @@ export class Journal {
   readonly #retentionMs: number;
   readonly #runners = new Set<SinkRunner>();
   readonly #listeners = new Set<(event: AnyEvent) => void>();
+  /** The head when this process opened the journal: where a sink never seen before starts. */
+  readonly #bootHead: number;
 
   constructor(store: Store, options: JournalOptions) {
     this.#store = store;
@@ -84,6 +86,7 @@ export class Journal {
     this.#log = options.log;
     this.#retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
     store.migrate('journal', journalMigrations);
+    this.#bootHead = this.head();
   }
 
   /**
@@ -168,10 +171,11 @@ export class Journal {
   cursor(sink: string): number {
     const row = this.#store.get<{ seq: number }>('SELECT seq FROM journal_cursors WHERE sink = ?', sink);
     if (row) return row.seq;
-    // A new sink starts at the journal's head: it gets what happens from now on, not all history.
-    const head = this.head();
-    this.#store.run('INSERT INTO journal_cursors (sink, seq, updated_ms) VALUES (?, ?, ?)', sink, head, this.#clock.now());
-    return head;
+    // A sink never seen before gets what happens from this run on, not all history; starting at the
+    // run's first event (not the current head) keeps events that plugins started earlier emitted.
+    const start = this.#bootHead;
+    this.#store.run('INSERT INTO journal_cursors (sink, seq, updated_ms) VALUES (?, ?, ?)', sink, start, this.#clock.now());
+    return start;
   }
 
   /** Unacknowledged events per sink that has a cursor. */

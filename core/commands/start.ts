@@ -32,42 +32,47 @@ export default defineCommand({
 
     process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (bug): the agent keeps running'));
 
+    // Signals are handled from the first moment: one that arrives during start-up stops the agent
+    // as soon as start() has settled. Plugins may hold no handle of their own, so stay up until then.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    let stopRequested: (signal: NodeJS.Signals) => void = () => {};
+    const stopSignal = new Promise<NodeJS.Signals>((resolve) => (stopRequested = resolve));
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) {
+        log.warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(130);
+      }
+      log.info({ signal }, 'stopping');
+      stopRequested(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const cleanup = () => {
+      clearInterval(keepAlive);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+
     try {
       await agent.start();
     } catch (error) {
+      cleanup();
       if (error instanceof AgentStartError) {
         io.stderr.write(`smsedge: ${error.message}\n`);
         return 1;
       }
       throw error;
     }
-
-    // Plugins may hold no handle of their own (an agent of sinks only); stay up until told to stop.
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    return await new Promise<number>((resolve) => {
-      let stopping = false;
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          log.warn({ signal }, 'second signal: exiting without waiting');
-          process.exit(130);
-        }
-        stopping = true;
-        log.info({ signal }, 'stopping');
-        agent
-          .stop()
-          .then(() => resolve(0))
-          .catch((error) => {
-            log.error({ err: error }, 'stop failed');
-            resolve(1);
-          })
-          .finally(() => {
-            clearInterval(keepAlive);
-            process.off('SIGINT', onSignal);
-            process.off('SIGTERM', onSignal);
-          });
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
+    await stopSignal;
+    try {
+      await agent.stop();
+      return 0;
+    } catch (error) {
+      log.error({ err: error }, 'stop failed');
+      return 1;
+    } finally {
+      cleanup();
+    }
   },
 });

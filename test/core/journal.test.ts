@@ -1,0 +1,210 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import t from 'tap';
+import { ManualClock, flushMicrotasks } from '../../core/clock.ts';
+import type { AnyEvent } from '../../core/events.ts';
+import { Journal } from '../../core/journal.ts';
+import { silentLogger } from '../../core/log.ts';
+import { openStore } from '../../core/store.ts';
+
+const log = silentLogger();
+const ping = (n: number) => ({ agentId: 'a', uptimeSeconds: n });
+
+function setup(t: Tap.Test, path = join(t.testdir(), 'j.db')) {
+  const clock = new ManualClock();
+  const store = openStore({ path });
+  const journal = new Journal(store, { clock, log });
+  t.teardown(() => store.close());
+  return { clock, store, journal, path };
+}
+
+t.test('append commits an event with a time-sortable id, an offset timestamp and a sequence', async (t) => {
+  const { journal } = setup(t);
+  const a = journal.append('system.ping', ping(1));
+  const b = journal.append('system.ping', ping(2));
+  t.match(a.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+  t.ok(a.id < b.id, 'ids sort in order of capture');
+  t.match(a.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/);
+  t.equal(b.seq, a.seq! + 1);
+  t.same(journal.get(a.id)?.data, ping(1));
+});
+
+t.test('appending an existing id returns the stored event, not a duplicate', async (t) => {
+  const { journal } = setup(t);
+  const a = journal.append('system.ping', ping(1), { id: 'fixed-id' });
+  const again = journal.append('system.ping', ping(99), { id: 'fixed-id' });
+  t.equal(again.seq, a.seq);
+  t.same(again.data, ping(1));
+  t.equal(journal.head(), a.seq);
+});
+
+t.test('a sink gets events in order and its cursor survives a reopen', async (t) => {
+  const dir = t.testdir();
+  const path = join(dir, 'j.db');
+  {
+    const { journal, store } = setup(t, path);
+    const seen: number[] = [];
+    const sub = journal.subscribe('s', (e) => {
+      seen.push((e.data as { uptimeSeconds: number }).uptimeSeconds);
+    });
+    for (let i = 1; i <= 5; i++) journal.append('system.ping', ping(i));
+    await flushMicrotasks(20);
+    t.same(seen, [1, 2, 3, 4, 5]);
+    await sub.stop();
+    journal.append('system.ping', ping(6));
+    store.close();
+  }
+  const { journal } = setup(t, path);
+  const seen: number[] = [];
+  const sub = journal.subscribe('s', (e) => {
+    seen.push((e.data as { uptimeSeconds: number }).uptimeSeconds);
+  });
+  await flushMicrotasks(20);
+  t.same(seen, [6], 'only what the sink had not acknowledged');
+  t.equal(sub.lag(), 0);
+  await sub.stop();
+});
+
+t.test('a rejected event is retried after the backoff and blocks later ones (order kept)', async (t) => {
+  const { journal, clock } = setup(t);
+  const seen: string[] = [];
+  let failures = 2;
+  const sub = journal.subscribe(
+    's',
+    (e) => {
+      const n = (e.data as { uptimeSeconds: number }).uptimeSeconds;
+      if (n === 1 && failures-- > 0) throw new Error('receiver down');
+      seen.push(String(n));
+    },
+    { backoff: (attempt) => attempt * 1000 },
+  );
+  journal.append('system.ping', ping(1));
+  journal.append('system.ping', ping(2));
+  await flushMicrotasks(20);
+  t.same(seen, [], 'nothing passes the failing event');
+  await clock.advance(1000);
+  t.same(seen, [], 'second attempt failed too');
+  await clock.advance(2000);
+  t.same(seen, ['1', '2']);
+  await sub.stop();
+});
+
+t.test('with concurrency, events run in parallel and the cursor only passes contiguous acks', async (t) => {
+  const { journal, store } = setup(t);
+  const release: (() => void)[] = [];
+  const sub = journal.subscribe('s', () => new Promise<void>((r) => release.push(r)), { concurrency: 3 });
+  for (let i = 1; i <= 4; i++) journal.append('system.ping', ping(i));
+  await flushMicrotasks(20);
+  t.equal(release.length, 3, 'three in flight');
+  release[1]!();
+  await flushMicrotasks(20);
+  t.equal(release.length, 4, 'a slot freed for the fourth');
+  const cursor = () => store.get<{ seq: number }>('SELECT seq FROM journal_cursors WHERE sink = ?', 's')!.seq;
+  t.equal(cursor(), 0, 'the second is done but the first is not: cursor stays');
+  release[0]!();
+  await flushMicrotasks(20);
+  t.equal(cursor(), 2);
+  release[2]!();
+  release[3]!();
+  await flushMicrotasks(20);
+  t.equal(cursor(), 4);
+  await sub.stop();
+});
+
+t.test('types and filter acknowledge unwanted events without calling the handler', async (t) => {
+  const { journal } = setup(t);
+  const seen: string[] = [];
+  const sub = journal.subscribe('s', (e) => void seen.push(e.type), { types: ['call.missed'] });
+  journal.append('system.ping', ping(1));
+  journal.append('call.missed', { from: '+15550100100', at: 'x', modem: 'm' });
+  await flushMicrotasks(20);
+  t.same(seen, ['call.missed']);
+  t.equal(sub.lag(), 0);
+  await sub.stop();
+});
+
+t.test('inside a transaction, nobody hears of an event before the commit; a rollback leaves nothing', async (t) => {
+  const { journal, store } = setup(t);
+  const heard: AnyEvent[] = [];
+  journal.listen((e) => heard.push(e));
+  store.transaction(() => {
+    journal.append('system.ping', ping(1));
+    t.equal(heard.length, 0);
+  });
+  t.equal(heard.length, 1);
+  t.throws(() =>
+    store.transaction(() => {
+      journal.append('system.ping', ping(2));
+      throw new Error('boom');
+    }),
+  );
+  t.equal(heard.length, 1);
+  t.equal(journal.range().length, 1);
+});
+
+t.test('prune deletes only acknowledged events older than the retention', async (t) => {
+  const clock = new ManualClock();
+  const store = openStore({ path: join(t.testdir(), 'j.db') });
+  t.teardown(() => store.close());
+  const journal = new Journal(store, { clock, log, retentionMs: 60_000 });
+  let block = true;
+  const sub = journal.subscribe('s', () => {
+    if (block) throw new Error('not yet');
+  }, { backoff: () => 10 });
+  journal.append('system.ping', ping(1));
+  journal.append('system.ping', ping(2));
+  await clock.advance(120_000);
+  t.equal(journal.prune(), 0, 'unacknowledged events stay, however old');
+  block = false;
+  await clock.advance(10);
+  await flushMicrotasks(20);
+  t.equal(journal.prune(), 2);
+  journal.append('system.ping', ping(3));
+  await flushMicrotasks(20);
+  t.equal(journal.prune(), 0, 'acknowledged but young');
+  await sub.stop();
+});
+
+t.test('at-least-once across a real crash: SIGKILL before the ack, the event comes again with the same id', async (t) => {
+  const dir = t.testdir();
+  const db = join(dir, 'crash.db');
+  const fixture = new URL('./fixtures/crash-sink.ts', import.meta.url).pathname;
+  const run = (mode: string) =>
+    new Promise<{ code: number | null; signal: string | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [fixture, db, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        // The child prints "received <id>" once its sink has the event; kill it before it acks.
+        if (mode === 'crash' && out.includes('received ')) child.kill('SIGKILL');
+      });
+      child.on('exit', (code, signal) => resolve({ code, signal, out }));
+    });
+  const first = await run('crash');
+  t.equal(first.signal, 'SIGKILL');
+  const committed = /committed (\S+)/.exec(first.out)![1];
+  const firstReceived = /received (\S+)/.exec(first.out)![1];
+  t.equal(firstReceived, committed);
+  const second = await run('ack');
+  t.equal(second.code, 0);
+  const again = [...second.out.matchAll(/received (\S+)/g)].map((m) => m[1]);
+  t.same(again, [committed], 'the unacknowledged event is handed over again, same id, once');
+  const third = await run('ack');
+  t.same([...third.out.matchAll(/received (\S+)/g)].map((m) => m[1]), [], 'acknowledged events are not redelivered');
+});
+
+t.test('a new sink gets the events of this run emitted before it subscribed, not older history', async (t) => {
+  const path = join(t.testdir(), 'j.db');
+  {
+    const { journal, store } = setup(t, path);
+    journal.append('system.ping', ping(1));
+    store.close();
+  }
+  const { journal } = setup(t, path);
+  journal.append('system.ping', ping(2));
+  const seen: number[] = [];
+  const sub = journal.subscribe('late', (e) => void seen.push((e.data as { uptimeSeconds: number }).uptimeSeconds));
+  await flushMicrotasks(20);
+  t.same(seen, [2]);
+  await sub.stop();
+});

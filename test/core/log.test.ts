@@ -1,0 +1,56 @@
+import { Writable } from 'node:stream';
+import t from 'tap';
+import { createLogger } from '../../core/log.ts';
+import { maskPhone, redactString, redactUrl, registerSecret } from '../../core/redact.ts';
+
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  return { lines, log: createLogger({ level: 'trace', destination: destination as never }), text: () => lines.join('') };
+}
+
+t.test('phone numbers are masked to their first three and last four digits', async (t) => {
+  t.equal(maskPhone('+15550100100'), '+155****0100');
+  t.equal(maskPhone('07700900123'), '077****0123');
+  t.equal(maskPhone('12345'), '12345', 'short codes are not personal');
+});
+
+t.test('URLs lose userinfo and query strings', async (t) => {
+  t.equal(redactUrl('https://user:pw@hooks.example.com/in/abc?token=s3cr3t'), 'https://hooks.example.com/in/abc?[redacted]');
+  t.equal(redactString('posting to http://10.0.0.5:9000/hook?key=abc now'), 'posting to http://10.0.0.5:9000/hook?[redacted] now');
+});
+
+t.test('a scenario of log calls leaks no secret, body, number, token or PDU', async (t) => {
+  const apiKey = 'sk_live_4f9a8b7c6d5e';
+  const webhookSecret = 'whsec_MfKQ9r8GKYqrTQz2';
+  const pin = '4821';
+  process.env.SMSEDGE_TEST_API_KEY = apiKey;
+  const { log, text, lines } = capture();
+  registerSecret(webhookSecret);
+  registerSecret(pin);
+  const body = 'Your code is 829301';
+  const phone = '+15550100100';
+  const pdu = '07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07';
+  const plugin = log.child({ plugin: 'modem' });
+  plugin.info({ from: phone, text: body }, 'sms received');
+  plugin.debug({ pdu }, 'raw pdu');
+  plugin.debug(`r: +CMGR: 0,,24 ${pdu}`);
+  plugin.info({ event: { type: 'sms.received', data: { from: phone, text: body, to: [phone] } } }, 'event');
+  plugin.warn({ url: `https://bob:hunter2@example.com/hook?token=abc123xyz`, headers: { authorization: `Bearer ${apiKey}` } }, 'delivery failed');
+  plugin.error({ err: new Error(`request with key ${apiKey} for ${phone} failed`) }, 'boom');
+  plugin.info(`AT+CPIN="${pin}" sent, secret ${webhookSecret}`);
+  plugin.info({ caller: phone }, `call from ${phone}`);
+  const out = text();
+  t.ok(lines.length >= 8);
+  for (const secret of [apiKey, webhookSecret, `"${pin}"`, body, '829301', phone, '5550100100', pdu.slice(10, 40), 'hunter2', 'abc123xyz'])
+    t.notOk(out.includes(secret), `does not contain ${secret.slice(0, 6)}…`);
+  t.match(out, /\+155\*\*\*\*0100/, 'numbers appear masked');
+  t.match(out, /"plugin":"modem"/);
+  t.match(out, /https:\/\/example\.com\/hook\?\[redacted\]/);
+  delete process.env.SMSEDGE_TEST_API_KEY;
+});
