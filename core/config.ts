@@ -100,7 +100,7 @@ export function resolveConfig(config: unknown, env: NodeJS.ProcessEnv = process.
   c.plugins.forEach((entry: unknown, index: number) => {
     const where = `plugins[${index}]`;
     // A factory listed without calling it (`plugins: [api]`) means its defaults.
-    const p = (typeof entry === 'function' && 'definition' in entry ? (entry as () => ConfiguredPlugin)() : entry) as
+    const p = (typeof entry === 'function' && 'definition' in entry ? (entry as unknown as () => ConfiguredPlugin)() : entry) as
       | Partial<ConfiguredPlugin>
       | undefined;
     if (!p || typeof p !== 'object' || !p.definition || typeof p.definition.setup !== 'function')

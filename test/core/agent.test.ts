@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import * as v from 'valibot';
 import { createAgent } from '../../core/agent.ts';
 import { flushMicrotasks, ManualClock } from '../../core/clock.ts';
@@ -30,7 +30,7 @@ function recorder() {
   return { calls, make };
 }
 
-function build(t: Tap.Test, plugins: ConfiguredPlugin[]) {
+function build(t: Test, plugins: ConfiguredPlugin[]) {
   const config = resolveConfig({ agentId: 'test', dataDir: t.testdir(), plugins });
   return createAgent(config, { log: silentLogger(), clock: new ManualClock() });
 }
@@ -123,10 +123,10 @@ t.test('options are validated before anything starts, naming plugin and key', as
     code: 'E_CONFIG',
     key: 'plugins[1] (api).port',
   });
-  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [withOptions({ prot: 1 })] }), { key: 'plugins[0] (api).prot' });
+  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [withOptions({ prot: 1 })] }), { code: 'E_CONFIG', key: 'plugins[0] (api).prot' });
   t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [{ name: 'x' }] }), { key: 'plugins[0]', message: /call the plugin factory/ });
   t.same(resolveConfig({ dataDir: t.testdir(), plugins: [withOptions] }).plugins[0]!.options, { port: 8080 }, 'an uncalled factory means defaults');
-  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [], plugns: [] }), { key: 'plugns' });
+  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [], plugns: [] }), { code: 'E_CONFIG', key: 'plugns' });
   t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [make('a')(), make('a')()] }), { message: /listed twice/ });
   t.same(calls, []);
   const ok = resolveConfig({ dataDir: join(t.testdir(), 'd'), plugins: [withOptions()] });

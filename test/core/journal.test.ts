@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ManualClock, flushMicrotasks } from '../../core/clock.ts';
 import type { AnyEvent } from '../../core/events.ts';
 import { Journal } from '../../core/journal.ts';
@@ -10,7 +10,7 @@ import { openStore } from '../../core/store.ts';
 const log = silentLogger();
 const ping = (n: number) => ({ agentId: 'a', uptimeSeconds: n });
 
-function setup(t: Tap.Test, path = join(t.testdir(), 'j.db')) {
+function setup(t: Test, path = join(t.testdir(), 'j.db')) {
   const clock = new ManualClock();
   const store = openStore({ path });
   const journal = new Journal(store, { clock, log });
