@@ -68,17 +68,31 @@ export function decodeSmsc(bytes: Uint8Array, end: number): { smsc: Address | nu
   return { smsc: readNumber(bytes, bytes[1]!, 2, (octets - 1) * 2, next), next };
 }
 
-const DIALLABLE = /^\+?[0-9*#abc]{1,20}$/;
+/** Semi-octet value of each character that may appear in a number (24.008 10.5.4.7), -1 otherwise. */
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < DIGITS.length; i++) NIBBLE[DIGITS.charCodeAt(i)] = i;
+
+/** True for 1-20 BCD digits with an optional leading `+`. */
+function diallable(number: string): boolean {
+  const start = number.charCodeAt(0) === 0x2b ? 1 : 0;
+  const n = number.length - start;
+  if (n < 1 || n > 20) return false;
+  for (let i = start; i < number.length; i++) {
+    const c = number.charCodeAt(i);
+    if (c > 127 || NIBBLE[c]! < 0) return false;
+  }
+  return true;
+}
 
 /** Bytes of a TP address field for `number` (`+` = international; letters other than *#abc = alphanumeric). */
 export function encodeAddress(number: string, allowAlphanumeric: boolean): Uint8Array {
-  if (DIALLABLE.test(number)) {
-    const intl = number.charCodeAt(0) === 0x2b;
-    const digits = intl ? number.slice(1) : number;
-    const out = new Uint8Array(2 + ((digits.length + 1) >> 1));
-    out[0] = digits.length;
+  if (diallable(number)) {
+    const intl = number.charCodeAt(0) === 0x2b ? 1 : 0;
+    const count = number.length - intl;
+    const out = new Uint8Array(2 + ((count + 1) >> 1));
+    out[0] = count;
     out[1] = intl ? 0x91 : 0x81;
-    writeDigits(digits, out, 2);
+    writeDigits(number, intl, out, 2);
     return out;
   }
   const septets = gsm7Length(number);
@@ -97,15 +111,15 @@ export function encodeAddress(number: string, allowAlphanumeric: boolean): Uint8
 /** Bytes of the SMSC field: `00` (use the SIM's SMSC) when `number` is absent. */
 export function encodeSmsc(number: string | undefined): Uint8Array {
   if (number === undefined || number === '') return new Uint8Array(1);
-  if (!DIALLABLE.test(number)) throw new SmsEncodeError('E_ADDRESS', 'SMSC must be 1-20 digits, optionally with a leading +');
+  if (!diallable(number)) throw new SmsEncodeError('E_ADDRESS', 'SMSC must be 1-20 digits, optionally with a leading +');
   const tp = encodeAddress(number, false);
   tp[0] = tp.length - 1;
   return tp;
 }
 
-function writeDigits(digits: string, out: Uint8Array, start: number): void {
-  for (let i = 0; i < digits.length; i++) {
-    const d = DIGITS.indexOf(digits[i]!);
+function writeDigits(number: string, from: number, out: Uint8Array, start: number): void {
+  for (let i = 0; i < number.length - from; i++) {
+    const d = NIBBLE[number.charCodeAt(from + i)]!;
     const at = start + (i >> 1);
     if (i & 1) out[at] = (out[at]! & 0x0f) | (d << 4);
     else out[at] = 0xf0 | d;

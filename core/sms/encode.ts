@@ -8,7 +8,6 @@ import { toHex } from './hex.ts';
 import { capacity, concatIeOctets, planText, type TextEncodingChoice } from './segment.ts';
 import { encodeTimestamp } from './time.ts';
 import type { Concat } from './types.ts';
-import { buildUdh } from './udh.ts';
 import { writeUtf16BE } from './ucs2.ts';
 
 export interface EncodedPart { pdu: string; tpduLength: number }
@@ -86,42 +85,55 @@ export function relativeValidity(minutes: number): number {
   return 192 + Math.ceil(minutes / 10080);
 }
 
-/** Bytes of the user data (UDL octet first) for text[from..to) or data, behind `udh`. */
-function userData(encoding: 'gsm7' | 'ucs2' | '8bit', udh: Uint8Array, text: string, from: number, to: number,
-  data: Uint8Array | undefined): Uint8Array {
-  if (encoding === 'gsm7') {
-    const headerSeptets = Math.ceil((udh.length * 8) / 7);
-    const out = new Uint8Array(1 + packedLength(headerSeptets + 160));
-    out.set(udh, 1);
-    const septets = packText(text, from, to, out, 1, headerSeptets * 7);
-    out[0] = headerSeptets + septets;
-    return out.subarray(0, 1 + packedLength(headerSeptets + septets));
-  }
-  if (encoding === 'ucs2') {
-    const out = new Uint8Array(1 + udh.length + (to - from) * 2);
-    out.set(udh, 1);
-    out[0] = udh.length + writeUtf16BE(text, from, to, out, 1 + udh.length);
-    return out;
-  }
-  const out = new Uint8Array(1 + udh.length + data!.length);
-  out.set(udh, 1);
-  out.set(data!, 1 + udh.length);
-  out[0] = out.length - 1;
-  return out;
+// PDUs are built in one scratch buffer and leave as hex, so encoding allocates no bytes per part.
+// The largest PDU is 12 (SMSC) + 164 (TPDU) octets.
+const buf = new Uint8Array(256);
+
+function put(bytes: Uint8Array, p: number): number {
+  for (let i = 0; i < bytes.length; i++) buf[p + i] = bytes[i]!;
+  return p + bytes.length;
 }
 
-function assemble(smsc: Uint8Array, head: number[], address: Uint8Array, middle: number[], tail: Uint8Array | null,
-  ud: Uint8Array): EncodedPart {
-  const size = smsc.length + head.length + address.length + middle.length + (tail ? tail.length : 0) + ud.length;
-  const out = new Uint8Array(size);
-  let p = 0;
-  out.set(smsc, p); p += smsc.length;
-  out.set(head, p); p += head.length;
-  out.set(address, p); p += address.length;
-  out.set(middle, p); p += middle.length;
-  if (tail) { out.set(tail, p); p += tail.length; }
-  out.set(ud, p);
-  return { pdu: toHex(out), tpduLength: size - smsc.length };
+/**
+ * Writes TP-UDL and the user data at `p`: the UDH (concatenation and/or ports), then text[from..to)
+ * of `units` septets/code units or `data`. Returns the end offset.
+ */
+function putUserData(p: number, encoding: 'gsm7' | 'ucs2' | '8bit', concat: Concat | null,
+  port: { src: number; dst: number } | undefined, text: string, from: number, to: number, data: Uint8Array | undefined): number {
+  const udl = p;
+  const ud = p + 1;
+  let q = ud;
+  if (concat || port) {
+    q++; // UDHL, filled below
+    if (port) {
+      // 16-bit port addressing (9.2.3.24.4) also covers 8-bit port numbers.
+      buf[q++] = 0x05; buf[q++] = 4;
+      buf[q++] = port.dst >> 8; buf[q++] = port.dst & 0xff; buf[q++] = port.src >> 8; buf[q++] = port.src & 0xff;
+    }
+    if (concat) {
+      if (concat.ref16) { buf[q++] = 0x08; buf[q++] = 4; buf[q++] = (concat.ref >> 8) & 0xff; }
+      else { buf[q++] = 0x00; buf[q++] = 3; }
+      buf[q++] = concat.ref & 0xff; buf[q++] = concat.total; buf[q++] = concat.part;
+    }
+    buf[ud] = q - ud - 1;
+  }
+  const udhOctets = q - ud;
+  if (encoding === 'gsm7') {
+    // Fill bits after the UDH up to a septet boundary (9.2.3.24) are zero.
+    const headerSeptets = Math.ceil((udhOctets * 8) / 7);
+    buf[q] = 0;
+    const septets = packText(text, from, to, buf, ud, headerSeptets * 7);
+    buf[udl] = headerSeptets + septets;
+    return ud + packedLength(headerSeptets + septets);
+  }
+  if (encoding === 'ucs2') {
+    const n = writeUtf16BE(text, from, to, buf, q);
+    buf[udl] = udhOctets + n;
+    return q + n;
+  }
+  q = put(data!, q);
+  buf[udl] = q - ud;
+  return q;
 }
 
 /**
@@ -141,14 +153,20 @@ export function encodeSubmit(opts: SubmitOptions): { encoding: 'gsm7' | 'ucs2'; 
   // 23.038 clause 4: 00 GSM 7-bit, 08 UCS2; with bit 4 set the low bits carry the class (0 = flash).
   const dcs = (plan.encoding === 'ucs2' ? 0x08 : 0x00) | (opts.class0 ? 0x10 : 0);
   const parts: EncodedPart[] = [];
+  // 9.2.3.1-9.2.3.5: MTI 01, VPF 10 (relative) when a validity is given, SRR, UDHI.
+  const fo = 0x01 | (vp >= 0 ? 0x10 : 0) | (opts.statusReport ? 0x20 : 0) | (total > 1 ? 0x40 : 0);
   for (let i = 0; i < total; i++) {
     const [from, to] = plan.chunks[i]!;
     const concat: Concat | null = total > 1 ? { ref, total, part: i + 1, ref16: opts.ref16 } : null;
-    const udh = buildUdh(concat, undefined);
-    // 9.2.3.1-9.2.3.5: MTI 01, VPF 10 (relative) when a validity is given, SRR, UDHI.
-    const fo = 0x01 | (vp >= 0 ? 0x10 : 0) | (opts.statusReport ? 0x20 : 0) | (udh.length ? 0x40 : 0);
-    const ud = userData(plan.encoding, udh, opts.text, from, to, undefined);
-    parts.push(assemble(smsc, [fo, mr], da, vp >= 0 ? [0x00, dcs, vp] : [0x00, dcs], null, ud));
+    let p = put(smsc, 0);
+    buf[p++] = fo;
+    buf[p++] = mr;
+    p = put(da, p);
+    buf[p++] = 0x00;
+    buf[p++] = dcs;
+    if (vp >= 0) buf[p++] = vp;
+    p = putUserData(p, plan.encoding, concat, undefined, opts.text, from, to, undefined);
+    parts.push({ pdu: toHex(buf, 0, p), tpduLength: p - smsc.length });
   }
   return { encoding: plan.encoding, parts };
 }
@@ -186,14 +204,19 @@ export function encodeDeliver(opts: DeliverOptions): EncodedPart[] {
   const ref = total > 1 ? concatRef(opts) : 0;
   const dcs = (encoding === 'ucs2' ? 0x08 : encoding === '8bit' ? 0x04 : 0) | (opts.class !== undefined ? 0x10 | opts.class : 0);
   const parts: EncodedPart[] = [];
+  // MTI 00, TP-MMS set (no more messages), UDHI when there is a header.
+  const fo = 0x04 | (total > 1 || opts.port ? 0x40 : 0);
   for (let i = 0; i < total; i++) {
     const [from, to] = chunks[i]!;
     const concat: Concat | null = total > 1 ? { ref, total, part: i + 1, ref16: opts.ref16 } : null;
-    const udh = buildUdh(concat, opts.port);
-    // MTI 00, TP-MMS set (no more messages), UDHI when there is a header.
-    const fo = 0x04 | (udh.length ? 0x40 : 0);
-    const ud = userData(encoding, udh, text, from, to, opts.data?.subarray(from, to));
-    parts.push(assemble(smsc, [fo], oa, [0x00, dcs], scts, ud));
+    let p = put(smsc, 0);
+    buf[p++] = fo;
+    p = put(oa, p);
+    buf[p++] = 0x00;
+    buf[p++] = dcs;
+    p = put(scts, p);
+    p = putUserData(p, encoding, concat, opts.port, text, from, to, opts.data?.subarray(from, to));
+    parts.push({ pdu: toHex(buf, 0, p), tpduLength: p - smsc.length });
   }
   return parts;
 }
@@ -209,5 +232,10 @@ export function encodeStatusReport(opts: StatusReportOptions): EncodedPart {
   encodeTimestamp(opts.dischargeTime, opts.tzQuarterHours, times, 7);
   times[14] = status;
   // MTI 10, TP-MMS set, TP-SRQ 0 (reporting on an SMS-SUBMIT); no TP-PI.
-  return assemble(smsc, [0x06, mr], ra, [], times, new Uint8Array(0));
+  let p = put(smsc, 0);
+  buf[p++] = 0x06;
+  buf[p++] = mr;
+  p = put(ra, p);
+  p = put(times, p);
+  return { pdu: toHex(buf, 0, p), tpduLength: p - smsc.length };
 }

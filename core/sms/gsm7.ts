@@ -1,4 +1,6 @@
 // GSM 7-bit text: septet <-> character mapping (23.038 6.2.1) and septet packing (23.038 6.1.2.1.1).
+import { Buffer } from 'node:buffer';
+import { endianness } from 'node:os';
 import { DEFAULT_TABLE, LOCKING_TABLES, SINGLE_TABLES } from './alphabet.ts';
 
 const ESCAPE = 0x1b;
@@ -86,8 +88,19 @@ export function decodeSeptets(bytes: Uint8Array, start: number, end: number, bit
   return fromCodes(out, n);
 }
 
-/** String from the first `n` code units of `codes`, in chunks so apply() never meets a huge array. */
+// Strings of more than a few characters are fastest made natively from UTF-16LE bytes; the view over the
+// scratch array is rebuilt only when the array grows. Big-endian hosts take the portable path.
+const LITTLE_ENDIAN = endianness() === 'LE';
+let view: { codes: Uint16Array; bytes: Buffer } | null = null;
+// Buffer#ucs2Slice is the unchecked native behind toString('ucs2'); @types/node does not declare it.
+const ucs2Slice = (Buffer.prototype as unknown as { ucs2Slice: (this: Buffer, start: number, end: number) => string }).ucs2Slice;
+
+/** String from the first `n` code units of `codes`. */
 export function fromCodes(codes: Uint16Array, n: number): string {
+  if (n > 16 && LITTLE_ENDIAN) {
+    if (view === null || view.codes !== codes) view = { codes, bytes: Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength) };
+    return ucs2Slice.call(view.bytes, 0, n * 2);
+  }
   if (n <= 4096) return String.fromCharCode.apply(null, codes.subarray(0, n) as unknown as number[]);
   let s = '';
   for (let i = 0; i < n; i += 4096) {
@@ -98,28 +111,32 @@ export function fromCodes(codes: Uint16Array, n: number): string {
 
 /**
  * Writes the septets of `text[from..to)` (all representable; check with gsm7Length first) packed into
- * `out` starting at byte `start` after `bitOffset` bits (the fill bits after a UDH). Returns septets written.
+ * `out` starting at byte `start` after `bitOffset` bits (the fill bits after a UDH, which must be zero
+ * in `out`). Returns septets written.
  */
 export function packText(text: string, from: number, to: number, out: Uint8Array, start: number, bitOffset: number): number {
-  let bit = bitOffset;
+  let at = start + (bitOffset >> 3);
+  let bits = bitOffset & 7;
+  let acc = bits > 0 ? out[at]! & ((1 << bits) - 1) : 0;
+  let septets = 0;
   for (let i = from; i < to; i++) {
-    const v = ENCODE[text.charCodeAt(i)]!;
+    let v = ENCODE[text.charCodeAt(i)]!;
     if (v > 0xff) {
-      bit = putSeptet(out, start, bit, ESCAPE);
-      bit = putSeptet(out, start, bit, v & 0x7f);
-    } else {
-      bit = putSeptet(out, start, bit, v < 0 ? 0x3f : v); // '?' only if the caller skipped the check
+      acc |= ESCAPE << bits;
+      bits += 7;
+      septets++;
+      if (bits >= 8) { out[at++] = acc & 0xff; acc >>>= 8; bits -= 8; }
+      v &= 0x7f;
+    } else if (v < 0) {
+      v = 0x3f; // '?' only if the caller skipped the check
     }
+    acc |= v << bits;
+    bits += 7;
+    septets++;
+    if (bits >= 8) { out[at++] = acc & 0xff; acc >>>= 8; bits -= 8; }
   }
-  return (bit - bitOffset) / 7;
-}
-
-function putSeptet(out: Uint8Array, start: number, bit: number, v: number): number {
-  const at = start + (bit >> 3);
-  const sh = bit & 7;
-  out[at] |= (v << sh) & 0xff;
-  if (sh > 1) out[at + 1] |= v >> (8 - sh);
-  return bit + 7;
+  if (bits > 0) out[at] = acc & 0xff;
+  return septets;
 }
 
 /** Bytes needed to hold `septets` septets after `bitOffset` fill bits. */

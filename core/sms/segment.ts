@@ -2,7 +2,7 @@
 // concatenation header takes 6 octets (8-bit reference) or 7 (16-bit), which in GSM 7-bit costs 7 or 8
 // septets once the fill bits are counted: 160/153/152 septets, 70/67/66 UCS2 code units.
 import { SmsEncodeError } from './errors.ts';
-import { gsm7Length, gsm7Width } from './gsm7.ts';
+import { gsm7Width } from './gsm7.ts';
 
 export type TextEncodingChoice = 'auto' | 'gsm7' | 'ucs2';
 
@@ -10,6 +10,8 @@ export interface TextPlan {
   encoding: 'gsm7' | 'ucs2';
   /** [from, to) code-unit ranges of `text`, one per part. */
   chunks: [number, number][];
+  /** Units (septets or UTF-16 code units) in each chunk. */
+  units: number[];
   unitsUsed: number;
   /** Units in the last part. */
   lastUnits: number;
@@ -36,44 +38,60 @@ export function concatIeOctets(ref16: boolean | undefined): number {
  * 6 for 16-bit ports). An escape sequence or a surrogate pair never straddles two parts.
  */
 export function planText(text: string, choice: TextEncodingChoice, ref16: boolean | undefined, otherUdh = 0): TextPlan {
-  let septets = -1;
+  const n = text.length;
   if (choice !== 'ucs2') {
-    septets = gsm7Length(text);
-    if (septets < 0 && choice === 'gsm7') {
-      throw new SmsEncodeError('E_CHARSET', 'text has characters outside the GSM 7-bit alphabet');
+    // One pass: widths, total, and the multi-part boundaries in case the total exceeds one part.
+    const single = capacity('gsm7', otherUdh > 0 ? otherUdh + 1 : 0);
+    const per = capacity('gsm7', otherUdh + concatIeOctets(ref16) + 1);
+    const chunks: [number, number][] = [];
+    const sizes: number[] = [];
+    let from = 0;
+    let units = 0;
+    let total = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const w = gsm7Width(text.charCodeAt(i));
+      if (w === 0) break;
+      if (units + w > per) {
+        chunks.push([from, i]);
+        sizes.push(units);
+        from = i;
+        units = 0;
+      }
+      units += w;
+      total += w;
     }
+    if (i === n) {
+      if (total <= single) return { encoding: 'gsm7', chunks: [[0, n]], units: [total], unitsUsed: total, lastUnits: total, perPart: single };
+      chunks.push([from, n]);
+      sizes.push(units);
+      return { encoding: 'gsm7', chunks, units: sizes, unitsUsed: total, lastUnits: units, perPart: per };
+    }
+    if (choice === 'gsm7') throw new SmsEncodeError('E_CHARSET', 'text has characters outside the GSM 7-bit alphabet');
   }
-  const encoding = septets >= 0 ? 'gsm7' : 'ucs2';
-  const total = encoding === 'gsm7' ? septets : text.length;
-  const single = capacity(encoding, otherUdh > 0 ? otherUdh + 1 : 0);
-  if (total <= single) return { encoding, chunks: [[0, text.length]], unitsUsed: total, lastUnits: total, perPart: single };
-  const per = capacity(encoding, otherUdh + concatIeOctets(ref16) + 1);
+  const single = capacity('ucs2', otherUdh > 0 ? otherUdh + 1 : 0);
+  if (n <= single) return { encoding: 'ucs2', chunks: [[0, n]], units: [n], unitsUsed: n, lastUnits: n, perPart: single };
+  const per = capacity('ucs2', otherUdh + concatIeOctets(ref16) + 1);
   const chunks: [number, number][] = [];
+  const sizes: number[] = [];
   let from = 0;
   let units = 0;
-  for (let i = 0; i < text.length;) {
+  for (let i = 0; i < n;) {
     const c = text.charCodeAt(i);
-    let w: number;
-    let step = 1;
-    if (encoding === 'gsm7') {
-      w = gsm7Width(c);
-    } else {
-      w = 1;
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-        const d = text.charCodeAt(i + 1);
-        if (d >= 0xdc00 && d <= 0xdfff) { w = 2; step = 2; }
-      }
-    }
+    // A surrogate pair moves as one: it never straddles two parts.
+    const w = c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
     if (units + w > per) {
       chunks.push([from, i]);
+      sizes.push(units);
       from = i;
       units = 0;
     }
     units += w;
-    i += step;
+    i += w;
   }
-  chunks.push([from, text.length]);
-  return { encoding, chunks, unitsUsed: total, lastUnits: units, perPart: per };
+  chunks.push([from, n]);
+  sizes.push(units);
+  return { encoding: 'ucs2', chunks, units: sizes, unitsUsed: n, lastUnits: units, perPart: per };
 }
 
 /**

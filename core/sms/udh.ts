@@ -42,22 +42,3 @@ export function parseUdh(bytes: Uint8Array, p: number, end: number, warnings: st
   }
   return udh;
 }
-
-/** UDH bytes (UDHL first) for a concatenation reference and/or application ports. */
-export function buildUdh(concat: Concat | null, port: { src: number; dst: number } | undefined): Uint8Array {
-  const size = (concat ? (concat.ref16 ? 6 : 5) : 0) + (port ? 6 : 0);
-  if (size === 0) return new Uint8Array(0);
-  const out = new Uint8Array(size + 1);
-  out[0] = size;
-  let q = 1;
-  if (port) {
-    // 16-bit port addressing (9.2.3.24.4), always: it also covers 8-bit port numbers.
-    out.set([0x05, 4, port.dst >> 8, port.dst & 0xff, port.src >> 8, port.src & 0xff], q);
-    q += 6;
-  }
-  if (concat) {
-    if (concat.ref16) out.set([0x08, 4, (concat.ref >> 8) & 0xff, concat.ref & 0xff, concat.total, concat.part], q);
-    else out.set([0x00, 3, concat.ref & 0xff, concat.total, concat.part], q);
-  }
-  return out;
-}
