@@ -15,3 +15,4 @@ export { statusState } from './status.ts';
 export { toJSON } from './json.ts';
 export { decodeGsm7Packed, decodeUcs2Hex, encodeGsm7Packed } from './ussd.ts';
 export { LANGUAGES } from './alphabet.ts';
+export { toHex } from './hex.ts';
