@@ -70,6 +70,11 @@ export interface RouteDef<B = any, Q = any> {
   query?: GenericSchema<any, Q>;
   /** Documented answers; the error answers (400/401/413/415/500) are added for you. */
   responses?: Record<number, { description: string; schema?: GenericSchema }>;
+  /**
+   * Honour an `Idempotency-Key` header: a repeat within 24 h gets the first answer again without
+   * running the handler. For routes that create something (POST /sms/send).
+   */
+  idempotent?: boolean;
   /** HTTP status of a successful answer. Default 200 (201/202 for creating routes: say so). */
   status?: number;
   /**
@@ -101,8 +106,8 @@ export interface Sample {
 export interface Metrics {
   counter(name: string, help: string, labelNames?: string[]): Counter;
   gauge(name: string, help: string, labelNames?: string[]): Gauge;
-  /** A gauge computed when /metrics is scraped. Returns an unregister function. */
-  collect(name: string, help: string, type: 'gauge' | 'counter', collector: () => Sample[] | number): () => void;
+  /** A series computed when /metrics is scraped (a count kept elsewhere, a queue depth). Returns an unregister function. */
+  collect(name: string, help: string, type: 'gauge' | 'counter', collector: () => Sample[] | number | Promise<Sample[] | number>): () => void;
   /** The text exposition format (version 0.0.4). */
   render(): Promise<string>;
 }

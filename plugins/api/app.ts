@@ -1,0 +1,254 @@
+import { assertBodySize, EventStream, getQuery, getRouterParams, H3, HTTPResponse, removeRoute, type H3Event, type HTTPError } from 'h3';
+import * as v from 'valibot';
+import type { Clock } from '../../core/clock.ts';
+import { newId } from '../../core/ids.ts';
+import type { Logger } from '../../core/log.ts';
+import { keyMatches, presentedKey } from './auth.ts';
+import { errorBody, toApiError, validationError } from './errors.ts';
+import { Idempotency } from './idempotency.ts';
+import { Registry } from './metrics.ts';
+import { ApiError, type ApiService, type HttpMethod, type RouteDef } from './service.ts';
+
+export interface ApiAppOptions {
+  log: Logger;
+  clock: Clock;
+  /** The configured API key; undefined means the API is open (and must stay on loopback). */
+  apiKey?: string;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  /** Where Idempotency-Key answers are kept; without it the header is refused. */
+  idempotency?: Idempotency;
+}
+
+/** A route as registered, with what the OpenAPI document needs. */
+export interface RegisteredRoute {
+  def: RouteDef;
+  /** The path as a regular expression, to tell 405 from 404. */
+  pattern: RegExp;
+}
+
+export interface ApiApp extends ApiService {
+  /** The h3 app: `app.request()` in tests, `toNodeHandler(app)` for the server. */
+  readonly app: H3;
+  routes(): RegisteredRoute[];
+  /** Closes every open event stream (on stop, so the server can close). */
+  closeStreams(): Promise<void>;
+  /** Set by the server once it listens. */
+  setUrls(urls: string[]): void;
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Builds the API's h3 app and the `api` service around it. Every route goes through one wrapper that
+ * assigns a request id, checks the key, enforces the body limit and JSON content type, validates the
+ * body and query against the route's valibot schemas, and turns what the handler threw into the
+ * standard error body; anything unexpected is logged with the request id and answered 500.
+ *
+ * @example
+ * const api = createApiApp({ log, clock, apiKey: 'k'.repeat(32), bodyLimit: 65536 });
+ * api.route({ method: 'GET', path: '/ping', summary: 'Ping', handler: () => ({ ok: true }) });
+ * await api.app.request('/ping', { headers: { 'x-api-key': 'k'.repeat(32) } });
+ */
+export function createApiApp(options: ApiAppOptions): ApiApp {
+  const { log, apiKey, bodyLimit } = options;
+  const registered = new Map<string, RegisteredRoute>();
+  const streams = new Set<EventStream>();
+  const metrics = new Registry();
+  metrics.onCollectError = (name, error) => log.error({ err: error, metric: name }, 'metrics collector failed');
+  const requests = metrics.counter('smsedge_http_requests_total', 'HTTP requests answered, by route and status', ['method', 'route', 'status']);
+  let urls: string[] = [];
+
+  const app = new H3({
+    // We log unexpected errors ourselves, with the request id.
+    silent: true,
+    // Errors raised before a route runs (malformed URL, no route): answer in our format.
+    onError(error: HTTPError, event: H3Event) {
+      const status = error.status >= 400 && error.status < 500 ? error.status : 500;
+      if (status === 500) log.error({ err: error.cause ?? error, path: event.url.pathname }, 'unexpected error outside a route');
+      return jsonResponse(status, errorBody(status === 413 ? 'payload_too_large' : status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : error.message));
+    },
+  });
+
+  // Unknown paths and wrong methods. Registered first; rou3 prefers any more specific route.
+  app.all('/**', (event) => {
+    const path = event.url.pathname;
+    const allowed = [...registered.values()].filter((r) => r.pattern.test(path)).map((r) => r.def.method);
+    const requestId = newId();
+    event.res.headers.set('x-request-id', requestId);
+    if (allowed.length) {
+      event.res.headers.set('allow', [...new Set(allowed)].join(', '));
+      return jsonResponse(405, errorBody('method_not_allowed', `${event.req.method} is not allowed here; use ${allowed.join(' or ')}`, undefined, requestId), event);
+    }
+    return jsonResponse(404, errorBody('not_found', 'no such route', undefined, requestId), event);
+  });
+
+  function authorized(event: H3Event): boolean {
+    if (apiKey === undefined) return true;
+    return keyMatches(presentedKey(event.req.headers), apiKey);
+  }
+
+  async function readJsonBody(event: H3Event, def: RouteDef): Promise<unknown> {
+    const type = event.req.headers.get('content-type');
+    const length = event.req.headers.get('content-length');
+    if (length !== null && !(Number(length) <= bodyLimit)) throw tooLarge();
+    if (type !== null && !JSON_TYPE.test(type)) throw notJson();
+    let text = '';
+    if (event.req.body) {
+      try {
+        // Limits chunked bodies too: the stream is cut once it passes the limit.
+        assertBodySize(event, bodyLimit);
+        text = await event.req.text();
+      } catch (error) {
+        if ((error as HTTPError)?.status === 413) throw tooLarge();
+        throw new ApiError(400, 'invalid_body', 'the request body could not be read');
+      }
+    }
+    let body: unknown;
+    if (text.trim()) {
+      if (type === null) throw notJson();
+      try {
+        body = JSON.parse(text);
+      } catch (error) {
+        throw new ApiError(400, 'invalid_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
+      }
+    }
+    // valibot's object schemas accept arrays (they are objects); a JSON array is never what we mean.
+    if (Array.isArray(body) && expectsObject(def.body!)) throw new ApiError(400, 'invalid_request', 'the body must be a JSON object');
+    const parsed = v.safeParse(def.body!, body);
+    if (!parsed.success) {
+      if (body === undefined) throw new ApiError(400, 'invalid_json', 'a JSON body is required');
+      throw validationError(parsed.issues, 'body');
+    }
+    return parsed.output;
+  }
+
+  const tooLarge = () => new ApiError(413, 'payload_too_large', `the body may be at most ${bodyLimit} bytes`);
+  const notJson = () => new ApiError(415, 'unsupported_media_type', 'send the body as application/json', 'Content-Type');
+
+  function wrap(route: RegisteredRoute) {
+    return async (event: H3Event) => {
+      const def = route.def;
+      const requestId = newId();
+      const started = options.clock.now();
+      event.res.headers.set('x-request-id', requestId);
+      let status = 500;
+      try {
+        const apiKeyValid = authorized(event);
+        if (def.auth !== false && !apiKeyValid) {
+          event.res.headers.set('www-authenticate', 'Bearer');
+          throw new ApiError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)');
+        }
+        const body = def.body && METHODS_WITH_BODY.has(event.req.method) ? await readJsonBody(event, def) : undefined;
+        let query: unknown = getQuery(event);
+        if (def.query) {
+          const parsed = v.safeParse(def.query, query);
+          if (!parsed.success) throw validationError(parsed.issues, 'query');
+          query = parsed.output;
+        }
+        const params = getRouterParams(event, { decode: true }) as Record<string, string>;
+        const handle = () => def.handler({ event, body, query, params, requestId, apiKeyValid });
+        const okStatus = def.status ?? 200;
+        const key = event.req.headers.get('idempotency-key');
+        let result: unknown;
+        if (key !== null && def.idempotent) {
+          if (!options.idempotency) throw new ApiError(400, 'idempotency_unavailable', 'Idempotency-Key is not supported here', 'Idempotency-Key');
+          const done = await options.idempotency.run(Idempotency.check(key), `${def.method} ${def.path}`, body, handle, okStatus);
+          if (done.replayed) event.res.headers.set('idempotent-replayed', 'true');
+          status = done.answer.status;
+          result = done.answer.body;
+        } else {
+          result = await handle();
+          status = okStatus;
+        }
+        if (result instanceof Response) {
+          status = result.status;
+          return result;
+        }
+        if (result instanceof HTTPResponse) {
+          status = result.status ?? 200;
+          return result;
+        }
+        if (result === undefined) {
+          status = status === 200 ? 204 : status;
+          event.res.status = status;
+          return null;
+        }
+        return jsonResponse(status, result, event);
+      } catch (error) {
+        const known = toApiError(error);
+        if (known) {
+          status = known.status;
+          return jsonResponse(known.status, errorBody(known.code, known.message, known.field), event);
+        }
+        status = 500;
+        log.error({ err: error, requestId, method: event.req.method, route: def.path }, 'request failed (bug)');
+        return jsonResponse(500, errorBody('internal', `internal error; quote request id ${requestId}`, undefined, requestId), event);
+      } finally {
+        requests.inc({ method: def.method, route: def.path, status: String(status) });
+        log.debug({ requestId, method: def.method, route: def.path, status, ms: options.clock.now() - started }, 'request');
+      }
+    };
+  }
+
+  const api: ApiApp = {
+    app,
+    metrics,
+    route(def) {
+      const id = `${def.method} ${def.path}`;
+      if (registered.has(id)) throw new Error(`route ${id} is already registered`);
+      if (!def.path.startsWith('/')) throw new Error(`route path must start with "/": ${def.path}`);
+      const entry: RegisteredRoute = { def: def as RegisteredRoute['def'], pattern: pathPattern(def.path) };
+      registered.set(id, entry);
+      app.on(def.method as HttpMethod, def.path, wrap(entry));
+      return () => {
+        if (registered.get(id) !== entry) return;
+        registered.delete(id);
+        removeRoute(app, def.method, def.path);
+      };
+    },
+    sse(event, sseOptions = {}) {
+      const stream = new EventStream(event);
+      streams.add(stream);
+      stream.onClosed(() => {
+        streams.delete(stream);
+        sseOptions.onClose?.();
+      });
+      return stream;
+    },
+    urls: () => [...urls],
+    setUrls(list) {
+      urls = [...list];
+    },
+    routes: () => [...registered.values()],
+    async closeStreams() {
+      await Promise.all([...streams].map((s) => s.close().catch(() => {})));
+    },
+  };
+  return api;
+}
+
+/** A JSON answer; headers already set on the event (request id, Allow) are carried over. */
+function jsonResponse(status: number, body: unknown, event?: H3Event): Response {
+  const headers = new Headers(event?.res.headers);
+  headers.set('content-type', 'application/json; charset=utf-8');
+  headers.set('cache-control', 'no-store');
+  headers.set('x-content-type-options', 'nosniff');
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+function expectsObject(schema: v.GenericSchema): boolean {
+  const s = schema as { type: string; wrapped?: v.GenericSchema };
+  if (s.type === 'optional' || s.type === 'nullable' || s.type === 'nullish') return s.wrapped ? expectsObject(s.wrapped) : false;
+  return s.type === 'object' || s.type === 'strict_object' || s.type === 'loose_object' || s.type === 'object_with_rest';
+}
+
+/** `/sms/messages/:id` → /^\/sms\/messages\/[^/]+\/?$/ */
+export function pathPattern(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '**' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}/?$`);
+}

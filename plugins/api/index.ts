@@ -1,0 +1,79 @@
+import { definePlugin } from '../../core/plugin.ts';
+import { registerSecret } from '../../core/redact.ts';
+import type { SmsService } from '../../core/services.ts';
+import { createApiApp, type ApiApp } from './app.ts';
+import { isLoopback } from './auth.ts';
+import { Idempotency } from './idempotency.ts';
+import { openApiDocument } from './openapi.ts';
+import { apiOptions } from './options.ts';
+import { collectAgentMetrics, healthRoutes } from './routes/health.ts';
+import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
+import { smsRoutes } from './routes/sms.ts';
+import { ussdRoutes } from './routes/ussd.ts';
+import { serve, type Server } from './server.ts';
+import { ApiError } from './service.ts';
+
+export { ApiError } from './service.ts';
+export type { ApiService, RouteDef, RouteRequest, Metrics, Counter, Gauge, Sample, HttpMethod } from './service.ts';
+export { apiOptions, type ApiOptions } from './options.ts';
+
+/**
+ * The REST API: h3 served by listhen on `host:port`, the key from the environment variable named by
+ * `apiKeyEnv`. Provides the `api` service through which other plugins add routes and metrics.
+ *
+ * @example
+ * // agent.config.ts
+ * plugins: [modem(), api({ host: '0.0.0.0' })] // SMSEDGE_API_KEY must then be set
+ */
+export const api = definePlugin({
+  name: 'api',
+  after: ['modem'],
+  options: apiOptions,
+  setup(ctx) {
+    const { host, port, apiKeyEnv, bodyLimit } = ctx.options;
+    const apiKey = process.env[apiKeyEnv] || undefined;
+    registerSecret(apiKey);
+    const http: ApiApp = createApiApp({ log: ctx.log, clock: ctx.clock, apiKey, bodyLimit, idempotency: new Idempotency(ctx.store, ctx.clock) });
+    ctx.provide('api', http);
+
+    const sms = (): SmsService => {
+      const service = ctx.tryUse('sms');
+      if (!service) throw new ApiError(503, 'sms_unavailable', 'no modem plugin is running');
+      return service;
+    };
+    const deps = { health: () => ctx.health(), sms: () => ctx.tryUse('sms') };
+    for (const def of [...smsRoutes(sms, ctx.store), ...ussdRoutes(sms), ...healthRoutes(deps, http.metrics)]) http.route(def);
+    http.route({
+      method: 'GET',
+      path: '/openapi.json',
+      summary: 'This document',
+      tags: ['system'],
+      handler: () => openApiDocument(http.routes().map((r) => r.def), http.urls()),
+    });
+    // The simulator service exists only when the modem plugin runs on the built-in simulator.
+    const simulator = (ctx.tryUse as (name: string) => unknown)('simulator') as SimulatorControl | undefined;
+    if (simulator) for (const def of simulatorRoutes(() => simulator)) http.route(def);
+    const stopCollecting = collectAgentMetrics(http.metrics, { ...deps, startedAt: ctx.clock.now(), now: () => ctx.clock.now() });
+
+    let server: Server | undefined;
+    return {
+      async start() {
+        if (!apiKey && isLoopback(host)) ctx.log.warn({ apiKeyEnv }, 'no API key set: the API is open to every process on this machine (loopback only)');
+        server = await serve(http.app, { host, port, keyConfigured: apiKey !== undefined });
+        http.setUrls(server.urls);
+        ctx.log.info({ urls: server.urls, auth: apiKey ? 'key' : 'none (loopback)' }, `API listening on ${server.urls.join(', ')}`);
+      },
+      async stop() {
+        stopCollecting();
+        await http.closeStreams();
+        await server?.close();
+        server = undefined;
+      },
+      health() {
+        return server ? { status: 'pass', urls: server.urls } : { status: 'fail', state: 'not listening' };
+      },
+    };
+  },
+});
+
+export default api;

@@ -1,0 +1,22 @@
+import * as v from 'valibot';
+
+// The characters listhen accepts for a host; anything else it silently replaces with "localhost",
+// so we refuse it here instead, naming the key.
+const HOST = /^(?!-)[\d.:A-Za-z-]{1,63}(?<!-)$/;
+
+const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
+
+/**
+ * The API plugin's options. Host and port default to `SMSEDGE_HOST` / `SMSEDGE_PORT`, then
+ * `127.0.0.1:8080`. The key itself never sits in the config: `apiKeyEnv` names the environment
+ * variable that holds it.
+ */
+export const apiOptions = v.strictObject({
+  host: v.optional(v.pipe(v.string(), v.regex(HOST, 'an IP address or host name')), () => process.env.SMSEDGE_HOST ?? '127.0.0.1'),
+  port: v.optional(port, () => (process.env.SMSEDGE_PORT ? Number(process.env.SMSEDGE_PORT) : 8080)),
+  apiKeyEnv: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')), 'SMSEDGE_API_KEY'),
+  /** Largest request body in bytes (413 beyond). */
+  bodyLimit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(16 * 1024 * 1024)), 64 * 1024),
+});
+
+export type ApiOptions = v.InferOutput<typeof apiOptions>;

@@ -1,0 +1,104 @@
+import * as v from 'valibot';
+import type { AgentHealth } from '../../../core/plugin.ts';
+import type { SmsService } from '../../../core/services.ts';
+import type { Metrics, RouteDef } from '../service.ts';
+
+export interface HealthDeps {
+  health: () => Promise<AgentHealth>;
+  sms: () => SmsService | undefined;
+}
+
+/** Sinks whose name starts with this are webhook deliveries (their lag is the webhook backlog). */
+const WEBHOOK_SINK = /^webhook/;
+
+const healthSchema = v.object({
+  status: v.picklist(['pass', 'warn', 'fail']),
+  version: v.optional(v.string()),
+  uptimeSeconds: v.optional(v.number()),
+  modems: v.optional(v.array(v.object({ id: v.string(), state: v.string(), signalDbm: v.nullable(v.number()), operator: v.nullable(v.string()) }))),
+  queue: v.optional(v.object({ outbound: v.number() })),
+  webhookBacklog: v.optional(v.number()),
+});
+
+/**
+ * GET /health answers everyone with the overall status (so a load balancer or uptime check needs no
+ * key), and the details only to a caller with the key. 503 when failing, so checks need not parse.
+ */
+export function healthRoutes(deps: HealthDeps, metrics: Metrics): RouteDef[] {
+  return [
+    {
+      method: 'GET',
+      path: '/health',
+      summary: 'Agent health: status for everyone, details with the API key',
+      tags: ['system'],
+      auth: false,
+      responses: { 200: { description: 'pass or warn', schema: healthSchema }, 503: { description: 'fail', schema: healthSchema } },
+      handler: async ({ apiKeyValid }) => {
+        const health = await deps.health();
+        const httpStatus = health.status === 'fail' ? 503 : 200;
+        if (!apiKeyValid) return json(httpStatus, { status: health.status });
+        const sms = deps.sms();
+        const lag = health.journal.lag;
+        return json(httpStatus, {
+          status: health.status,
+          agentId: health.agentId,
+          version: health.version,
+          uptimeSeconds: health.uptimeSeconds,
+          modems: sms?.modems() ?? [],
+          queue: { outbound: sms?.stats().outboundQueued ?? 0 },
+          webhookBacklog: Object.entries(lag).reduce((n, [sink, l]) => (WEBHOOK_SINK.test(sink) ? n + l : n), 0),
+          journal: health.journal,
+          plugins: health.plugins,
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      summary: 'Prometheus metrics (text exposition format 0.0.4)',
+      tags: ['system'],
+      responses: { 200: { description: 'text/plain; version=0.0.4' } },
+      handler: async () =>
+        new Response(await metrics.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' } }),
+    },
+  ];
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
+}
+
+/**
+ * The agent's own series, computed at scrape time from the sms service, the journal and plugin
+ * health. Returns a function that removes them.
+ */
+export function collectAgentMetrics(metrics: Metrics, deps: HealthDeps & { startedAt: number; now: () => number }): () => void {
+  const stats = () => deps.sms()?.stats();
+  const offs = [
+    metrics.collect('smsedge_sms_received_total', 'SMS received (inbound messages stored)', 'counter', () => stats()?.inboundTotal ?? 0),
+    metrics.collect('smsedge_sms_sent_total', 'SMS accepted for sending', 'counter', () => stats()?.outboundTotal ?? 0),
+    metrics.collect('smsedge_sms_failed_total', 'SMS that ended failed', 'counter', () => stats()?.failedTotal ?? 0),
+    metrics.collect('smsedge_delivery_reports_total', 'Delivery reports received', 'counter', () => stats()?.deliveryReports ?? 0),
+    metrics.collect('smsedge_pdu_decode_errors_total', 'PDUs from the modem that could not be decoded', 'counter', () => stats()?.decodeErrors ?? 0),
+    metrics.collect('smsedge_modem_resets_total', 'Modem resets (re-initialisations after a fault)', 'counter', () => stats()?.resets ?? 0),
+    metrics.collect('smsedge_outbound_queue_depth', 'Outbound messages waiting to be sent', 'gauge', () => stats()?.outboundQueued ?? 0),
+    metrics.collect('smsedge_modem_signal_dbm', 'Signal strength per modem, dBm', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).filter((m) => m.signalDbm !== null).map((m) => ({ labels: { modem: m.id }, value: m.signalDbm! })),
+    ),
+    metrics.collect('smsedge_modem_online', '1 when the modem is online', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).map((m) => ({ labels: { modem: m.id, state: m.state }, value: m.state === 'online' ? 1 : 0 })),
+    ),
+    metrics.collect('smsedge_uptime_seconds', 'Seconds since the agent started', 'gauge', () => Math.round((deps.now() - deps.startedAt) / 1000)),
+  ];
+  offs.push(
+    metrics.collect('smsedge_journal_lag_events', 'Events not yet acknowledged, per sink', 'gauge', async () =>
+      Object.entries((await deps.health()).journal.lag).map(([sink, value]) => ({ labels: { sink }, value })),
+    ),
+    metrics.collect('smsedge_plugin_up', '1 when the plugin reports pass or warn, 0 on fail', 'gauge', async () =>
+      Object.entries((await deps.health()).plugins).map(([plugin, h]) => ({ labels: { plugin, status: h.status }, value: h.status === 'fail' ? 0 : 1 })),
+    ),
+  );
+  return () => {
+    for (const off of offs) off();
+  };
+}

@@ -1,0 +1,154 @@
+import * as v from 'valibot';
+import type { SendAccepted, SmsService } from '../../../core/services.ts';
+import { segments } from '../../../core/sms/index.ts';
+import type { Store } from '../../../core/store.ts';
+import { toApiError } from '../errors.ts';
+import { ApiError, type RouteDef } from '../service.ts';
+import { id, listOf, listQuery, phone } from './schemas.ts';
+
+/** The issue's limit: text that needs more than 10 parts is refused. */
+export const MAX_PARTS = 10;
+export const MAX_RECIPIENTS = 100;
+
+const noControl = /^[^\u0000-\u001f\u007f]*$/;
+
+function partsOf(text: string, encoding: 'auto' | 'gsm7' | 'ucs2' = 'auto'): number | undefined {
+  try {
+    return segments(text, { encoding }).parts;
+  } catch {
+    return undefined; // characters outside the GSM 7-bit alphabet with encoding "gsm7"
+  }
+}
+
+export const sendBody = v.pipe(
+  v.strictObject({
+    to: v.union([phone, v.pipe(v.array(phone), v.minLength(1, 'at least one recipient'), v.maxLength(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`))], 'a phone number or an array of them'),
+    text: v.pipe(v.string(), v.minLength(1, 'text is empty'), v.maxLength(MAX_PARTS * 160, `text is longer than ${MAX_PARTS} parts`)),
+    encoding: v.optional(v.picklist(['auto', 'gsm7', 'ucs2'])),
+    deliveryReport: v.optional(v.boolean()),
+    // 23.040 9.2.3.12.1: the relative validity period runs from 5 minutes to 63 weeks.
+    validityMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(63 * 7 * 24 * 60))),
+    ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(7 * 24 * 3600))),
+    modem: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a modem id'))),
+    clientRef: v.optional(v.pipe(v.string(), v.maxLength(40, 'at most 40 characters'), v.regex(noControl, 'no control characters'))),
+    callbackUrl: v.optional(
+      v.pipe(v.string(), v.maxLength(2048), v.url('an absolute URL'), v.regex(/^https?:\/\//i, 'an http or https URL')),
+    ),
+  }),
+  v.forward(
+    v.check((b) => partsOf(b.text, b.encoding) !== undefined, 'text has characters outside the GSM 7-bit alphabet (use encoding "auto" or "ucs2")'),
+    ['text'],
+  ),
+  v.forward(v.check((b) => (partsOf(b.text, b.encoding) ?? 0) <= MAX_PARTS, `text needs more than ${MAX_PARTS} parts`), ['text']),
+);
+
+const accepted = v.object({
+  id: v.string(),
+  status: v.literal('queued'),
+  to: v.string(),
+  parts: v.number(),
+  encoding: v.picklist(['gsm7', 'ucs2']),
+});
+
+const message = v.object({
+  id: v.string(),
+  direction: v.picklist(['inbound', 'outbound']),
+  from: v.optional(v.string()),
+  to: v.optional(v.string()),
+  text: v.optional(v.string()),
+  encoding: v.string(),
+  parts: v.number(),
+  status: v.optional(v.picklist(['queued', 'sending', 'sent', 'delivered', 'failed', 'expired'])),
+  partDetails: v.optional(v.array(v.object({ part: v.number(), mr: v.nullable(v.number()), status: v.string() }))),
+});
+
+const report = v.object({
+  id: v.string(),
+  messageId: v.nullable(v.string()),
+  to: v.string(),
+  mr: v.number(),
+  status: v.number(),
+  state: v.string(),
+  statusText: v.string(),
+  receivedAt: v.string(),
+});
+
+/**
+ * The SMS routes. `sms()` resolves the service at request time, so the API keeps answering (503) when
+ * the modem plugin is absent or failed.
+ */
+export function smsRoutes(sms: () => SmsService, store: Store): RouteDef[] {
+  return [
+    {
+      method: 'POST',
+      path: '/sms/send',
+      summary: 'Queue an SMS to one or several recipients',
+      description:
+        'Answers once the message is durably queued. With several recipients every one is queued or none is. ' +
+        'An Idempotency-Key header makes a retry within 24 h return the first answer instead of sending again.',
+      tags: ['sms'],
+      body: sendBody,
+      status: 202,
+      idempotent: true,
+      responses: {
+        202: { description: 'Queued (an array of these for an array of recipients)', schema: v.union([accepted, v.array(accepted)]) },
+        422: { description: 'The Idempotency-Key was used with a different body' },
+      },
+      handler: ({ body }) => {
+        const service = sms();
+        const { to, ...rest } = body as v.InferOutput<typeof sendBody>;
+        const list = Array.isArray(to) ? to : [to];
+        // One transaction: a refusal for the third recipient must not leave the first two queued.
+        const result = store.transaction(() =>
+          list.map((recipient, i): SendAccepted => {
+            try {
+              return service.send({ ...rest, to: recipient });
+            } catch (error) {
+              const known = toApiError(error);
+              if (known && Array.isArray(to) && known.field === 'to') throw new ApiError(known.status, known.code, known.message, `to.${i}`);
+              throw error;
+            }
+          }),
+        );
+        return Array.isArray(to) ? result : result[0];
+      },
+    },
+    {
+      method: 'GET',
+      path: '/sms/messages',
+      summary: 'List messages, newest first',
+      tags: ['sms'],
+      query: v.strictObject({ direction: v.optional(v.picklist(['inbound', 'outbound']), 'inbound'), ...listQuery }),
+      responses: { 200: { description: 'A page of messages; pass `next` as `before` for the next page', schema: listOf(message) } },
+      handler: ({ query }) => page(sms().listMessages(query), query.limit),
+    },
+    {
+      method: 'GET',
+      path: '/sms/messages/:id',
+      summary: 'One message, with per-part delivery for outbound ones',
+      tags: ['sms'],
+      responses: { 200: { description: 'The message', schema: message }, 404: { description: 'No such message' } },
+      handler: ({ params }) => {
+        const key = v.safeParse(id, params.id);
+        if (!key.success) throw new ApiError(400, 'invalid_request', 'not a message id', 'id');
+        const found = sms().getMessage(key.output);
+        if (!found) throw new ApiError(404, 'not_found', 'no such message', 'id');
+        return found;
+      },
+    },
+    {
+      method: 'GET',
+      path: '/sms/delivery-reports',
+      summary: 'List delivery reports, newest first',
+      tags: ['sms'],
+      query: v.strictObject(listQuery),
+      responses: { 200: { description: 'A page of delivery reports', schema: listOf(report) } },
+      handler: ({ query }) => page(sms().listDeliveryReports(query), query.limit),
+    },
+  ];
+}
+
+/** `{ items, next }`: `next` is the cursor for the following page, null on the last one. */
+export function page<T extends { id: string }>(items: T[], limit: number): { items: T[]; next: string | null } {
+  return { items, next: items.length >= limit && items.length ? items[items.length - 1]!.id : null };
+}
