@@ -8,7 +8,7 @@ t.test('the key is accepted as a Bearer token or X-API-Key, and refused otherwis
   const h = await harness(t);
   t.equal((await h.request('/sms/messages')).status, 200, 'Bearer');
   t.equal((await h.request('/sms/messages', { key: null, headers: { 'x-api-key': KEY } })).status, 200, 'X-API-Key');
-  for (const headers of [{}, { 'x-api-key': 'wrong' }, { authorization: `Basic ${KEY}` }, { authorization: `Bearer ${KEY}x` }, { authorization: 'Bearer' }]) {
+  for (const headers of [{}, { 'x-api-key': 'wrong' }, { authorization: `Basic ${KEY}` }, { authorization: `Bearer ${KEY}x` }, { authorization: 'Bearer' }] as Record<string, string>[]) {
     const res = await h.request('/sms/messages', { key: null, headers });
     t.equal(res.status, 401, JSON.stringify(headers));
     t.equal(res.headers.get('www-authenticate'), 'Bearer');
