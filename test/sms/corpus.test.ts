@@ -13,7 +13,7 @@ const SPEC_REJECTS = new Set(['0041010C910661345542F60008A0050003000301306F3044'
 interface Entry { kind: string; pdu?: string; [k: string]: unknown }
 
 if (!existsSync(path)) {
-  t.skip('corpus not present (../shared/corpus/corpus.json)');
+  t.pass('corpus not present (../shared/corpus/corpus.json): skipped', { skip: true });
 } else {
   const corpus = JSON.parse(readFileSync(path, 'utf8')) as Entry[];
 

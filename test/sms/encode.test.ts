@@ -54,7 +54,7 @@ t.test('SMS-DELIVER: alphanumeric sender, time zones, class, ports with 8-bit da
   const d = decodePdu(p!.pdu);
   t.match(d, { type: 'deliver', from: 'MyBank', fromAddress: { ton: 5 }, timestamp: '2024-02-29T23:59:59-03:30', class: 1, smsc: '+4917100000', text: 'Code 1234' });
   const [q] = encodeDeliver({ from: '+1', text: 'x', timestamp: new Date(Date.UTC(2030, 0, 1, 0, 0, 0)), tzQuarterHours: 22 });
-  t.equal(decodePdu(q!.pdu).timestamp, '2030-01-01T05:30:00+05:30');
+  t.match(decodePdu(q!.pdu), { timestamp: '2030-01-01T05:30:00+05:30' });
   const data = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
   const parts = encodeDeliver({ from: '+1', data, port: { src: 9200, dst: 2948 }, concatRef: 3 });
   t.equal(parts.length, 3);
