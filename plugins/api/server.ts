@@ -31,8 +31,9 @@ export async function serve(app: H3, options: { host: string; port: number; keyC
   if (!options.keyConfigured && !isLoopback(host))
     throw new ServerError('E_NO_KEY', `refusing to listen on ${host} without an API key: set the API key variable, or bind to 127.0.0.1`);
   let listener: Listener;
+  const handler = toNodeHandler(app);
   try {
-    listener = await listen(toNodeHandler(app), {
+    listener = await listen(handler, {
       hostname: host,
       // Port 0 (tests) asks the OS for a free port; any other port is that port or an error.
       port: port === 0 ? { port: 0, random: true } : { port, random: false, ports: [], portRange: [] as never, alternativePortRange: [] as never },
@@ -47,10 +48,20 @@ export async function serve(app: H3, options: { host: string; port: number; keyC
   } catch (error) {
     throw new ServerError('E_BIND', `cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
   }
+  const server = listener.server;
+  // listhen wraps the server with http-shutdown, whose per-request 'finish' listener reads
+  // `req.socket._isIdle` and throws (an uncaught exception: the agent would die) when a client has
+  // already gone, e.g. after a 413 cut its upload short. We close connections ourselves instead.
+  for (const l of server.listeners('request')) if (l !== handler) server.removeListener('request', l as () => void);
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   const actual = (listener.address as AddressInfo).port;
   if (port !== 0 && actual !== port) {
     // Belt and braces: whatever listhen decided, a different port than configured is a start-up error.
-    await listener.close();
+    await close();
     throw new ServerError('E_BIND', `cannot listen on ${host}:${port} (got port ${actual})`);
   }
   // listhen names the wildcard address itself as the local URL; show the loopback address instead.
@@ -58,5 +69,5 @@ export async function serve(app: H3, options: { host: string; port: number; keyC
     u.url.replace(/\/$/, '').replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:'),
   );
   if (!urls.length) urls.push(listener.url.replace(/\/$/, ''));
-  return { urls, port: actual, close: () => listener.close() };
+  return { urls, port: actual, close };
 }

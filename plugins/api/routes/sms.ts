@@ -10,7 +10,9 @@ import { id, listOf, listQuery, phone } from './schemas.ts';
 export const MAX_PARTS = 10;
 export const MAX_RECIPIENTS = 100;
 
-const noControl = /^[^\u0000-\u001f\u007f]*$/;
+// No control or format characters (bidi overrides, zero-width) and no lone surrogates: the reference
+// is echoed into webhooks, MQTT and logs, where such characters break or disguise what is shown.
+const plainText = /^[^\p{Cc}\p{Cf}\p{Cs}]*$/u;
 
 function partsOf(text: string, encoding: 'auto' | 'gsm7' | 'ucs2' = 'auto'): number | undefined {
   try {
@@ -30,7 +32,7 @@ export const sendBody = v.pipe(
     validityMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(63 * 7 * 24 * 60))),
     ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(7 * 24 * 3600))),
     modem: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a modem id'))),
-    clientRef: v.optional(v.pipe(v.string(), v.maxLength(40, 'at most 40 characters'), v.regex(noControl, 'no control characters'))),
+    clientRef: v.optional(v.pipe(v.string(), v.maxLength(40, 'at most 40 characters'), v.regex(plainText, 'no control or format characters'))),
     callbackUrl: v.optional(
       v.pipe(v.string(), v.maxLength(2048), v.url('an absolute URL'), v.regex(/^https?:\/\//i, 'an http or https URL')),
     ),
