@@ -140,14 +140,14 @@ export class AtEngine {
           first = await prompted;
         } catch (error) {
           // 27.005 3.5.1: ESC aborts the message; without it the modem keeps swallowing our next command.
-          await this.#write(ESC, null).catch(() => {});
+          await this.#write(ESC, ESC).catch(() => {});
           throw error;
         }
         if (first.kind === 'final') return this.#conclude(pending, first.final);
         pending.awaitingPrompt = false;
         pending.echoes.push(options.pdu);
         const done = this.#signals.waitFor((s) => s.kind === 'final', timeoutMs, timeout);
-        await this.#write(`${options.pdu}${CTRL_Z}`, options.pdu);
+        await this.#write(`${options.pdu}${CTRL_Z}`, `${options.pdu}${CTRL_Z}`);
         const end = await done;
         return this.#conclude(pending, (end as { final: FinalResult }).final);
       }

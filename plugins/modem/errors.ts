@@ -125,9 +125,9 @@ function codeFor(table: Record<number, string>, detail: string | undefined): num
 }
 
 /** Hides the PIN/PUK in `AT+CPIN="1234"` (and `AT+CPIN="puk","newpin"`), for errors, logs and traces. */
-export function redactCommand(command: string): string {
+export function redactCommand(command: string, mask = '****'): string {
   return command.replace(/^(AT\+CPIN=|AT\+CLCK=[^,]*,[^,]*,|AT\+CPWD=[^,]*,)(.*)$/i, (_, head: string, rest: string) =>
-    head + rest.replace(/"[^"]*"|[^,]+/g, '"****"'),
+    head + rest.replace(/"[^"]*"|[^,]+/g, `"${mask}"`),
   );
 }
 

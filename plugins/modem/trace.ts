@@ -4,14 +4,29 @@ import { redactCommand } from './errors.ts';
 /** Receives one transcript line (no line end). */
 export type TraceSink = (line: string) => void;
 
+/** The transcript escapes (simulator/transcript.ts): `\r`, `\n`, `\xNN`, `\\`. */
+function escape(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.charCodeAt(0);
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\n') out += '\\n';
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out;
+}
+
 /**
- * Formats the modem traffic in the simulator's transcript format: `> ` for what the host writes, `< `
- * for what the modem answers (the `> ` prompt shows as `< > `), `# ` for comments. A PIN or PUK the host
- * sends is written as `"****"`, so a capture can be attached to a bug report as is.
+ * Formats the modem traffic in the simulator's transcript format: `> ` for what the host writes (a
+ * PDU with its `\x1a`), `< ` for what the modem answers (the prompt is `< >`), `# ` for comments. A PIN
+ * or PUK the host sends is written as `"***"` (the replay wildcard), so a capture can be attached to a
+ * bug report as is and replayed as a test.
  *
  * @example
  * const trace = new Trace((line) => lines.push(line));
- * trace.write('AT+CPIN="1234"'); // '> AT+CPIN="****"'
+ * trace.write('AT+CPIN="1234"'); // '> AT+CPIN="***"'
  */
 export class Trace {
   readonly #sink: TraceSink;
@@ -20,17 +35,17 @@ export class Trace {
     this.#sink = sink;
   }
 
-  /** What the host wrote: a command line, or a PDU sent after the prompt (its Ctrl-Z is implied). */
+  /** What the host wrote, without the command's CR: a command line, a PDU with Ctrl-Z, an ESC. */
   write(text: string): void {
-    this.#emit(`> ${redactCommand(text)}`);
+    this.#emit(`> ${escape(redactCommand(text, '***'))}`);
   }
 
   read(line: string): void {
-    this.#emit(`< ${line}`);
+    this.#emit(`< ${escape(line)}`);
   }
 
   prompt(): void {
-    this.#emit('< > ');
+    this.#emit('< >');
   }
 
   comment(text: string): void {

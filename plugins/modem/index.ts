@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { definePlugin } from '../../core/plugin.ts';
+import { ModemDriver, type DriverDeps } from './driver.ts';
+import { Inbox } from './inbox.ts';
+import { modemOptions } from './options.ts';
+import { Outbox } from './outbox.ts';
+import { systemBinding, type BindingInterface } from './port.ts';
+import { Reports } from './reports.ts';
+import { migrations } from './schema.ts';
+import { SmsGateway } from './service.ts';
+import { createSimulator, type Simulator } from '../../simulator/simulator.ts';
+import { fileSink, Trace } from './trace.ts';
+
+declare module '../../core/plugin.ts' {
+  interface Services {
+    /** The in-process simulated modem, when a modem instance runs on it (`port: 'simulator'`). */
+    simulator: Simulator;
+  }
+}
+
+/**
+ * Hooks for tests that must reach inside (the crash test pauses between reading and storing).
+ * Set before the agent starts; never used in production.
+ */
+export const testHooks: { beforeStore?: DriverDeps['beforeStore']; simulator?: (sim: Simulator) => void } = {};
+
+/**
+ * The modem plugin: one instance per modem (`id` tells them apart). The first instance provides the
+ * `sms` service; later ones join it, and a send picks a modem by id or round robin.
+ *
+ * @example
+ * // agent.config.ts
+ * plugins: [modem({ port: '/dev/ttyUSB2', cnmi: 'stored', rateLimitPerMinute: 20 })]
+ */
+export const modem = definePlugin({
+  name: 'modem',
+  instanceKey: 'id',
+  options: modemOptions,
+  setup(ctx) {
+    const o = ctx.options;
+    ctx.store.migrate('modem', migrations);
+    let simulator: Simulator | undefined;
+    let binding: BindingInterface;
+    let path: string;
+    if (o.port === 'simulator') {
+      const inbox = typeof o.simulator.inbox === 'string'
+        ? (JSON.parse(readFileSync(o.simulator.inbox, 'utf8')) as { from: string; text: string }[])
+        : o.simulator.inbox;
+      simulator = createSimulator({ profile: o.simulator.profile, clock: ctx.clock, inbox, pin: o.simulator.pin ?? null });
+      testHooks.simulator?.(simulator);
+      binding = simulator.binding as unknown as BindingInterface;
+      path = simulator.path;
+      if (!ctx.tryUse('simulator')) ctx.provide('simulator', simulator);
+    } else {
+      binding = systemBinding();
+      path = o.port;
+    }
+    const id = o.id;
+    const common = { store: ctx.store, events: ctx.events, clock: ctx.clock, log: ctx.log, modem: id };
+    const inbox = new Inbox({ ...common, concatTimeoutMs: o.concatTimeoutMinutes * 60_000 });
+    const outbox = new Outbox({ ...common, retry: o.retry, rateLimitPerMinute: o.rateLimitPerMinute, dailyQuota: o.dailyQuota });
+    const reports = new Reports({ ...common, windowMs: o.reportWindowHours * 3600_000 });
+    outbox.onSent = (messageId) => reports.settle(messageId);
+    const driver = new ModemDriver(
+      {
+        id,
+        path,
+        baudRate: o.baudRate,
+        binding,
+        simulator: !!simulator,
+        cnmi: o.cnmi,
+        pin: process.env[o.pinEnv] || undefined,
+        healthIntervalMs: o.healthIntervalSeconds * 1000,
+        commandTimeoutMs: o.commandTimeoutMs,
+        hangThreshold: o.hangThreshold,
+        reconnectMaxMs: o.reconnectMaxSeconds * 1000,
+        hangUpCalls: o.hangUpCalls,
+      },
+      { ...common, inbox, outbox, reports, trace: o.trace ? new Trace(fileSink(o.trace)) : undefined, beforeStore: testHooks.beforeStore },
+    );
+    const existing = ctx.tryUse('sms');
+    const gateway = existing instanceof SmsGateway ? existing : new SmsGateway(ctx.store, ctx.clock);
+    if (!existing) ctx.provide('sms', gateway);
+    const first = !existing;
+    const worker = new AbortController();
+    let workerDone: Promise<void> = Promise.resolve();
+    let pinging: Promise<void> = Promise.resolve();
+
+    return {
+      start() {
+        gateway.join({ driver, outbox, inbox });
+        driver.start();
+        workerDone = outbox.run(driver, worker.signal);
+        if (first && o.pingMinutes > 0) {
+          const startedAt = ctx.clock.now();
+          pinging = (async () => {
+            while (!worker.signal.aborted) {
+              await ctx.clock.sleep(o.pingMinutes * 60_000, worker.signal).catch(() => {});
+              if (worker.signal.aborted) return;
+              ctx.events.emit('system.ping', { agentId: ctx.agentId, uptimeSeconds: Math.round((ctx.clock.now() - startedAt) / 1000) });
+            }
+          })();
+        }
+      },
+      async stop() {
+        worker.abort();
+        gateway.leave(id);
+        await driver.stop();
+        await workerDone;
+        await pinging;
+        simulator?.close();
+      },
+      health() {
+        const h = driver.health();
+        return {
+          status: driver.online ? 'pass' : driver.state === 'starting' ? 'warn' : 'fail',
+          ...h,
+          outboundQueued: outbox.depth(),
+          pendingParts: inbox.pendingParts(),
+          decodeErrors: inbox.decodeErrors,
+        };
+      },
+    };
+  },
+});
+
+export { ModemDriver } from './driver.ts';
+export { AtEngine } from './at.ts';
+export { AtError } from './errors.ts';
+export { SmsGateway, SmsServiceError } from './service.ts';

@@ -1,0 +1,52 @@
+import * as v from 'valibot';
+
+const positive = (fallback: number) => v.optional(v.pipe(v.number(), v.minValue(0)), fallback);
+
+/** The modem plugin's options, validated before the agent starts (errors name the key). */
+export const modemOptions = v.strictObject({
+  /** Tells instances apart (`modem#a`); appears as `modem` in events. */
+  id: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'letters, digits, _ and - (max 32)')), 'default'),
+  /** `simulator` (the in-process simulated modem) or a device path such as `/dev/ttyUSB2`. */
+  port: v.optional(v.pipe(v.string(), v.minLength(1)), 'simulator'),
+  baudRate: v.optional(v.pipe(v.number(), v.integer(), v.minValue(300)), 115200),
+  simulator: v.optional(
+    v.strictObject({
+      profile: v.optional(v.picklist(['generic', 'sim800', 'huawei', 'quectel']), 'generic'),
+      /** Messages preloaded in SIM storage, or a JSON file of `[{ from, text }]`. */
+      inbox: v.optional(v.union([v.string(), v.array(v.looseObject({ from: v.string(), text: v.string() }))])),
+      /** SIM PIN the simulated SIM asks for (none by default). */
+      pin: v.optional(v.string()),
+    }),
+    {},
+  ),
+  /** `stored` (+CMTI, read then delete: the reliable default) or `routed` (+CMT, acknowledged with +CNMA). */
+  cnmi: v.optional(v.picklist(['stored', 'routed']), 'stored'),
+  /** Environment variable holding the SIM PIN. */
+  pinEnv: v.optional(v.pipe(v.string(), v.minLength(1)), 'SMSEDGE_SIM_PIN'),
+  healthIntervalSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 30),
+  /** `system.ping` every N minutes; 0 = off. */
+  pingMinutes: positive(0),
+  rateLimitPerMinute: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  dailyQuota: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  concatTimeoutMinutes: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
+  hangUpCalls: v.optional(v.boolean(), false),
+  /** Append all traffic to this file in the transcript format (PIN redacted). */
+  trace: v.optional(v.string()),
+  commandTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 5000),
+  /** Health checks without an answer in a row before a soft reset. */
+  hangThreshold: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 3),
+  reconnectMaxSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 60),
+  /** A delivery report matches a part sent at most this many hours before. */
+  reportWindowHours: v.optional(v.pipe(v.number(), v.minValue(1)), 72),
+  /** Send retries on transient errors (cockatiel: retries, not calls) and their backoff. */
+  retry: v.optional(
+    v.strictObject({
+      attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 4),
+      initialDelayMs: v.optional(v.pipe(v.number(), v.minValue(0)), 2000),
+      maxDelayMs: v.optional(v.pipe(v.number(), v.minValue(0)), 60_000),
+    }),
+    {},
+  ),
+});
+
+export type ModemOptions = v.InferOutput<typeof modemOptions>;

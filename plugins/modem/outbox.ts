@@ -1,0 +1,279 @@
+import { ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoffFactory, type RetryPolicy } from 'cockatiel';
+import type { Clock } from '../../core/clock.ts';
+import type { OutboundRef, SmsFailed } from '../../core/events.ts';
+import { isoWithOffset } from '../../core/ids.ts';
+import type { Logger } from '../../core/log.ts';
+import type { PluginEvents } from '../../core/plugin.ts';
+import type { Store } from '../../core/store.ts';
+import { AtError, isTransient } from './errors.ts';
+
+export interface RetryOptions {
+  /** Retries after the first attempt (cockatiel's maxAttempts counts retries). */
+  attempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface OutboxDeps {
+  store: Store;
+  events: PluginEvents;
+  clock: Clock;
+  log: Logger;
+  modem: string;
+  retry: RetryOptions;
+  rateLimitPerMinute?: number;
+  dailyQuota?: number;
+}
+
+/** What the worker needs from the modem. */
+export interface PartSender {
+  readonly online: boolean;
+  /** AT+CMGS; resolves with the TP-MR the modem assigned. */
+  sendPart(pdu: string, tpduLength: number): Promise<number>;
+}
+
+export interface OutboxRow {
+  id: string;
+  modem: string;
+  recipient: string;
+  text: string;
+  encoding: 'gsm7' | 'ucs2';
+  parts: number;
+  status: string;
+  delivery_report: number;
+  ttl_seconds: number | null;
+  client_ref: string | null;
+  callback_url: string | null;
+  created_ms: number;
+  created_at: string;
+  sent_at: string | null;
+  sent_ms: number | null;
+  delivered_at: string | null;
+  failed_at: string | null;
+  error_code: number | null;
+  error_message: string | null;
+}
+
+export interface PartRow {
+  message_id: string;
+  part: number;
+  pdu: string;
+  tpdu_length: number;
+  mr: number | null;
+  status: string;
+  report_status: number | null;
+  report_text: string | null;
+  sent_at: string | null;
+  sent_ms: number | null;
+  report_at: string | null;
+}
+
+/** The fields every event about an outbound message carries. */
+export function refOf(row: OutboxRow): OutboundRef {
+  const ref: OutboundRef = { messageId: row.id, to: row.recipient, modem: row.modem };
+  if (row.client_ref !== null) ref.clientRef = row.client_ref;
+  if (row.callback_url !== null) ref.callbackUrl = row.callback_url;
+  return ref;
+}
+
+/**
+ * The send worker of one modem: takes queued messages in order, sends their parts with AT+CMGS, keeps
+ * each part's TP-MR, retries transient errors, expires messages whose TTL ran out, and holds back for
+ * the rate limit and daily quota. Progress is committed part by part, so a restart resumes with the
+ * first part not yet accepted (a modem that accepted a part but died before answering may get that
+ * part twice: at-least-once, never lost).
+ */
+export class Outbox {
+  readonly #d: OutboxDeps;
+  readonly #policy: RetryPolicy;
+  #wake: (() => void) | undefined;
+  #woken = false;
+
+  constructor(deps: OutboxDeps) {
+    this.#d = deps;
+    const backoff: IBackoffFactory<unknown> =
+      deps.retry.initialDelayMs <= 0
+        ? new ConstantBackoff(0)
+        : new ExponentialBackoff({ initialDelay: deps.retry.initialDelayMs, maxDelay: deps.retry.maxDelayMs });
+    // A closed port is not retried here: the message goes back to the queue until the modem is back.
+    this.#policy = retry(
+      handleWhen((e) => isTransient(e) && (e as AtError).code !== 'E_CLOSED'),
+      { maxAttempts: deps.retry.attempts, backoff },
+    );
+    this.#policy.onRetry((r) => deps.log.warn({ err: 'error' in r ? r.error : undefined, attempt: r.attempt, delayMs: r.delay }, 'send failed; retrying'));
+  }
+
+  /** Something changed (a message queued, the modem came back): look again now. */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  depth(): number {
+    return this.#d.store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending')`, this.#d.modem)?.n ?? 0;
+  }
+
+  /** Runs until `signal` aborts. */
+  async run(sender: PartSender, signal: AbortSignal): Promise<void> {
+    const { clock, log } = this.#d;
+    while (!signal.aborted) {
+      this.#woken = false;
+      try {
+        this.expire();
+        let waitMs = 60_000;
+        if (sender.online) {
+          const hold = this.#holdMs();
+          const next = this.#next();
+          if (next && hold === 0) {
+            await this.#send(next, sender, signal);
+            continue;
+          }
+          if (next) waitMs = hold;
+        }
+        const expiry = this.#nextExpiryMs();
+        if (expiry !== null) waitMs = Math.min(waitMs, Math.max(0, expiry - clock.now()));
+        await this.#sleep(waitMs, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        log.error({ err: error }, 'send worker error');
+        await this.#sleep(1000, signal);
+      }
+    }
+  }
+
+  async #sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#woken) return;
+    const local = new AbortController();
+    const onAbort = () => local.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#wake = () => local.abort();
+    try {
+      await this.#d.clock.sleep(ms, local.signal);
+    } catch {
+      // woken or stopped
+    } finally {
+      this.#wake = undefined;
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #next(): OutboxRow | undefined {
+    return this.#d.store.get<OutboxRow>(
+      `SELECT * FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') ORDER BY created_ms, id LIMIT 1`,
+      this.#d.modem,
+    );
+  }
+
+  /** Ends every message of this modem whose TTL ran out before it was sent. */
+  expire(): number {
+    const { store, events, clock, modem } = this.#d;
+    const now = clock.now();
+    const due = store.all<OutboxRow>(
+      `SELECT * FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND ttl_seconds IS NOT NULL AND created_ms + ttl_seconds * 1000 <= ?`,
+      modem, now,
+    );
+    for (const row of due) {
+      // A message whose parts are partly accepted is finished rather than cut in half.
+      const sentParts = store.get<{ n: number }>('SELECT COUNT(*) AS n FROM modem_outbox_parts WHERE message_id = ? AND mr IS NOT NULL', row.id)?.n ?? 0;
+      if (sentParts > 0) continue;
+      store.transaction(() => {
+        store.run(`UPDATE modem_outbox SET status = 'expired', failed_at = ? WHERE id = ?`, isoWithOffset(now), row.id);
+        events.emit('sms.expired', { ...refOf(row), ttlSeconds: row.ttl_seconds! });
+      });
+      this.#d.log.info({ messageId: row.id, to: row.recipient, ttlSeconds: row.ttl_seconds }, 'sms expired before it could be sent');
+    }
+    return due.length;
+  }
+
+  #nextExpiryMs(): number | null {
+    return (
+      this.#d.store.get<{ at: number | null }>(
+        `SELECT MIN(created_ms + ttl_seconds * 1000) AS at FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND ttl_seconds IS NOT NULL`,
+        this.#d.modem,
+      )?.at ?? null
+    );
+  }
+
+  /** How long the rate limit or the daily quota holds the next message back (0 = send now). */
+  #holdMs(): number {
+    const { store, clock, modem, rateLimitPerMinute, dailyQuota } = this.#d;
+    const now = clock.now();
+    let hold = 0;
+    if (rateLimitPerMinute) {
+      const recent = store.all<{ sent_ms: number }>(
+        `SELECT sent_ms FROM modem_outbox WHERE modem = ? AND sent_ms > ? ORDER BY sent_ms`,
+        modem, now - 60_000,
+      );
+      if (recent.length >= rateLimitPerMinute) hold = Math.max(hold, recent[recent.length - rateLimitPerMinute]!.sent_ms + 60_000 - now);
+    }
+    if (dailyQuota) {
+      const midnight = new Date(now);
+      midnight.setHours(0, 0, 0, 0);
+      const today = store.get<{ n: number }>('SELECT COUNT(*) AS n FROM modem_outbox WHERE modem = ? AND sent_ms >= ?', modem, midnight.getTime())?.n ?? 0;
+      if (today >= dailyQuota) {
+        const tomorrow = new Date(midnight);
+        tomorrow.setDate(tomorrow.getDate() + 1);
+        hold = Math.max(hold, tomorrow.getTime() - now);
+      }
+    }
+    return Math.max(0, hold);
+  }
+
+  async #send(row: OutboxRow, sender: PartSender, signal: AbortSignal): Promise<void> {
+    const { store, events, clock, log } = this.#d;
+    store.run(`UPDATE modem_outbox SET status = 'sending' WHERE id = ? AND status = 'queued'`, row.id);
+    const parts = store.all<PartRow>('SELECT * FROM modem_outbox_parts WHERE message_id = ? ORDER BY part', row.id);
+    for (const part of parts) {
+      if (part.mr !== null) continue;
+      let mr: number;
+      try {
+        mr = await this.#policy.execute(() => sender.sendPart(part.pdu, part.tpdu_length), signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof AtError && error.code === 'E_CLOSED') {
+          // The modem went away: the message waits, its accepted parts keep their references.
+          store.run(`UPDATE modem_outbox SET status = 'queued' WHERE id = ?`, row.id);
+          log.warn({ messageId: row.id, part: part.part }, 'modem gone while sending; the message waits for it');
+          return;
+        }
+        this.#fail(row, error);
+        return;
+      }
+      const now = clock.now();
+      store.run(
+        `UPDATE modem_outbox_parts SET mr = ?, status = 'sent', sent_at = ?, sent_ms = ? WHERE message_id = ? AND part = ?`,
+        mr, isoWithOffset(now), now, row.id, part.part,
+      );
+    }
+    const done = store.all<PartRow>('SELECT * FROM modem_outbox_parts WHERE message_id = ? ORDER BY part', row.id);
+    const now = clock.now();
+    store.transaction(() => {
+      store.run(`UPDATE modem_outbox SET status = 'sent', sent_at = ?, sent_ms = ? WHERE id = ?`, isoWithOffset(now), now, row.id);
+      events.emit('sms.sent', { ...refOf(row), parts: row.parts, sentAt: isoWithOffset(now), references: done.map((p) => p.mr!) });
+    });
+    log.info({ messageId: row.id, to: row.recipient, parts: row.parts }, 'sms sent');
+    this.onSent?.(row.id);
+  }
+
+  /** Called after a message is marked sent (delivery reports that came early are settled then). */
+  onSent: ((messageId: string) => void) | undefined;
+
+  #fail(row: OutboxRow, error: unknown): void {
+    const { store, events, clock, log } = this.#d;
+    const at = error instanceof AtError ? error : undefined;
+    const reason = at ? at.meaning : (error as Error)?.message ?? String(error);
+    const code = at?.number;
+    const now = clock.now();
+    store.transaction(() => {
+      store.run(
+        `UPDATE modem_outbox SET status = 'failed', failed_at = ?, error_code = ?, error_message = ? WHERE id = ?`,
+        isoWithOffset(now), code ?? null, reason, row.id,
+      );
+      store.run(`UPDATE modem_outbox_parts SET status = 'failed' WHERE message_id = ? AND mr IS NULL`, row.id);
+      const data: SmsFailed = { ...refOf(row), reason, stage: 'send', state: 'failed' };
+      if (code !== undefined) data.code = code;
+      events.emit('sms.failed', data);
+    });
+    log.warn({ messageId: row.id, to: row.recipient, err: error }, 'sms failed');
+  }
+}

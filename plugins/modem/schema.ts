@@ -1,0 +1,119 @@
+import type { Migration } from '../../core/store.ts';
+
+/**
+ * The modem plugin's tables (namespace `modem`). Every modem instance shares them; rows carry the
+ * instance id. Times are kept twice where both are needed: `*_ms` for arithmetic, `*_at` (ISO with
+ * offset) for what the API shows.
+ */
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    up: `
+      -- Received messages, complete (or given up on: incomplete = 1).
+      CREATE TABLE modem_inbox (
+        id TEXT PRIMARY KEY,
+        modem TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        text TEXT,
+        data TEXT,
+        port INTEGER,
+        encoding TEXT NOT NULL,
+        parts INTEGER NOT NULL,
+        received_at TEXT NOT NULL,
+        stored_at TEXT NOT NULL,
+        stored_ms INTEGER NOT NULL,
+        smsc TEXT,
+        class INTEGER,
+        incomplete INTEGER NOT NULL DEFAULT 0,
+        missing TEXT);
+      CREATE INDEX modem_inbox_stored ON modem_inbox (stored_ms);
+
+      -- Parts of concatenated messages still waiting for the rest.
+      CREATE TABLE modem_parts (
+        modem TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        ref INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        pdu TEXT NOT NULL,
+        tpdu_length INTEGER NOT NULL,
+        first_ms INTEGER NOT NULL,
+        PRIMARY KEY (modem, sender, ref, total, part));
+
+      -- PDUs already taken in (a fingerprint of the PDU): a message read again after a crash between
+      -- storing it and deleting it from the SIM is recognised and not delivered twice.
+      CREATE TABLE modem_seen (
+        fingerprint TEXT PRIMARY KEY,
+        seen_ms INTEGER NOT NULL);
+      CREATE INDEX modem_seen_ms ON modem_seen (seen_ms);
+
+      -- PDUs that did not decode, kept raw for a bug report.
+      CREATE TABLE modem_raw (
+        id TEXT PRIMARY KEY,
+        modem TEXT NOT NULL,
+        pdu TEXT NOT NULL,
+        error TEXT NOT NULL,
+        stored_at TEXT NOT NULL);
+
+      -- The durable outbound queue.
+      CREATE TABLE modem_outbox (
+        id TEXT PRIMARY KEY,
+        modem TEXT NOT NULL,
+        pinned INTEGER NOT NULL,
+        recipient TEXT NOT NULL,
+        text TEXT NOT NULL,
+        encoding TEXT NOT NULL,
+        parts INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        delivery_report INTEGER NOT NULL,
+        ttl_seconds INTEGER,
+        client_ref TEXT,
+        callback_url TEXT,
+        created_ms INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        sent_ms INTEGER,
+        delivered_at TEXT,
+        failed_at TEXT,
+        error_code INTEGER,
+        error_message TEXT);
+      CREATE INDEX modem_outbox_status ON modem_outbox (modem, status, created_ms);
+
+      CREATE TABLE modem_outbox_parts (
+        message_id TEXT NOT NULL REFERENCES modem_outbox (id) ON DELETE CASCADE,
+        part INTEGER NOT NULL,
+        pdu TEXT NOT NULL,
+        tpdu_length INTEGER NOT NULL,
+        mr INTEGER,
+        status TEXT NOT NULL,
+        report_status INTEGER,
+        report_text TEXT,
+        sent_at TEXT,
+        sent_ms INTEGER,
+        report_at TEXT,
+        PRIMARY KEY (message_id, part));
+      CREATE INDEX modem_outbox_parts_mr ON modem_outbox_parts (mr, sent_ms);
+
+      CREATE TABLE modem_reports (
+        id TEXT PRIMARY KEY,
+        message_id TEXT,
+        recipient TEXT NOT NULL,
+        mr INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        status_text TEXT NOT NULL,
+        discharge_time TEXT,
+        received_at TEXT NOT NULL,
+        received_ms INTEGER NOT NULL,
+        modem TEXT NOT NULL);
+      CREATE INDEX modem_reports_ms ON modem_reports (received_ms);
+
+      -- Small facts that must survive restarts (a PIN the SIM refused).
+      CREATE TABLE modem_state (
+        modem TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (modem, key));
+    `,
+  },
+];

@@ -1,0 +1,219 @@
+import type { Clock } from '../../core/clock.ts';
+import { isoWithOffset, newId } from '../../core/ids.ts';
+import type {
+  DeliveryReport, Message, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, UssdResult,
+} from '../../core/services.ts';
+import { encodeSubmit, SmsEncodeError } from '../../core/sms/index.ts';
+import type { Store } from '../../core/store.ts';
+import type { ModemDriver } from './driver.ts';
+import { inboundFromRow, inboxColumns, type Inbox, type InboxRow } from './inbox.ts';
+import type { Outbox, OutboxRow, PartRow } from './outbox.ts';
+import { reportColumns, reportFromRow } from './reports.ts';
+
+/** A request the service refuses; the API maps `status` (400/404/409/503) and names `field`. */
+export class SmsServiceError extends Error implements ServiceErrorShape {
+  override name = 'SmsServiceError';
+  readonly code: string;
+  readonly field?: string;
+  readonly status: number;
+  constructor(code: string, message: string, options: { field?: string; status?: number } = {}) {
+    super(message);
+    this.code = code;
+    if (options.field) this.field = options.field;
+    this.status = options.status ?? 400;
+  }
+}
+
+export interface Member {
+  driver: ModemDriver;
+  outbox: Outbox;
+  inbox: Inbox;
+}
+
+const bad = (field: string, message: string) => new SmsServiceError('E_VALIDATION', message, { field, status: 400 });
+
+/**
+ * The `sms` service over every modem instance: the first instance provides it, later ones join.
+ * send() validates, encodes and commits the message to the outbound queue before it returns.
+ */
+export class SmsGateway implements SmsService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #members = new Map<string, Member>();
+  #next = 0;
+
+  constructor(store: Store, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  join(member: Member): void {
+    this.#members.set(member.driver.id, member);
+  }
+
+  leave(id: string): void {
+    this.#members.delete(id);
+  }
+
+  get size(): number {
+    return this.#members.size;
+  }
+
+  send(request: SendRequest): SendAccepted {
+    const r = (request ?? {}) as SendRequest;
+    if (typeof r.to !== 'string' || !/^\+?\d{3,20}$/.test(r.to.replace(/[\s-]/g, ''))) throw bad('to', 'to must be a phone number (E.164, national digits, or a short code)');
+    const to = r.to.replace(/[\s-]/g, '');
+    if (typeof r.text !== 'string' || r.text.length === 0) throw bad('text', 'text must be a non-empty string');
+    if (r.encoding !== undefined && !['auto', 'gsm7', 'ucs2'].includes(r.encoding)) throw bad('encoding', 'encoding must be auto, gsm7 or ucs2');
+    if (r.validityMinutes !== undefined && !(Number.isInteger(r.validityMinutes) && r.validityMinutes >= 5 && r.validityMinutes <= 635040)) throw bad('validityMinutes', 'validityMinutes must be an integer from 5 to 635040');
+    if (r.ttlSeconds !== undefined && !(Number.isInteger(r.ttlSeconds) && r.ttlSeconds > 0)) throw bad('ttlSeconds', 'ttlSeconds must be a positive integer');
+    if (r.clientRef !== undefined && (typeof r.clientRef !== 'string' || r.clientRef.length > 40)) throw bad('clientRef', 'clientRef must be a string of at most 40 characters');
+    if (r.callbackUrl !== undefined && (typeof r.callbackUrl !== 'string' || !/^https?:\/\/[^\s]+$/i.test(r.callbackUrl))) throw bad('callbackUrl', 'callbackUrl must be an http(s) URL');
+    if (r.deliveryReport !== undefined && typeof r.deliveryReport !== 'boolean') throw bad('deliveryReport', 'deliveryReport must be a boolean');
+    const modem = this.#pick(r.modem);
+    let encoded: ReturnType<typeof encodeSubmit>;
+    try {
+      encoded = encodeSubmit({ to, text: r.text, encoding: r.encoding ?? 'auto', statusReport: r.deliveryReport ?? true, validityMinutes: r.validityMinutes });
+    } catch (error) {
+      if (error instanceof SmsEncodeError) {
+        const field = error.code === 'E_ADDRESS' ? 'to' : error.code === 'E_CHARSET' ? 'encoding' : 'text';
+        throw bad(field, error.message);
+      }
+      throw error;
+    }
+    const id = newId();
+    const now = this.#clock.now();
+    this.#store.transaction(() => {
+      this.#store.run(
+        `INSERT INTO modem_outbox (id, modem, pinned, recipient, text, encoding, parts, status, delivery_report, ttl_seconds, client_ref, callback_url, created_ms, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+        id, modem.driver.id, r.modem ? 1 : 0, to, r.text, encoded.encoding, encoded.parts.length, r.deliveryReport === false ? 0 : 1,
+        r.ttlSeconds ?? null, r.clientRef ?? null, r.callbackUrl ?? null, now, isoWithOffset(now),
+      );
+      encoded.parts.forEach((p, i) =>
+        this.#store.run(
+          `INSERT INTO modem_outbox_parts (message_id, part, pdu, tpdu_length, status) VALUES (?, ?, ?, ?, 'queued')`,
+          id, i + 1, p.pdu, p.tpduLength,
+        ),
+      );
+    });
+    modem.outbox.wake();
+    return { id, status: 'queued', to, parts: encoded.parts.length, encoding: encoded.encoding };
+  }
+
+  /** The named modem, or round robin over the online ones (over all when none is online: the message waits). */
+  #pick(id: string | undefined): Member {
+    if (id !== undefined) {
+      const m = this.#members.get(id);
+      if (!m) throw new SmsServiceError('E_UNKNOWN_MODEM', `no modem "${id}"`, { field: 'modem', status: 400 });
+      return m;
+    }
+    const all = [...this.#members.values()];
+    if (all.length === 0) throw new SmsServiceError('E_NO_MODEM', 'no modem is configured', { status: 503 });
+    const online = all.filter((m) => m.driver.online);
+    const pool = online.length ? online : all;
+    return pool[this.#next++ % pool.length]!;
+  }
+
+  listMessages(query: { direction: 'inbound' | 'outbound'; limit: number; before?: string }): Message[] {
+    const limit = Math.max(1, Math.min(1000, Math.floor(query.limit || 50)));
+    if (query.direction === 'inbound') {
+      const rows = query.before
+        ? this.#store.all<InboxRow>(`SELECT ${inboxColumns} FROM modem_inbox WHERE id < ? ORDER BY id DESC LIMIT ?`, query.before, limit)
+        : this.#store.all<InboxRow>(`SELECT ${inboxColumns} FROM modem_inbox ORDER BY id DESC LIMIT ?`, limit);
+      return rows.map(inboundFromRow);
+    }
+    const rows = query.before
+      ? this.#store.all<OutboxRow>('SELECT * FROM modem_outbox WHERE id < ? ORDER BY id DESC LIMIT ?', query.before, limit)
+      : this.#store.all<OutboxRow>('SELECT * FROM modem_outbox ORDER BY id DESC LIMIT ?', limit);
+    return rows.map((row) => this.#outbound(row));
+  }
+
+  getMessage(id: string): Message | undefined {
+    const inbound = this.#store.get<InboxRow>(`SELECT ${inboxColumns} FROM modem_inbox WHERE id = ?`, id);
+    if (inbound) return inboundFromRow(inbound);
+    const outbound = this.#store.get<OutboxRow>('SELECT * FROM modem_outbox WHERE id = ?', id);
+    return outbound ? this.#outbound(outbound) : undefined;
+  }
+
+  #outbound(row: OutboxRow): OutboundMessage {
+    const parts = this.#store.all<PartRow>('SELECT * FROM modem_outbox_parts WHERE message_id = ? ORDER BY part', row.id);
+    const m: OutboundMessage = {
+      id: row.id,
+      direction: 'outbound',
+      to: row.recipient,
+      text: row.text,
+      encoding: row.encoding,
+      parts: row.parts,
+      status: row.status as OutboundMessage['status'],
+      modem: row.modem,
+      createdAt: row.created_at,
+      partDetails: parts.map((p) => {
+        const d: OutboundPart = { part: p.part, mr: p.mr, status: p.status as OutboundPart['status'] };
+        if (p.report_status !== null) d.reportStatus = p.report_status;
+        if (p.report_text !== null) d.reportText = p.report_text;
+        if (p.sent_at !== null) d.sentAt = p.sent_at;
+        if (p.report_at !== null) d.reportAt = p.report_at;
+        return d;
+      }),
+    };
+    if (row.client_ref !== null) m.clientRef = row.client_ref;
+    if (row.sent_at !== null) m.sentAt = row.sent_at;
+    if (row.delivered_at !== null) m.deliveredAt = row.delivered_at;
+    if (row.failed_at !== null) m.failedAt = row.failed_at;
+    if (row.error_message !== null) m.error = row.error_code !== null ? { code: row.error_code, message: row.error_message } : { message: row.error_message };
+    return m;
+  }
+
+  listDeliveryReports(query: { limit: number; before?: string }): DeliveryReport[] {
+    const limit = Math.max(1, Math.min(1000, Math.floor(query.limit || 50)));
+    const rows = query.before
+      ? this.#store.all<Parameters<typeof reportFromRow>[0]>(`SELECT ${reportColumns} FROM modem_reports WHERE id < ? ORDER BY id DESC LIMIT ?`, query.before, limit)
+      : this.#store.all<Parameters<typeof reportFromRow>[0]>(`SELECT ${reportColumns} FROM modem_reports ORDER BY id DESC LIMIT ?`, limit);
+    return rows.map(reportFromRow);
+  }
+
+  #ussdModem(id: string | undefined): Member {
+    if (id !== undefined) {
+      const m = this.#members.get(id);
+      if (!m) throw new SmsServiceError('E_UNKNOWN_MODEM', `no modem "${id}"`, { field: 'modem', status: 400 });
+      return m;
+    }
+    const m = [...this.#members.values()].find((x) => x.driver.online) ?? [...this.#members.values()][0];
+    if (!m) throw new SmsServiceError('E_NO_MODEM', 'no modem is configured', { status: 503 });
+    return m;
+  }
+
+  ussd(code: string, options: { modem?: string; timeoutMs?: number } = {}): Promise<UssdResult> {
+    const m = this.#ussdModem(options.modem);
+    if (!m.driver.online) return Promise.reject(new SmsServiceError('E_MODEM_OFFLINE', `modem "${m.driver.id}" is offline`, { status: 503 }));
+    return m.driver.ussd.request(code, options.timeoutMs ?? 30_000);
+  }
+
+  ussdReply(text: string, options: { modem?: string } = {}): Promise<UssdResult> {
+    const m = this.#ussdModem(options.modem);
+    if (!m.driver.ussd.sessionOpen) return Promise.reject(new SmsServiceError('E_NO_SESSION', 'no USSD session is open', { status: 409 }));
+    return m.driver.ussd.request(text, 30_000, true);
+  }
+
+  ussdCancel(options: { modem?: string } = {}): Promise<void> {
+    return this.#ussdModem(options.modem).driver.ussd.cancel();
+  }
+
+  modems(): ModemStatus[] {
+    return [...this.#members.values()].map((m) => m.driver.status());
+  }
+
+  stats() {
+    const n = (sql: string) => this.#store.get<{ n: number }>(sql)?.n ?? 0;
+    return {
+      outboundQueued: n(`SELECT COUNT(*) AS n FROM modem_outbox WHERE status IN ('queued', 'sending')`),
+      inboundTotal: n('SELECT COUNT(*) AS n FROM modem_inbox'),
+      outboundTotal: n('SELECT COUNT(*) AS n FROM modem_outbox'),
+      failedTotal: n(`SELECT COUNT(*) AS n FROM modem_outbox WHERE status = 'failed'`),
+      deliveryReports: n('SELECT COUNT(*) AS n FROM modem_reports'),
+      decodeErrors: n('SELECT COUNT(*) AS n FROM modem_raw'),
+      resets: [...this.#members.values()].reduce((s, m) => s + m.driver.resets, 0),
+    };
+  }
+}
