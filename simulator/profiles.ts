@@ -1,0 +1,176 @@
+// Dialects: where real modems differ in ways a driver must cope with. `generic` follows 3GPP 27.005 /
+// 27.007 closely; the others reproduce the quirks of SIMCom SIM800, Huawei E-series sticks and
+// Quectel EC25 modules.
+import type { Behavior } from './behavior.ts';
+import { ccidBare, curc, huaweiIccid, qccid, qindcfg } from './behaviors/vendor.ts';
+import type { Modem } from './modem.ts';
+import type { StorageName } from './storage.ts';
+
+export type ProfileName = 'generic' | 'sim800' | 'huawei' | 'quectel';
+
+export interface Profile {
+  name: ProfileName;
+  manufacturer: string;
+  model: string;
+  revision: string;
+  imei: string;
+  ati(modem: Modem): string[];
+  /** Storages and their capacities; no `SR` means status reports land in the receive storage. */
+  storages: Partial<Record<StorageName, number>>;
+  /** First storage index: Huawei counts from 0, most from 1. */
+  firstIndex: 0 | 1;
+  defaultMem: [StorageName, StorageName, StorageName];
+  /** +CNMI defaults and the values each parameter accepts. */
+  cnmiDefault: [number, number, number, number, number];
+  cnmiAllowed: number[][];
+  /** How a list of values prints in a test answer: `0-2` ranges or `0,1,2` (Huawei). */
+  listStyle(values: number[]): string;
+  /** The <alpha> field of +CMGR/+CMGL in PDU mode: empty (`0,,23`) or quoted (`0,"",23`). */
+  alpha: '' | '""';
+  /** +CMGR of an empty index: OK without a line, or +CMS ERROR: 321. */
+  emptyRead: 'ok' | 'error';
+  /** LTE module: answers +CEREG and reports AcT 7 in +COPS. */
+  lte: boolean;
+  /** USSD strings as text (in +CSCS) or as packed GSM 7-bit hex (Huawei). */
+  ussd: 'text' | 'hex-packed';
+  /** URCs after a power cycle (AT+CFUN=1,1) once the host reopens the port. */
+  boot(modem: Modem): string[];
+  /** URCs when the SIM PIN was accepted. */
+  simReadyUrcs: string[];
+  /** A storage filled up (Huawei ^SMMEMFULL). */
+  memFullUrc?: (storage: StorageName) => string;
+  /** Vendor status URCs (noise a driver must ignore). */
+  noise: {
+    signal?(modem: Modem): string[] | null;
+    registration?(modem: Modem): string[] | null;
+    /** Sent every `everyMs` while noise is on. */
+    periodic?: { everyMs: number; lines(modem: Modem): string[] };
+  } | null;
+  /** Vendor behaviours, tried before the defaults. */
+  behaviors: Behavior[];
+  /** Default behaviours this modem does not have (by name). */
+  without: string[];
+}
+
+const range = (values: number[]) => {
+  const out: string[] = [];
+  for (let i = 0; i < values.length; ) {
+    let j = i;
+    while (j + 1 < values.length && values[j + 1] === values[j]! + 1) j++;
+    out.push(j - i >= 2 ? `${values[i]}-${values[j]}` : values.slice(i, j + 1).join(','));
+    i = j + 1;
+  }
+  return out.join(',');
+};
+
+const identity = (m: Modem) => [`Manufacturer: ${m.profile.manufacturer}`, `Model: ${m.profile.model}`, `Revision: ${m.profile.revision}`, `IMEI: ${m.identity.imei}`, '+GCAP: +CGSM'];
+
+export const generic: Profile = {
+  name: 'generic',
+  manufacturer: 'smsedge',
+  model: 'SIMULATOR-3GPP',
+  revision: 'smsedge-sim 1.0',
+  imei: '004999010640000',
+  ati: identity,
+  storages: { SM: 30, ME: 100, SR: 20 },
+  firstIndex: 1,
+  defaultMem: ['SM', 'SM', 'SM'],
+  // 27.005 3.4.1: <mode> 0 (buffer) and everything off by default.
+  cnmiDefault: [0, 0, 0, 0, 0],
+  cnmiAllowed: [[0, 1, 2], [0, 1, 2, 3], [0, 2], [0, 1, 2], [0, 1]],
+  listStyle: range,
+  alpha: '',
+  emptyRead: 'error',
+  lte: true,
+  ussd: 'text',
+  boot: () => [],
+  simReadyUrcs: [],
+  noise: null,
+  behaviors: [],
+  without: [],
+};
+
+export const sim800: Profile = {
+  name: 'sim800',
+  manufacturer: 'SIMCOM_Ltd',
+  model: 'SIMCOM_SIM800L',
+  revision: 'Revision:1418B04SIM800L24',
+  imei: '869170031234566',
+  ati: () => ['SIM800 R14.18'],
+  storages: { SM: 30, ME: 50 },
+  firstIndex: 1,
+  defaultMem: ['SM', 'SM', 'SM'],
+  cnmiDefault: [2, 1, 0, 0, 0],
+  cnmiAllowed: [[0, 1, 2, 3], [0, 1, 2, 3], [0, 2], [0, 1, 2], [0, 1]],
+  listStyle: range,
+  alpha: '""',
+  emptyRead: 'ok',
+  lte: false,
+  ussd: 'text',
+  boot: (m) => ['RDY', '+CFUN: 1', `+CPIN: ${m.sim.status === 'READY' ? 'READY' : m.sim.status}`, ...(m.sim.status === 'READY' ? ['Call Ready', 'SMS Ready'] : [])],
+  simReadyUrcs: ['+CPIN: READY', 'Call Ready', 'SMS Ready'],
+  noise: null,
+  behaviors: [ccidBare],
+  without: ['ccid'],
+};
+
+export const huawei: Profile = {
+  name: 'huawei',
+  manufacturer: 'huawei',
+  model: 'E3531',
+  revision: '22.521.23.00.00',
+  imei: '861234020012344',
+  ati: (m) => ['Manufacturer: huawei', 'Model: E3531', 'Revision: 22.521.23.00.00', `IMEI: ${m.identity.imei}`, '+GCAP: +CGSM,+DS,+ES'],
+  storages: { SM: 50, ME: 255 },
+  firstIndex: 0,
+  defaultMem: ['SM', 'SM', 'SM'],
+  cnmiDefault: [0, 0, 0, 0, 0],
+  cnmiAllowed: [[0, 1, 2], [0, 1, 2, 3], [0, 2], [0, 1, 2], [0, 1]],
+  listStyle: (v) => v.join(','),
+  alpha: '',
+  emptyRead: 'error',
+  lte: false,
+  ussd: 'hex-packed',
+  boot: () => ['^SIMST: 1', '^SRVST: 2'],
+  simReadyUrcs: ['^SIMST: 1'],
+  memFullUrc: (s) => `^SMMEMFULL: "${s}"`,
+  noise: {
+    signal: (m) => [`^RSSI: ${m.csq().rssi}`],
+    registration: (m) => [`^MODE: ${m.registered ? '5,4' : '0,0'}`],
+    periodic: { everyMs: 20_000, lines: () => ['^BOOT:20952927,0,0,0,75'] },
+  },
+  behaviors: [huaweiIccid, curc],
+  without: ['ccid'],
+};
+
+export const quectel: Profile = {
+  name: 'quectel',
+  manufacturer: 'Quectel',
+  model: 'EC25',
+  revision: 'EC25EFAR06A06M4G',
+  imei: '866758041234560',
+  ati: () => ['Quectel', 'EC25', 'Revision: EC25EFAR06A06M4G'],
+  storages: { SM: 50, ME: 255, SR: 50 },
+  firstIndex: 0,
+  defaultMem: ['SM', 'SM', 'SM'],
+  cnmiDefault: [2, 1, 0, 0, 0],
+  cnmiAllowed: [[0, 1, 2], [0, 1, 2, 3], [0, 2], [0, 1, 2], [0, 1]],
+  listStyle: range,
+  alpha: '',
+  emptyRead: 'ok',
+  lte: true,
+  ussd: 'text',
+  boot: (m) => ['RDY', '+CFUN: 1', `+CPIN: ${m.sim.status === 'READY' ? 'READY' : m.sim.status}`, '+QUSIM: 1', ...(m.sim.status === 'READY' ? ['+QIND: SMS DONE', '+QIND: PB DONE'] : [])],
+  simReadyUrcs: ['+CPIN: READY', '+QIND: SMS DONE', '+QIND: PB DONE'],
+  noise: {
+    signal: (m) => [`+QIND: "csq",${m.csq().rssi},${m.csq().ber}`],
+  },
+  behaviors: [qccid, qindcfg],
+  without: ['ccid'],
+};
+
+export const profiles: Record<ProfileName, Profile> = { generic, sim800, huawei, quectel };
+
+export function isProfileName(name: string): name is ProfileName {
+  return Object.hasOwn(profiles, name);
+}

@@ -1,0 +1,370 @@
+// createSimulator: a simulated modem plugged in at a mock serial path, and the typed API that drives
+// it (incoming SMS and calls, signal, network, USB unplug, faults, delivery outcomes).
+import { systemClock, type Clock } from '../core/clock.ts';
+import { encodeDeliver, segments } from '../core/sms/index.ts';
+import { AtEngine } from './at.ts';
+import type { Behavior } from './behavior.ts';
+import { defaultBehaviors } from './behaviors/index.ts';
+import * as ports from './binding.ts';
+import { simulatorBinding, type SimulatorBinding } from './binding.ts';
+import { Modem, type DeliveryOutcome, type SentPart, type UssdNode } from './modem.ts';
+import { deliverSms, remoteHangup, ring } from './network.ts';
+import { profiles, type ProfileName } from './profiles.ts';
+import { formatTranscript, type TranscriptEntry } from './transcript.ts';
+
+export type FaultKind =
+  | 'garbage' | 'drop-chars' | 'slow' | 'hang' | 'urc-inside-response' | 'cms-500' | 'cms-304' | 'cms-330' | 'storage-full';
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'garbage', 'drop-chars', 'slow', 'hang', 'urc-inside-response', 'cms-500', 'cms-304', 'cms-330', 'storage-full',
+];
+
+/** Bad input to the simulator API. Codes: E_FAULT, E_PROFILE, E_ARGUMENT. */
+export class SimulatorError extends Error {
+  override name = 'SimulatorError';
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface FaultOptions {
+  /** How many answers (or sends) it affects; default 1, `slow` and `hang` until cleared. */
+  count?: number;
+  /** `slow`: delay per answer (default 5000). `hang`: ends after this long instead of at the next port open. */
+  ms?: number;
+  /** `garbage`: the bytes to inject. */
+  bytes?: Buffer;
+  /** `drop-chars`: how many characters go missing (default 1). */
+  chars?: number;
+  /** `urc-inside-response`: the SMS that arrives in the middle of the next answer. */
+  from?: string;
+  text?: string;
+  /** `storage-full`: fill the storage with old read messages (default) or just shrink its capacity. */
+  fill?: boolean;
+}
+
+export interface ReceiveSmsOptions {
+  from: string;
+  text?: string;
+  /** 8-bit data instead of text, optionally port-addressed. */
+  data?: Uint8Array;
+  port?: { src: number; dst: number };
+  encoding?: 'auto' | 'gsm7' | 'ucs2';
+  class?: 0 | 1 | 2 | 3;
+  /** Make the message exactly this many parts: the text is repeated until it needs that many. */
+  parts?: number;
+  /** 16-bit concatenation reference (IEI 0x08) instead of 8-bit. */
+  ref16?: boolean;
+  /** Delivery order of the parts: 'reverse', or 1-based part numbers (`[2, 1, 3]`). */
+  order?: 'reverse' | number[];
+  /** Part number(s) (1-based) that never arrive. */
+  dropPart?: number | number[];
+  /** The SC timestamp (default: the clock). */
+  timestamp?: Date | string;
+}
+
+export interface CreateSimulatorOptions {
+  profile?: ProfileName;
+  /** The mock port path; a fresh /dev/ttySIM<n> by default. */
+  path?: string;
+  /** SIM PIN; null (default) for a SIM without PIN lock. */
+  pin?: string | null;
+  puk?: string;
+  /** Messages already stored on the SIM (unread) at power-on. */
+  inbox?: { from: string; text: string; timestamp?: string }[];
+  clock?: Clock;
+  /** USSD menu tree, by request string (`*100#`). */
+  ussd?: Record<string, UssdNode>;
+  /** Default status-report outcome and delay for recipients without setDeliveryOutcome. */
+  delivery?: { outcome?: DeliveryOutcome; delayMs?: number };
+  /** How long AT+CFUN=1,1 keeps the device away. */
+  resetMs?: number;
+  /** Behaviours tried before the profile's (scenarios, tests). */
+  behaviors?: Behavior[];
+  identity?: { imei?: string; imsi?: string; iccid?: string };
+}
+
+/** A host connected to the modem's serial side (the binding, or stdio). */
+export interface Connection {
+  /** Bytes from the host. */
+  write(data: Buffer): void;
+  close(): void;
+}
+
+export const DEFAULT_USSD: Record<string, UssdNode> = {
+  '*100#': { text: 'Your balance is 5.00 EUR.' },
+  '*101#': {
+    text: 'Menu\n1 Balance\n2 Data left',
+    options: { '1': { text: 'Balance: 5.00 EUR' }, '2': { text: 'Data left: 1.5 GB' } },
+  },
+};
+
+export interface Simulator {
+  readonly path: string;
+  readonly binding: SimulatorBinding;
+  readonly modem: Modem;
+  readonly clock: Clock;
+  /** Connects a host directly (stdio mode); the serialport binding does this on open. */
+  connect(write: (data: Buffer) => void): Connection;
+  receiveSms(opts: ReceiveSmsOptions): { parts: number; pdus: string[] };
+  incomingCall(from: string): boolean;
+  hangupCall(): boolean;
+  /** 0-31 (27.007 <rssi>), 99 unknown, or a negative dBm value (-113..-51). */
+  setSignal(value: number): void;
+  deregister(): void;
+  register(): void;
+  unplug(): void;
+  replug(): void;
+  /** AT+CFUN=1,1 from the outside: the device goes away for resetMs and comes back freshly booted. */
+  powerCycle(): void;
+  fault(kind: FaultKind, opts?: FaultOptions): void;
+  clearFaults(): void;
+  /** The SMS-SUBMITs the host sent, with the TP-MR the modem gave each. */
+  sent(): SentPart[];
+  setDeliveryOutcome(recipient: string, outcome: DeliveryOutcome, delayMs?: number): void;
+  setUssdMenu(menu: Record<string, UssdNode>): void;
+  /** Puts a behaviour in front of the others (a scenario's override). */
+  useBehavior(behavior: Behavior): void;
+  removeBehavior(name: string): void;
+  /** Traffic so far in the transcript format. */
+  transcript(): string;
+  transcriptEntries(): TranscriptEntry[];
+  close(): void;
+}
+
+function rssiOf(value: number): number {
+  if (!Number.isFinite(value)) throw new SimulatorError('E_ARGUMENT', 'signal must be a number');
+  if (value < 0) return Math.max(0, Math.min(31, Math.round((value + 113) / 2))); // 27.007 8.5: -113 dBm = 0, 2 dB steps
+  if (value === 99 || (Number.isInteger(value) && value <= 31)) return value;
+  throw new SimulatorError('E_ARGUMENT', 'signal must be 0-31, 99, or a negative dBm value');
+}
+
+/** `text` repeated until the message needs exactly `parts` parts. */
+function textForParts(text: string, parts: number, encoding: 'auto' | 'gsm7' | 'ucs2' | undefined): string {
+  if (!Number.isInteger(parts) || parts < 1 || parts > 255) throw new SimulatorError('E_ARGUMENT', 'parts must be 1-255');
+  const base = text || 'Part of a long message.';
+  const count = (t: string) => segments(t, { encoding }).parts;
+  if (count(base) === parts) return base;
+  if (count(base) > parts) throw new SimulatorError('E_ARGUMENT', `the text needs ${count(base)} parts, more than ${parts}`);
+  let long = base;
+  while (count(long) <= parts) long += ` ${base}`;
+  let lo = 0;
+  let hi = long.length; // count(long[0..lo]) <= parts < count(long[0..hi])
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (count(long.slice(0, mid)) <= parts) lo = mid;
+    else hi = mid;
+  }
+  return long.slice(0, lo);
+}
+
+/**
+ * A simulated modem on the serialport mock binding.
+ *
+ * @example
+ * const sim = createSimulator({ profile: 'huawei', clock: new ManualClock() });
+ * const port = new SerialPort({ binding: sim.binding, path: sim.path, baudRate: 115200 });
+ * sim.receiveSms({ from: '+491701234567', text: 'hello' }); // +CMTI once AT+CNMI asks for it
+ */
+export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
+  const profileName = opts.profile ?? 'generic';
+  const profile = profiles[profileName];
+  if (!profile) throw new SimulatorError('E_PROFILE', `unknown profile "${profileName}" (${Object.keys(profiles).join(', ')})`);
+  const clock = opts.clock ?? systemClock;
+  const path = opts.path ?? ports.nextPath();
+  const modem = new Modem(profile, clock, { pin: opts.pin, puk: opts.puk, identity: opts.identity });
+  modem.behaviors = [
+    ...(opts.behaviors ?? []),
+    ...profile.behaviors,
+    ...defaultBehaviors.filter((b) => !profile.without.includes(b.name)),
+  ];
+  modem.ussdMenu = opts.ussd ?? DEFAULT_USSD;
+  modem.defaultDelivery = { outcome: opts.delivery?.outcome ?? 'delivered', delayMs: opts.delivery?.delayMs ?? 3000 };
+  const resetMs = opts.resetMs ?? 2000;
+
+  const entries: TranscriptEntry[] = [];
+  const record = (dir: '>' | '<', text: string) => void entries.push({ dir, text, at: clock.now() });
+  let sink: ((data: Buffer) => void) | null = null;
+  let bootPending = false;
+  const engine = new AtEngine(modem, (bytes) => sink?.(bytes), record);
+
+  const connect = (write: (data: Buffer) => void): Connection => {
+    sink = write;
+    engine.reset();
+    if (bootPending) {
+      bootPending = false;
+      const lines = profile.boot(modem);
+      if (lines.length) modem.later(0, () => modem.urc(...lines));
+    }
+    let open = true;
+    return {
+      write: (data) => { if (open) engine.input(data); },
+      close: () => {
+        open = false;
+        if (sink === write) sink = null;
+      },
+    };
+  };
+
+  let current: Connection | null = null;
+  ports.plug(path, {
+    write: (data) => current?.write(data),
+    attach: (emit) => { current = connect(emit); },
+    detach: () => { current?.close(); current = null; },
+  }, { manufacturer: profile.manufacturer });
+
+  const powerCycle = () => {
+    const wasPlugged = ports.isPlugged(path);
+    ports.unplug(path);
+    modem.later(resetMs, () => {
+      modem.powerOn();
+      bootPending = true;
+      if (wasPlugged) ports.replug(path);
+      else if (sink) connect(sink); // stdio: no port to re-enumerate; the boot lines just appear
+    });
+  };
+  modem.onReset = powerCycle;
+
+  // Preloaded inbox: on the SIM, unread, no indication (it arrived while nobody listened).
+  for (const m of opts.inbox ?? []) {
+    const storage = modem.storage(modem.mem[2]);
+    for (const part of encodeDeliver({ from: m.from, text: m.text, timestamp: m.timestamp ?? new Date(clock.now()), smsc: modem.smsc })) {
+      if (!storage.store({ stat: 0, kind: 'deliver', pdu: part.pdu, tpduLength: part.tpduLength })) {
+        throw new SimulatorError('E_ARGUMENT', `inbox does not fit in ${storage.name} (capacity ${storage.capacity})`);
+      }
+    }
+  }
+
+  const periodic = profile.noise?.periodic;
+  if (periodic) {
+    const tick = () => {
+      if (modem.settings.noise && sink) modem.urc(...periodic.lines(modem));
+      modem.later(periodic.everyMs, tick);
+    };
+    modem.later(periodic.everyMs, tick);
+  }
+
+  const sim: Simulator = {
+    path,
+    binding: simulatorBinding,
+    modem,
+    clock,
+    connect,
+    receiveSms(o) {
+      if (!o || typeof o.from !== 'string' || !o.from) throw new SimulatorError('E_ARGUMENT', 'receiveSms needs a sender (from)');
+      if (o.text === undefined && !o.data) throw new SimulatorError('E_ARGUMENT', 'receiveSms needs text or data');
+      const text = o.parts !== undefined && !o.data ? textForParts(o.text ?? '', o.parts, o.encoding) : o.text;
+      let encoded;
+      try {
+        encoded = encodeDeliver({
+          from: o.from, text, data: o.data, port: o.port, encoding: o.encoding, class: o.class, ref16: o.ref16,
+          timestamp: o.timestamp ?? new Date(modem.now()), tzQuarterHours: modem.tzQuarters, smsc: modem.smsc,
+        });
+      } catch (error) {
+        throw new SimulatorError('E_ARGUMENT', `cannot encode that SMS: ${(error as Error).message}`);
+      }
+      const total = encoded.length;
+      let order = encoded.map((_, i) => i + 1);
+      if (o.order === 'reverse') order.reverse();
+      else if (Array.isArray(o.order)) {
+        const sorted = [...o.order].sort((a, b) => a - b);
+        if (sorted.length !== total || sorted.some((v, i) => v !== i + 1)) {
+          throw new SimulatorError('E_ARGUMENT', `order must list parts 1-${total} once each`);
+        }
+        order = o.order;
+      }
+      const dropped = new Set(o.dropPart === undefined ? [] : Array.isArray(o.dropPart) ? o.dropPart : [o.dropPart]);
+      const pdus: string[] = [];
+      for (const n of order) {
+        if (dropped.has(n)) continue;
+        const part = encoded[n - 1]!;
+        pdus.push(part.pdu);
+        deliverSms(modem, { pdu: part.pdu, tpduLength: part.tpduLength, class: o.class ?? null });
+      }
+      return { parts: total, pdus };
+    },
+    incomingCall: (from) => ring(modem, from),
+    hangupCall: () => remoteHangup(modem),
+    setSignal(value) {
+      modem.setRssi(rssiOf(value));
+    },
+    deregister() {
+      modem.network.available = false;
+      modem.networkChanged();
+    },
+    register() {
+      modem.network.available = true;
+      modem.networkChanged();
+    },
+    unplug: () => ports.unplug(path),
+    replug: () => ports.replug(path),
+    powerCycle,
+    fault(kind, o = {}) {
+      switch (kind) {
+        case 'garbage':
+        case 'drop-chars':
+        case 'cms-500':
+        case 'cms-304':
+        case 'cms-330':
+          modem.armFault(kind, o.count ?? 1, { ...o });
+          return;
+        case 'slow':
+          modem.armFault(kind, o.count ?? Infinity, { ...o });
+          return;
+        case 'hang': {
+          modem.armFault(kind, Infinity, { until: o.ms ? 'time' : 'reopen' });
+          const armed = modem.faults.get('hang');
+          if (o.ms) modem.later(o.ms, () => { if (modem.faults.get('hang') === armed) modem.faults.delete('hang'); });
+          return;
+        }
+        case 'urc-inside-response': {
+          const storage = modem.storage(modem.mem[2]);
+          const [part] = encodeDeliver({ from: o.from ?? '+15550001111', text: o.text ?? 'Arrived mid-answer', timestamp: new Date(modem.now()), smsc: modem.smsc });
+          const stored = storage.store({ stat: 0, kind: 'deliver', pdu: part!.pdu, tpduLength: part!.tpduLength });
+          if (!stored) throw new SimulatorError('E_FAULT', `${storage.name} is full`);
+          modem.armFault(kind, o.count ?? 1, { lines: [`+CMTI: "${storage.name}",${stored.index}`] });
+          return;
+        }
+        case 'storage-full': {
+          const storage = modem.storage(modem.mem[2]);
+          if (o.fill === false) storage.capacity = storage.used;
+          else {
+            const [filler] = encodeDeliver({ from: '+15550009999', text: 'old message', timestamp: new Date(modem.now() - 86_400_000), smsc: modem.smsc });
+            while (storage.store({ stat: 1, kind: 'deliver', pdu: filler!.pdu, tpduLength: filler!.tpduLength }));
+          }
+          return;
+        }
+        default:
+          throw new SimulatorError('E_FAULT', `unknown fault "${String(kind)}" (${FAULT_KINDS.join(', ')})`);
+      }
+    },
+    clearFaults: () => modem.faults.clear(),
+    sent: () => modem.sent.map((s) => ({ ...s })),
+    setDeliveryOutcome(recipient, outcome, delayMs) {
+      if (!['delivered', 'failed', 'pending-then-delivered'].includes(outcome)) {
+        throw new SimulatorError('E_ARGUMENT', `unknown outcome "${outcome}"`);
+      }
+      modem.deliveryOutcomes.set(recipient, { outcome, delayMs: delayMs ?? modem.defaultDelivery.delayMs });
+    },
+    setUssdMenu(menu) {
+      modem.ussdMenu = menu;
+      modem.ussdSession = null;
+    },
+    useBehavior(behavior) {
+      modem.behaviors = [behavior, ...modem.behaviors.filter((b) => b.name !== behavior.name)];
+    },
+    removeBehavior(name) {
+      modem.behaviors = modem.behaviors.filter((b) => b.name !== name);
+    },
+    transcript: () => formatTranscript(entries),
+    transcriptEntries: () => entries.map((e) => ({ ...e })),
+    close() {
+      modem.stop();
+      ports.remove(path);
+      sink = null;
+    },
+  };
+  return sim;
+}
