@@ -1,10 +1,11 @@
-// Test helpers: the real `serialport` SerialPort over the simulator's binding, and a tiny AT client.
-import { SerialPort } from 'serialport';
+// Test helpers: serialport's SerialPortStream (what `SerialPort` is built on) over the simulator's
+// binding, and a tiny AT client.
+import { SerialPortStream } from '@serialport/stream';
 import { ManualClock } from '../../core/clock.ts';
 import { createSimulator, type CreateSimulatorOptions, type Simulator, type SimulatorBinding } from '../../simulator/index.ts';
 
 export interface Host {
-  port: SerialPort;
+  port: SerialPortStream;
   /** Everything the modem sent so far (latin1). */
   received(): string;
   /** Writes raw bytes. */
@@ -21,7 +22,7 @@ export interface Host {
 const FINAL = /\r\n(OK|ERROR|\+CME ERROR: [^\r]*|\+CMS ERROR: [^\r]*|NO CARRIER|NO ANSWER|BUSY)\r\n$|\r\n> $/;
 
 export async function openHost(path: string, binding: SimulatorBinding): Promise<Host> {
-  const port = new SerialPort({ binding, path, baudRate: 115200, autoOpen: false });
+  const port = new SerialPortStream({ binding, path, baudRate: 115200, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   let text = '';
   const waiters = new Set<() => void>();
