@@ -8,9 +8,9 @@ import { phone } from './schemas.ts';
  * built-in simulator (see simulator/index.ts).
  */
 export interface SimulatorControl {
-  receiveSms(input: { from: string; text: string; encoding?: 'gsm7' | 'ucs2'; parts?: number }): unknown;
+  receiveSms(input: { from: string; text: string; encoding?: 'auto' | 'gsm7' | 'ucs2'; parts?: number }): unknown;
   incomingCall(from: string): unknown;
-  fault(kind: string): unknown;
+  fault(kind: string, options?: { count?: number; ms?: number }): unknown;
 }
 
 const sender = v.union([phone, v.pipe(v.string(), v.regex(/^[A-Za-z0-9 ]{1,11}$/, 'a number or an alphanumeric sender (at most 11)'))], 'a sender');
@@ -41,7 +41,7 @@ export function simulatorRoutes(sim: () => SimulatorControl): RouteDef[] {
       body: v.strictObject({
         from: sender,
         text: v.pipe(v.string(), v.minLength(1), v.maxLength(1600)),
-        encoding: v.optional(v.picklist(['gsm7', 'ucs2'])),
+        encoding: v.optional(v.picklist(['auto', 'gsm7', 'ucs2'])),
         parts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10))),
       }),
       status: 202,
@@ -63,10 +63,15 @@ export function simulatorRoutes(sim: () => SimulatorControl): RouteDef[] {
       path: '/simulator/fault',
       summary: 'Simulator: inject a fault (e.g. unplug, hang, garble)',
       tags: ['simulator'],
-      body: v.strictObject({ kind: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,31}$/, 'a fault kind')) }),
+      body: v.strictObject({
+        // The simulator knows its kinds (garbage, drop-chars, slow, hang, cms-500, ...) and refuses others: 400.
+        kind: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,31}$/, 'a fault kind')),
+        count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+        ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(600_000))),
+      }),
       status: 202,
       responses: { 202: { description: 'The fault is armed' } },
-      handler: ({ body }) => call(() => sim().fault(body.kind)),
+      handler: ({ body }) => call(() => sim().fault(body.kind, { ...(body.count ? { count: body.count } : {}), ...(body.ms !== undefined ? { ms: body.ms } : {}) })),
     },
   ];
 }
