@@ -11,3 +11,113 @@ t.test('an SMS is received, stored, announced once, and deleted from the SIM', a
   const msg = rig.agent.use('sms').getMessage(e!.data.messageId);
   t.match(msg, { direction: 'inbound', text: 'hello there' });
 });
+
+const profiles = ['generic', 'sim800', 'huawei', 'quectel'] as const;
+
+for (const profile of profiles) {
+  t.test(`${profile}: stored messages are read first at start-up, then new ones`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile, inbox: [{ from: '+15550100101', text: 'while you were away' }, { from: '+15550100102', text: 'second' }] } });
+    await rig.until(() => ofType(rig.events, 'sms.received').length === 2, 'stored messages');
+    t.same(ofType(rig.events, 'sms.received').map((e) => e.data.text).sort(), ['second', 'while you were away']);
+    rig.sim.receiveSms({ from: '+15550100103', text: 'fresh €' });
+    await rig.until(() => ofType(rig.events, 'sms.received').length === 3, 'new message');
+    t.equal(ofType(rig.events, 'sms.received')[2]!.data.text, 'fresh €');
+    t.equal(rig.sim.modem.storage(rig.sim.modem.mem[2]).used, 0, 'storage emptied');
+  });
+
+  t.test(`${profile}: a multipart message out of order is announced once, whole`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    const sent = rig.sim.receiveSms({ from: '+15550100104', text: 'Long text ', parts: 3, order: [3, 1, 2] });
+    t.equal(sent.parts, 3);
+    await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'whole message');
+    await rig.clock.advance(5000);
+    const [e] = ofType(rig.events, 'sms.received');
+    t.equal(e!.data.parts, 3);
+    t.match(e!.data.text, /^Long text +Long text/);
+    t.ok(e!.data.text!.length > 153 * 2, 'all three parts joined');
+    t.notOk(e!.data.incomplete);
+    t.equal(ofType(rig.events, 'sms.received').length, 1);
+  });
+}
+
+t.test('a missing part: after the timeout the parts that came are emitted as incomplete', async (t) => {
+  const rig = await startRig(t, { concatTimeoutMinutes: 10 });
+  const { parts } = rig.sim.receiveSms({ from: '+15550100105', text: 'Split ', parts: 3, dropPart: 2, ref16: true });
+  await rig.until(() => rig.agent.use('sms').stats().inboundTotal === 0 && rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'parts read');
+  await rig.clock.advance(9 * 60_000);
+  t.equal(ofType(rig.events, 'sms.received').length, 0, 'still waiting');
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'incomplete message', 5 * 60_000);
+  const [e] = ofType(rig.events, 'sms.received');
+  t.match(e!.data, { incomplete: true, missingParts: [2], parts });
+});
+
+t.test('a duplicate part is ignored', async (t) => {
+  const rig = await startRig(t);
+  const { pdus } = rig.sim.receiveSms({ from: '+15550100106', text: 'Dup ', parts: 2, dropPart: 2 });
+  await rig.until(() => rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'part 1 read');
+  // The network sends part 1 again (a retransmission), then part 2.
+  const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
+  storage.store({ stat: 0, kind: 'deliver', pdu: pdus[0]!, tpduLength: (pdus[0]!.length >> 1) - 8 });
+  await rig.clock.advance(31_000); // the health sweep finds it without an indication
+  await rig.until(() => storage.used === 0, 'duplicate read and deleted');
+  t.equal(ofType(rig.events, 'sms.received').length, 0);
+});
+
+t.test('flash (class 0) and 8-bit port-addressed messages', async (t) => {
+  const rig = await startRig(t);
+  rig.sim.receiveSms({ from: '+15550100107', text: 'FLASH', class: 0 });
+  rig.sim.receiveSms({ from: '+15550100108', data: Uint8Array.from([1, 2, 0xab]), port: { src: 0, dst: 2948 } });
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 2, 'both');
+  const [flash, bin] = ofType(rig.events, 'sms.received');
+  t.match(flash!.data, { text: 'FLASH', class: 0 });
+  t.match(bin!.data, { encoding: '8bit', data: '0102AB', port: 2948 });
+  t.notOk('text' in bin!.data);
+});
+
+t.test('an undecodable PDU is stored raw, counted, deleted, and does not block the next one', async (t) => {
+  const rig = await startRig(t);
+  const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
+  storage.store({ stat: 0, kind: 'deliver', pdu: '07911326040000F0040B9113', tpduLength: 40 });
+  rig.sim.receiveSms({ from: '+15550100109', text: 'after the bad one' });
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 0, 'good one and bad one handled');
+  t.equal(rig.agent.use('sms').stats().decodeErrors, 1);
+  const raw = rig.agent.store.all<{ pdu: string }>('SELECT pdu FROM modem_raw');
+  t.same(raw.map((r) => r.pdu), ['07911326040000F0040B9113']);
+});
+
+t.test('a burst of 30 SMS: each lands once', async (t) => {
+  const rig = await startRig(t);
+  for (let i = 0; i < 30; i++) rig.sim.receiveSms({ from: `+1555010${String(i).padStart(4, '0')}`, text: `burst ${i}` });
+  await rig.until(() => ofType(rig.events, 'sms.received').length >= 30, 'burst');
+  await rig.clock.advance(60_000);
+  const texts = ofType(rig.events, 'sms.received').map((e) => e.data.text);
+  t.equal(texts.length, 30);
+  t.equal(new Set(texts).size, 30);
+});
+
+t.test('storage full: the agent empties it and the network delivers what it held', async (t) => {
+  const rig = await startRig(t);
+  rig.sim.fault('storage-full');
+  rig.sim.receiveSms({ from: '+15550100110', text: 'held by the network' });
+  await rig.clock.advance(31_000);
+  await rig.until(() => ofType(rig.events, 'sms.received').some((e) => e.data.text === 'held by the network'), 'held message', 300_000);
+  t.pass('the held message arrived');
+});
+
+t.test('a URC inside a command response is still handled', async (t) => {
+  const rig = await startRig(t);
+  rig.sim.fault('urc-inside-response', { from: '+15550100111', text: 'mid-answer' });
+  await rig.clock.advance(31_000);
+  await rig.until(() => ofType(rig.events, 'sms.received').some((e) => e.data.text === 'mid-answer'), 'mid-answer SMS');
+  t.pass();
+});
+
+t.test('routed mode: +CMT stored, then acknowledged with +CNMA', async (t) => {
+  const rig = await startRig(t, { cnmi: 'routed' });
+  rig.sim.receiveSms({ from: '+15550100112', text: 'routed' });
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'routed sms');
+  await rig.clock.advance(1000);
+  const writes = rig.sim.transcriptEntries().filter((e) => e.dir === '>').map((e) => e.text);
+  t.ok(writes.includes('AT+CNMA'), 'acknowledged');
+  t.equal(rig.sim.modem.pendingAck, null);
+});
