@@ -1,0 +1,647 @@
+// The delivery scheduler: takes due deliveries from the store, endpoint by endpoint, within the
+// bulkheads, circuit breakers, Retry-After pauses and rate limits, POSTs them (signed afresh each
+// attempt) and writes the outcome back in batches. The store is the truth; memory holds only what is
+// claimed right now, so a crash loses nothing but attempts in flight (which are simply made again).
+import { BrokenCircuitError, TaskCancelledError, TimeoutStrategy, bulkhead, timeout, type BulkheadPolicy } from 'cockatiel';
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Store } from '../../core/store.ts';
+import { version } from '../../core/version.ts';
+import { nextDelay, retryAfterMs, type BackoffState, type RetryPolicy } from './backoff.ts';
+import type { Deliveries, DeliveryStatus, DueDelivery, Outcome } from './deliveries.ts';
+import { Endpoint, ReceiverError, type BreakerOptions, type SavedBreaker } from './endpoint.ts';
+import { formatters } from './formats/index.ts';
+import type { Subscriptions } from './subscriptions.ts';
+import { classifyError, ofetchTransport, type ErrorClass, type Transport } from './transport.ts';
+import { displayUrl, hostAllowed, requestTarget } from './url.ts';
+
+export interface EngineOptions {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  agentId: string;
+  subscriptions: Subscriptions;
+  deliveries: Deliveries;
+  retry: RetryPolicy;
+  /** Per-attempt timeout unless the subscription sets its own. */
+  timeoutMs: number;
+  /** Attempts in flight per endpoint (bulkhead). */
+  perEndpoint: number;
+  /** Attempts in flight overall (bulkhead). */
+  global: number;
+  breaker: BreakerOptions;
+  /** Longest `Retry-After` honoured; longer ones are clamped to this. */
+  retryAfterMaxMs: number;
+  /** Deliveries are held while the clock reads earlier than this (see sanity.ts). */
+  notBefore: number;
+  /** SMSEDGE_WEBHOOK_SECRET: signs per-message callbacks and /sms/subscribe subscriptions. */
+  defaultSecret?: string;
+  allowHosts?: readonly string[];
+  transport?: Transport;
+  /** Outcome writes are gathered this long into one transaction (0: the next turn of the event loop). */
+  flushIntervalMs: number;
+  /** While offline, one probe attempt this often. */
+  offlineProbeMs: number;
+  /** Called once per attempt with its outcome (metrics). */
+  onAttempt?: (outcome: AttemptOutcome) => void;
+}
+
+/** What one attempt came to, as counted in metrics. */
+export type AttemptOutcome = 'delivered' | 'retry' | 'rejected' | 'gone' | 'timeout' | 'network' | 'offline' | 'circuit_open';
+
+/** The result of an attempt made on request (POST /webhooks/:id/test, a manual retry). */
+export interface AttemptResult {
+  deliveryId: string;
+  status: DeliveryStatus;
+  /** `delivered`, `retry`, `rejected`, ... or `held` / `circuit_open` / `skipped` when no request was made. */
+  outcome: string;
+  httpStatus: number | null;
+  errorClass: string | null;
+  error: string | null;
+  durationMs: number;
+  nextAttemptAt: string | null;
+}
+
+interface Verdict {
+  outcome?: Outcome;
+  result: AttemptResult;
+  metric?: AttemptOutcome;
+  disable?: string;
+  /** No store change: put the delivery back as it was. */
+  release?: boolean;
+}
+
+/** Offline means: every endpoint tried in this window failed to resolve or route. */
+const OFFLINE_WINDOW_MS = 10 * 60_000;
+const PAGE = 64;
+const MIN_RETRY_AFTER_MS = 1000;
+
+export class Engine {
+  readonly #o: EngineOptions;
+  readonly #transport: Transport;
+  readonly #endpoints = new Map<string, Endpoint>();
+  readonly #claimed = new Set<string>();
+  readonly #global: BulkheadPolicy;
+  readonly #abort = new AbortController();
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #waiters = new Map<string, ((r: AttemptResult) => void)[]>();
+  #writes: { verdict: Verdict; ep: Endpoint; id: string }[] = [];
+  #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #inFlight = 0;
+  #wake: (() => void) | undefined;
+  #dirty = false;
+  #done: Promise<void> = Promise.resolve();
+  #clockTrusted: boolean | undefined;
+  #offline = false;
+  #lastProbeAt = 0;
+  #settledWaiters: (() => void)[] = [];
+
+  constructor(options: EngineOptions) {
+    this.#o = options;
+    this.#transport = options.transport ?? ofetchTransport;
+    this.#global = bulkhead(options.global);
+  }
+
+  start(): void {
+    for (const { endpoint, at } of this.#o.deliveries.waitingEndpoints()) this.#endpoint(endpoint).nextDue = at;
+    this.#done = this.#loop().catch((error) => {
+      if (!this.#abort.signal.aborted) this.#o.log.error({ err: error }, 'webhook scheduler stopped');
+    });
+  }
+
+  /** Stops taking work, aborts attempts in flight (they are made again after a restart), writes what is pending. */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error('webhook engine stopping'));
+    this.#wake?.();
+    await this.#done;
+    await this.settled();
+    this.#flush();
+  }
+
+  /** New or rescheduled work for an endpoint. */
+  notify(endpoint: string, nextAt: number | null): void {
+    if (nextAt === null) return;
+    const ep = this.#endpoint(endpoint);
+    ep.nextDue = ep.nextDue === undefined ? nextAt : Math.min(ep.nextDue, nextAt);
+    this.#poke();
+  }
+
+  /** Drops prefetched deliveries (a subscription changed): they are read again, fresh. */
+  invalidate(): void {
+    for (const ep of this.#endpoints.values()) {
+      for (const row of ep.queue as DueDelivery[]) this.#claimed.delete(row.id);
+      if (ep.queue.length) ep.nextDue = this.#o.clock.now();
+      ep.queue = [];
+    }
+    this.#poke();
+  }
+
+  /** Resolves when nothing is in flight and every outcome is written (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#inFlight > 0 || this.#writes.length) {
+      if (this.#inFlight === 0) this.#flush();
+      else await new Promise<void>((resolve) => this.#settledWaiters.push(resolve));
+    }
+  }
+
+  /** True while deliveries are held because the clock is not trustworthy. */
+  holding(): boolean {
+    return !this.#checkClock(this.#o.clock.now());
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Makes one attempt of a delivery now, outside the schedule (but through its endpoint's breaker),
+   * and resolves with the result. A delivery already in flight resolves with that attempt's result.
+   */
+  async attemptNow(id: string): Promise<AttemptResult | undefined> {
+    if (this.#claimed.has(id)) {
+      for (const ep of this.#endpoints.values()) {
+        const at = (ep.queue as DueDelivery[]).findIndex((r) => r.id === id);
+        if (at >= 0) {
+          const [row] = ep.queue.splice(at, 1) as DueDelivery[];
+          return this.#dispatch(ep, row!, true);
+        }
+      }
+      return new Promise((resolve) => this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), resolve]));
+    }
+    const row = this.#o.deliveries.retryNow(id, this.#o.clock.now());
+    if (!row) return undefined;
+    if (row.status === 'delivered') return resultOf(row.id, 'delivered', 'skipped', { error: 'already delivered' });
+    if (!this.#checkClock(this.#o.clock.now()))
+      return resultOf(row.id, 'held', 'held', { errorClass: 'clock', error: 'the system clock is not trustworthy yet' });
+    const due = this.#o.deliveries.withEvent(id);
+    if (!due) return undefined;
+    const ep = this.#endpoint(row.endpoint);
+    this.#claim(ep, due);
+    return this.#dispatch(ep, due, true);
+  }
+
+  health() {
+    const now = this.#o.clock.now();
+    const open = [...this.#endpoints.values()].filter((e) => e.state !== 'closed').map((e) => ({
+      endpoint: displayUrl(e.key),
+      state: e.state,
+      until: e.openUntil ? new Date(e.openUntil).toISOString() : null,
+    }));
+    return {
+      clockTrusted: this.#checkClock(now),
+      offline: this.#offline,
+      inFlight: this.#inFlight,
+      openCircuits: open,
+    };
+  }
+
+  // ---- the loop -------------------------------------------------------------------------------
+
+  async #loop(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      this.#dirty = false;
+      const now = this.#o.clock.now();
+      let wakeAt = Number.POSITIVE_INFINITY;
+      if (!this.#checkClock(now)) wakeAt = now + 60_000;
+      else {
+        this.#offline = this.#isOffline(now);
+        let budget = Number.POSITIVE_INFINITY;
+        if (this.#offline) {
+          // Offline: one probe at a time, every offlineProbeMs; nothing else spends attempts.
+          const probeAt = this.#lastProbeAt + this.#o.offlineProbeMs;
+          budget = this.#inFlight === 0 && now >= probeAt ? 1 : 0;
+          if (!budget) wakeAt = Math.max(probeAt, now + 1);
+        }
+        for (const ep of [...this.#endpoints.values()]) {
+          if (budget <= 0 || this.#global.executionSlots <= 0) break;
+          if (!ep.queue.length && (ep.nextDue === undefined || ep.nextDue > now)) {
+            if (ep.nextDue !== undefined) wakeAt = Math.min(wakeAt, ep.nextDue);
+            else this.#forget(ep);
+            continue;
+          }
+          const cap = ep.capacity(now);
+          if (cap.slots <= 0) {
+            if (cap.until !== undefined) wakeAt = Math.min(wakeAt, cap.until);
+            continue;
+          }
+          let slots = Math.min(cap.slots, this.#global.executionSlots, budget);
+          let sent = false;
+          while (slots > 0) {
+            const row = this.#next(ep, now);
+            if (!row) break;
+            const wait = this.#rateWait(row, now);
+            if (wait > 0) {
+              ep.queue.unshift(row);
+              wakeAt = Math.min(wakeAt, now + wait);
+              break;
+            }
+            if (this.#offline) this.#lastProbeAt = now;
+            void this.#dispatch(ep, row, false);
+            sent = true;
+            slots--;
+            budget--;
+          }
+          if (!ep.queue.length && ep.nextDue !== undefined && ep.nextDue > now) wakeAt = Math.min(wakeAt, ep.nextDue);
+          if (sent) {
+            // Round robin: an endpoint that just sent goes to the back, so a busy one cannot starve others.
+            this.#endpoints.delete(ep.key);
+            this.#endpoints.set(ep.key, ep);
+          }
+        }
+      }
+      if (this.#dirty) continue;
+      await this.#sleep(wakeAt);
+    }
+  }
+
+  #poke(): void {
+    this.#dirty = true;
+    this.#wake?.();
+  }
+
+  async #sleep(until: number): Promise<void> {
+    const ctrl = new AbortController();
+    const onStop = () => ctrl.abort();
+    this.#abort.signal.addEventListener('abort', onStop, { once: true });
+    const woken = new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      if (this.#dirty || this.#abort.signal.aborted) resolve();
+    });
+    const timers = Number.isFinite(until) ? [this.#o.clock.sleep(Math.max(0, until - this.#o.clock.now()), ctrl.signal).catch(() => {})] : [];
+    await Promise.race([woken, ...timers]);
+    this.#wake = undefined;
+    ctrl.abort();
+    this.#abort.signal.removeEventListener('abort', onStop);
+  }
+
+  #endpoint(key: string): Endpoint {
+    let ep = this.#endpoints.get(key);
+    if (!ep) {
+      const saved = this.#o.store.get<{ breaker: string; open_until: number | null }>('SELECT breaker, open_until FROM webhook_endpoints WHERE endpoint = ?', key);
+      const state: SavedBreaker | undefined = saved ? { state: JSON.parse(saved.breaker), openUntil: saved.open_until } : undefined;
+      ep = new Endpoint(key, this.#o.perEndpoint, this.#o.clock, this.#o.breaker, state, (e) => this.#saveBreaker(e));
+      this.#endpoints.set(key, ep);
+    }
+    return ep;
+  }
+
+  /** An endpoint with nothing to do and a closed breaker is dropped from memory (callback URLs come and go). */
+  #forget(ep: Endpoint): void {
+    if (ep.inFlight || ep.queue.length || ep.claimed || ep.state !== 'closed' || ep.pausedUntil > this.#o.clock.now()) return;
+    this.#endpoints.delete(ep.key);
+  }
+
+  /** cockatiel's toJSON, saved whenever the circuit opens, half-opens or closes: it survives restarts. */
+  #saveBreaker(ep: Endpoint): void {
+    if (this.#o.store.closed) return;
+    try {
+      if (ep.state === 'closed') this.#o.store.run('DELETE FROM webhook_endpoints WHERE endpoint = ?', ep.key);
+      else {
+        const saved = ep.save();
+        this.#o.store.run(
+          `INSERT INTO webhook_endpoints (endpoint, breaker, open_until, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (endpoint) DO UPDATE SET breaker = excluded.breaker, open_until = excluded.open_until, updated_at = excluded.updated_at`,
+          ep.key, JSON.stringify(saved.state), saved.openUntil, this.#o.clock.now(),
+        );
+      }
+      this.#o.log.info({ endpoint: displayUrl(ep.key), circuit: ep.state }, 'webhook circuit changed');
+    } catch (error) {
+      this.#o.log.error({ err: error }, 'could not save circuit state');
+    }
+  }
+
+  #claim(ep: Endpoint, row: DueDelivery): void {
+    this.#claimed.add(row.id);
+    ep.claimed++;
+  }
+
+  #unclaim(ep: Endpoint, id: string): void {
+    if (this.#claimed.delete(id)) ep.claimed--;
+  }
+
+  /** The next due delivery of an endpoint: from what was prefetched, else a page from the store. */
+  #next(ep: Endpoint, now: number): DueDelivery | undefined {
+    if (!ep.queue.length) {
+      if (ep.nextDue === undefined || ep.nextDue > now) return undefined;
+      // Claimed rows are still due in the store until their outcome is written: skip past them.
+      const limit = ep.claimed + PAGE;
+      const rows = this.#o.deliveries.due(ep.key, now, limit);
+      for (const row of rows) {
+        if (this.#claimed.has(row.id)) continue;
+        this.#claim(ep, row);
+        ep.queue.push(row);
+      }
+      if (rows.length < limit) ep.nextDue = this.#o.deliveries.nextDue(ep.key, now);
+    }
+    return ep.queue.shift() as DueDelivery | undefined;
+  }
+
+  /** Token bucket per subscription (`rateLimitPerMinute`): ms until the next token, 0 when one was taken. */
+  #rateWait(row: DueDelivery, now: number): number {
+    const sub = row.subscription_id ? this.#o.subscriptions.get(row.subscription_id) : undefined;
+    const limit = sub?.rateLimitPerMinute;
+    if (!sub || !limit) return 0;
+    const b = this.#buckets.get(sub.id) ?? { tokens: limit, at: now };
+    b.tokens = Math.min(limit, b.tokens + ((now - b.at) * limit) / 60_000);
+    b.at = now;
+    this.#buckets.set(sub.id, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - b.tokens) * 60_000) / limit);
+  }
+
+  #checkClock(now: number): boolean {
+    const trusted = now >= this.#o.notBefore;
+    if (trusted === this.#clockTrusted) return trusted;
+    this.#clockTrusted = trusted;
+    if (this.#o.store.closed) return trusted;
+    if (!trusted) {
+      const n = this.#o.deliveries.holdAll('clock', now);
+      this.#o.log.warn({ clock: new Date(now).toISOString(), notBefore: new Date(this.#o.notBefore).toISOString(), held: n },
+        'system clock is earlier than the release date: webhook deliveries are held until it is set');
+    } else {
+      const n = this.#o.deliveries.release('clock', now);
+      if (n) this.#o.log.info({ released: n }, 'system clock is trustworthy: held webhook deliveries resume');
+      for (const ep of this.#endpoints.values()) ep.nextDue = now;
+      for (const { endpoint, at } of this.#o.deliveries.waitingEndpoints()) this.#endpoint(endpoint).nextDue = at;
+    }
+    return trusted;
+  }
+
+  #isOffline(now: number): boolean {
+    let recent = 0;
+    for (const ep of this.#endpoints.values()) {
+      if (!ep.lastReach || now - ep.lastReach.at > OFFLINE_WINDOW_MS) continue;
+      if (ep.lastReach.reached) return this.#setOffline(false);
+      recent++;
+    }
+    return this.#setOffline(recent > 0);
+  }
+
+  #setOffline(offline: boolean): boolean {
+    if (offline !== this.#offline) {
+      if (offline) this.#o.log.warn('no webhook endpoint is reachable (DNS or network failing): deliveries wait without spending attempts');
+      else this.#o.log.info('a webhook endpoint is reachable again: deliveries resume');
+      this.#offline = offline;
+    }
+    return offline;
+  }
+
+  // ---- one attempt ----------------------------------------------------------------------------
+
+  #dispatch(ep: Endpoint, row: DueDelivery, direct: boolean): Promise<AttemptResult> {
+    ep.inFlight++;
+    this.#inFlight++;
+    const run = () => this.#attempt(ep, row);
+    // A direct attempt (test, manual retry) skips the bulkheads: it must not be refused for capacity.
+    const promise = direct ? run() : this.#global.execute(() => ep.bulkhead.execute(run));
+    return promise
+      .catch((error): Verdict => {
+        this.#o.log.error({ err: error, delivery: row.id }, 'webhook attempt failed unexpectedly (bug)');
+        return { release: true, result: resultOf(row.id, row.status, 'skipped', { errorClass: 'local', error: 'internal error' }) };
+      })
+      .then((verdict) => {
+        this.#settle(ep, row, verdict);
+        return verdict.result;
+      });
+  }
+
+  async #attempt(ep: Endpoint, row: DueDelivery): Promise<Verdict> {
+    const o = this.#o;
+    const now = o.clock.now();
+    const sub = row.subscription_id ? o.subscriptions.get(row.subscription_id) : undefined;
+    if (row.subscription_id && !sub) return this.#end(row, 'failed', 'local', 'the subscription was deleted');
+    if (sub && !sub.enabled) {
+      return {
+        outcome: { id: row.id, status: 'held', heldReason: 'disabled', nextAt: null, lastErrorClass: 'local', lastError: 'the subscription is disabled' },
+        result: resultOf(row.id, 'held', 'held', { errorClass: 'local', error: 'the subscription is disabled' }),
+      };
+    }
+    if (!row.event) return this.#end(row, 'failed', 'local', 'the event is no longer in the journal');
+    const url = sub ? sub.url : row.url;
+    if (!url) return this.#end(row, 'failed', 'local', 'no URL');
+    if (!sub && o.allowHosts?.length && !hostAllowed(new URL(url).hostname, o.allowHosts))
+      return this.#end(row, 'failed', 'local', 'the callback host is not in allowHosts');
+
+    const secrets = sub ? o.subscriptions.signingSecrets(sub, o.defaultSecret, now) : o.defaultSecret ? [o.defaultSecret] : [];
+    const target = requestTarget(url);
+    const formatted = await formatters[sub?.format ?? 'standard']({
+      event: row.event,
+      deliveryId: row.id,
+      subscriptionId: sub?.id ?? null,
+      url: target.url,
+      secrets,
+      nowSec: Math.floor(now / 1000),
+      agentId: o.agentId,
+    });
+    const headers: Record<string, string> = { 'user-agent': `smsedge/${version}`, ...(sub?.headers ?? {}), ...formatted.headers };
+    if (target.authorization && !headers.authorization) headers.authorization = target.authorization;
+
+    const timeoutMs = sub?.timeoutMs ?? o.timeoutMs;
+    let timedOut = false;
+    const started = performance.now();
+    let status: number | null = null;
+    let retryAfter: string | null = null;
+    let failure: { errorClass: ErrorClass; message: string } | undefined;
+    try {
+      const response = await ep.breaker.execute(() =>
+        timeout(timeoutMs, TimeoutStrategy.Cooperative).execute(async ({ signal }) => {
+          const onTimeout = () => {
+            if (!this.#abort.signal.aborted) timedOut = true;
+          };
+          signal.addEventListener('abort', onTimeout, { once: true });
+          const r = await this.#transport({ url: target.url, headers, body: formatted.body, signal });
+          // 5xx and 408 are the receiver failing: they count for the breaker (thrown inside it).
+          if (r.status >= 500 || r.status === 408) throw new ReceiverError(r.status, r.retryAfter);
+          return r;
+        }, this.#abort.signal),
+      );
+      status = response.status;
+      retryAfter = response.retryAfter;
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        // cockatiel still counts the circuit open (a restored state): look again in a second.
+        ep.openUntil = Math.max(ep.openUntil ?? 0, o.clock.now() + 1000);
+        return { release: true, metric: 'circuit_open', result: resultOf(row.id, row.status, 'circuit_open', { errorClass: 'circuit-open', error: 'the circuit is open' }) };
+      }
+      if (this.#abort.signal.aborted) {
+        // Stopping: the attempt is abandoned, not counted; it is made again after the restart.
+        return { release: true, result: resultOf(row.id, row.status, 'skipped', { errorClass: 'local', error: 'stopping' }) };
+      }
+      if (error instanceof ReceiverError) {
+        status = error.status;
+        retryAfter = error.retryAfter;
+      } else if (timedOut || error instanceof TaskCancelledError) failure = { errorClass: 'timeout', message: `no answer within ${timeoutMs} ms` };
+      else failure = classifyError(error);
+    }
+    const durationMs = performance.now() - started;
+    const at = o.clock.now();
+    const reached = !(failure && (failure.errorClass === 'dns' || failure.errorClass === 'unreachable'));
+    ep.lastReach = { at, reached };
+    const base = { n: row.tries + 1, at: now, durationMs, httpStatus: status };
+
+    if (status !== null && status >= 200 && status < 300) {
+      return {
+        metric: 'delivered',
+        outcome: { id: row.id, status: 'delivered', nextAt: null, deliveredAt: at, attempt: { ...base, outcome: 'delivered', counted: true, errorClass: null, error: null } },
+        result: resultOf(row.id, 'delivered', 'delivered', { httpStatus: status, durationMs }),
+      };
+    }
+    if (status === 410) {
+      const error = 'the receiver answered 410 Gone';
+      return {
+        metric: 'gone',
+        disable: sub?.id,
+        outcome: { id: row.id, status: 'failed', nextAt: null, attempt: { ...base, outcome: 'gone', counted: true, errorClass: 'http', error } },
+        result: resultOf(row.id, 'failed', 'gone', { httpStatus: status, errorClass: 'http', error, durationMs }),
+      };
+    }
+    const retryable = status === null || status >= 500 || status === 408 || status === 429;
+    if (!retryable) {
+      const errorClass = status! >= 300 && status! < 400 ? 'redirect' : 'http';
+      const error = errorClass === 'redirect' ? `the receiver answered ${status} (redirects are not followed)` : `the receiver answered ${status}`;
+      return {
+        metric: 'rejected',
+        outcome: { id: row.id, status: 'failed', nextAt: null, attempt: { ...base, outcome: 'rejected', counted: true, errorClass, error } },
+        result: resultOf(row.id, 'failed', 'rejected', { httpStatus: status, errorClass, error, durationMs }),
+      };
+    }
+
+    // A failure that may pass: schedule the next attempt, unless the agent itself is offline.
+    const errorClass = failure?.errorClass ?? 'http';
+    const error = failure?.message ?? `the receiver answered ${status}`;
+    const metric: AttemptOutcome = failure ? (failure.errorClass === 'timeout' ? 'timeout' : 'network') : 'retry';
+    if (!reached && this.#isOffline(at)) {
+      return {
+        metric: 'offline',
+        outcome: { id: row.id, status: row.status === 'held' ? 'pending' : row.status, nextAt: row.next_at ?? at, attempt: { ...base, outcome: 'offline', counted: false, errorClass, error } },
+        result: resultOf(row.id, row.status, 'offline', { errorClass, error, durationMs, nextAttemptAt: row.next_at }),
+      };
+    }
+    const attempts = row.attempts + 1;
+    const maxAttempts = sub?.maxAttempts ?? o.retry.maxAttempts;
+    const attempt = { ...base, outcome: metric, counted: true, errorClass, error };
+    if (attempts >= maxAttempts || at - row.created_at >= o.retry.maxAgeMs) {
+      return {
+        metric,
+        outcome: { id: row.id, status: 'failed', nextAt: null, attempt },
+        result: resultOf(row.id, 'failed', metric, { httpStatus: status, errorClass, error, durationMs }),
+      };
+    }
+    let delay: number;
+    let backoff: string | null = null;
+    const honoured = status === 429 || status === 503 ? retryAfterMs(retryAfter, at, MIN_RETRY_AFTER_MS, o.retryAfterMaxMs) : undefined;
+    if (honoured !== undefined) {
+      delay = honoured;
+      // The receiver asked every sender to wait: nothing goes to this endpoint before then.
+      ep.pausedUntil = Math.max(ep.pausedUntil, at + honoured);
+    } else {
+      const [d, state] = nextDelay(row.backoff ? (JSON.parse(row.backoff) as BackoffState) : undefined, o.retry);
+      delay = d;
+      backoff = JSON.stringify(state);
+    }
+    const nextAt = at + delay;
+    return {
+      metric,
+      outcome: { id: row.id, status: 'retrying', nextAt, backoff, attempt },
+      result: resultOf(row.id, 'retrying', metric, { httpStatus: status, errorClass, error, durationMs, nextAttemptAt: nextAt }),
+    };
+  }
+
+  #end(row: DueDelivery, status: 'failed', errorClass: string, error: string): Verdict {
+    return {
+      outcome: { id: row.id, status, nextAt: null, lastErrorClass: errorClass, lastError: error },
+      result: resultOf(row.id, status, 'skipped', { errorClass, error }),
+    };
+  }
+
+  #settle(ep: Endpoint, row: DueDelivery, verdict: Verdict): void {
+    ep.inFlight--;
+    this.#inFlight--;
+    if (verdict.metric) this.#o.onAttempt?.(verdict.metric);
+    if (verdict.release || !verdict.outcome) {
+      this.#unclaim(ep, row.id);
+      if (!this.#abort.signal.aborted) ep.nextDue = Math.min(ep.nextDue ?? Infinity, this.#o.clock.now());
+    } else {
+      this.#writes.push({ verdict, ep, id: row.id });
+      this.#scheduleFlush();
+    }
+    const waiters = this.#waiters.get(row.id);
+    if (waiters) {
+      this.#waiters.delete(row.id);
+      for (const w of waiters) w(verdict.result);
+    }
+    if (this.#inFlight === 0) for (const w of this.#settledWaiters.splice(0)) w();
+    this.#poke();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer) return;
+    if (this.#writes.length >= 256 || this.#o.flushIntervalMs <= 0) this.#flushTimer = setImmediate(() => this.#flush());
+    else {
+      this.#flushTimer = setTimeout(() => this.#flush(), this.#o.flushIntervalMs);
+      this.#flushTimer.unref();
+    }
+  }
+
+  /** Writes gathered outcomes in one transaction: one fsync for many attempts. */
+  #flush(): void {
+    if (this.#flushTimer) {
+      clearTimeout(this.#flushTimer as NodeJS.Timeout);
+      clearImmediate(this.#flushTimer as NodeJS.Immediate);
+      this.#flushTimer = undefined;
+    }
+    const batch = this.#writes;
+    if (!batch.length) return;
+    this.#writes = [];
+    const now = this.#o.clock.now();
+    if (this.#o.store.closed) return;
+    try {
+      this.#o.store.transaction(() => {
+        for (const { verdict } of batch) {
+          try {
+            this.#o.deliveries.apply(verdict.outcome!, now);
+          } catch (error) {
+            this.#o.log.error({ err: error, delivery: verdict.outcome!.id }, 'could not record a webhook attempt');
+          }
+          if (verdict.disable) {
+            this.#o.subscriptions.disable(verdict.disable, 'the receiver answered 410 Gone');
+            this.#o.deliveries.settleForSubscription(verdict.disable, { status: 'held', reason: 'disabled', message: 'the subscription is disabled (410 Gone)' }, now);
+            this.#o.log.warn({ webhookId: verdict.disable }, 'webhook subscription disabled: the receiver answered 410 Gone');
+          }
+        }
+      });
+    } catch (error) {
+      this.#o.log.error({ err: error }, 'could not write webhook outcomes; the deliveries will be attempted again');
+    }
+    for (const { verdict, ep, id } of batch) {
+      this.#unclaim(ep, id);
+      const nextAt = verdict.outcome!.nextAt;
+      if (nextAt !== null) ep.nextDue = Math.min(ep.nextDue ?? Infinity, nextAt);
+    }
+    if (batch.some((b) => b.verdict.disable)) this.invalidate();
+    if (this.#inFlight === 0) for (const w of this.#settledWaiters.splice(0)) w();
+    this.#poke();
+  }
+}
+
+function resultOf(
+  deliveryId: string,
+  status: DeliveryStatus,
+  outcome: string,
+  more: { httpStatus?: number | null; errorClass?: string | null; error?: string | null; durationMs?: number; nextAttemptAt?: number | null } = {},
+): AttemptResult {
+  return {
+    deliveryId,
+    status,
+    outcome,
+    httpStatus: more.httpStatus ?? null,
+    errorClass: more.errorClass ?? null,
+    error: more.error ?? null,
+    durationMs: Math.round(more.durationMs ?? 0),
+    nextAttemptAt: more.nextAttemptAt ? new Date(more.nextAttemptAt).toISOString() : null,
+  };
+}

@@ -1,0 +1,35 @@
+import type { AnyEvent } from '../../../core/events.ts';
+
+export const formatNames = ['standard', 'callstack', 'sms-gateway', 'cloudevents'] as const;
+export type FormatName = (typeof formatNames)[number];
+
+/** Everything a format needs to turn one delivery attempt into headers and a raw body. */
+export interface FormatInput {
+  event: AnyEvent;
+  /** The delivery id: one per (event, subscription), the same on every retry. */
+  deliveryId: string;
+  /** The subscription, or null for a per-message callback. */
+  subscriptionId: string | null;
+  /** The target URL (the JWT audience in `cloudevents`). */
+  url: string;
+  /** Signing secrets, newest first; two during a rotation's overlap, none when unsigned. */
+  secrets: readonly string[];
+  /** Unix seconds of this attempt: every attempt is signed afresh. */
+  nowSec: number;
+  agentId: string;
+}
+
+export interface Formatted {
+  headers: Record<string, string>;
+  /** The exact bytes sent (and signed). */
+  body: string;
+}
+
+export type Formatter = (input: FormatInput) => Formatted | Promise<Formatted>;
+
+/** The event's data as receivers see it: `callbackUrl` (another receiver's URL, maybe with a token) is dropped. */
+export function publicData(event: AnyEvent): Record<string, unknown> {
+  const data = { ...(event.data as unknown as Record<string, unknown>) };
+  delete data.callbackUrl;
+  return data;
+}

@@ -1,0 +1,70 @@
+// One HTTP POST of a delivery, and what its result means.
+import { ofetch } from 'ofetch';
+
+export interface PostRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  signal: AbortSignal;
+}
+
+export interface PostResponse {
+  status: number;
+  retryAfter: string | null;
+}
+
+/** Sends one request; rejects on network errors. Tests may pass their own (a DNS failure, say). */
+export type Transport = (request: PostRequest) => Promise<PostResponse>;
+
+/**
+ * The default transport: ofetch, no redirects followed (a 3xx is the answer), no ofetch retries (the
+ * schedule is ours), the response body read and dropped so the connection can be reused.
+ */
+export const ofetchTransport: Transport = async ({ url, headers, body, signal }) => {
+  const response = await ofetch.raw(url, {
+    method: 'POST',
+    body,
+    headers,
+    signal,
+    redirect: 'manual',
+    retry: 0,
+    ignoreResponseError: true,
+    responseType: 'text',
+  });
+  return { status: response.status, retryAfter: response.headers.get('retry-after') };
+};
+
+/** Error classes a delivery log shows. */
+export type ErrorClass = 'timeout' | 'dns' | 'unreachable' | 'refused' | 'reset' | 'tls' | 'network' | 'http' | 'redirect' | 'circuit-open' | 'local';
+
+const unreachableCodes = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'EADDRNOTAVAIL']);
+const dnsCodes = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
+
+/** The first `code` found along an error's cause chain (and inside AggregateErrors). */
+export function errorCode(error: unknown, depth = 0): string | undefined {
+  if (!error || typeof error !== 'object' || depth > 6) return undefined;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown[] };
+  if (typeof e.code === 'string' && e.code !== 'ERR_INVALID_ARG_TYPE') return e.code;
+  if (Array.isArray(e.errors)) for (const inner of e.errors) {
+    const code = errorCode(inner, depth + 1);
+    if (code) return code;
+  }
+  return errorCode(e.cause, depth + 1);
+}
+
+/**
+ * Classifies a network-level failure. `dns` and `unreachable` say "this agent may be offline";
+ * `refused` and `reset` say the host is there but the receiver is not.
+ */
+export function classifyError(error: unknown): { errorClass: ErrorClass; message: string } {
+  const code = errorCode(error);
+  if (code && dnsCodes.has(code)) return { errorClass: 'dns', message: `name resolution failed (${code})` };
+  if (code && unreachableCodes.has(code)) return { errorClass: 'unreachable', message: `network unreachable (${code})` };
+  if (code === 'ECONNREFUSED') return { errorClass: 'refused', message: 'connection refused (ECONNREFUSED)' };
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return { errorClass: 'reset', message: `connection reset (${code})` };
+  if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT')
+    return { errorClass: 'timeout', message: `timed out (${code})` };
+  if (code && (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('ERR_SSL')))
+    return { errorClass: 'tls', message: `TLS error (${code})` };
+  return { errorClass: 'network', message: code ? `network error (${code})` : 'network error' };
+}
