@@ -1,0 +1,115 @@
+import t from 'tap';
+import { ofType, startRig } from './helpers.ts';
+
+t.test('send: queued durably, sent part by part with TP-MRs, delivered once', async (t) => {
+  const rig = await startRig(t);
+  const sms = rig.agent.use('sms');
+  const accepted = sms.send({ to: '+15550200200', text: 'x'.repeat(200), clientRef: 'order-17', callbackUrl: 'https://example.test/cb' });
+  t.match(accepted, { status: 'queued', parts: 2, encoding: 'gsm7' });
+  await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'sms.sent');
+  const [sent] = ofType(rig.events, 'sms.sent');
+  t.match(sent!.data, { messageId: accepted.id, clientRef: 'order-17', callbackUrl: 'https://example.test/cb', parts: 2, modem: 'default' });
+  t.same(sent!.data.references, rig.sim.sent().map((p) => p.mr));
+  await rig.until(() => ofType(rig.events, 'sms.delivered').length === 1, 'sms.delivered');
+  await rig.clock.advance(10_000);
+  t.equal(ofType(rig.events, 'sms.delivered').length, 1, 'once per message, not per part');
+  t.match(ofType(rig.events, 'sms.delivered')[0]!.data, { messageId: accepted.id, clientRef: 'order-17', status: 0 });
+  const msg = sms.getMessage(accepted.id);
+  t.match(msg, { status: 'delivered', partDetails: [{ part: 1, status: 'delivered' }, { part: 2, status: 'delivered' }] });
+  t.equal(sms.listDeliveryReports({ limit: 10 }).length, 2);
+});
+
+t.test('a failed delivery report fails the message once, with TP-ST and meaning', async (t) => {
+  const rig = await startRig(t);
+  rig.sim.setDeliveryOutcome('+15550200201', 'failed', 1000);
+  const { id } = rig.agent.use('sms').send({ to: '+15550200201', text: 'will fail', clientRef: 'c1' });
+  await rig.until(() => ofType(rig.events, 'sms.failed').length === 1, 'sms.failed');
+  const [f] = ofType(rig.events, 'sms.failed');
+  t.match(f!.data, { messageId: id, stage: 'delivery', clientRef: 'c1' });
+  t.type(f!.data.code, 'number');
+  t.equal(ofType(rig.events, 'sms.delivered').length, 0);
+});
+
+t.test('pending then delivered: one sms.delivered', async (t) => {
+  const rig = await startRig(t);
+  rig.sim.setDeliveryOutcome('+15550200202', 'pending-then-delivered', 1000);
+  rig.agent.use('sms').send({ to: '+15550200202', text: 'slowly' });
+  await rig.until(() => ofType(rig.events, 'sms.delivered').length === 1, 'delivered');
+  await rig.clock.advance(30_000);
+  t.equal(ofType(rig.events, 'sms.delivered').length, 1);
+  t.equal(ofType(rig.events, 'sms.failed').length, 0);
+});
+
+t.test('a transient +CMS ERROR 500 is retried; a permanent one fails with code and meaning', async (t) => {
+  const rig = await startRig(t);
+  const sms = rig.agent.use('sms');
+  rig.sim.fault('cms-500', { count: 2 });
+  sms.send({ to: '+15550200203', text: 'retried' });
+  await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'sent after retries');
+  rig.sim.fault('cms-304');
+  const { id } = sms.send({ to: '+15550200204', text: 'refused', clientRef: 'perm' });
+  await rig.until(() => ofType(rig.events, 'sms.failed').length === 1, 'failed');
+  t.match(ofType(rig.events, 'sms.failed')[0]!.data, { messageId: id, code: 304, stage: 'send', reason: 'invalid PDU mode parameter', clientRef: 'perm' });
+  t.match(sms.getMessage(id), { status: 'failed', error: { code: 304 } });
+});
+
+t.test('validation errors name the field', async (t) => {
+  const rig = await startRig(t);
+  const sms = rig.agent.use('sms');
+  t.throws(() => sms.send({ to: 'abc', text: 'x' }), { code: 'E_VALIDATION', field: 'to' });
+  t.throws(() => sms.send({ to: '+15550200205', text: '' }), { field: 'text' });
+  t.throws(() => sms.send({ to: '+15550200205', text: 'x', clientRef: 'x'.repeat(41) }), { field: 'clientRef' });
+  t.throws(() => sms.send({ to: '+15550200205', text: '中文', encoding: 'gsm7' }), { field: 'encoding' });
+  t.throws(() => sms.send({ to: '+15550200205', text: 'x', modem: 'nope' }), { field: 'modem' });
+});
+
+t.test('a message whose TTL runs out while the modem is away ends as sms.expired', async (t) => {
+  const rig = await startRig(t, { reconnectMaxSeconds: 5 });
+  rig.sim.unplug();
+  await rig.until(() => !rig.agent.use('sms').modems()[0]!.state.startsWith('online'), 'offline');
+  const { id } = rig.agent.use('sms').send({ to: '+15550200206', text: 'too late', ttlSeconds: 60, clientRef: 'ttl' });
+  await rig.until(() => ofType(rig.events, 'sms.expired').length === 1, 'expired', 120_000);
+  t.match(ofType(rig.events, 'sms.expired')[0]!.data, { messageId: id, ttlSeconds: 60, clientRef: 'ttl' });
+  rig.sim.replug();
+  await rig.until(() => rig.agent.use('sms').modems()[0]!.state === 'online', 'back online');
+  await rig.clock.advance(5000);
+  t.equal(rig.sim.sent().length, 0, 'never sent');
+});
+
+t.test('rate limit: at most N messages per minute', async (t) => {
+  const rig = await startRig(t, { rateLimitPerMinute: 2 });
+  const sms = rig.agent.use('sms');
+  for (let i = 0; i < 5; i++) sms.send({ to: '+15550200207', text: `m${i}`, deliveryReport: false });
+  await rig.until(() => ofType(rig.events, 'sms.sent').length === 2, 'first two');
+  await rig.clock.advance(30_000);
+  t.equal(ofType(rig.events, 'sms.sent').length, 2, 'held back');
+  await rig.until(() => ofType(rig.events, 'sms.sent').length === 5, 'all five', 200_000);
+  const times = ofType(rig.events, 'sms.sent').map((e) => Date.parse(e.data.sentAt));
+  t.ok(times[2]! - times[0]! >= 60_000, 'third waited a minute after the first');
+});
+
+t.test('daily quota holds messages until the next day', async (t) => {
+  const rig = await startRig(t, { dailyQuota: 1 });
+  const sms = rig.agent.use('sms');
+  sms.send({ to: '+15550200208', text: 'one', deliveryReport: false });
+  sms.send({ to: '+15550200208', text: 'two', deliveryReport: false });
+  await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'first');
+  await rig.clock.advance(3600_000);
+  t.equal(ofType(rig.events, 'sms.sent').length, 1);
+  t.equal(sms.stats().outboundQueued, 1);
+});
+
+t.test('an unplug mid-queue: nothing is lost, sending resumes when the modem is back', async (t) => {
+  const rig = await startRig(t, { reconnectMaxSeconds: 2 });
+  const sms = rig.agent.use('sms');
+  rig.sim.unplug();
+  await rig.until(() => sms.modems()[0]!.state !== 'online', 'offline');
+  const ids = [0, 1, 2].map((i) => sms.send({ to: '+15550200209', text: `queued ${i}`, deliveryReport: false }).id);
+  await rig.clock.advance(10_000);
+  t.equal(rig.sim.sent().length, 0);
+  rig.sim.replug();
+  await rig.until(() => ofType(rig.events, 'sms.sent').length === 3, 'all sent after replug');
+  t.same(ofType(rig.events, 'sms.sent').map((e) => e.data.messageId), ids, 'in order');
+  t.ok(ofType(rig.events, 'modem.offline').length >= 1);
+  t.ok(ofType(rig.events, 'modem.online').length >= 2);
+});
