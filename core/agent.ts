@@ -203,7 +203,16 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps = {}): Agent
         if (slot.state === 'running' || slot.state === 'starting') await stopSlot(slot, config.shutdownTimeoutMs);
       }
       services.clear();
-      if (!deps.store) store?.close();
+      if (!deps.store) {
+        store?.close();
+        store = undefined; // a later start() opens it again
+      }
+      for (const slot of slots) {
+        slot.abort = new AbortController();
+        slot.state = 'idle';
+        slot.error = undefined;
+        slot.instance = undefined;
+      }
       log.info('agent stopped');
     },
     async health() {

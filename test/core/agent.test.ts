@@ -140,3 +140,15 @@ t.test('instances with an instance key get distinct names', async (t) => {
   t.same(c.plugins.map((p) => p.name), ['modem', 'modem#b']);
   t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [modem({ id: 'b' }), modem({ id: 'b' })] }), { message: /distinct "id"/ });
 });
+
+t.test('an agent can be started again after stop', async (t) => {
+  const { calls, make } = recorder();
+  const agent = build(t, [make('modem')()]);
+  await agent.start();
+  agent.journal.append('system.ping', { agentId: 'test', uptimeSeconds: 0 });
+  await agent.stop();
+  await agent.start();
+  t.equal(agent.journal.head(), 1, 'same database reopened');
+  t.same(calls.filter((c) => c.startsWith('start')), ['start modem', 'start modem']);
+  await agent.stop();
+});
