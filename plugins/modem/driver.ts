@@ -157,7 +157,14 @@ export class ModemDriver implements PartSender {
   async sendPart(pdu: string, tpduLength: number): Promise<number> {
     if (!this.#ready) throw new AtError('E_CLOSED', 'AT+CMGS', 'modem is not ready');
     // A network submit takes seconds; 27.005 gives no bound, real modems answer within ~60 s.
-    const r = await this.at.send(`AT+CMGS=${tpduLength}`, { pdu, timeoutMs: Math.max(this.#o.commandTimeoutMs, 60_000) });
+    let r;
+    try {
+      r = await this.at.send(`AT+CMGS=${tpduLength}`, { pdu, timeoutMs: Math.max(this.#o.commandTimeoutMs, 60_000) });
+    } catch (error) {
+      // No answer to a send counts toward a hang like a missed health check.
+      if (error instanceof AtError && error.code === 'E_TIMEOUT' && ++this.#misses >= this.#o.hangThreshold) void this.#softReset();
+      throw error;
+    }
     const mr = Number(parse.params(parse.valueOf(r.lines, '+CMGS') ?? '')[0]);
     if (!Number.isInteger(mr)) throw new AtError('E_ERROR', 'AT+CMGS', 'no message reference in the answer');
     return mr;

@@ -95,9 +95,11 @@ export class Outbox {
       deps.retry.initialDelayMs <= 0
         ? new ConstantBackoff(0)
         : new ExponentialBackoff({ initialDelay: deps.retry.initialDelayMs, maxDelay: deps.retry.maxDelayMs });
-    // A closed port is not retried here: the message goes back to the queue until the modem is back.
+    // A closed port and a timeout are not retried here: the message goes back to the queue until the
+    // modem is back (a timeout may be a hang, which the health check resets; retrying at once would only
+    // block the queue behind another long wait).
     this.#policy = retry(
-      handleWhen((e) => isTransient(e) && (e as AtError).code !== 'E_CLOSED'),
+      handleWhen((e) => isTransient(e) && (e as AtError).code !== 'E_CLOSED' && (e as AtError).code !== 'E_TIMEOUT'),
       { maxAttempts: deps.retry.attempts, backoff },
     );
     this.#policy.onRetry((r) => deps.log.warn({ err: 'error' in r ? r.error : undefined, attempt: r.attempt, delayMs: r.delay }, 'send failed; retrying'));
@@ -230,6 +232,14 @@ export class Outbox {
         mr = await this.#policy.execute(() => sender.sendPart(part.pdu, part.tpdu_length), signal);
       } catch (error) {
         if (signal.aborted) return;
+        if (error instanceof AtError && error.code === 'E_TIMEOUT') {
+          const timeouts = (store.get<{ timeouts: number }>('SELECT timeouts FROM modem_outbox WHERE id = ?', row.id)?.timeouts ?? 0) + 1;
+          if (timeouts <= this.#d.retry.attempts) {
+            store.run(`UPDATE modem_outbox SET status = 'queued', timeouts = ? WHERE id = ?`, timeouts, row.id);
+            log.warn({ messageId: row.id, part: part.part, timeouts }, 'send timed out; the message waits for the modem');
+            return;
+          }
+        }
         if (error instanceof AtError && error.code === 'E_CLOSED') {
           // The modem went away: the message waits, its accepted parts keep their references.
           store.run(`UPDATE modem_outbox SET status = 'queued' WHERE id = ?`, row.id);

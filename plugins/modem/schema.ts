@@ -65,6 +65,8 @@ export const migrations: Migration[] = [
         encoding TEXT NOT NULL,
         parts INTEGER NOT NULL,
         status TEXT NOT NULL,
+        -- Sends that timed out (the modem may be hung): counted across resets and restarts.
+        timeouts INTEGER NOT NULL DEFAULT 0,
         delivery_report INTEGER NOT NULL,
         ttl_seconds INTEGER,
         client_ref TEXT,
