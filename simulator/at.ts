@@ -167,7 +167,8 @@ export class AtEngine {
     let lines = answer.lines;
     const inject = lines.length > 0 ? this.#modem.takeFault('urc-inside-response') : null;
     if (inject) lines = [lines[0]!, ...((inject.lines as string[]) ?? []), ...lines.slice(1)];
-    let text = lines.map((l) => (v ? `\r\n${l}\r\n` : `${l}\r\n`)).join('');
+    // V.250 5.7.1: information text is framed once (<CR><LF>text<CR><LF>), its lines apart by CRLF.
+    let text = lines.length === 0 ? '' : v ? `\r\n${lines.join('\r\n')}\r\n` : `${lines.join('\r\n')}\r\n`;
     if (answer.final !== null) text += v ? `\r\n${answer.final}\r\n` : `${NUMERIC[answer.final] ?? answer.final}\r`;
     for (const l of lines) this.#record?.('<', l);
     if (answer.final !== null) this.#record?.('<', answer.final);
@@ -178,7 +179,7 @@ export class AtEngine {
   #urc(lines: string[]): void {
     const v = this.#modem.settings.verbose;
     for (const l of lines) this.#record?.('<', l);
-    this.#send(lines.map((l) => (v ? `\r\n${l}\r\n` : `${l}\r\n`)).join(''));
+    this.#send(v ? `\r\n${lines.join('\r\n')}\r\n` : `${lines.join('\r\n')}\r\n`);
   }
 
   /** Writes in order; a response (not echo or URC) goes through the output faults. */

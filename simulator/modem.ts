@@ -207,8 +207,13 @@ export class Modem {
     this.#emit = emit;
   }
 
-  /** Writes unsolicited lines (as one block: a +CMT header and its PDU stay together). */
+  /** Writes unsolicited result codes, each framed on its own (`\r\nRING\r\n`). */
   urc(...lines: string[]): void {
+    for (const line of lines) this.#emit?.([line]);
+  }
+
+  /** Writes one indication of several lines (`+CMT: ,23` and its PDU): `\r\n<a>\r\n<b>\r\n`. */
+  urcBlock(lines: string[]): void {
     this.#emit?.(lines);
   }
 

@@ -18,14 +18,14 @@ export interface IncomingPart {
 /** An indication subject to +CNMI <mode> 0 buffering. */
 function indicate(modem: Modem, lines: string[]): void {
   if (modem.settings.cnmi[0] === 0) modem.bufferedUrcs.push(lines);
-  else modem.urc(...lines);
+  else modem.urcBlock(lines);
 }
 
 /** +CNMI <mode> set to 1/2: buffered indications are flushed (<bfr> 0) or dropped (<bfr> 1). */
 export function flushBuffered(modem: Modem): void {
   const buffered = modem.bufferedUrcs;
   modem.bufferedUrcs = [];
-  if (modem.settings.cnmi[4] === 0) for (const lines of buffered) modem.urc(...lines);
+  if (modem.settings.cnmi[4] === 0) for (const lines of buffered) modem.urcBlock(lines);
 }
 
 /** The SC hands one SMS-DELIVER to the modem. Held at the network while unregistered or full. */

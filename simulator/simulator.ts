@@ -142,10 +142,10 @@ function rssiOf(value: number): number {
 }
 
 /** `text` repeated until the message needs exactly `parts` parts. */
-function textForParts(text: string, parts: number, encoding: 'auto' | 'gsm7' | 'ucs2' | undefined): string {
+function textForParts(text: string, parts: number, encoding: 'auto' | 'gsm7' | 'ucs2' | undefined, ref16: boolean | undefined): string {
   if (!Number.isInteger(parts) || parts < 1 || parts > 255) throw new SimulatorError('E_ARGUMENT', 'parts must be 1-255');
   const base = text || 'Part of a long message.';
-  const count = (t: string) => segments(t, { encoding }).parts;
+  const count = (t: string) => segments(t, { encoding, ref16 }).parts;
   if (count(base) === parts) return base;
   if (count(base) > parts) throw new SimulatorError('E_ARGUMENT', `the text needs ${count(base)} parts, more than ${parts}`);
   let long = base;
@@ -255,12 +255,12 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
     receiveSms(o) {
       if (!o || typeof o.from !== 'string' || !o.from) throw new SimulatorError('E_ARGUMENT', 'receiveSms needs a sender (from)');
       if (o.text === undefined && !o.data) throw new SimulatorError('E_ARGUMENT', 'receiveSms needs text or data');
-      const text = o.parts !== undefined && !o.data ? textForParts(o.text ?? '', o.parts, o.encoding) : o.text;
+      const text = o.parts !== undefined && !o.data ? textForParts(o.text ?? '', o.parts, o.encoding, o.ref16) : o.text;
       let encoded;
       try {
         encoded = encodeDeliver({
           from: o.from, text, data: o.data, port: o.port, encoding: o.encoding, class: o.class, ref16: o.ref16,
-          timestamp: o.timestamp ?? new Date(modem.now()), tzQuarterHours: modem.tzQuarters, smsc: modem.smsc,
+          timestamp: o.timestamp ?? new Date(modem.now()), tzQuarterHours: o.timestamp === undefined ? modem.tzQuarters : undefined, smsc: modem.smsc,
         });
       } catch (error) {
         throw new SimulatorError('E_ARGUMENT', `cannot encode that SMS: ${(error as Error).message}`);

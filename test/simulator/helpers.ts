@@ -19,7 +19,7 @@ export interface Host {
   close(): Promise<void>;
 }
 
-const FINAL = /\r\n(OK|ERROR|\+CME ERROR: [^\r]*|\+CMS ERROR: [^\r]*|NO CARRIER|NO ANSWER|BUSY)\r\n$|\r\n> $/;
+const FINAL = /\r\n(OK|ERROR|\+CME ERROR: [^\r]*|\+CMS ERROR: [^\r]*|NO CARRIER|NO ANSWER|BUSY)\r\n|\r\n> $/;
 
 export async function openHost(path: string, binding: SimulatorBinding): Promise<Host> {
   const port = new SerialPortStream({ binding, path, baudRate: 115200, autoOpen: false });
@@ -59,7 +59,9 @@ export async function openHost(path: string, binding: SimulatorBinding): Promise
     async at(line) {
       const from = text.length;
       await write(`${line}\r`);
-      return waitFor(FINAL, from);
+      const tail = await waitFor(FINAL, from);
+      const m = FINAL.exec(tail)!;
+      return tail.slice(0, m.index + m[0].length); // URCs after the final result are not part of the answer
     },
     close: () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
   };
