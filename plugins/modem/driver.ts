@@ -46,6 +46,8 @@ export interface DriverDeps {
   trace?: Trace;
   /** Test hook: runs after a PDU is read from the modem and before it is stored (the crash test). */
   beforeStore?: (pdu: string) => Promise<void> | void;
+  /** Test hook: runs after a PDU is durable and before it is deleted from the modem. */
+  afterStore?: (pdu: string) => Promise<void> | void;
 }
 
 /** The SIM refused the PIN (or wants the PUK): never retried automatically, a SIM locks after three. */
@@ -402,6 +404,7 @@ export class ModemDriver implements PartSender {
     const r = await this.at.send(`AT+CMGR=${index}`, { timeoutMs: 15_000 });
     const msg = parse.parseCmgr(r.lines);
     if (msg && !(await this.#takeIn(msg.pdu, msg.length))) return;
+    if (msg) await this.#d.afterStore?.(msg.pdu);
     await this.at.send(`AT+CMGD=${index}`);
   }
 
@@ -414,7 +417,9 @@ export class ModemDriver implements PartSender {
         if (this.#mem1 !== mem) continue;
         const listed = parse.parseCmgl((await this.at.send('AT+CMGL=4', { timeoutMs: 60_000 })).lines);
         for (const item of listed) {
-          if (await this.#takeIn(item.pdu, item.length)) await this.at.send(`AT+CMGD=${item.index}`);
+          if (!(await this.#takeIn(item.pdu, item.length))) continue;
+          await this.#d.afterStore?.(item.pdu);
+          await this.at.send(`AT+CMGD=${item.index}`);
         }
       }
       await this.#useMem(main).catch(() => {});

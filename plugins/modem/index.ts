@@ -22,7 +22,7 @@ declare module '../../core/plugin.ts' {
  * Hooks for tests that must reach inside (the crash test pauses between reading and storing).
  * Set before the agent starts; never used in production.
  */
-export const testHooks: { beforeStore?: DriverDeps['beforeStore']; simulator?: (sim: Simulator) => void } = {};
+export const testHooks: { beforeStore?: DriverDeps['beforeStore']; afterStore?: DriverDeps['afterStore']; simulator?: (sim: Simulator) => void } = {};
 
 /**
  * The modem plugin: one instance per modem (`id` tells them apart). The first instance provides the
@@ -76,7 +76,7 @@ export const modem = definePlugin({
         reconnectMaxMs: o.reconnectMaxSeconds * 1000,
         hangUpCalls: o.hangUpCalls,
       },
-      { ...common, inbox, outbox, reports, trace: o.trace ? new Trace(fileSink(o.trace)) : undefined, beforeStore: testHooks.beforeStore },
+      { ...common, inbox, outbox, reports, trace: o.trace ? new Trace(fileSink(o.trace)) : undefined, beforeStore: testHooks.beforeStore, afterStore: testHooks.afterStore },
     );
     const existing = ctx.tryUse('sms');
     const gateway = existing instanceof SmsGateway ? existing : new SmsGateway(ctx.store, ctx.clock);
