@@ -30,6 +30,8 @@ export class AtEngine {
   #line = '';
   #prompt: PromptState | null = null;
   #out: Promise<void> = Promise.resolve();
+  /** Writes queued behind a slow answer. */
+  #delayed = 0;
   /** Host writes seen and lines answered, for Simulator.transcript(). */
   readonly #record: ((dir: '>' | '<', text: string) => void) | null;
 
@@ -195,13 +197,17 @@ export class AtEngine {
       if (slow) delay = (slow.ms as number | undefined) ?? 5000;
     }
     const out = bytes;
-    if (delay > 0) {
-      const clock = this.#modem.clock;
-      this.#out = this.#out.then(() => clock.sleep(delay)).then(() => this.#write(out), () => {});
-    } else {
-      this.#out = this.#out.then(() => this.#write(out));
+    if (delay === 0 && this.#delayed === 0) {
+      // Nothing slow queued: write now, so an answer leaves before what follows it (a reset, a URC).
+      this.#write(out);
+      return;
     }
-    this.#out.catch(() => {});
+    this.#delayed++;
+    const clock = this.#modem.clock;
+    this.#out = this.#out
+      .then(() => (delay > 0 ? clock.sleep(delay) : undefined))
+      .then(() => this.#write(out), () => {})
+      .finally(() => void this.#delayed--);
   }
 }
 

@@ -1,7 +1,6 @@
 // Network side of 27.007: registration (7.2 +CREG, 10.1.19 +CGREG, 10.1.22 +CEREG), operator (7.3
 // +COPS), signal (8.5 +CSQ) and phone functionality (8.2 +CFUN, `1,1` resets the modem).
 import { defineBehavior, type Behavior } from '../behavior.ts';
-import { drainNetwork } from '../network.ts';
 
 function registration(name: '+CREG' | '+CGREG' | '+CEREG', key: 'creg' | 'cgreg' | 'cereg'): Behavior {
   return defineBehavior({
@@ -82,8 +81,7 @@ export const cfun = defineBehavior({
         return true;
       }
       modem.cfun = fun;
-      modem.networkChanged();
-      if (modem.registered) ctx.after(() => drainNetwork(modem));
+      ctx.after(() => modem.networkChanged()); // registration URCs follow the OK
     } else ctx.error();
     return true;
   },
