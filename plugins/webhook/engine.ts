@@ -453,7 +453,10 @@ export class Engine {
             if (!this.#abort.signal.aborted) timedOut = true;
           };
           signal.addEventListener('abort', onTimeout, { once: true });
-          const r = await this.#transport({ url: target.url, headers, body: formatted.body, signal });
+          // cockatiel aborts the signal after the call returns too: only an abort during it is a timeout.
+          const r = await this.#transport({ url: target.url, headers, body: formatted.body, signal }).finally(() =>
+            signal.removeEventListener('abort', onTimeout),
+          );
           // 5xx and 408 are the receiver failing: they count for the breaker (thrown inside it).
           if (r.status >= 500 || r.status === 408) throw new ReceiverError(r.status, r.retryAfter);
           return r;

@@ -1,6 +1,7 @@
 // What a Node receiver runs to check a delivery: the inverse of each format's signing, with a
 // tolerance on the timestamp so that a captured request cannot be replayed later.
 import { jwtVerify } from 'jose';
+import { bodyHash } from './formats/cloudevents.ts';
 import type { FormatName } from './formats/types.ts';
 import { hmac, safeEqual, standardKey } from './secret.ts';
 
@@ -109,14 +110,17 @@ export async function verifyWebhook(
       const tolerance = options.toleranceSeconds ?? 300;
       for (const s of secrets) {
         try {
-          await jwtVerify(match[1]!, new TextEncoder().encode(s), {
+          const { payload } = await jwtVerify(match[1]!, new TextEncoder().encode(s), {
             algorithms: ['HS256'],
             clockTolerance: tolerance,
             currentDate: new Date(options.now ?? Date.now()),
             ...(options.audience ? { audience: options.audience } : {}),
           });
+          if (payload.body_sha256 !== undefined && !safeEqual(String(payload.body_sha256), bodyHash(body)))
+            throw new WebhookVerifyError('E_SIGNATURE', 'the body does not match the token');
           return parse(body);
         } catch (error) {
+          if (error instanceof WebhookVerifyError) throw error;
           // jose checks claims only after the signature matched: these mean "right key, wrong token".
           const { code, claim } = error as { code?: string; claim?: string };
           if (code === 'ERR_JWT_EXPIRED' || (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (claim === 'iat' || claim === 'nbf')))

@@ -1,6 +1,7 @@
 // The `cloudevents` format, for receivers written for httpSMS: a CloudEvents 1.0 event in structured
 // JSON mode (CloudEvents spec, "JSON Event Format" 3), the type in `X-Event-Type`, and
 // `Authorization: Bearer <JWT>` (RFC 7519, HS256 per RFC 7518 3.2) signed with the secret.
+import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { AnyEvent } from '../../../core/events.ts';
 import { publicData, type FormatInput, type Formatted } from './types.ts';
@@ -14,6 +15,11 @@ const types: Record<string, string> = {
   'sms.expired': 'message.send.expired',
   'call.missed': 'call.missed',
 };
+
+/** base64url SHA-256 of the exact body bytes, as carried in the JWT's `body_sha256` claim. */
+export function bodyHash(body: string): string {
+  return createHash('sha256').update(body).digest('base64url');
+}
 
 export function cloudEventType(type: string): string {
   return types[type] ?? type;
@@ -52,7 +58,9 @@ export async function cloudevents(input: FormatInput): Promise<Formatted> {
   const headers: Record<string, string> = { 'content-type': 'application/cloudevents+json', 'x-event-type': type };
   const secret = input.secrets[0];
   if (secret) {
-    const jwt = await new SignJWT({})
+    // httpSMS's token authenticates the sender but not the body; the extra `body_sha256` claim binds
+    // the two (receivers that do not know it ignore it; verifyWebhook checks it).
+    const jwt = await new SignJWT({ body_sha256: bodyHash(body) })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(`smsedge/${input.agentId}`)
       .setAudience(input.url)
