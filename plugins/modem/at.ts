@@ -97,6 +97,11 @@ export class AtEngine {
     return this.#queue.run(() => this.#execute(command, options));
   }
 
+  /** Writes bytes outside any command (the ESC that clears a half-sent message), traced. */
+  raw(data: string): Promise<void> {
+    return this.#write(data, data);
+  }
+
   /** Commands queued or running. */
   get depth(): number {
     return this.#queue.depth;

@@ -249,7 +249,7 @@ export class ModemDriver implements PartSender {
   async #setUp(): Promise<void> {
     const at = this.at;
     // A send cut off by a crash leaves the modem waiting for PDU text: ESC ends that (27.005 3.5.1).
-    await this.#port!.write('\x1b').catch(() => {});
+    await at.raw('\x1b').catch(() => {});
     await at.send('ATZ', { timeoutMs: 10_000 }).catch(() => at.send('AT'));
     await at.send('ATE0');
     await at.send('AT+CMEE=1').catch(() => {});

@@ -8,7 +8,7 @@ import { systemBinding, type BindingInterface } from './port.ts';
 import { Reports } from './reports.ts';
 import { migrations } from './schema.ts';
 import { SmsGateway } from './service.ts';
-import { createSimulator, type Simulator } from '../../simulator/simulator.ts';
+import { createSimulator, type Simulator } from '../../simulator/index.ts';
 import { fileSink, Trace } from './trace.ts';
 
 declare module '../../core/plugin.ts' {
@@ -23,6 +23,22 @@ declare module '../../core/plugin.ts' {
  * Set before the agent starts; never used in production.
  */
 export const testHooks: { beforeStore?: DriverDeps['beforeStore']; afterStore?: DriverDeps['afterStore']; simulator?: (sim: Simulator) => void } = {};
+
+const injected = new Map<string, BindingInterface>();
+
+/**
+ * Registers a binding for a port name, for a modem instance configured with `port: <name>` (a
+ * transcript replay, another simulator). Returns the function that removes it.
+ *
+ * @example
+ * const replay = createReplay(text);
+ * injectBinding(replay.path, replay.binding);
+ * modem({ port: replay.path });
+ */
+export function injectBinding(port: string, binding: BindingInterface): () => void {
+  injected.set(port, binding);
+  return () => injected.delete(port);
+}
 
 /**
  * The modem plugin: one instance per modem (`id` tells them apart). The first instance provides the
@@ -52,7 +68,7 @@ export const modem = definePlugin({
       path = simulator.path;
       if (!ctx.tryUse('simulator')) ctx.provide('simulator', simulator);
     } else {
-      binding = systemBinding();
+      binding = injected.get(o.port) ?? systemBinding();
       path = o.port;
     }
     const id = o.id;

@@ -5,7 +5,7 @@ import { resolveConfig } from '../../core/config.ts';
 import type { AnyEvent } from '../../core/events.ts';
 import { silentLogger } from '../../core/log.ts';
 import { modem } from '../../plugins/modem/index.ts';
-import type { Simulator } from '../../simulator/simulator.ts';
+import type { Simulator } from '../../simulator/index.ts';
 
 export interface Rig {
   agent: Agent;
