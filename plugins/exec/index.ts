@@ -1,0 +1,143 @@
+import { isAbsolute, resolve } from 'node:path';
+import * as v from 'valibot';
+import { eventTypes, type AnyEvent, type EventType } from '../../core/events.ts';
+import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
+import { maskPhone } from '../../core/redact.ts';
+import { eventEnv } from './env.ts';
+import { ExecError, runProgram } from './run.ts';
+
+const options = v.strictObject({
+  /** Instance id, when several programs each get events (`exec#archive`). */
+  id: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]*$/, 'kebab-case'))),
+  /** The program: run directly, not through a shell (use `command: 'sh', args: ['-c', '...']` for one). */
+  command: v.pipe(v.string(), v.minLength(1)),
+  args: v.optional(v.array(v.string()), []),
+  cwd: v.optional(v.string()),
+  /** Extra environment variables. */
+  env: v.optional(v.record(v.string(), v.string()), {}),
+  /** Pass the agent's whole environment (secrets included). Default: only PATH, HOME, LANG, TZ, ... */
+  inheritEnv: v.optional(v.boolean(), false),
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 30_000),
+  killGraceMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 5_000),
+  /** Programs running at once. 1 (the default) runs them in event order. */
+  concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64)), 1),
+  types: v.optional(v.array(v.picklist(eventTypes as EventType[]))),
+  filter: v.optional(v.custom<(event: AnyEvent) => boolean>((f) => typeof f === 'function', 'a function (event) => boolean')),
+  /** Delay before retrying a failed run: doubling from initialMs up to maxMs. */
+  retry: v.optional(
+    v.strictObject({
+      initialMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 1000),
+      maxMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 300_000),
+    }),
+    { initialMs: 1000, maxMs: 300_000 },
+  ),
+});
+
+/** The event as the program reads it on stdin: the Standard Webhooks body plus the event id. */
+export function eventJson(event: AnyEvent): string {
+  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.timestamp, data: event.data });
+}
+
+/**
+ * Programs echo what they were given. Before a line reaches the logger (which masks numbers, URLs
+ * and hex on its own), this event's body is blanked and its phone numbers masked.
+ */
+function scrubber(event: AnyEvent): (line: string) => string {
+  const data = event.data as unknown as Record<string, unknown>;
+  const bodies = [data.text, data.data].filter((s): s is string => typeof s === 'string' && s.length >= 3);
+  const numbers = [data.from, data.to].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  return (line) => {
+    let out = line;
+    for (const b of bodies) out = out.split(b).join('[text]');
+    for (const n of numbers) out = out.split(n).join(maskPhone(n));
+    return out;
+  };
+}
+
+/**
+ * Runs a program per event (like Gammu's RunOnReceive): the event JSON on stdin, `SMSEDGE_*`
+ * variables in its environment. Exit 0 acknowledges; anything else, or overrunning `timeoutMs`
+ * (which kills it), retries with backoff. Its output goes to the log, redacted.
+ *
+ * @example
+ * exec({ command: '/usr/local/bin/on-sms', types: ['sms.received'], timeoutMs: 10_000 })
+ */
+export const exec = definePlugin({
+  name: 'exec',
+  instanceKey: 'id',
+  options,
+  setup(ctx) {
+    const o = ctx.options;
+    const cwd = o.cwd === undefined ? undefined : isAbsolute(o.cwd) ? o.cwd : resolve(ctx.dataDir, o.cwd);
+    const stopping = new AbortController();
+    const stats = { runs: 0, failures: 0, running: 0 };
+    let lastError: { code: string; message: string } | undefined;
+    let subscription: { lag(): number; stop(): Promise<void> } | undefined;
+    const inFlight = new Set<Promise<void>>();
+
+    async function handle(event: AnyEvent): Promise<void> {
+      const scrub = scrubber(event);
+      const log = ctx.log.child({ event: event.id, type: event.type });
+      stats.running++;
+      stats.runs++;
+      const run = runProgram({
+        command: o.command,
+        args: o.args,
+        cwd,
+        env: eventEnv(event, ctx.agentId, o.env, o.inheritEnv),
+        input: `${eventJson(event)}\n`,
+        timeoutMs: o.timeoutMs,
+        killGraceMs: o.killGraceMs,
+        clock: ctx.clock,
+        signal: stopping.signal,
+        onLine: (stream, line) => {
+          if (stream === 'stdout') log.info({ stream, line: scrub(line) }, 'program output');
+          else log.warn({ stream, line: scrub(line) }, 'program output');
+        },
+      });
+      inFlight.add(run);
+      try {
+        await run;
+        lastError = undefined;
+      } catch (error) {
+        stats.failures++;
+        const e = error as ExecError;
+        lastError = { code: e.code, message: e.message };
+        log.warn({ err: e, exitCode: e.exitCode, signal: e.signal }, 'program failed; the event will be retried');
+        throw error;
+      } finally {
+        stats.running--;
+        inFlight.delete(run);
+      }
+    }
+
+    return {
+      start() {
+        subscription = ctx.events.subscribe(ctx.name, handle, {
+          types: o.types,
+          filter: o.filter,
+          concurrency: o.concurrency,
+          backoff: (attempt) => Math.min(o.retry.maxMs, o.retry.initialMs * 2 ** (attempt - 1)),
+        });
+      },
+      async stop() {
+        // Programs still running are terminated; their events were not acknowledged and run again.
+        const unsubscribed = subscription?.stop();
+        stopping.abort();
+        await Promise.allSettled([...inFlight]);
+        await unsubscribed;
+      },
+      health(): PluginHealth {
+        return {
+          status: lastError ? 'warn' : 'pass',
+          command: o.command,
+          ...stats,
+          lag: subscription?.lag() ?? 0,
+          ...(lastError ? { lastError } : {}),
+        };
+      },
+    };
+  },
+});
+
+export default exec;
