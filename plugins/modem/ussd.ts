@@ -82,17 +82,13 @@ export function decodeUssd(raw: string, dcs: number | null, dialect: UssdDialect
  */
 export class Ussd {
   readonly #at: AtEngine;
-  readonly #clock: Clock;
   readonly #answers: Waitress<CusdLine>;
   #dialect: UssdDialect;
   #busy: Promise<unknown> = Promise.resolve();
   #open = false;
-  /** A `+CUSD: 2` that came first; some modems send it before the real answer (python-gsmmodem #14). */
-  #release: CusdLine | null = null;
 
   constructor(at: AtEngine, clock: Clock, dialect: UssdDialect = 'text') {
     this.#at = at;
-    this.#clock = clock;
     this.#dialect = dialect;
     this.#answers = new Waitress<CusdLine>(clock);
   }
@@ -128,7 +124,6 @@ export class Ussd {
   async #request(code: string, timeoutMs: number): Promise<UssdResult> {
     if (!/^[0-9A-Za-z*#+ ]{1,160}$/.test(code)) throw new AtError('E_INVALID', 'AT+CUSD', 'USSD string has characters a network will not take');
     const str = this.#dialect === 'hex7' ? encodeGsm7Packed(code) : code;
-    this.#release = null;
     const answer = this.#nextAnswer(timeoutMs);
     try {
       await this.#at.send(`AT+CUSD=1,"${str}",15`, { prefix: null });
