@@ -1,0 +1,108 @@
+// Memory: RSS (VmRSS from /proc) of the agent with every plugin that has landed, idle on the built-in
+// simulator, against a bare Node 24 HTTP server, each in its own child process, measured the same way
+// after the same settling time; then the agent's RSS after draining a 5,000-event webhook backlog.
+// `npx node test/bench/memory.ts` prints the section alone.
+import { fileURLToPath } from 'node:url';
+import { fullAgentSpec, missing, prepareAgent, spawnAgent, waitOnline } from './agent.ts';
+import { drainBacklog } from './pipeline.ts';
+import { spawnBare } from './bare-http.ts';
+import { rssMb } from './proc.ts';
+import { startReceiver } from './receiver.ts';
+import { median, ratio, round } from './stats.ts';
+
+export interface MemoryBench {
+  idleRssMb: number;
+  /** A bare node:http server in plain JavaScript. */
+  baselineRssMb: number;
+  ratio: number;
+  /** The same server as a .ts file: what Node's type stripping alone adds (the agent pays it too). */
+  baselineTsRssMb: number;
+  afterBacklogRssMb: number | null;
+  growthMb: number | null;
+  backlog: number;
+  settleMs: number;
+  rounds: number;
+  plugins: string[];
+  notIncluded: string[];
+  afterBacklogSkipped?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function benchMemory(opts: { rounds?: number; settleMs?: number; backlog?: number } = {}): Promise<MemoryBench | { skipped: string }> {
+  const reason = await missing('modem', 'api');
+  if (reason) return { skipped: reason };
+  const rounds = opts.rounds ?? 3;
+  const settleMs = opts.settleMs ?? 2000;
+  const n = opts.backlog ?? 5000;
+  const { spec, plugins, left } = await fullAgentSpec();
+  const idle: number[] = [];
+  const base: number[] = [];
+  const baseTs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const a = await prepareAgent(spec);
+    const child = spawnAgent(a);
+    try {
+      await waitOnline(a, child);
+      await sleep(settleMs);
+      idle.push(rssMb(child.pid));
+    } finally {
+      await child.stop();
+      a.remove();
+    }
+    for (const [kind, into] of [['js', base], ['ts', baseTs]] as const) {
+      const bare = spawnBare(0, kind);
+      try {
+        await bare.line(/listening \d+/);
+        await sleep(settleMs);
+        into.push(rssMb(bare.pid));
+      } finally {
+        await bare.stop();
+      }
+    }
+  }
+  const idleRssMb = median(idle);
+  const baselineRssMb = median(base);
+  let afterBacklogRssMb: number | null = null;
+  let afterBacklogSkipped: string | undefined;
+  const noWebhook = await missing('webhook');
+  if (noWebhook) afterBacklogSkipped = noWebhook;
+  else {
+    const receiver = await startReceiver();
+    const a = await prepareAgent(spec);
+    try {
+      afterBacklogRssMb = (await drainBacklog(a, receiver, n, { settleMs })).rssAfterMb;
+    } finally {
+      await receiver.close();
+      a.remove();
+    }
+  }
+  return {
+    idleRssMb: round(idleRssMb),
+    baselineRssMb: round(baselineRssMb),
+    ratio: ratio(idleRssMb, baselineRssMb),
+    baselineTsRssMb: round(median(baseTs)),
+    afterBacklogRssMb: afterBacklogRssMb === null ? null : round(afterBacklogRssMb),
+    growthMb: afterBacklogRssMb === null ? null : round(afterBacklogRssMb - idleRssMb),
+    backlog: n,
+    settleMs,
+    rounds,
+    plugins,
+    notIncluded: left,
+    ...(afterBacklogSkipped ? { afterBacklogSkipped } : {}),
+  };
+}
+
+export function formatMemoryBench(r: MemoryBench | { skipped: string }): string {
+  if ('skipped' in r) return `memory: skipped: ${r.skipped}`;
+  return [
+    `memory (RSS in MB, child processes, after ${r.settleMs} ms idle; median of ${r.rounds})`,
+    `  idle       smsedge ${r.idleRssMb} MB   bare node:http ${r.baselineRssMb} MB   ${r.ratio}x   target <= 1.6x   (bare server as .ts: ${r.baselineTsRssMb} MB)`,
+    r.afterBacklogRssMb === null
+      ? `  backlog    skipped: ${r.afterBacklogSkipped}`
+      : `  backlog    after draining ${r.backlog} events: ${r.afterBacklogRssMb} MB (growth ${r.growthMb} MB)   target growth < 20 MB`,
+    `  plugins: ${r.plugins.join(', ')}${r.notIncluded.length ? `; not included: ${r.notIncluded.join('; ')}` : ''}`,
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) console.log(formatMemoryBench(await benchMemory()));
