@@ -6,9 +6,11 @@ import { isLoopback } from './auth.ts';
 import { Idempotency } from './idempotency.ts';
 import { openApiDocument } from './openapi.ts';
 import { apiOptions } from './options.ts';
+import { eventRoutes } from './routes/events.ts';
 import { collectAgentMetrics, healthRoutes } from './routes/health.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
 import { smsRoutes } from './routes/sms.ts';
+import { uiRoutes } from './routes/ui.ts';
 import { ussdRoutes } from './routes/ussd.ts';
 import { serve, type Server } from './server.ts';
 import { ApiError } from './service.ts';
@@ -53,6 +55,8 @@ export const api = definePlugin({
     // The simulator service exists only when the modem plugin runs on the built-in simulator.
     const simulator = (ctx.tryUse as (name: string) => unknown)('simulator') as SimulatorControl | undefined;
     if (simulator) for (const def of simulatorRoutes(() => simulator)) http.route(def);
+    // The operator page and its live feed.
+    for (const def of [...uiRoutes(), ...eventRoutes({ api: http, events: ctx.events, clock: ctx.clock, signal: ctx.signal, ...deps })]) http.route(def);
     const stopCollecting = collectAgentMetrics(http.metrics, { ...deps, startedAt: ctx.clock.now(), now: () => ctx.clock.now() });
 
     let server: Server | undefined;

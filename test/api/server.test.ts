@@ -77,7 +77,7 @@ t.test('stop closes the server, also with an event stream open', async (t) => {
   let closed = false;
   service.route({
     method: 'GET',
-    path: '/events',
+    path: '/test-stream',
     summary: 'events',
     handler: ({ event }) => {
       const stream = service.sse(event, { onClose: () => (closed = true) });
@@ -86,7 +86,7 @@ t.test('stop closes the server, also with an event stream open', async (t) => {
     },
   });
   const url = service.urls()[0];
-  const res = await fetch(`${url}/events`, { headers: { 'x-api-key': KEY } });
+  const res = await fetch(`${url}/test-stream`, { headers: { 'x-api-key': KEY } });
   t.match(res.headers.get('content-type'), /text\/event-stream/);
   const reader = res.body!.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);

@@ -1,0 +1,369 @@
+// The operator page: sign-in, panels, forms, and live updates (the event stream, else polling).
+import { ApiFailure, call, clearKey, getKey, setKey, stream, whenUnauthorized } from './api.js';
+import { failedFirst, successRates } from './format.js';
+import { renderDeliveries, renderHooks, renderInbound, renderModems, renderOutbound, renderReports, renderStatus } from './render.js';
+
+/** Polling period while the event stream is down, and the slow refresh while it is up. */
+const POLL_MS = 10_000;
+const SAFETY_MS = 60_000;
+/** A stream that brought nothing (not even a status snapshot) for this long is stale. */
+const STALE_MS = 30_000;
+
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+const state = {
+  /** Messages whose text the operator opened. */
+  revealed: /** @type {Set<string>} */ (new Set()),
+  history: /** @type {Map<string, { at: string, dbm: number | null }[]>} */ (new Map()),
+  /** Paths the agent serves (from /openapi.json): panels for absent plugins stay hidden. */
+  paths: /** @type {Set<string>} */ (new Set()),
+  modems: /** @type {any[]} */ ([]),
+  webhookCounts: '',
+  live: false,
+  /** Aborts the stream and timers on sign-out. */
+  session: /** @type {AbortController | null} */ (null),
+};
+
+// --- sign-in -------------------------------------------------------------------------------------
+
+function showLogin(message = '') {
+  state.session?.abort();
+  state.session = null;
+  $('dash').hidden = true;
+  $('logout').hidden = true;
+  $('link').hidden = true;
+  $('agent').textContent = '';
+  $('login').hidden = false;
+  $('login-error').textContent = message;
+  /** @type {HTMLInputElement} */ ($('key')).value = '';
+  $('key').focus();
+}
+
+whenUnauthorized(() => {
+  clearKey();
+  showLogin('The agent refused the key. Sign in again.');
+});
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const key = /** @type {HTMLInputElement} */ ($('key')).value.trim();
+  $('login-error').textContent = '';
+  try {
+    const doc = await call('/openapi.json', { key: key || null });
+    setKey(key);
+    await enter(doc);
+  } catch (error) {
+    const f = /** @type {ApiFailure} */ (error);
+    $('login-error').textContent = f.status === 401 ? 'The agent refused this key.' : `Cannot sign in: ${f.message}`;
+  }
+});
+
+$('logout').addEventListener('click', () => {
+  clearKey();
+  state.revealed.clear();
+  showLogin('Signed out.');
+});
+
+/** @param {any} [doc] the OpenAPI document, when the sign-in fetched it already */
+async function enter(doc) {
+  doc ??= await call('/openapi.json');
+  state.paths = new Set(Object.keys(doc.paths ?? {}));
+  state.session?.abort();
+  const session = new AbortController();
+  state.session = session;
+  $('login').hidden = true;
+  $('dash').hidden = false;
+  $('logout').hidden = false;
+  $('sim-card').hidden = !state.paths.has('/simulator/sms');
+  $('sim-call').hidden = !state.paths.has('/simulator/call');
+  for (const name of Object.keys(loaders)) schedule(/** @type {Panel} */ (name));
+  live(session.signal);
+}
+
+// --- loading panels ------------------------------------------------------------------------------
+
+/** @typedef {'status' | 'history' | 'inbound' | 'outbound' | 'reports' | 'webhooks'} Panel */
+
+/** @type {Record<Panel, () => Promise<void>>} */
+const loaders = {
+  async status() {
+    const health = await call('/health');
+    showStatus(health);
+  },
+  async history() {
+    if (!state.paths.has('/modems/signal-history')) return;
+    const { items } = await call('/modems/signal-history');
+    state.history = new Map(items.map((/** @type {any} */ i) => [i.modem, i.samples]));
+    renderModems($('modems'), state.modems, state.history);
+  },
+  async inbound() {
+    const { items } = await call('/sms/messages?direction=inbound&limit=20');
+    renderInbound($('inbound'), items, state.revealed);
+  },
+  async outbound() {
+    const { items } = await call('/sms/messages?direction=outbound&limit=20');
+    renderOutbound($('outbound'), items, state.revealed);
+  },
+  async reports() {
+    const { items } = await call('/sms/delivery-reports?limit=20');
+    renderReports($('reports'), items);
+  },
+  async webhooks() {
+    if (!state.paths.has('/webhooks')) {
+      $('hooks').replaceChildren(Object.assign(document.createElement('li'), { className: 'muted empty', textContent: 'The webhook plugin is not running.' }));
+      $('deliveries').replaceChildren();
+      return;
+    }
+    // The newest 200 give the success rates; failed ones are fetched apart so an old failure still shows.
+    const [hooks, recent, failed] = await Promise.all([
+      call('/webhooks'),
+      call('/sms/webhook-deliveries?limit=200'),
+      call('/sms/webhook-deliveries?status=failed&limit=50'),
+    ]);
+    renderHooks($('hooks'), hooks.items, successRates(recent.items), testHook);
+    renderDeliveries($('deliveries'), failedFirst([...failed.items, ...recent.items]).slice(0, 50), retryDelivery);
+  },
+};
+
+/** @type {Set<Panel>} */
+const dirty = new Set();
+let timer = 0;
+let running = false;
+
+/**
+ * Marks panels for reloading; loads happen together a moment later, never two at once.
+ * @param {...Panel} panels
+ */
+function schedule(...panels) {
+  for (const p of panels) dirty.add(p);
+  if (!timer && !running) timer = window.setTimeout(flush, 100);
+}
+
+async function flush() {
+  timer = 0;
+  if (!state.session) return;
+  running = true;
+  const panels = [...dirty];
+  dirty.clear();
+  const results = await Promise.allSettled(panels.map((p) => loaders[p]()));
+  running = false;
+  const down = results.find((r) => r.status === 'rejected' && /** @type {ApiFailure} */ (r.reason)?.status === 0);
+  const other = results.find((r) => r.status === 'rejected' && /** @type {ApiFailure} */ (r.reason)?.status !== 0 && r.reason?.status !== 401);
+  notice(down ? 'The agent cannot be reached; showing what was last seen. Retrying…' : other && other.status === 'rejected' ? `Could not load everything: ${other.reason.message}` : '');
+  if (down) for (const p of panels) dirty.add(p);
+  if (dirty.size) timer = window.setTimeout(flush, down ? POLL_MS : 100);
+}
+
+/** @param {string} text */
+function notice(text) {
+  $('notice').textContent = text;
+  $('notice').hidden = !text;
+}
+
+/** @param {any} s GET /health details or a status snapshot */
+function showStatus(s) {
+  state.modems = s.modems ?? [];
+  renderModems($('modems'), state.modems, state.history);
+  renderStatus({ queues: $('queues'), lag: $('lag'), plugins: $('plugins'), agent: $('agent') }, s);
+  const counts = JSON.stringify(s.webhook ?? s.webhookBacklog ?? null);
+  if (counts !== state.webhookCounts) {
+    if (state.webhookCounts) schedule('webhooks');
+    state.webhookCounts = counts;
+  }
+}
+
+// --- live updates --------------------------------------------------------------------------------
+
+/** @param {string} text @param {'live' | 'poll'} kind */
+function link(text, kind) {
+  $('link').hidden = false;
+  $('link').textContent = text;
+  $('link').dataset.kind = kind;
+}
+
+/** @type {Record<string, Panel[]>} */
+const affects = {
+  'sms.received': ['inbound', 'webhooks'],
+  'sms.sent': ['outbound', 'webhooks'],
+  'sms.delivered': ['outbound', 'reports', 'webhooks'],
+  'sms.failed': ['outbound', 'reports', 'webhooks'],
+  'sms.expired': ['outbound', 'webhooks'],
+  'call.missed': ['webhooks'],
+  'modem.online': ['status', 'history'],
+  'modem.offline': ['status', 'history'],
+  'webhook.test': ['webhooks'],
+};
+
+/**
+ * The event stream, reopened with a growing delay after a drop; polling covers the gaps.
+ * @param {AbortSignal} signal
+ */
+async function live(signal) {
+  let delay = 1000;
+  let poller = window.setInterval(() => {
+    if (!state.live) schedule(...Object.keys(loaders).map((p) => /** @type {Panel} */ (p)));
+  }, POLL_MS);
+  const safety = window.setInterval(() => schedule('history', 'outbound', 'webhooks'), SAFETY_MS);
+  signal.addEventListener('abort', () => {
+    clearInterval(poller);
+    clearInterval(safety);
+  });
+  while (!signal.aborted) {
+    const attempt = new AbortController();
+    const stop = () => attempt.abort();
+    signal.addEventListener('abort', stop);
+    let last = Date.now();
+    const watchdog = window.setInterval(() => {
+      if (Date.now() - last > STALE_MS) attempt.abort();
+    }, 5000);
+    try {
+      await stream({
+        signal: attempt.signal,
+        onOpen: () => {
+          state.live = true;
+          delay = 1000;
+          link('Live', 'live');
+          // Whatever happened while the stream was down.
+          schedule('inbound', 'outbound', 'reports', 'webhooks', 'history');
+        },
+        onMessage: (m) => {
+          last = Date.now();
+          if (m.event === 'status') showStatus(m.data);
+          else if (m.event === 'agent') schedule(...(affects[m.data.type] ?? []));
+        },
+      });
+    } catch (error) {
+      if (/** @type {ApiFailure} */ (error).status === 401) return;
+    } finally {
+      clearInterval(watchdog);
+      signal.removeEventListener('abort', stop);
+    }
+    state.live = false;
+    if (signal.aborted) return;
+    link(`Polling every ${POLL_MS / 1000} s (live updates unavailable)`, 'poll');
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 60_000);
+  }
+}
+
+// --- actions -------------------------------------------------------------------------------------
+
+/**
+ * Runs a request from a form or button: disables the button meanwhile and writes the outcome.
+ * @param {HTMLElement} out where the outcome goes
+ * @param {HTMLButtonElement | null} button
+ * @param {() => Promise<string>} work resolves with the success text
+ */
+async function act(out, button, work) {
+  if (button) button.disabled = true;
+  out.textContent = 'Working…';
+  out.classList.remove('error');
+  try {
+    out.textContent = await work();
+  } catch (error) {
+    const f = /** @type {ApiFailure} */ (error);
+    out.textContent = `${f.message}${f.field ? ` (${f.field})` : ''}`;
+    out.classList.add('error');
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+/** @param {Event} e */
+const submitter = (e) => /** @type {HTMLButtonElement | null} */ (/** @type {SubmitEvent} */ (e).submitter ?? /** @type {HTMLFormElement} */ (e.target).querySelector('button[type=submit]'));
+/** @param {string} id */
+const value = (id) => /** @type {HTMLInputElement} */ ($(id)).value.trim();
+
+const text = /** @type {HTMLTextAreaElement} */ ($('send-text'));
+text.addEventListener('input', () => {
+  $('send-count').textContent = `${text.value.length} character${text.value.length === 1 ? '' : 's'}`;
+});
+
+$('send-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void act($('send-result'), submitter(e), async () => {
+    const to = value('send-to');
+    if (!to) throw new ApiFailure(400, 'invalid_request', 'Enter a number', 'to');
+    if (!text.value) throw new ApiFailure(400, 'invalid_request', 'Enter a text', 'text');
+    const r = await call('/sms/send', { method: 'POST', json: { to, text: text.value, deliveryReport: /** @type {HTMLInputElement} */ ($('send-report')).checked } });
+    text.value = '';
+    schedule('outbound', 'status');
+    return `Queued (${r.parts} part${r.parts === 1 ? '' : 's'}, ${r.encoding}). Follow it under Sent.`;
+  });
+});
+
+/** @param {any} r UssdResult */
+function ussdAnswer(r) {
+  $('ussd-reply-form').hidden = !r.sessionOpen;
+  if (r.sessionOpen) $('ussd-reply').focus();
+  return r.response || '(empty answer)';
+}
+
+$('ussd-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void act($('ussd-result'), submitter(e), async () => ussdAnswer(await call('/ussd/send', { method: 'POST', json: { code: value('ussd-code') } })));
+});
+$('ussd-reply-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void act($('ussd-result'), submitter(e), async () => {
+    const r = await call('/ussd/reply', { method: 'POST', json: { text: value('ussd-reply') } });
+    /** @type {HTMLInputElement} */ ($('ussd-reply')).value = '';
+    return ussdAnswer(r);
+  });
+});
+$('ussd-cancel').addEventListener('click', () => {
+  void act($('ussd-result'), /** @type {HTMLButtonElement} */ ($('ussd-cancel')), async () => {
+    await call('/ussd/cancel', { method: 'POST' });
+    $('ussd-reply-form').hidden = true;
+    return 'Session ended.';
+  });
+});
+
+$('sim-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void act($('sim-result'), submitter(e), async () => {
+    await call('/simulator/sms', { method: 'POST', json: { from: value('sim-from'), text: value('sim-text') } });
+    return 'The simulated network is delivering it; it appears under Received.';
+  });
+});
+$('sim-call').addEventListener('click', () => {
+  void act($('sim-result'), /** @type {HTMLButtonElement} */ ($('sim-call')), async () => {
+    await call('/simulator/call', { method: 'POST', json: { from: value('sim-from') } });
+    return 'The modem is ringing.';
+  });
+});
+
+/** @param {any} r AttemptResult */
+const attemptText = (r) =>
+  r.status === 'delivered'
+    ? `Delivered (HTTP ${r.httpStatus}, ${r.durationMs} ms).`
+    : `Not delivered: ${r.outcome}${r.httpStatus ? `, HTTP ${r.httpStatus}` : ''}${r.error ? `, ${r.error}` : ''}.`;
+
+/** @param {string} id @param {HTMLButtonElement} button */
+function retryDelivery(id, button) {
+  void act($('deliveries-result'), button, async () => {
+    const r = await call(`/sms/webhook-deliveries/${encodeURIComponent(id)}/retry`, { method: 'POST' });
+    schedule('webhooks', 'status');
+    return `Delivery ${id.slice(-6)}: ${attemptText(r)}`;
+  });
+}
+
+/** @param {string} id @param {HTMLButtonElement} button */
+function testHook(id, button) {
+  void act($('hooks-result'), button, async () => {
+    const r = await call(`/webhooks/${encodeURIComponent(id)}/test`, { method: 'POST' });
+    schedule('webhooks');
+    return attemptText(r);
+  });
+}
+
+// --- start ---------------------------------------------------------------------------------------
+
+if (getKey() !== null) {
+  enter().catch((/** @type {ApiFailure} */ error) => {
+    if (error.status !== 401) showLogin(`Cannot reach the agent: ${error.message}`);
+  });
+} else {
+  showLogin();
+}

@@ -1,0 +1,175 @@
+// Pure helpers for the operator page (no DOM): masking, times, signal, ordering, the SSE parser.
+// Plain JavaScript with JSDoc types, so the browser runs it as served and Node's tests import it.
+
+/**
+ * Masks a phone number the way the agent's logs do: `+155****0100`. Short codes stay as they are.
+ * @param {string | null | undefined} value
+ * @returns {string}
+ */
+export function maskPhone(value) {
+  if (!value) return '—';
+  const digits = value.replace(/\D/g, '');
+  if (digits.length <= 6) return value;
+  const plus = value.trim().startsWith('+') ? '+' : '';
+  return `${plus}${digits.slice(0, 3)}****${digits.slice(-4)}`;
+}
+
+/**
+ * The agent sends the IMEI masked already; mask again anything that still looks whole.
+ * @param {string | null | undefined} value
+ */
+export function maskImei(value) {
+  if (!value) return '—';
+  if (value.includes('*')) return value;
+  return value.length > 6 ? `${value.slice(0, 4)}${'*'.repeat(value.length - 6)}${value.slice(-2)}` : '******';
+}
+
+/**
+ * Bars out of 5 for a received signal strength. 27.007 8.5 reports -113..-51 dBm in 2 dB steps;
+ * the thresholds are the usual phone ones (about -73 dBm is full bars for GSM).
+ * @param {number | null | undefined} dbm
+ * @returns {{ bars: number, word: string }}
+ */
+export function signalBars(dbm) {
+  if (dbm === null || dbm === undefined || !Number.isFinite(dbm)) return { bars: 0, word: 'no signal' };
+  const steps = [[-73, 5, 'excellent'], [-83, 4, 'good'], [-93, 3, 'fair'], [-103, 2, 'poor'], [-111, 1, 'very poor']];
+  for (const [min, bars, word] of steps) if (dbm >= /** @type {number} */ (min)) return { bars: /** @type {number} */ (bars), word: /** @type {string} */ (word) };
+  return { bars: 0, word: 'no signal' };
+}
+
+/**
+ * An SVG path for a signal chart: x across time, y from -113 (bottom) to -51 dBm (top); a null
+ * sample (modem offline) breaks the line.
+ * @param {{ at: string, dbm: number | null }[]} samples
+ * @param {number} width
+ * @param {number} height
+ * @returns {string}
+ */
+export function sparkline(samples, width, height) {
+  if (!samples.length) return '';
+  const t0 = Date.parse(samples[0].at);
+  const span = Math.max(1, Date.parse(samples[samples.length - 1].at) - t0);
+  const y = (/** @type {number} */ dbm) => height - ((Math.min(-51, Math.max(-113, dbm)) + 113) / 62) * height;
+  let d = '';
+  let pen = false;
+  for (const s of samples) {
+    if (s.dbm === null) {
+      pen = false;
+      continue;
+    }
+    const x = samples.length === 1 ? width : ((Date.parse(s.at) - t0) / span) * width;
+    d += `${pen ? 'L' : 'M'}${x.toFixed(1)},${y(s.dbm).toFixed(1)}`;
+    pen = true;
+  }
+  // One reading so far: a flat line across, so that it shows.
+  if (d && !d.includes('L')) d = `M0,${d.split(',')[1]}L${width},${d.split(',')[1]}`;
+  return d;
+}
+
+/**
+ * "just now", "5 min ago", "3 h ago", else the local date and time.
+ * @param {string | null | undefined} iso
+ * @param {number} [now]
+ */
+export function ago(iso, now = Date.now()) {
+  if (!iso) return '—';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '—';
+  const s = Math.round((now - t) / 1000);
+  if (s < -5) return `in ${until(-s)}`;
+  if (s < 10) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return new Date(t).toLocaleString();
+}
+
+/** @param {number} s */
+function until(s) {
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 3600)} h`;
+}
+
+/** @param {number} seconds */
+export function duration(seconds) {
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+  return `${Math.floor(seconds / 86400)} d ${Math.floor((seconds % 86400) / 3600)} h`;
+}
+
+const DELIVERY_ORDER = { failed: 0, retrying: 1, held: 2, pending: 3, delivered: 4 };
+
+/**
+ * @typedef {{ id: string, status: string, webhookId: string | null, attempts: number, createdAt: string | null }} DeliveryLike
+ */
+
+/**
+ * Failed first, then retrying, held, pending, delivered; newest first within each (ids are UUIDv7,
+ * so they sort by time). Duplicates (the same delivery from two listings) are dropped.
+ * @template {DeliveryLike} T
+ * @param {T[]} list
+ * @returns {T[]}
+ */
+export function failedFirst(list) {
+  const unique = [...new Map(list.map((d) => [d.id, d])).values()];
+  const rank = (/** @type {string} */ s) => DELIVERY_ORDER[/** @type {keyof typeof DELIVERY_ORDER} */ (s)] ?? 5;
+  return unique.sort((a, b) => rank(a.status) - rank(b.status) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}
+
+/**
+ * Success rate per subscription over the given (recent) deliveries: delivered out of those that
+ * were attempted. Waiting deliveries without an attempt yet do not count either way.
+ * @param {DeliveryLike[]} list
+ * @returns {Map<string, { ok: number, total: number }>}
+ */
+export function successRates(list) {
+  /** @type {Map<string, { ok: number, total: number }>} */
+  const rates = new Map();
+  for (const d of list) {
+    if (!d.webhookId) continue;
+    const counted = d.status === 'delivered' || d.status === 'failed' || d.attempts > 0;
+    if (!counted) continue;
+    const r = rates.get(d.webhookId) ?? { ok: 0, total: 0 };
+    r.total++;
+    if (d.status === 'delivered') r.ok++;
+    rates.set(d.webhookId, r);
+  }
+  return rates;
+}
+
+/**
+ * An incremental parser for a text/event-stream body (WHATWG HTML, "server-sent events"): feed it
+ * decoded chunks; it calls `onMessage` for each complete event. Comments and unknown fields are
+ * ignored; `data` lines are joined with "\n".
+ * @param {(message: { event: string, data: string, id: string | undefined }) => void} onMessage
+ * @returns {(chunk: string) => void}
+ */
+export function sseParser(onMessage) {
+  let buffer = '';
+  /** @type {{ event: string, data: string[], id: string | undefined }} */
+  let current = { event: 'message', data: [], id: undefined };
+  return (chunk) => {
+    buffer += chunk;
+    const lines = buffer.split(/\r\n|\r|\n/);
+    // The last piece may be a line cut in half: keep it for the next chunk. (A chunk ending in a lone
+    // "\r" before its "\n" only yields an extra empty line, which dispatches nothing new.)
+    buffer = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '') {
+        if (current.data.length) onMessage({ event: current.event, data: current.data.join('\n'), id: current.id });
+        current = { event: 'message', data: [], id: undefined };
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'event') current.event = value;
+      else if (field === 'data') current.data.push(value);
+      else if (field === 'id') current.id = value;
+    }
+  };
+}

@@ -1,0 +1,224 @@
+// Panels as DOM. Everything from the agent goes in as text nodes (never HTML): SMS text comes from
+// anyone who knows the number.
+import { ago, duration, maskImei, maskPhone, signalBars, sparkline } from './format.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/**
+ * @param {string} tag
+ * @param {Record<string, any> | null} [props] attributes; `on*` functions become listeners
+ * @param {...(Node | string | number | null | undefined | false)} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(typeof c === 'number' ? String(c) : c);
+  return el;
+}
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string | number>} attrs
+ * @param {...Element} children
+ */
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  el.append(...children);
+  return el;
+}
+
+/**
+ * Replaces a container's children, keeping keyboard focus on the control with the same
+ * `data-key` (a live update must not throw the operator's focus away).
+ * @param {Element} container
+ * @param {Node[]} children
+ */
+export function replace(container, children) {
+  const active = document.activeElement;
+  const key = active instanceof HTMLElement && container.contains(active) ? active.dataset.key : undefined;
+  container.replaceChildren(...children);
+  if (key) /** @type {HTMLElement | null} */ (container.querySelector(`[data-key="${CSS.escape(key)}"]`))?.focus();
+}
+
+/** @param {string} status */
+const badge = (status) => h('span', { class: `badge s-${status.replace(/[^a-z-]/g, '')}` }, status);
+/** @param {string | null | undefined} iso */
+const time = (iso) => h('time', { datetime: iso ?? '', title: iso ? new Date(iso).toLocaleString() : '' }, ago(iso));
+/** @param {string} text */
+const empty = (text) => h('li', { class: 'muted empty' }, text);
+
+/** @param {number | null} dbm */
+export function bars(dbm) {
+  const { bars: n, word } = signalBars(dbm);
+  const rects = [0, 1, 2, 3, 4].map((i) => svg('rect', { x: i * 6, y: 16 - (i + 1) * 3.2, width: 4, height: (i + 1) * 3.2, rx: 1, class: i < n ? 'on' : 'off' }));
+  const el = svg('svg', { viewBox: '0 0 28 16', width: 42, height: 24, class: 'bars', role: 'img', 'aria-label': `Signal ${n} of 5 bars, ${word}` }, ...rects);
+  return el;
+}
+
+/** @param {{ at: string, dbm: number | null }[]} samples */
+export function chart(samples) {
+  const values = samples.map((s) => s.dbm).filter((x) => x !== null);
+  const label = values.length
+    ? `Signal history: ${samples.length} samples since ${new Date(samples[0].at).toLocaleTimeString()}, between ${Math.min(...values)} and ${Math.max(...values)} dBm`
+    : 'Signal history: no samples yet';
+  const grid = [-73, -93].map((dbm) => svg('line', { x1: 0, x2: 240, y1: 48 - ((dbm + 113) / 62) * 48, y2: 48 - ((dbm + 113) / 62) * 48, class: 'grid' }));
+  return svg('svg', { viewBox: '0 0 240 48', class: 'chart', role: 'img', 'aria-label': label, preserveAspectRatio: 'none' }, ...grid, svg('path', { d: sparkline(samples, 240, 48), class: 'line' }));
+}
+
+/**
+ * @param {Element} container
+ * @param {any[]} modems ModemStatus[]
+ * @param {Map<string, { at: string, dbm: number | null }[]>} history
+ */
+export function renderModems(container, modems, history) {
+  if (!modems.length) return replace(container, [h('p', { class: 'muted' }, 'No modem is configured or running.')]);
+  replace(container, modems.map((m) => {
+    const facts = /** @type {[string, string][]} */ ([
+      ['Operator', m.operator ?? '—'],
+      ['Registration', m.registration ?? '—'],
+      ['SIM', m.sim ?? '—'],
+      ['Model', m.model ?? '—'],
+      ['IMEI', maskImei(m.imei)],
+      ['Resets', String(m.resets ?? 0)],
+    ]);
+    return h('div', { class: 'modem', 'data-modem': m.id },
+      h('div', { class: 'line' },
+        h('strong', null, m.id),
+        h('span', { class: `badge s-${m.state}`, 'data-role': 'modem-state' }, m.state),
+        m.simulator ? h('span', { class: 'badge s-sim' }, 'simulator') : null),
+      h('div', { class: 'signal' }, bars(m.signalDbm), h('span', { class: 'dbm' }, m.signalDbm === null ? '— dBm' : `${m.signalDbm} dBm`), chart(history.get(m.id) ?? [])),
+      h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])));
+  }));
+}
+
+/**
+ * @param {{ queues: Element, lag: Element, plugins: Element, agent: Element }} els
+ * @param {any} s GET /health details or an SSE status snapshot
+ */
+export function renderStatus(els, s) {
+  const w = s.webhook;
+  const facts = /** @type {[string, string | number][]} */ ([
+    ['Outbound queued', s.queue?.outbound ?? 0],
+    ['Webhook backlog', w ? w.backlog : s.webhookBacklog ?? 0],
+    ...(w ? /** @type {[string, number][]} */ ([['Webhooks held', w.held], ['Webhooks failed', w.failed]]) : []),
+  ]);
+  replace(els.queues, facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, String(v))]));
+  const lag = Object.entries(s.journal?.lag ?? {});
+  replace(els.lag, lag.length ? lag.flatMap(([sink, n]) => [h('dt', null, sink), h('dd', null, `${n} events`)]) : [h('dd', { class: 'muted' }, 'No sinks')]);
+  const plugins = Object.entries(s.plugins ?? {}).map(([name, p]) => {
+    const status = typeof p === 'string' ? p : p.status;
+    return h('span', { class: `badge s-${status}` }, `${name}: ${status}`);
+  });
+  replace(els.plugins, plugins);
+  els.agent.textContent = [s.agentId, s.version ? `v${s.version}` : '', s.status ? `health ${s.status}` : '', s.uptimeSeconds !== undefined ? `up ${duration(s.uptimeSeconds)}` : '']
+    .filter(Boolean).join(' · ');
+}
+
+/**
+ * The text stays out of the page until the operator asks for it.
+ * @param {any} m
+ * @param {Set<string>} revealed
+ */
+function textToggle(m, revealed) {
+  const open = revealed.has(m.id);
+  const id = `text-${m.id}`;
+  const body = m.text ?? (m.data ? `(8-bit data, ${m.data.length / 2} bytes${m.port !== undefined ? `, port ${m.port}` : ''})` : '');
+  const button = h('button', {
+    type: 'button', class: 'ghost small', 'aria-expanded': open ? 'true' : 'false', 'aria-controls': id, 'data-key': `show-${m.id}`,
+    onclick: () => {
+      if (revealed.has(m.id)) revealed.delete(m.id);
+      else revealed.add(m.id);
+      const li = button.closest('li');
+      li?.replaceWith(li.dataset.dir === 'inbound' ? inboundItem(m, revealed) : outboundItem(m, revealed));
+      /** @type {HTMLElement | null} */ (document.querySelector(`[data-key="show-${CSS.escape(m.id)}"]`))?.focus();
+    },
+  }, open ? 'Hide text' : 'Show text');
+  return [button, open ? h('p', { id, class: 'text' }, body) : null];
+}
+
+/** @param {any} m @param {Set<string>} revealed */
+function inboundItem(m, revealed) {
+  return h('li', { class: 'item', 'data-id': m.id, 'data-dir': 'inbound' },
+    h('div', { class: 'line' }, h('span', { class: 'who' }, maskPhone(m.from)), m.incomplete ? badge('incomplete') : null, time(m.receivedAt)),
+    h('div', { class: 'meta muted small' }, `${m.parts} part${m.parts === 1 ? '' : 's'} · ${m.encoding} · ${m.modem}`),
+    ...textToggle(m, revealed));
+}
+
+/** @param {any} m @param {Set<string>} revealed */
+function outboundItem(m, revealed) {
+  return h('li', { class: 'item', 'data-id': m.id, 'data-dir': 'outbound' },
+    h('div', { class: 'line' }, h('span', { class: 'who' }, maskPhone(m.to)), h('span', { 'data-role': 'status', class: `badge s-${m.status}` }, m.status), time(m.deliveredAt ?? m.sentAt ?? m.createdAt)),
+    h('div', { class: 'meta muted small' }, `${m.parts} part${m.parts === 1 ? '' : 's'} · ${m.encoding}${m.clientRef ? ` · ref ${m.clientRef}` : ''}${m.error ? ` · ${m.error.message}` : ''}`),
+    ...textToggle(m, revealed));
+}
+
+/** @param {Element} ul @param {any[]} items @param {Set<string>} revealed */
+export function renderInbound(ul, items, revealed) {
+  replace(ul, items.length ? items.map((m) => inboundItem(m, revealed)) : [empty('Nothing received yet.')]);
+}
+
+/** @param {Element} ul @param {any[]} items @param {Set<string>} revealed */
+export function renderOutbound(ul, items, revealed) {
+  replace(ul, items.length ? items.map((m) => outboundItem(m, revealed)) : [empty('Nothing sent yet.')]);
+}
+
+/** @param {Element} ul @param {any[]} items */
+export function renderReports(ul, items) {
+  replace(ul, items.length
+    ? items.map((r) => h('li', { class: 'item', 'data-id': r.id },
+        h('div', { class: 'line' }, h('span', { class: 'who' }, maskPhone(r.to)), badge(r.state), time(r.receivedAt)),
+        h('div', { class: 'meta muted small' }, `${r.statusText} (TP-ST ${r.status}) · reference ${r.mr}`)))
+    : [empty('No delivery reports yet.')]);
+}
+
+/**
+ * @param {Element} ul
+ * @param {any[]} hooks
+ * @param {Map<string, { ok: number, total: number }>} rates
+ * @param {(id: string, button: HTMLButtonElement) => void} onTest
+ */
+export function renderHooks(ul, hooks, rates, onTest) {
+  replace(ul, hooks.length
+    ? hooks.map((w) => {
+        const r = rates.get(w.id);
+        const rate = r ? `${Math.round((r.ok / r.total) * 100)}% of the last ${r.total} delivered` : 'no recent deliveries';
+        const button = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `test-${w.id}`, onclick: () => onTest(w.id, button) }, 'Send test'));
+        return h('li', { class: 'item', 'data-id': w.id },
+          h('div', { class: 'line' }, h('span', { class: 'who url' }, w.url), badge(w.enabled ? 'enabled' : 'disabled')),
+          h('div', { class: 'meta muted small' }, `${w.format} · ${w.events.join(', ')}${w.disabledReason ? ` · ${w.disabledReason}` : ''}`),
+          h('div', { class: 'line' }, h('span', { class: `rate${r && r.ok < r.total ? ' bad' : ''}`, 'data-role': 'rate' }, rate), button));
+      })
+    : [empty('No webhook subscriptions.')]);
+}
+
+/**
+ * @param {Element} ul
+ * @param {any[]} list failed first already
+ * @param {(id: string, button: HTMLButtonElement) => void} onRetry
+ */
+export function renderDeliveries(ul, list, onRetry) {
+  replace(ul, list.length
+    ? list.map((d) => {
+        const err = d.lastError ? `${d.lastError.class}: ${d.lastError.message}` : '';
+        const button = d.status === 'delivered'
+          ? null
+          : /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'small', 'data-key': `retry-${d.id}`, onclick: () => onRetry(d.id, /** @type {HTMLButtonElement} */ (button)) }, 'Retry now'));
+        return h('li', { class: `item d-${d.status}`, 'data-id': d.id },
+          h('div', { class: 'line' }, badge(d.status), h('span', null, d.eventType), time(d.lastAttemptAt ?? d.createdAt)),
+          h('div', { class: 'meta muted small url' }, d.url),
+          h('div', { class: 'meta small' },
+            `${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`,
+            d.lastStatus ? ` · HTTP ${d.lastStatus}` : '',
+            err ? ` · ${err}` : '',
+            d.heldReason ? ` · held: ${d.heldReason}` : '',
+            d.status === 'retrying' || d.status === 'pending' ? ` · next ${ago(d.nextAttemptAt)}` : ''),
+          button);
+      })
+    : [empty('No deliveries yet.')]);
+}

@@ -1,0 +1,180 @@
+// The operator page end to end in real Chromium against a real agent on the simulator: sign in, the
+// modem online, an SMS injected from the page appearing live, an SMS sent to `delivered`, a failing
+// webhook retried from the page, the polling fallback, and the page on a phone screen.
+import { mkdirSync } from 'node:fs';
+import t from 'tap';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, hasChromium, KEY, launch, receiver, startAgent } from './rig.ts';
+
+if (!hasChromium()) {
+  t.plan(0, `skip: ${CHROMIUM} is missing (Debian: apt-get install chromium); the operator page tests need a real browser`);
+} else {
+  t.test('the operator page', async (t) => {
+    const rig = await startAgent(t);
+    const { base } = rig;
+    const hook = await receiver(t, 500);
+    const created = await rig.call('/webhooks', { url: hook.url, events: ['sms.received'], maxAttempts: 2 });
+    const browser = await launch(t);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => requests.push(r.url()));
+    let navigations = 0;
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) navigations++;
+    });
+
+    await page.goto(base + '/');
+    await t.test('sign in', async (t) => {
+      await page.getByLabel('API key').fill('not-the-key');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('The agent refused this key.').waitFor({ timeout: 10_000 });
+      t.ok(await page.locator('#dash').isHidden(), 'the panels stay hidden after a wrong key');
+      t.match(problems.splice(0), [/status of 401/], 'the refused key is the only failed request so far');
+      await page.getByLabel('API key').fill(KEY);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('#dash').waitFor({ timeout: 10_000 });
+      t.equal(await page.evaluate(() => sessionStorage.getItem('smsedge.key')), KEY, 'the key is kept in session storage');
+      t.same(await context.cookies(), [], 'no cookies');
+      await page.locator('#link[data-kind="live"]').waitFor({ timeout: 10_000 });
+      t.equal(await page.locator('#link').textContent(), 'Live', 'the event stream is open');
+    });
+
+    await t.test('the modem is online', async (t) => {
+      const modem = page.locator('#modems [data-modem="default"]');
+      await modem.locator('[data-role="modem-state"]', { hasText: 'online' }).waitFor({ timeout: 10_000 });
+      const text = (await modem.textContent()) ?? '';
+      t.match(text, /dBm/, 'signal in dBm');
+      t.match(await modem.locator('svg.bars').getAttribute('aria-label'), /^Signal \d of 5 bars/, 'signal bars are labelled');
+      const path = (await modem.locator('svg.chart path').getAttribute('d')) ?? '';
+      t.ok(path.split('L').length >= 6, `a history chart of the readings so far (${path.split('L').length} points)`);
+      t.match(await modem.locator('svg.chart').getAttribute('aria-label'), /between -97 and -\d+ dBm/, 'the chart is described');
+      const imei = /IMEI(\S+)/.exec(text.replace(/\s+/g, ''))?.[1] ?? '';
+      t.match(imei, /\*{4,}/, `the IMEI is masked (${imei})`);
+      t.ok(await page.locator('#sim-card').isVisible(), 'simulator controls are shown on the simulator');
+    });
+
+    const text = 'Your parcel arrives today 7g2';
+    await t.test('an SMS injected from the page appears without reloading', async (t) => {
+      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+      await page.getByLabel('From').fill('+15550100199');
+      await page.locator('#sim-text').fill(text);
+      await page.getByRole('button', { name: 'Inject SMS' }).click();
+      const item = page.locator('#inbound li.item', { hasText: '+155****0199' });
+      await rig.until(item, 'the injected SMS in the list');
+      t.notOk(((await page.locator('#inbound').textContent()) ?? '').includes(text), 'the text is not on the page before a click');
+      t.notOk(((await page.locator('body').textContent()) ?? '').includes('+15550100199'.slice(1)), 'the full number is not shown');
+      await item.getByRole('button', { name: 'Show text' }).click();
+      await item.getByText(text).waitFor({ timeout: 5000 });
+      t.equal(await item.getByRole('button', { name: 'Hide text' }).getAttribute('aria-expanded'), 'true');
+      t.equal(await page.evaluate(() => (window as unknown as { marker: number }).marker), 42, 'the page was not reloaded');
+      t.equal(navigations, 1, 'one navigation only');
+    });
+
+    await t.test('a failing webhook is retried from the page', async (t) => {
+      const failed = page.locator('#deliveries li.d-failed', { hasText: 'sms.received' });
+      // Two attempts answered 500, the second after the backoff (agent time): then the delivery failed.
+      await rig.until(failed, 'the failed delivery', 500);
+      t.ok(hook.received >= 2, `the receiver saw the attempts (${hook.received})`);
+      t.equal(await page.locator('#deliveries li.item').first().getAttribute('class'), 'item d-failed', 'failed deliveries come first');
+      t.match(await failed.textContent(), /HTTP 500/);
+      const hookItem = page.locator(`#hooks li[data-id="${created.webhook.id}"]`);
+      await hookItem.locator('[data-role="rate"]', { hasText: '0% of the last 1 delivered' }).waitFor({ timeout: 10_000 });
+      hook.status = 204;
+      await failed.getByRole('button', { name: 'Retry now' }).click();
+      await rig.until(page.locator('#deliveries-result', { hasText: 'Delivered (HTTP 204' }), 'the retry result');
+      await rig.until(page.locator('#deliveries li.d-delivered', { hasText: 'sms.received' }), 'the delivery shown delivered');
+      t.equal(await page.locator('#deliveries li.d-failed').count(), 0, 'nothing failed any more');
+      await hookItem.locator('[data-role="rate"]', { hasText: '100% of the last 1 delivered' }).waitFor({ timeout: 10_000 });
+      await hookItem.getByRole('button', { name: 'Send test' }).click();
+      await rig.until(page.locator('#hooks-result', { hasText: 'Delivered' }), 'the test delivery');
+    });
+
+    await t.test('an SMS sent from the page reaches delivered', async (t) => {
+      rig.agent.use('simulator').setDeliveryOutcome('+15550100123', 'delivered', 1000);
+      await page.getByLabel('To', { exact: true }).fill('+15550100123');
+      await page.locator('#send-text').fill('Test from the operator page');
+      t.ok(await page.getByLabel('Ask for a delivery report').isChecked());
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      await page.locator('#send-result', { hasText: 'Queued (1 part, gsm7)' }).waitFor({ timeout: 10_000 });
+      const item = page.locator('#outbound li.item', { hasText: '+155****0123' });
+      await rig.until(item.locator('[data-role="status"]', { hasText: 'delivered' }), 'the sent SMS delivered');
+      await rig.until(page.locator('#reports li.item', { hasText: '+155****0123' }).locator('.badge', { hasText: 'delivered' }), 'its delivery report');
+    });
+
+    await t.test('USSD', async (t) => {
+      await page.getByLabel('Code').fill('*100#');
+      await page.getByRole('button', { name: 'Run' }).click();
+      await rig.until(page.locator('#ussd-result', { hasText: 'Your balance is 5.00 EUR.' }), 'the USSD answer');
+      t.pass('answered');
+    });
+
+    await t.test('the page is accessible and self-contained', async (t) => {
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll('input, textarea, select')]
+          .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label'))
+          .map((el) => el.id),
+      );
+      t.same(unlabelled, [], 'every field has a label');
+      const nameless = await page.evaluate(() => [...document.querySelectorAll('button')].filter((b) => !b.textContent?.trim() && !b.getAttribute('aria-label')).length);
+      t.equal(nameless, 0, 'every button has a name');
+      t.same(requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:')), [], 'nothing is loaded from elsewhere');
+      t.same(requests.filter((u) => u.includes(KEY)), [], 'the key is never in a URL');
+      t.same(problems, [], 'no console errors');
+    });
+
+    mkdirSync('test-output', { recursive: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: 'test-output/ui-main.png', fullPage: true });
+
+    await t.test('on a phone', async (t) => {
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+      const p = await phone.newPage();
+      await p.goto(base + '/');
+      await signIn(p);
+      await p.locator('#modems [data-role="modem-state"]', { hasText: 'online' }).waitFor({ timeout: 10_000 });
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      t.ok(overflow <= 0, `no sideways scrolling (${overflow}px)`);
+      await p.screenshot({ path: 'test-output/ui-phone.png' });
+      await phone.close();
+    });
+
+    await t.test('without the event stream it polls', async (t) => {
+      const ctx = await browser.newContext();
+      const p = await ctx.newPage();
+      await p.clock.install();
+      await p.route('**/events', (route) => route.abort());
+      await p.goto(base + '/');
+      await signIn(p);
+      await p.locator('#link[data-kind="poll"]').waitFor({ timeout: 10_000 });
+      await rig.call('/simulator/sms', { from: '+15550100177', text: 'while polling' });
+      const item = p.locator('#inbound li.item', { hasText: '+155****0177' });
+      for (let i = 0; i < 200 && !(await item.count()); i++) {
+        await rig.clock.advance(250); // the agent receives it
+        await p.clock.runFor(2000); // the page's poll timer comes round
+        await item.waitFor({ timeout: 100 }).catch(() => {});
+      }
+      t.equal(await item.count(), 1, 'the new SMS came in by polling');
+      t.equal(await p.locator('#link').textContent(), 'Polling every 10 s (live updates unavailable)');
+      await ctx.close();
+    });
+
+    await t.test('logging out forgets the key', async (t) => {
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByLabel('API key').waitFor();
+      t.equal(await page.evaluate(() => sessionStorage.getItem('smsedge.key')), null);
+      t.ok(await page.locator('#dash').isHidden());
+    });
+  });
+}
+
+async function signIn(p: Page): Promise<void> {
+  await p.getByLabel('API key').fill(KEY);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.locator('#dash').waitFor({ timeout: 10_000 });
+}
