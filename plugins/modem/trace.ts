@@ -1,22 +1,9 @@
 import { appendFileSync } from 'node:fs';
+import { escapeText as escape } from '../../simulator/transcript.ts';
 import { redactCommand } from './errors.ts';
 
 /** Receives one transcript line (no line end). */
 export type TraceSink = (line: string) => void;
-
-/** The transcript escapes (simulator/transcript.ts): `\r`, `\n`, `\xNN`, `\\`. */
-function escape(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const c = ch.charCodeAt(0);
-    if (ch === '\\') out += '\\\\';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\n') out += '\\n';
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out;
-}
 
 /**
  * Formats the modem traffic in the simulator's transcript format: `> ` for what the host writes (a
