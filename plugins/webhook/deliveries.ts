@@ -2,7 +2,7 @@
 // attempts. Only this file writes SQL for deliveries.
 import type { AnyEvent } from '../../core/events.ts';
 import { newId } from '../../core/ids.ts';
-import { rowToEvent, type EventRow } from '../../core/journal.ts';
+import { rowToEvent } from '../../core/journal.ts';
 import { redactString } from '../../core/redact.ts';
 import type { Store } from '../../core/store.ts';
 import { displayUrl } from './url.ts';
@@ -81,10 +81,11 @@ export interface Outcome {
 
 type JoinedRow = DeliveryRow & { e_seq: number | null; e_id: string | null; e_type: string | null; e_ts: string | null; e_data: string | null };
 
+/** Attaches the event in place (no copy: this runs once per delivery on the hot path). */
 function withEvent(r: JoinedRow): DueDelivery {
-  const { e_seq, e_id, e_type, e_ts, e_data, ...row } = r;
-  const event = e_id ? rowToEvent({ seq: e_seq!, id: e_id, type: e_type!, ts: e_ts!, data: e_data! } as EventRow) : undefined;
-  return { ...row, event };
+  const out = r as unknown as DueDelivery;
+  out.event = r.e_id ? rowToEvent({ seq: r.e_seq!, id: r.e_id, type: r.e_type!, ts: r.e_ts!, data: r.e_data! }) : undefined;
+  return out;
 }
 
 export class Deliveries {
@@ -112,16 +113,19 @@ export class Deliveries {
     return out;
   }
 
-  /** Due deliveries of one endpoint, oldest due first, with their events. */
-  due(endpoint: string, now: number, limit: number): DueDelivery[] {
-    return this.#store
-      .all<JoinedRow>(
-        `SELECT d.*, e.seq AS e_seq, e.id AS e_id, e.type AS e_type, e.ts AS e_ts, e.data AS e_data
+  /**
+   * Due deliveries of one endpoint, oldest due first, with their events; with `after`, only those
+   * past that (next_at, id) position (keyset paging: rows already handed out are not read again).
+   */
+  due(endpoint: string, now: number, limit: number, after?: { at: number; id: string }): DueDelivery[] {
+    const select = `SELECT d.*, e.seq AS e_seq, e.id AS e_id, e.type AS e_type, e.ts AS e_ts, e.data AS e_data
          FROM webhook_deliveries d LEFT JOIN journal_events e ON e.id = d.event_id
-         WHERE d.endpoint = ? AND d.next_at IS NOT NULL AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT ?`,
-        endpoint, now, limit,
-      )
-      .map(withEvent);
+         WHERE d.endpoint = ? AND d.next_at IS NOT NULL AND d.next_at <= ?`;
+    const rows = after
+      ? this.#store.all<JoinedRow>(`${select} AND (d.next_at, d.id) > (?, ?) ORDER BY d.next_at, d.id LIMIT ?`,
+          endpoint, now, after.at, after.id, limit)
+      : this.#store.all<JoinedRow>(`${select} ORDER BY d.next_at, d.id LIMIT ?`, endpoint, now, limit);
+    return rows.map(withEvent);
   }
 
   /** One delivery with its event. */

@@ -92,6 +92,8 @@ export class Endpoint {
   claimed = 0;
   /** Earliest `next_at` of its waiting deliveries not yet claimed; undefined: ask the store. */
   nextDue: number | undefined;
+  /** Keyset position of the last due row read while paging through a backlog. */
+  cursor: { at: number; id: string } | undefined;
   /** Claimed, due deliveries waiting for a slot. */
   queue: unknown[] = [];
   /** Outcome of the last attempt, for offline detection: did the network reach anything? */

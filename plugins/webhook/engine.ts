@@ -2,7 +2,7 @@
 // bulkheads, circuit breakers, Retry-After pauses and rate limits, POSTs them (signed afresh each
 // attempt) and writes the outcome back in batches. The store is the truth; memory holds only what is
 // claimed right now, so a crash loses nothing but attempts in flight (which are simply made again).
-import { BrokenCircuitError, TaskCancelledError, TimeoutStrategy, bulkhead, timeout, type BulkheadPolicy } from 'cockatiel';
+import { BrokenCircuitError, TaskCancelledError, TimeoutStrategy, bulkhead, timeout, type BulkheadPolicy, type TimeoutPolicy } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../core/store.ts';
@@ -74,6 +74,7 @@ interface Verdict {
 /** Offline means: every endpoint tried in this window failed to resolve or route. */
 const OFFLINE_WINDOW_MS = 10 * 60_000;
 const PAGE = 64;
+const WOKEN = new Error('woken');
 const MIN_RETRY_AFTER_MS = 1000;
 
 export class Engine {
@@ -84,6 +85,7 @@ export class Engine {
   readonly #global: BulkheadPolicy;
   readonly #abort = new AbortController();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #timeouts = new Map<number, TimeoutPolicy>();
   readonly #waiters = new Map<string, ((r: AttemptResult) => void)[]>();
   #writes: { verdict: Verdict; ep: Endpoint; id: string }[] = [];
   #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -132,6 +134,7 @@ export class Engine {
       for (const row of ep.queue as DueDelivery[]) this.#claimed.delete(row.id);
       if (ep.queue.length) ep.nextDue = this.#o.clock.now();
       ep.queue = [];
+      ep.cursor = undefined;
     }
     this.#poke();
   }
@@ -271,7 +274,8 @@ export class Engine {
     const timers = Number.isFinite(until) ? [this.#o.clock.sleep(Math.max(0, until - this.#o.clock.now()), ctrl.signal).catch(() => {})] : [];
     await Promise.race([woken, ...timers]);
     this.#wake = undefined;
-    ctrl.abort();
+    // A ready-made reason: abort() without one builds a DOMException each time, on the hot path.
+    ctrl.abort(WOKEN);
     this.#abort.signal.removeEventListener('abort', onStop);
   }
 
@@ -322,17 +326,26 @@ export class Engine {
 
   /** The next due delivery of an endpoint: from what was prefetched, else a page from the store. */
   #next(ep: Endpoint, now: number): DueDelivery | undefined {
-    if (!ep.queue.length) {
+    // Two rounds at most: paging on from the cursor, then (if that ran dry) once from the start.
+    for (let round = 0; round < 2 && !ep.queue.length; round++) {
       if (ep.nextDue === undefined || ep.nextDue > now) return undefined;
-      // Claimed rows are still due in the store until their outcome is written: skip past them.
-      const limit = ep.claimed + PAGE;
-      const rows = this.#o.deliveries.due(ep.key, now, limit);
+      // Claimed rows stay due in the store until their outcome is written. While a backlog drains,
+      // page on from the last row read; otherwise read from the start and skip the claimed ones.
+      const paging = ep.cursor !== undefined;
+      const limit = paging ? PAGE : ep.claimed + PAGE;
+      const rows = this.#o.deliveries.due(ep.key, now, limit, ep.cursor);
       for (const row of rows) {
         if (this.#claimed.has(row.id)) continue;
         this.#claim(ep, row);
         ep.queue.push(row);
       }
-      if (rows.length < limit) ep.nextDue = this.#o.deliveries.nextDue(ep.key, now);
+      const last = rows[rows.length - 1];
+      if (last && rows.length === limit) ep.cursor = { at: last.next_at!, id: last.id };
+      else {
+        ep.cursor = undefined;
+        // Dry after paging: rows before the cursor (released, retried by hand) get a look from the start.
+        ep.nextDue = paging ? now : this.#o.deliveries.nextDue(ep.key, now);
+      }
     }
     return ep.queue.shift() as DueDelivery | undefined;
   }
@@ -365,7 +378,10 @@ export class Engine {
     } else {
       const n = this.#o.deliveries.release('clock', now);
       if (n) this.#o.log.info({ released: n }, 'system clock is trustworthy: held webhook deliveries resume');
-      for (const ep of this.#endpoints.values()) ep.nextDue = now;
+      for (const ep of this.#endpoints.values()) {
+        ep.nextDue = now;
+        ep.cursor = undefined;
+      }
       for (const { endpoint, at } of this.#o.deliveries.waitingEndpoints()) this.#endpoint(endpoint).nextDue = at;
     }
     return trusted;
@@ -448,7 +464,7 @@ export class Engine {
     let failure: { errorClass: ErrorClass; message: string } | undefined;
     try {
       const response = await ep.breaker.execute(() =>
-        timeout(timeoutMs, TimeoutStrategy.Cooperative).execute(async ({ signal }) => {
+        this.#timeout(timeoutMs).execute(async ({ signal }) => {
           const onTimeout = () => {
             if (!this.#abort.signal.aborted) timedOut = true;
           };
@@ -554,6 +570,16 @@ export class Engine {
     };
   }
 
+  /** One timeout policy per duration. It does not abort the signal after a completed call: nothing to cancel then. */
+  #timeout(ms: number): TimeoutPolicy {
+    let policy = this.#timeouts.get(ms);
+    if (!policy) {
+      policy = timeout(ms, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
+      this.#timeouts.set(ms, policy);
+    }
+    return policy;
+  }
+
   #end(row: DueDelivery, status: 'failed', errorClass: string, error: string): Verdict {
     return {
       outcome: { id: row.id, status, nextAt: null, lastErrorClass: errorClass, lastError: error },
@@ -583,7 +609,7 @@ export class Engine {
 
   #scheduleFlush(): void {
     if (this.#flushTimer) return;
-    if (this.#writes.length >= 256 || this.#o.flushIntervalMs <= 0) this.#flushTimer = setImmediate(() => this.#flush());
+    if (this.#writes.length >= 512 || this.#o.flushIntervalMs <= 0) this.#flushTimer = setImmediate(() => this.#flush());
     else {
       this.#flushTimer = setTimeout(() => this.#flush(), this.#o.flushIntervalMs);
       this.#flushTimer.unref();

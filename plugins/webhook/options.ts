@@ -38,9 +38,9 @@ export const webhookOptions = v.strictObject({
   /** While offline, one probe attempt this often. */
   offlineProbeMs: v.optional(positive, 30_000),
   /** Attempt outcomes are written in batches gathered this long (0: next event-loop turn). */
-  flushIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000)), 10),
+  flushIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000)), 50),
   /** Events the journal hands over at once (written in one transaction). */
-  intakeBatch: v.optional(v.pipe(positive, v.maxValue(5000)), 256),
+  intakeBatch: v.optional(v.pipe(positive, v.maxValue(5000)), 1000),
   /** Replaces the HTTP client (tests simulating DNS failures). */
   transport: v.optional(v.custom<Transport>((x) => typeof x === 'function', 'a function')),
 });

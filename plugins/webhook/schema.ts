@@ -49,7 +49,7 @@ export const webhookMigrations: Migration[] = [
         delivered_at INTEGER,
         updated_at INTEGER NOT NULL);
       CREATE UNIQUE INDEX webhook_deliveries_once ON webhook_deliveries (event_id, IFNULL(subscription_id, ''), IFNULL(url, '')) WHERE replay = 0;
-      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint, next_at) WHERE next_at IS NOT NULL;
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint, next_at, id) WHERE next_at IS NOT NULL;
       CREATE INDEX webhook_deliveries_status ON webhook_deliveries (status, created_at);
       CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, status);
       CREATE TABLE webhook_attempts (

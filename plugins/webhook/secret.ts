@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** Prefix of secrets in the Standard Webhooks form: `whsec_` + base64 of the key bytes. */
 export const SECRET_PREFIX = 'whsec_';
@@ -12,16 +12,17 @@ export function generateSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');
 }
 
-const keyCache = new Map<string, Buffer>();
+// KeyObjects, not Buffers: createHmac with a Buffer key builds a KeyObject on every call (~5x slower).
+const keyCache = new Map<string, KeyObject>();
 
 /**
  * The HMAC key bytes of a secret as Standard Webhooks reads it: the prefix is dropped and the rest is
  * base64-decoded (what the official `standardwebhooks` package does, so receivers using it agree).
  */
-export function standardKey(secret: string): Buffer {
+export function standardKey(secret: string): KeyObject {
   let key = keyCache.get(secret);
   if (!key) {
-    key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+    key = createSecretKey(Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64'));
     if (keyCache.size > 256) keyCache.clear();
     keyCache.set(secret, key);
   }
@@ -38,7 +39,7 @@ export function isStandardSecret(secret: string): boolean {
 }
 
 /** Hex or base64 HMAC-SHA256. String keys are used as their UTF-8 bytes. */
-export function hmac(key: string | Buffer, data: string, encoding: 'hex' | 'base64'): string {
+export function hmac(key: string | KeyObject, data: string, encoding: 'hex' | 'base64'): string {
   return createHmac('sha256', key).update(data).digest(encoding);
 }
 

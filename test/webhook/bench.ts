@@ -1,0 +1,102 @@
+// Webhook drain benchmark: a backlog of N events into one standard subscriber at the default
+// concurrency, against a bare ofetch loop POSTing the same bodies at the same concurrency.
+// Run: npx node test/webhook/bench.ts [N] [rounds]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ofetch } from 'ofetch';
+import { createAgent } from '../../core/agent.ts';
+import { resolveConfig } from '../../core/config.ts';
+import { silentLogger } from '../../core/log.ts';
+import { webhook } from '../../plugins/webhook/index.ts';
+
+const N = Number(process.argv[2] ?? 5000);
+const rounds = Number(process.argv[3] ?? 3);
+let received = 0;
+let onReceived: (() => void) | undefined;
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    received++;
+    res.writeHead(200);
+    res.end();
+    onReceived?.();
+  });
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/in`;
+const data = (i: number) => ({ messageId: `m${i}`, from: '+15550100100', text: `message number ${i}`, encoding: 'gsm7' as const, parts: 1,
+  receivedAt: new Date().toISOString(), smsc: null, modem: 'modem', class: null });
+const waitReceived = (n: number) => new Promise<void>((resolve) => {
+  onReceived = () => received >= n && resolve();
+  if (received >= n) resolve();
+});
+
+async function ours(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'wh-bench-'));
+  const agent = createAgent(resolveConfig({ agentId: 'bench', dataDir: dir, plugins: [webhook({ defaultSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })] }), { log: silentLogger() });
+  await agent.start();
+  agent.use('webhook').create({ url });
+  await agent.stop();
+  // The backlog: committed while the agent is down, drained when it starts.
+  const again = createAgent(resolveConfig({ agentId: 'bench', dataDir: dir, plugins: [webhook({ defaultSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })] }), { log: silentLogger() });
+  const { openStore } = await import('../../core/store.ts');
+  const { Journal } = await import('../../core/journal.ts');
+  const { systemClock } = await import('../../core/clock.ts');
+  const store = openStore({ path: join(dir, 'smsedge.db') });
+  const journal = new Journal(store, { clock: systemClock, log: silentLogger() });
+  store.transaction(() => {
+    for (let i = 0; i < N; i++) journal.append('sms.received', data(i));
+  });
+  store.close();
+  received = 0;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await again.start();
+  const svc = again.use('webhook');
+  const poll = setInterval(() => {
+    const c = svc.counts();
+    if (process.env.BENCH_DEBUG) console.error(Math.round(performance.now() - t0), JSON.stringify(c), received);
+  }, 100);
+  await waitReceived(N);
+  clearInterval(poll);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  cpuOurs.push((cpu.user + cpu.system) / N);
+  await again.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return (N / ms) * 1000;
+}
+
+async function baseline(): Promise<number> {
+  const bodies = Array.from({ length: N }, (_, i) => JSON.stringify({ type: 'sms.received', timestamp: new Date().toISOString(), data: data(i) }));
+  received = 0;
+  let next = 0;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (next < N) {
+      const body = bodies[next++]!;
+      await ofetch.raw(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, retry: 0, responseType: 'text' });
+    }
+  }));
+  const cpu = process.cpuUsage(c0);
+  cpuBase.push((cpu.user + cpu.system) / N);
+  return (N / (performance.now() - t0)) * 1000;
+}
+const cpuOurs: number[] = [];
+const cpuBase: number[] = [];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const a: number[] = [];
+const b: number[] = [];
+for (let i = 0; i < rounds; i++) {
+  if (process.env.BENCH_ONLY !== 'ours') b.push(await baseline());
+  a.push(await ours());
+}
+const result = { events: N, eventsPerSec: Math.round(median(a)), baselineEventsPerSec: Math.round(median(b)), ratio: +(median(a) / median(b)).toFixed(2),
+  cpuUsPerEvent: Math.round(median(cpuOurs)), baselineCpuUsPerEvent: Math.round(median(cpuBase)) };
+console.log(JSON.stringify(result));
+server.close();
