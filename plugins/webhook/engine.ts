@@ -421,6 +421,8 @@ export class Engine {
       })
       .then((verdict) => {
         this.#settle(ep, row, verdict);
+        // Asked for by a person: the answer and the delivery log must agree, so write it now.
+        if (direct) this.#flush();
         return verdict.result;
       });
   }

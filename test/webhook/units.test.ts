@@ -1,0 +1,76 @@
+import t from 'tap';
+import { openStore } from '../../core/store.ts';
+import { defaultRetryPolicy, nextDelay, retryAfterMs, type BackoffState } from '../../plugins/webhook/backoff.ts';
+import { Deliveries } from '../../plugins/webhook/deliveries.ts';
+import { webhookMigrations } from '../../plugins/webhook/schema.ts';
+import { isStandardSecret, generateSecret } from '../../plugins/webhook/secret.ts';
+import { checkUrl, displayUrl, endpointKey, requestTarget } from '../../plugins/webhook/url.ts';
+import { classifyError } from '../../plugins/webhook/transport.ts';
+
+t.test('backoff: about 10 s first, growing, never past 2 h', async (t) => {
+  const firsts = Array.from({ length: 2000 }, () => nextDelay(undefined, defaultRetryPolicy)[0]);
+  const median = [...firsts].sort((a, b) => a - b)[1000]!;
+  t.ok(median > 5_000 && median < 15_000, `median first delay ${median} ms`);
+  t.ok(firsts.every((d) => d >= 0 && d <= 30_000));
+  const bad: number[] = [];
+  const spans: number[] = [];
+  for (let run = 0; run < 200; run++) {
+    let state: BackoffState;
+    let total = 0;
+    for (let i = 0; i < 20; i++) {
+      const [d, next] = nextDelay(state, defaultRetryPolicy);
+      if (!(d >= 0 && d <= 2 * 3600_000)) bad.push(d);
+      total += d;
+      state = next;
+    }
+    spans.push(total);
+  }
+  t.same(bad, [], 'every delay within [0, 2 h]');
+  t.ok(Math.min(...spans) > 6 * 3600_000, `20 attempts span hours (shortest ${Math.round(Math.min(...spans) / 3600_000)} h)`);
+});
+
+t.test('Retry-After: seconds or an HTTP date, clamped', async (t) => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  t.equal(retryAfterMs('120', now, 1000, 3600_000), 120_000);
+  t.equal(retryAfterMs('0', now, 1000, 3600_000), 1000);
+  t.equal(retryAfterMs('999999', now, 1000, 3600_000), 3600_000);
+  t.equal(retryAfterMs('Thu, 01 Jan 2026 00:05:00 GMT', now, 1000, 3600_000), 300_000);
+  t.equal(retryAfterMs('soon', now, 1000, 3600_000), undefined);
+  t.equal(retryAfterMs(null, now, 1000, 3600_000), undefined);
+});
+
+t.test('secrets and URLs', async (t) => {
+  t.ok(isStandardSecret(generateSecret()));
+  t.notOk(isStandardSecret('whsec_short'));
+  t.notOk(isStandardSecret('plain-secret-plain-secret-plain-secret'));
+  t.equal(endpointKey('https://u:p@h.example:8443/a/b?token=x'), 'https://h.example:8443/a/b');
+  t.equal(displayUrl('https://u:p@h.example/a?token=x'), 'https://h.example/a');
+  t.same(requestTarget('http://us%40er:p%3Ass@h/x'), { url: 'http://h/x', authorization: `Basic ${Buffer.from('us@er:p:ss').toString('base64')}` });
+  t.throws(() => checkUrl('file:///etc/passwd', undefined), { code: 'invalid_url', field: 'url' });
+  t.throws(() => checkUrl('http://a.example/x', ['*.b.example']), { code: 'invalid_url' });
+  t.ok(checkUrl('http://x.b.example/x', ['*.b.example']));
+  t.ok(checkUrl('http://192.168.1.20:8000/x', undefined), 'LAN receivers are fine');
+});
+
+t.test('network errors are classified without their messages (which hold URLs)', async (t) => {
+  const wrap = (code: string) => Object.assign(new TypeError('fetch failed http://x?token=1'), { cause: Object.assign(new Error('x'), { code }) });
+  t.same(classifyError(wrap('ENOTFOUND')).errorClass, 'dns');
+  t.same(classifyError(wrap('EHOSTUNREACH')).errorClass, 'unreachable');
+  t.same(classifyError(wrap('ECONNREFUSED')).errorClass, 'refused');
+  t.same(classifyError(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNRESET' })])).errorClass, 'reset');
+  t.notMatch(classifyError(wrap('ENOTFOUND')).message, /token/);
+});
+
+t.test('retention prunes finished deliveries by age and count, never waiting ones', async (t) => {
+  const store = openStore({ path: ':memory:' });
+  store.migrate('webhook', webhookMigrations);
+  const d = new Deliveries(store);
+  const now = Date.parse('2026-06-01T00:00:00Z');
+  const rows = d.insert(Array.from({ length: 30 }, (_, i) => ({ eventId: `e${i}`, eventType: 'sms.received', subscriptionId: 's', url: null, endpoint: 'http://h/x' })), now - 10 * 24 * 3600_000);
+  rows.slice(0, 20).forEach((r, i) => d.apply({ id: r.id, status: i < 10 ? 'delivered' : 'failed', nextAt: null }, now - (i < 5 ? 10 : 1) * 24 * 3600_000));
+  t.equal(d.prune(now, 7 * 24 * 3600_000, 12), 5 + 3);
+  const counts = d.counts();
+  t.equal(counts.pending, 10, 'waiting deliveries stay, however old');
+  t.equal(counts.delivered + counts.failed, 12);
+  store.close();
+});
