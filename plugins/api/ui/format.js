@@ -148,13 +148,16 @@ export function successRates(list) {
  */
 export function sseParser(onMessage) {
   let buffer = '';
+  /** The last chunk ended in "\r": a "\n" starting the next one belongs to that line end. */
+  let afterCr = false;
   /** @type {{ event: string, data: string[], id: string | undefined }} */
   let current = { event: 'message', data: [], id: undefined };
   return (chunk) => {
+    if (afterCr && chunk.startsWith('\n')) chunk = chunk.slice(1);
+    afterCr = chunk.endsWith('\r');
     buffer += chunk;
     const lines = buffer.split(/\r\n|\r|\n/);
-    // The last piece may be a line cut in half: keep it for the next chunk. (A chunk ending in a lone
-    // "\r" before its "\n" only yields an extra empty line, which dispatches nothing new.)
+    // The last piece may be a line cut in half: keep it for the next chunk.
     buffer = lines.pop() ?? '';
     for (const line of lines) {
       if (line === '') {

@@ -1,0 +1,85 @@
+// The page's pure helpers (plugins/api/ui/format.js), run in Node as the browser runs them.
+import fc from 'fast-check';
+import t from 'tap';
+import { maskPhone as coreMask } from '../../core/redact.ts';
+
+// A plain-JS module for the browser: imported by URL so TypeScript does not look for its types.
+const f = await import(new URL('../../plugins/api/ui/format.js', import.meta.url).href);
+
+t.test('phone numbers are masked exactly as the agent logs them', async (t) => {
+  for (const n of ['+15550100199', '15550100199', '+4917012345678', '12345', '+123456', '0049 170 1234567', '112'])
+    t.equal(f.maskPhone(n), coreMask(n), n);
+  fc.assert(fc.property(fc.stringMatching(/^\+?[0-9]{0,20}$/), (n) => n === '' || f.maskPhone(n) === coreMask(n)));
+  t.equal(f.maskPhone(null), '—');
+  t.notMatch(f.maskPhone('+15550100199'), /0100199/, 'the middle digits are gone');
+});
+
+t.test('an IMEI that arrives whole is masked', async (t) => {
+  t.equal(f.maskImei('490154203237518'), '4901*********18');
+  t.equal(f.maskImei('0049****00'), '0049****00', 'already masked by the agent');
+  t.equal(f.maskImei(null), '—');
+});
+
+t.test('signal bars follow the dBm thresholds', async (t) => {
+  const cases: [number | null, number][] = [[-51, 5], [-73, 5], [-74, 4], [-83, 4], [-90, 3], [-100, 2], [-111, 1], [-113, 0], [null, 0], [Number.NaN, 0]];
+  for (const [dbm, bars] of cases) t.equal(f.signalBars(dbm).bars, bars, String(dbm));
+  t.equal(f.signalBars(null).word, 'no signal');
+});
+
+t.test('the signal chart: time across, gaps while offline, one reading drawn flat', async (t) => {
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+  const d = f.sparkline([{ at: at(0), dbm: -113 }, { at: at(10), dbm: -51 }, { at: at(20), dbm: null }, { at: at(30), dbm: -82 }, { at: at(40), dbm: -82 }], 240, 48);
+  t.equal(d, 'M0.0,48.0L60.0,0.0M180.0,24.0L240.0,24.0');
+  t.equal(f.sparkline([{ at: at(0), dbm: -82 }], 240, 48), 'M0,24.0L240,24.0');
+  t.equal(f.sparkline([], 240, 48), '');
+  t.match(f.sparkline([{ at: at(0), dbm: -200 }, { at: at(1), dbm: 0 }], 240, 48), /^M0\.0,48\.0L240\.0,0\.0$/, 'clamped to the chart');
+});
+
+t.test('deliveries: failed first, then retrying, held, pending, delivered; newest first within each', async (t) => {
+  const d = (id: string, status: string) => ({ id, status, webhookId: 'w', attempts: 1, createdAt: null });
+  const list = [d('01', 'delivered'), d('02', 'failed'), d('03', 'retrying'), d('04', 'delivered'), d('05', 'failed'), d('06', 'pending'), d('07', 'held'), d('02', 'failed')];
+  t.same(f.failedFirst(list).map((x: { id: string }) => x.id), ['05', '02', '03', '07', '06', '04', '01']);
+});
+
+t.test('success rates count attempted deliveries per subscription', async (t) => {
+  const d = (webhookId: string | null, status: string, attempts: number) => ({ id: 'x', status, webhookId, attempts, createdAt: null });
+  const rates = f.successRates([d('a', 'delivered', 1), d('a', 'failed', 3), d('a', 'retrying', 1), d('a', 'pending', 0), d('b', 'delivered', 2), d(null, 'failed', 1)]);
+  t.same(Object.fromEntries(rates), { a: { ok: 1, total: 3 }, b: { ok: 1, total: 1 } });
+});
+
+t.test('relative times', async (t) => {
+  const now = Date.parse('2026-01-01T12:00:00Z');
+  t.equal(f.ago('2026-01-01T11:59:58Z', now), 'just now');
+  t.equal(f.ago('2026-01-01T11:59:30Z', now), '30 s ago');
+  t.equal(f.ago('2026-01-01T11:55:00Z', now), '5 min ago');
+  t.equal(f.ago('2026-01-01T09:00:00Z', now), '3 h ago');
+  t.equal(f.ago('2026-01-01T12:02:00Z', now), 'in 2 min');
+  t.equal(f.ago(null, now), '—');
+  t.equal(f.ago('garbage', now), '—');
+  t.equal(f.duration(3 * 86400 + 7200), '3 d 2 h');
+});
+
+t.test('the SSE parser gives the same events however the stream is cut', async (t) => {
+  const stream = ': hello\n\nevent: status\ndata: {"a":1}\nretry: 3000\n\nid: e1\r\nevent: agent\r\ndata: line one\r\ndata: line two\r\n\r\ndata:no space\n\nevent: ignored-without-data\n\n';
+  const want = [
+    { event: 'status', data: '{"a":1}', id: undefined },
+    { event: 'agent', data: 'line one\nline two', id: 'e1' },
+    { event: 'message', data: 'no space', id: undefined },
+  ];
+  const run = (chunks: string[]) => {
+    const got: unknown[] = [];
+    const push = f.sseParser((m: unknown) => got.push(m));
+    for (const c of chunks) push(c);
+    return got;
+  };
+  t.same(run([stream]), want);
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
+      const sorted = [...cuts].sort((a, b) => a - b);
+      const chunks = [0, ...sorted].map((start, i) => stream.slice(start, sorted[i] ?? stream.length));
+      // Cuts between "\r" and "\n" included: that is one line end, not two.
+      t.same(run(chunks), want);
+    }),
+    { numRuns: 300 },
+  );
+});
