@@ -1,0 +1,274 @@
+import { readFileSync } from 'node:fs';
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { AnyEvent } from '../../core/events.ts';
+import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
+import { redactUrl, registerSecret } from '../../core/redact.ts';
+import { discoveryMessages, lastSmsState, modemState } from './discovery.ts';
+import { mqttOptions, type MqttOptions } from './options.ts';
+import { answer, type Response } from './requests.ts';
+import { sharedTopic, topicsFor } from './topics.ts';
+
+export { mqttOptions, type MqttOptions } from './options.ts';
+export { topicsFor, type Topics } from './topics.ts';
+
+/** The event payload: the Standard Webhooks body `{ type, timestamp, data }` plus the event id. */
+export function eventPayload(event: AnyEvent): string {
+  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.timestamp, data: event.data });
+}
+
+const recipientPattern = /^\+?[0-9]{3,20}$/;
+
+function readPem(option: string, path: string | undefined): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(`tls.${option}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** Resolves with `promise`, or rejects after `ms` of real time (a bound on network waits at shutdown). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      timer.unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves at the client's next successful connect; rejects when `signal` aborts. */
+function connected(client: MqttClient, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (client.connected) return resolve();
+    const onConnect = () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      client.off('connect', onConnect);
+      reject(signal.reason);
+    };
+    client.once('connect', onConnect);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Events to MQTT, request/response for sending SMS and USSD, fleets through shared subscriptions,
+ * and Home Assistant discovery. Topics and payloads: plugins/mqtt/README.md.
+ *
+ * @example
+ * mqtt({ url: 'mqtts://broker.lan:8883', group: 'sms-fleet', homeAssistant: {} })
+ * // credentials: SMSEDGE_MQTT_USERNAME / SMSEDGE_MQTT_PASSWORD
+ */
+export const mqtt = definePlugin({
+  name: 'mqtt',
+  // When a modem plugin is configured, its `sms` service exists before requests are taken.
+  after: ['modem'],
+  options: mqttOptions,
+  setup(ctx) {
+    const o: MqttOptions = ctx.options;
+    const topics = topicsFor(o.baseTopic, ctx.agentId);
+    const v5 = o.protocolVersion === 5;
+    const password = process.env.SMSEDGE_MQTT_PASSWORD || undefined;
+    registerSecret(password);
+    const clientOptions: IClientOptions = {
+      clientId: o.clientId ?? `smsedge-${ctx.agentId}`,
+      username: o.username ?? (process.env.SMSEDGE_MQTT_USERNAME || undefined),
+      password,
+      protocolVersion: o.protocolVersion,
+      clean: true,
+      keepalive: o.keepaliveSeconds,
+      reconnectPeriod: o.reconnectPeriodMs,
+      connectTimeout: o.connectTimeoutMs,
+      // Subscriptions are made again on every connect (below), so mqtt.js need not repeat them.
+      resubscribe: false,
+      // The broker publishes this if the agent vanishes without a DISCONNECT (crash, power, network).
+      will: { topic: topics.state, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ca: readPem('ca', o.tls?.ca),
+      cert: readPem('cert', o.tls?.cert),
+      key: readPem('key', o.tls?.key),
+      rejectUnauthorized: o.tls?.rejectUnauthorized ?? true,
+    };
+    const broker = redactUrl(o.url);
+    const stopping = new AbortController();
+    const background = new Set<Promise<unknown>>();
+    const stats = { published: 0, requests: 0, connects: 0 };
+    let client: MqttClient | undefined;
+    let subscription: { lag(): number; stop(): Promise<void> } | undefined;
+    let lastError: string | undefined;
+    let recipient: string | undefined;
+
+    const track = (p: Promise<unknown>) => {
+      const tracked = p.catch((error) => ctx.log.warn({ err: error }, 'mqtt background task failed')).finally(() => background.delete(tracked));
+      background.add(tracked);
+    };
+
+    /** Fire-and-forget QoS 1 publish while connected; failures are logged, never thrown. */
+    function publish(topic: string, payload: string, retain = false, properties?: IPublishPacket['properties']): void {
+      if (!client?.connected) return;
+      track(client.publishAsync(topic, payload, { qos: 1, retain, properties }));
+    }
+
+    function respond(defaultTopic: string, response: Response, request: IPublishPacket): void {
+      // MQTT 5 request/response (3.1.16.x Response Topic, Correlation Data) wins over the default topic.
+      const responseTopic = v5 ? request.properties?.responseTopic : undefined;
+      const correlationData = v5 ? request.properties?.correlationData : undefined;
+      publish(responseTopic ?? defaultTopic, JSON.stringify(response), false, correlationData ? { correlationData } : undefined);
+    }
+
+    async function publishStatus(): Promise<void> {
+      if (!client?.connected) return;
+      try {
+        publish(topics.health, JSON.stringify(await ctx.health()), true);
+      } catch (error) {
+        ctx.log.warn({ err: error }, 'could not read health for MQTT');
+      }
+      if (o.homeAssistant) publish(topics.modem, JSON.stringify(modemState(ctx.tryUse('sms')?.modems())), true);
+    }
+
+    async function onConnect(): Promise<void> {
+      stats.connects++;
+      lastError = undefined;
+      ctx.log.info({ broker }, 'connected to MQTT broker');
+      const c = client!;
+      publish(topics.state, 'online', true);
+      const subs: Record<string, { qos: 1 }> = {};
+      if (o.requests) {
+        subs[topics.requests] = { qos: 1 };
+        if (o.group) subs[sharedTopic(o.group, topics.fleetRequest)] = { qos: 1 };
+      }
+      if (o.homeAssistant) {
+        for (const t of [topics.haRecipient, topics.haRecipientSet, topics.haNotify]) subs[t] = { qos: 1 };
+        for (const m of discoveryMessages(o.homeAssistant.discoveryPrefix, ctx.agentId, topics)) publish(m.topic, JSON.stringify(m.config), true);
+      }
+      if (Object.keys(subs).length) {
+        const granted = await c.subscribeAsync(subs);
+        const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+        if (refused.length) ctx.log.error({ topics: refused }, 'broker refused MQTT subscriptions');
+      }
+      await publishStatus();
+    }
+
+    async function onMessage(packet: IPublishPacket): Promise<void> {
+      const topic = packet.topic;
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      if (topic === topics.fleetRequest) {
+        stats.requests++;
+        respond(topics.fleetResponse, await answer('send', payload, { agentId: ctx.agentId, sms: ctx.tryUse('sms') }), packet);
+        return;
+      }
+      const requestPrefix = topics.request('');
+      if (topic.startsWith(requestPrefix)) {
+        stats.requests++;
+        const kind = topic.slice(requestPrefix.length);
+        const run = async () => respond(topics.response(kind), await answer(kind, payload, { agentId: ctx.agentId, sms: ctx.tryUse('sms') }), packet);
+        // A send is enqueued durably before the broker gets its PUBACK; a USSD session can take
+        // seconds on the network, so it runs aside instead of holding up the messages behind it.
+        if (kind === 'ussd') track(run());
+        else await run();
+        return;
+      }
+      if (topic === topics.haRecipient || topic === topics.haRecipientSet) {
+        const value = payload.toString().trim();
+        if (!recipientPattern.test(value)) {
+          if (topic === topics.haRecipientSet) ctx.log.warn({ recipient: value }, 'Home Assistant set an invalid SMS recipient');
+          return;
+        }
+        recipient = value;
+        if (topic === topics.haRecipientSet) publish(topics.haRecipient, value, true);
+        return;
+      }
+      if (topic === topics.haNotify) {
+        stats.requests++;
+        const request = JSON.stringify({ transaction: 'homeassistant', to: recipient ?? '', text: payload.toString() });
+        const response = recipient
+          ? await answer('send', request, { agentId: ctx.agentId, sms: ctx.tryUse('sms') })
+          : ({ transaction: 'homeassistant', agentId: ctx.agentId, status: 'error', error: { code: 'E_NO_RECIPIENT', message: 'set the SMS recipient first' } } as const);
+        respond(topics.response('send'), response, packet);
+      }
+    }
+
+    return {
+      start() {
+        const c = connect(o.url, clientOptions);
+        client = c;
+        c.on('connect', () => void onConnect().catch((error) => ctx.log.error({ err: error }, 'MQTT connect handling failed')));
+        c.on('error', (error) => {
+          if (error.message !== lastError) ctx.log.warn({ err: error, broker }, 'MQTT error');
+          lastError = error.message;
+        });
+        c.on('offline', () => ctx.log.warn({ broker }, 'MQTT broker unreachable; events wait in the journal'));
+        // PUBACK for a request goes out only after handleMessage calls back: after the send is enqueued.
+        c.handleMessage = (packet, done) => {
+          onMessage(packet)
+            .catch((error) => ctx.log.error({ err: error, topic: packet.topic }, 'MQTT message handling failed'))
+            .finally(() => done());
+        };
+        if (o.homeAssistant) {
+          const showSender = o.homeAssistant.showSender;
+          ctx.events.on('sms.received', (e) => publish(topics.lastSms, JSON.stringify(lastSmsState(e.data, e.id, showSender)), true));
+          ctx.events.on('modem.online', () => void publishStatus());
+          ctx.events.on('modem.offline', () => void publishStatus());
+        }
+        subscription = ctx.events.subscribe(
+          ctx.name,
+          async (event) => {
+            // QoS 1: resolves on PUBACK. While the broker is away mqtt.js holds the packet and sends
+            // it on reconnect, so the journal's cursor waits here and order is kept.
+            for (;;) {
+              try {
+                await c.publishAsync(topics.event(event.type), eventPayload(event), {
+                  qos: 1,
+                  properties: v5 ? { contentType: 'application/json' } : undefined,
+                });
+                stats.published++;
+                return;
+              } catch (error) {
+                // Refused by a connected broker (PUBACK reason code >= 0x80): the journal retries
+                // under backoff. Dropped with the connection: send again as soon as it is back.
+                if (c.connected || stopping.signal.aborted) throw error;
+                await connected(c, stopping.signal);
+              }
+            }
+          },
+          { types: o.types, filter: o.filter, backoff: (attempt) => Math.min(30_000, 1000 * 2 ** (attempt - 1)) },
+        );
+        track(
+          (async () => {
+            while (!stopping.signal.aborted) {
+              await ctx.clock.sleep(o.healthIntervalMs, stopping.signal).catch(() => {});
+              if (!stopping.signal.aborted) await publishStatus();
+            }
+          })(),
+        );
+      },
+      async stop() {
+        stopping.abort();
+        await subscription?.stop();
+        const c = client;
+        if (c) {
+          if (c.connected) await within(c.publishAsync(topics.state, 'offline', { qos: 1, retain: true }), 2000).catch(() => {});
+          await within(c.endAsync(!c.connected), 2000).catch(() => c.end(true));
+        }
+        await within(Promise.allSettled([...background]), 2000).catch(() => {});
+      },
+      health(): PluginHealth {
+        const connected = client?.connected ?? false;
+        return {
+          status: connected ? 'pass' : 'warn',
+          connected,
+          broker,
+          ...stats,
+          lag: subscription?.lag() ?? 0,
+          ...(lastError ? { lastError } : {}),
+        };
+      },
+    };
+  },
+});
+
+export default mqtt;

@@ -1,0 +1,123 @@
+import * as v from 'valibot';
+import type { SmsService } from '../../core/services.ts';
+
+export type RequestKind = 'send' | 'ussd';
+
+export interface RequestError {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+/** The answer to a request: `transaction` echoed when the request had one. */
+export type Response =
+  | { transaction?: string | number; agentId: string; status: 'ok'; data: unknown }
+  | { transaction?: string | number; agentId: string; status: 'error'; error: RequestError };
+
+const transaction = v.union([v.pipe(v.string(), v.maxLength(128)), v.pipe(v.number(), v.finite())]);
+
+const sendRequest = v.object({
+  transaction: v.optional(transaction),
+  to: v.pipe(v.string(), v.minLength(1)),
+  text: v.string(),
+  encoding: v.optional(v.picklist(['auto', 'gsm7', 'ucs2'])),
+  deliveryReport: v.optional(v.boolean()),
+  validityMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  modem: v.optional(v.string()),
+  clientRef: v.optional(v.pipe(v.string(), v.maxLength(40))),
+  callbackUrl: v.optional(v.pipe(v.string(), v.url())),
+});
+
+const ussdRequest = v.object({
+  transaction: v.optional(transaction),
+  code: v.pipe(v.string(), v.regex(/^[0-9*#+]{1,160}$/, 'a USSD code such as *100#')),
+  modem: v.optional(v.string()),
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000), v.maxValue(180_000))),
+});
+
+export const requestKinds: readonly RequestKind[] = ['send', 'ussd'];
+
+export function isRequestKind(kind: string): kind is RequestKind {
+  return (requestKinds as readonly string[]).includes(kind);
+}
+
+class BadRequest extends Error {
+  readonly code: string;
+  readonly field?: string;
+  constructor(code: string, message: string, field?: string) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** The request's `transaction`, if it has a usable one: echoed even when the rest is invalid. */
+function transactionOf(body: unknown): string | number | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const t = (body as { transaction?: unknown }).transaction;
+  return v.is(transaction, t) ? t : undefined;
+}
+
+function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, body);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const field = v.getDotPath(issue) ?? undefined;
+  throw new BadRequest('E_BAD_REQUEST', field ? `${field}: ${issue.message}` : issue.message, field);
+}
+
+function toError(error: unknown): RequestError {
+  const e = error as { code?: unknown; message?: unknown; field?: unknown };
+  const out: RequestError = {
+    code: typeof e?.code === 'string' ? e.code : 'E_INTERNAL',
+    message: typeof e?.message === 'string' ? e.message : String(error),
+  };
+  if (typeof e?.field === 'string') out.field = e.field;
+  return out;
+}
+
+export interface RequestContext {
+  agentId: string;
+  sms: SmsService | undefined;
+}
+
+/**
+ * Answers one request from its raw payload. Never throws: malformed JSON, invalid fields, a missing
+ * SMS service and the service's own errors all become `{ status: "error", error: { code, message } }`.
+ *
+ * @example
+ * await answer('send', Buffer.from('{"transaction":1,"to":"+15550100100","text":"hi"}'), { agentId, sms })
+ * // → { transaction: 1, agentId, status: 'ok', data: { id: '...', status: 'queued', ... } }
+ */
+export async function answer(kind: string, payload: Buffer | string, ctx: RequestContext): Promise<Response> {
+  let body: unknown;
+  let tx: string | number | undefined;
+  try {
+    try {
+      body = JSON.parse(payload.toString());
+    } catch {
+      throw new BadRequest('E_BAD_JSON', 'the request is not valid JSON');
+    }
+    tx = transactionOf(body);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('E_BAD_REQUEST', 'the request must be a JSON object');
+    if (!isRequestKind(kind)) throw new BadRequest('E_UNKNOWN_REQUEST', `unknown request "${kind}" (known: ${requestKinds.join(', ')})`);
+    const sms = ctx.sms;
+    if (kind === 'send') {
+      const { transaction: _, ...request } = parse(sendRequest, body);
+      if (!sms) throw new BadRequest('E_UNAVAILABLE', 'no modem plugin provides the sms service');
+      const accepted = sms.send(request);
+      return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: accepted });
+    }
+    const { code, modem, timeoutMs } = parse(ussdRequest, body);
+    if (!sms) throw new BadRequest('E_UNAVAILABLE', 'no modem plugin provides the sms service');
+    const result = await sms.ussd(code, { modem, timeoutMs });
+    return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: result });
+  } catch (error) {
+    return withTx(tx, { agentId: ctx.agentId, status: 'error', error: toError(error) });
+  }
+}
+
+function withTx(tx: string | number | undefined, response: Response): Response {
+  return tx === undefined ? response : { transaction: tx, ...response };
+}

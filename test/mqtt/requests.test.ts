@@ -1,0 +1,57 @@
+import t from 'tap';
+import { answer } from '../../plugins/mqtt/requests.ts';
+import { memorySms } from './sms.ts';
+
+const ctx = () => {
+  const sms = memorySms();
+  return { sms, ctx: { agentId: 'pi', sms: sms.service } };
+};
+
+t.test('a valid send is enqueued and answered ok with its id, transaction echoed', async (t) => {
+  const { sms, ctx: c } = ctx();
+  const r = await answer('send', JSON.stringify({ transaction: 'tx-1', to: '+15550100100', text: 'hi', clientRef: 'r1', extra: 1 }), c);
+  t.match(r, { transaction: 'tx-1', agentId: 'pi', status: 'ok', data: { id: String, status: 'queued', to: '+15550100100' } });
+  t.equal(sms.sent.length, 1);
+  t.same(sms.sent[0], { to: '+15550100100', text: 'hi', clientRef: 'r1', id: sms.sent[0]!.id }, 'unknown fields and the transaction are not passed on');
+});
+
+t.test('bad requests get an error answer, never a throw', async (t) => {
+  const { sms, ctx: c } = ctx();
+  t.same(await answer('send', '{not json', c), { agentId: 'pi', status: 'error', error: { code: 'E_BAD_JSON', message: 'the request is not valid JSON' } });
+  t.match(await answer('send', '[1,2]', c), { status: 'error', error: { code: 'E_BAD_REQUEST' } });
+  t.match(await answer('send', 'null', c), { status: 'error', error: { code: 'E_BAD_REQUEST' } });
+  t.match(await answer('send', JSON.stringify({ transaction: 7, text: 'x' }), c), {
+    transaction: 7,
+    status: 'error',
+    error: { code: 'E_BAD_REQUEST', field: 'to', message: /^to: / },
+  });
+  t.match(await answer('send', JSON.stringify({ transaction: 8, to: '+1555', text: 5 }), c), { transaction: 8, error: { field: 'text' } });
+  t.match(await answer('send', JSON.stringify({ to: '+15550100100', text: 'x', callbackUrl: 'not a url' }), c), { error: { field: 'callbackUrl' } });
+  t.match(await answer('send', JSON.stringify({ transaction: { nested: 1 }, to: 'x', text: 'y' }), c), { status: 'error' });
+  t.match(await answer('send', JSON.stringify({ transaction: 9, to: 'abc', text: 'y' }), c), {
+    transaction: 9,
+    error: { code: 'E_INVALID_NUMBER', field: 'to', message: 'not a phone number' },
+  }, 'the service\'s typed error is passed on');
+  t.match(await answer('reboot', JSON.stringify({ transaction: 10 }), c), { transaction: 10, error: { code: 'E_UNKNOWN_REQUEST' } });
+  t.equal(sms.sent.length, 0);
+});
+
+t.test('ussd answers with the network response, or the service error', async (t) => {
+  const { ctx: c } = ctx();
+  t.match(await answer('ussd', JSON.stringify({ transaction: 1, code: '*100#' }), c), {
+    transaction: 1,
+    status: 'ok',
+    data: { code: '*100#', response: 'Balance: 5.00', sessionOpen: false },
+  });
+  t.match(await answer('ussd', JSON.stringify({ code: '*999#' }), c), { status: 'error', error: { code: 'E_USSD_FAILED' } });
+  t.match(await answer('ussd', JSON.stringify({ code: 'rm -rf' }), c), { status: 'error', error: { code: 'E_BAD_REQUEST', field: 'code' } });
+});
+
+t.test('without a modem plugin the answer is E_UNAVAILABLE', async (t) => {
+  t.match(await answer('send', JSON.stringify({ transaction: 'a', to: '+15550100100', text: 'x' }), { agentId: 'pi', sms: undefined }), {
+    transaction: 'a',
+    status: 'error',
+    error: { code: 'E_UNAVAILABLE' },
+  });
+  t.match(await answer('ussd', JSON.stringify({ code: '*100#' }), { agentId: 'pi', sms: undefined }), { error: { code: 'E_UNAVAILABLE' } });
+});
