@@ -51,6 +51,8 @@ if (!hasChromium()) {
       const text = (await modem.textContent()) ?? '';
       t.match(text, /dBm/, 'signal in dBm');
       t.match(await modem.locator('svg.bars').getAttribute('aria-label'), /^Signal \d of 5 bars/, 'signal bars are labelled');
+      // The history loads next to the status: wait for the chart to have its points.
+      await page.waitForFunction(() => (document.querySelector('#modems svg.chart path')?.getAttribute('d') ?? '').split('L').length >= 6, null, { timeout: 10_000 }).catch(() => {});
       const path = (await modem.locator('svg.chart path').getAttribute('d')) ?? '';
       t.ok(path.split('L').length >= 6, `a history chart of the readings so far (${path.split('L').length} points)`);
       t.match(await modem.locator('svg.chart').getAttribute('aria-label'), /between -97 and -\d+ dBm/, 'the chart is described');
