@@ -59,6 +59,7 @@ if (!hasChromium()) {
       const imei = /IMEI(\S+)/.exec(text.replace(/\s+/g, ''))?.[1] ?? '';
       t.match(imei, /\*{4,}/, `the IMEI is masked (${imei})`);
       t.ok(await page.locator('#sim-card').isVisible(), 'simulator controls are shown on the simulator');
+      t.equal(await page.locator('#queues [data-fact="Webhooks failed"]').textContent(), '0', 'webhook counts in the queues');
     });
 
     const text = 'Your parcel arrives today 7g2';
@@ -104,6 +105,7 @@ if (!hasChromium()) {
       t.ok(await page.getByLabel('Ask for a delivery report').isChecked());
       await page.getByRole('button', { name: 'Send', exact: true }).click();
       await page.locator('#send-result', { hasText: 'Queued (1 part, gsm7)' }).waitFor({ timeout: 10_000 });
+      t.equal(await page.locator('#send-count').textContent(), '0 characters', 'the form is cleared');
       const item = page.locator('#outbound li.item', { hasText: '+155****0123' });
       await rig.until(item.locator('[data-role="status"]', { hasText: 'delivered' }), 'the sent SMS delivered');
       await rig.until(page.locator('#reports li.item', { hasText: '+155****0123' }).locator('.badge', { hasText: 'delivered' }), 'its delivery report');

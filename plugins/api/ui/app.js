@@ -1,7 +1,7 @@
 // The operator page: sign-in, panels, forms, and live updates (the event stream, else polling).
 import { ApiFailure, call, clearKey, getKey, setKey, stream, whenUnauthorized } from './api.js';
 import { failedFirst, successRates } from './format.js';
-import { renderDeliveries, renderHooks, renderInbound, renderModems, renderOutbound, renderReports, renderStatus } from './render.js';
+import { renderDeliveries, renderHooks, renderInbound, renderModems, renderOutbound, renderReports, renderStatus, webhookCounts } from './render.js';
 
 /** Polling period while the event stream is down, and the slow refresh while it is up. */
 const POLL_MS = 10_000;
@@ -166,7 +166,7 @@ function showStatus(s) {
   state.modems = s.modems ?? [];
   renderModems($('modems'), state.modems, state.history);
   renderStatus({ queues: $('queues'), lag: $('lag'), plugins: $('plugins'), agent: $('agent') }, s);
-  const counts = JSON.stringify(s.webhook ?? s.webhookBacklog ?? null);
+  const counts = JSON.stringify(webhookCounts(s) ?? s.webhookBacklog ?? null);
   if (counts !== state.webhookCounts) {
     if (state.webhookCounts) schedule('webhooks');
     state.webhookCounts = counts;
@@ -288,6 +288,7 @@ $('send-form').addEventListener('submit', (e) => {
     if (!text.value) throw new ApiFailure(400, 'invalid_request', 'Enter a text', 'text');
     const r = await call('/sms/send', { method: 'POST', json: { to, text: text.value, deliveryReport: /** @type {HTMLInputElement} */ ($('send-report')).checked } });
     text.value = '';
+    text.dispatchEvent(new Event('input'));
     schedule('outbound', 'status');
     return `Queued (${r.parts} part${r.parts === 1 ? '' : 's'}, ${r.encoding}). Follow it under Sent.`;
   });

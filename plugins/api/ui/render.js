@@ -98,11 +98,21 @@ export function renderModems(container, modems, history) {
 }
 
 /**
+ * @param {any} s
+ * @returns {{ backlog: number, held: number, failed: number, delivered: number } | null}
+ */
+export function webhookCounts(s) {
+  const w = s.webhook ?? (typeof s.plugins?.webhook === 'object' ? s.plugins.webhook : null);
+  return w && typeof w.backlog === 'number' ? { backlog: w.backlog, held: w.held ?? 0, failed: w.failed ?? 0, delivered: w.delivered ?? 0 } : null;
+}
+
+/**
  * @param {{ queues: Element, lag: Element, plugins: Element, agent: Element }} els
  * @param {any} s GET /health details or an SSE status snapshot
  */
 export function renderStatus(els, s) {
-  const w = s.webhook;
+  // A status snapshot carries `webhook`; GET /health has the same counts in the webhook plugin's health.
+  const w = webhookCounts(s);
   const facts = /** @type {[string, string | number][]} */ ([
     ['Outbound queued', s.queue?.outbound ?? 0],
     ['Webhook backlog', w ? w.backlog : s.webhookBacklog ?? 0],
