@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { waitFor } from '../file/wait.ts';
 
 /** The mosquitto binary, or undefined when it is not installed (Debian puts it in /usr/sbin). */
@@ -56,17 +56,31 @@ export interface Broker {
  * const broker = await startBroker(t.testdir());
  * t.teardown(() => broker.stop());
  */
-export async function startBroker(dir: string): Promise<Broker> {
+export async function startBroker(dir: string, options: { users?: Record<string, string> } = {}): Promise<Broker> {
   const bin = findMosquitto();
   if (!bin) throw new Error('mosquitto is not installed');
   const port = await freePort();
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'mosquitto.conf');
+  const auth = ['allow_anonymous true'];
+  if (options.users) {
+    // mosquitto_passwd (same package) writes the hashed password file.
+    const file = join(dir, 'passwd');
+    writeFileSync(file, '');
+    for (const [user, password] of Object.entries(options.users)) {
+      const r = spawnSync(join(dirname(bin), '..', 'bin', 'mosquitto_passwd'), ['-b', file, user, password], { encoding: 'utf8' });
+      const fallback = r.error ? spawnSync('mosquitto_passwd', ['-b', file, user, password], { encoding: 'utf8' }) : r;
+      if (fallback.status !== 0) throw new Error(`mosquitto_passwd failed: ${fallback.stderr ?? fallback.error}`);
+    }
+    auth.splice(0, 1, 'allow_anonymous false', `password_file ${file}`);
+  }
   writeFileSync(
     conf,
     [
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      // As root, mosquitto would switch to the `mosquitto` user, which cannot read this private temp dir.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+      ...auth,
       'persistence true',
       `persistence_location ${dir}/`,
       'log_dest stderr',
