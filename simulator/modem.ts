@@ -30,6 +30,8 @@ export interface Settings {
   cusd: number;
   /** Vendor noise URCs on (Huawei ^CURC, Quectel +QURCCFG / +QINDCFG). */
   noise: boolean;
+  /** Huawei ^PORTSEL: which port carries the URCs (0 modem, 1 PCUI); one port here, so only remembered. */
+  portsel: number;
 }
 
 export interface SentPart {
@@ -126,7 +128,7 @@ export class Modem {
   resetSettings(): void {
     this.settings = {
       echo: true, verbose: true, cmee: 0, cmgf: 0, cscs: 'GSM', csms: 0,
-      cnmi: [...this.profile.cnmiDefault], clip: false, creg: 0, cgreg: 0, cereg: 0, cusd: 0, noise: true,
+      cnmi: [...this.profile.cnmiDefault], clip: false, creg: 0, cgreg: 0, cereg: 0, cusd: 0, noise: true, portsel: 0,
     };
     this.mem = [...this.profile.defaultMem];
   }

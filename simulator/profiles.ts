@@ -2,7 +2,7 @@
 // 27.007 closely; the others reproduce the quirks of SIMCom SIM800, Huawei E-series sticks and
 // Quectel EC25 modules.
 import type { Behavior } from './behavior.ts';
-import { ccidBare, curc, huaweiIccid, qccid, qindcfg } from './behaviors/vendor.ts';
+import { ccidBare, curc, huaweiIccid, portsel, qccid, qindcfg } from './behaviors/vendor.ts';
 import type { Modem } from './modem.ts';
 import type { StorageName } from './storage.ts';
 
@@ -139,7 +139,7 @@ export const huawei: Profile = {
     registration: (m) => [`^MODE: ${m.registered ? '5,4' : '0,0'}`],
     periodic: { everyMs: 20_000, lines: () => ['^BOOT:20952927,0,0,0,75'] },
   },
-  behaviors: [huaweiIccid, curc],
+  behaviors: [huaweiIccid, curc, portsel],
   without: ['ccid'],
 };
 

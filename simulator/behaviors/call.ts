@@ -20,8 +20,10 @@ export const clip = defineBehavior({
 
 export const hangup = defineBehavior({
   name: 'hangup',
-  match: (cmd) => cmd.name === 'H' || (cmd.name === '+CHUP' && cmd.kind === 'exec'),
+  // 27.007 6.5: AT+CHUP=? answers OK (an action command without parameters); Gammu probes it.
+  match: (cmd) => cmd.name === 'H' || (cmd.name === '+CHUP' && (cmd.kind === 'exec' || cmd.kind === 'test')),
   handle(ctx) {
+    if (ctx.cmd.kind === 'test') return true;
     ctx.modem.call = null;
     return true;
   },

@@ -1,4 +1,4 @@
-// Vendor commands the dialect profiles add: SIMCom's bare +CCID, Huawei's ^ICCID / ^CURC, Quectel's
+// Vendor commands the dialect profiles add: SIMCom's bare +CCID, Huawei's ^ICCID / ^CURC / ^PORTSEL, Quectel's
 // +QCCID / +QINDCFG / +QURCCFG.
 import { defineBehavior, is } from '../behavior.ts';
 import { simReady } from './guard.ts';
@@ -32,6 +32,23 @@ export const curc = defineBehavior({
     if (cmd.kind === 'read') ctx.info(`^CURC: ${modem.settings.noise ? 1 : 0}`);
     else if (cmd.kind === 'test') ctx.info('^CURC: (0-1)');
     else if (cmd.params[0] === '0' || cmd.params[0] === '1') modem.settings.noise = cmd.params[0] === '1';
+    else ctx.error();
+    return true;
+  },
+});
+
+/**
+ * Huawei: AT^PORTSEL=<n> picks the port the URCs go to (0 modem, 1 PCUI). Gammu sends `AT^PORTSEL=1`
+ * after connecting to a Huawei and gives up when it is refused, as a real E-series accepts it.
+ */
+export const portsel = defineBehavior({
+  name: 'portsel',
+  match: is('^PORTSEL'),
+  handle(ctx) {
+    const { cmd, modem } = ctx;
+    if (cmd.kind === 'read') ctx.info(`^PORTSEL: ${modem.settings.portsel}`);
+    else if (cmd.kind === 'test') ctx.info('^PORTSEL: (0-1)');
+    else if (cmd.kind === 'set' && (cmd.params[0] === '0' || cmd.params[0] === '1') && cmd.params.length === 1) modem.settings.portsel = Number(cmd.params[0]);
     else ctx.error();
     return true;
   },
