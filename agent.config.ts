@@ -1,6 +1,9 @@
-import { defineConfig } from './core/index.ts';
+import { defineConfig, optional } from './core/index.ts';
 import { api } from './plugins/api/index.ts';
+import { exec } from './plugins/exec/index.ts';
+import { file } from './plugins/file/index.ts';
 import { modem } from './plugins/modem/index.ts';
+import { mqtt } from './plugins/mqtt/index.ts';
 import { webhook } from './plugins/webhook/index.ts';
 
 /**
@@ -8,13 +11,22 @@ import { webhook } from './plugins/webhook/index.ts';
  * `npm start` needs no hardware: set `port` to the modem's device (e.g. `/dev/ttyUSB2`) for a real
  * one. Secrets come from the environment (see README).
  */
+const env = process.env;
+
 export default defineConfig({
-  agentId: process.env.SMSEDGE_AGENT_ID ?? 'smsedge',
-  dataDir: process.env.SMSEDGE_DATA_DIR ?? './data',
-  log: { level: (process.env.SMSEDGE_LOG_LEVEL as 'info' | undefined) ?? 'info' },
+  agentId: env.SMSEDGE_AGENT_ID ?? 'smsedge',
+  dataDir: env.SMSEDGE_DATA_DIR ?? './data',
+  log: { level: (env.SMSEDGE_LOG_LEVEL as 'info' | undefined) ?? 'info' },
   plugins: [
-    modem({ port: 'simulator', simulator: { profile: 'generic' } }),
-    api({ host: process.env.SMSEDGE_HOST ?? '127.0.0.1', port: Number(process.env.SMSEDGE_PORT ?? 8080) }),
+    modem({ port: env.SMSEDGE_MODEM_PORT ?? 'simulator', simulator: { profile: 'generic' } }),
+    api({ host: env.SMSEDGE_HOST ?? '127.0.0.1', port: Number(env.SMSEDGE_PORT ?? 8080) }),
     webhook(),
+    // Every event as a JSON line in <dataDir>/events.jsonl, rotated daily, two weeks kept.
+    file({ path: 'events.jsonl', rotate: { daily: true, keep: 14 } }),
+    // MQTT (and Home Assistant discovery) when a broker is configured; a broker that is down at start
+    // does not stop the agent.
+    ...(env.SMSEDGE_MQTT_URL ? [optional(mqtt({ url: env.SMSEDGE_MQTT_URL, homeAssistant: {} }))] : []),
+    // Run a program per received SMS, as Gammu's RunOnReceive does.
+    ...(env.SMSEDGE_ON_SMS ? [exec({ command: env.SMSEDGE_ON_SMS, types: ['sms.received'] })] : []),
   ],
 });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
@@ -48,8 +48,11 @@ export class Store {
 
   constructor(options: StoreOptions) {
     this.path = options.path;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    // The database holds SMS bodies, numbers and webhook secrets: readable by the agent's user only.
+    // SQLite gives the -wal and -shm files the database file's permissions.
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
     this.db = new DatabaseSync(options.path);
+    if (options.path !== ':memory:') chmodSync(options.path, 0o600);
     this.db.exec(`PRAGMA journal_mode = WAL`);
     this.db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`);
     this.db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);

@@ -208,3 +208,12 @@ t.test('a new sink gets the events of this run emitted before it subscribed, not
   t.same(seen, [2]);
   await sub.stop();
 });
+
+t.test('the database file is readable by its owner only', async (t) => {
+  const { statSync } = await import('node:fs');
+  const { path, journal } = setup(t, join(t.testdir(), 'sub', 'j.db'));
+  journal.append('system.ping', ping(1));
+  t.equal(statSync(path).mode & 0o777, 0o600);
+  t.equal(statSync(`${path}-wal`).mode & 0o777, 0o600);
+  t.equal(statSync(join(path, '..')).mode & 0o777, 0o700, 'a directory it creates is private');
+});
