@@ -141,15 +141,30 @@ function rssiOf(value: number): number {
   throw new SimulatorError('E_ARGUMENT', 'signal must be 0-31, 99, or a negative dBm value');
 }
 
-/** `text` repeated until the message needs exactly `parts` parts. */
-function textForParts(text: string, parts: number, encoding: 'auto' | 'gsm7' | 'ucs2' | undefined, ref16: boolean | undefined): string {
+/**
+ * `text` repeated until the message needs exactly `parts` parts, counted as `encodeDeliver` will split it:
+ * the concatenation IE (8- or 16-bit reference) and a port addressing IE take room in every part.
+ * Returns the text and the encoding to send it in: `auto` is fixed to what the whole `text` needs, so a
+ * GSM 7-bit prefix of a UCS2 text is not counted in fewer parts than it will be sent in.
+ */
+function textForParts(
+  text: string, parts: number, choice: 'auto' | 'gsm7' | 'ucs2' | undefined, ref16: boolean | undefined, port: boolean,
+): { text: string; encoding: 'gsm7' | 'ucs2' } {
   if (!Number.isInteger(parts) || parts < 1 || parts > 255) throw new SimulatorError('E_ARGUMENT', 'parts must be 1-255');
   const base = text || 'Part of a long message.';
-  const count = (t: string) => segments(t, { encoding, ref16 }).parts;
-  if (count(base) === parts) return base;
-  if (count(base) > parts) throw new SimulatorError('E_ARGUMENT', `the text needs ${count(base)} parts, more than ${parts}`);
-  let long = base;
-  while (count(long) <= parts) long += ` ${base}`;
+  let encoding: 'gsm7' | 'ucs2';
+  try {
+    encoding = segments(base, { encoding: choice }).encoding;
+  } catch (error) {
+    throw new SimulatorError('E_ARGUMENT', `cannot encode that SMS: ${(error as Error).message}`);
+  }
+  const count = (t: string) => segments(t, { encoding, ref16, port }).parts;
+  const needs = count(base);
+  if (needs === parts) return { text: base, encoding };
+  if (needs > parts) throw new SimulatorError('E_ARGUMENT', `the text needs ${needs} parts, more than ${parts}`);
+  // Doubling, not appending one copy at a time: 255 parts of a short text stay a few dozen counts.
+  let long = `${base} ${base}`;
+  while (count(long) <= parts) long = `${long} ${long}`;
   let lo = 0;
   let hi = long.length; // count(long[0..lo]) <= parts < count(long[0..hi])
   while (hi - lo > 1) {
@@ -157,7 +172,12 @@ function textForParts(text: string, parts: number, encoding: 'auto' | 'gsm7' | '
     if (count(long.slice(0, mid)) <= parts) lo = mid;
     else hi = mid;
   }
-  return long.slice(0, lo);
+  // One more code unit adds at most one part, so the longest prefix that fits needs exactly `parts`;
+  // unless the cut would split a surrogate pair, which moves whole (one unit back keeps the count).
+  let out = long.slice(0, lo);
+  if (/[\uD800-\uDBFF]$/.test(out)) out = out.slice(0, -1);
+  if (count(out) !== parts) throw new SimulatorError('E_ARGUMENT', `cannot make that text exactly ${parts} parts`);
+  return { text: out, encoding };
 }
 
 /**
@@ -255,11 +275,12 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
     receiveSms(o) {
       if (!o || typeof o.from !== 'string' || !o.from) throw new SimulatorError('E_ARGUMENT', 'receiveSms needs a sender (from)');
       if (o.text === undefined && !o.data) throw new SimulatorError('E_ARGUMENT', 'receiveSms needs text or data');
-      const text = o.parts !== undefined && !o.data ? textForParts(o.text ?? '', o.parts, o.encoding, o.ref16) : o.text;
+      const sized = o.parts !== undefined && !o.data ? textForParts(o.text ?? '', o.parts, o.encoding, o.ref16, o.port !== undefined) : null;
+      const text = sized ? sized.text : o.text;
       let encoded;
       try {
         encoded = encodeDeliver({
-          from: o.from, text, data: o.data, port: o.port, encoding: o.encoding, class: o.class, ref16: o.ref16,
+          from: o.from, text, data: o.data, port: o.port, encoding: sized ? sized.encoding : o.encoding, class: o.class, ref16: o.ref16,
           timestamp: o.timestamp ?? new Date(modem.now()), tzQuarterHours: o.timestamp === undefined ? modem.tzQuarters : undefined, smsc: modem.smsc,
         });
       } catch (error) {

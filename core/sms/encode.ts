@@ -5,7 +5,7 @@ import { encodeAddress, encodeSmsc } from './address.ts';
 import { SmsEncodeError } from './errors.ts';
 import { packText, packedLength } from './gsm7.ts';
 import { toHex } from './hex.ts';
-import { capacity, concatIeOctets, planText, type TextEncodingChoice } from './segment.ts';
+import { capacity, concatIeOctets, planText, PORT_IE_OCTETS, type TextEncodingChoice } from './segment.ts';
 import { encodeTimestamp } from './time.ts';
 import type { Concat } from './types.ts';
 import { writeUtf16BE } from './ucs2.ts';
@@ -182,7 +182,7 @@ export function encodeDeliver(opts: DeliverOptions): EncodedPart[] {
       if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new SmsEncodeError('E_RANGE', 'ports must be 0..65535');
     }
   }
-  const portUdh = opts.port ? 6 : 0;
+  const portUdh = opts.port ? PORT_IE_OCTETS : 0;
   let encoding: 'gsm7' | 'ucs2' | '8bit';
   let chunks: [number, number][];
   const text = opts.text ?? '';

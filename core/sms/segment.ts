@@ -28,6 +28,9 @@ export function capacity(encoding: 'gsm7' | 'ucs2' | '8bit', udhOctets: number):
   return UD_OCTETS - udhOctets;
 }
 
+/** Octets a 16-bit port addressing IE adds to a UDH (IEI 0x05, length, two ports). */
+export const PORT_IE_OCTETS = 6;
+
 /** Octets a concatenation IE adds to a UDH (IEI, length, data). */
 export function concatIeOctets(ref16: boolean | undefined): number {
   return ref16 ? 6 : 5;
@@ -97,13 +100,14 @@ export function planText(text: string, choice: TextEncodingChoice, ref16: boolea
 /**
  * How `text` would be sent: the encoding `auto` picks (GSM 7-bit when every character fits, an
  * extension character counting two septets; else UCS2), the number of parts, units used, and units
- * left in the last part.
+ * left in the last part. `port: true` counts a 16-bit port addressing IE as well (as `encodeDeliver({ port })`).
  *
  * @example segments('hello') // { encoding: 'gsm7', parts: 1, unitsUsed: 5, unitsLeft: 155, perPart: 160 }
  */
-export function segments(text: string, opts: { encoding?: TextEncodingChoice; ref16?: boolean } = {}):
+export function segments(text: string, opts: { encoding?: TextEncodingChoice; ref16?: boolean; port?: boolean } = {}):
   { encoding: 'gsm7' | 'ucs2'; parts: number; unitsUsed: number; unitsLeft: number; perPart: number } {
-  const plan = planText(text, opts.encoding ?? 'auto', opts.ref16);
+  // `port`: 16-bit application port addressing (IEI 0x05, 23.040 9.2.3.24.4) takes 6 more UDH octets.
+  const plan = planText(text, opts.encoding ?? 'auto', opts.ref16, opts.port ? PORT_IE_OCTETS : 0);
   return {
     encoding: plan.encoding, parts: plan.chunks.length, unitsUsed: plan.unitsUsed,
     unitsLeft: plan.perPart - plan.lastUnits, perPart: plan.perPart,
