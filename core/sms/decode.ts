@@ -8,7 +8,7 @@ import { fromHex } from './hex.ts';
 import { statusState } from './status.ts';
 import { decodeTimestamp } from './time.ts';
 import type { Dcs, DecodedDeliver, DecodedPdu, DecodedStatusReport, DecodedSubmit, Validity } from './types.ts';
-import { decodeUtf16BE } from './ucs2.ts';
+import { decodeUtf16BEKeep } from './ucs2.ts';
 import { parseUdh, type Udh } from './udh.ts';
 
 export interface DecodeOptions {
@@ -130,6 +130,7 @@ function parseDeliver(bytes: Uint8Array, start: number, end: number, smsc: strin
     udh: ud.udh ? ud.udh.ies : null, udl: ud.udl, tpduLength: Math.min(ud.used, end) - start, warnings,
     moreMessages: (fo & 0x04) === 0, statusReportIndication: (fo & 0x20) !== 0, replyPath: (fo & 0x80) !== 0,
   };
+  if (ud.units !== undefined) pdu.utf16 = ud.units;
   return { pdu, used: ud.used };
 }
 
@@ -167,6 +168,7 @@ function parseSubmit(bytes: Uint8Array, start: number, end: number, smsc: string
     udh: ud.udh ? ud.udh.ies : null, udl: ud.udl, tpduLength: Math.min(ud.used, end) - start, warnings,
     statusReportRequest: (fo & 0x20) !== 0, rejectDuplicates: (fo & 0x04) !== 0, replyPath: (fo & 0x80) !== 0,
   };
+  if (ud.units !== undefined) pdu.utf16 = ud.units;
   return { pdu, used: ud.used };
 }
 
@@ -211,6 +213,7 @@ function parseStatusReport(bytes: Uint8Array, start: number, end: number, smsc: 
     udh: ud?.udh ? ud.udh.ies : null, udl: ud ? ud.udl : 0, tpduLength: Math.min(used, end) - start, warnings,
     forCommand: (fo & 0x20) !== 0, moreMessages: (fo & 0x04) === 0,
   };
+  if (ud?.units !== undefined) pdu.utf16 = ud.units;
   return { pdu, used };
 }
 
@@ -218,6 +221,8 @@ interface UserData {
   udl: number;
   encoding: 'gsm7' | 'ucs2' | '8bit';
   text: string | null;
+  /** UCS2 with a lone surrogate: the code units as received (see DecodedPdu `utf16`). */
+  units?: string;
   data?: Uint8Array;
   udh: Udh | null;
   /** Offset just past the user data as TP-UDL declares it (may exceed the PDU when it is cut short). */
@@ -267,7 +272,8 @@ function parseUserData(bytes: Uint8Array, p: number, end: number, udhi: boolean,
   }
   if (encoding === 'ucs2') {
     if ((udEnd - body) & 1) warnings.push('UCS2 user data has an odd number of octets; the last is ignored');
-    return { udl, encoding, text: decodeUtf16BE(bytes, body, udEnd), udh, used };
+    const { text, units } = decodeUtf16BEKeep(bytes, body, udEnd);
+    return units === undefined ? { udl, encoding, text, udh, used } : { udl, encoding, text, units, udh, used };
   }
   return { udl, encoding: '8bit', text: null, data: bytes.slice(body, udEnd), udh, used };
 }

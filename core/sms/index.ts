@@ -10,7 +10,7 @@ export {
   type DeliverOptions, type EncodedPart, type StatusReportOptions, type SubmitOptions,
 } from './encode.ts';
 export { segments } from './segment.ts';
-export { reassemble, type Fragment } from './reassemble.ts';
+export { joinText, reassemble, type Fragment } from './reassemble.ts';
 export { statusState } from './status.ts';
 export { toJSON } from './json.ts';
 export { decodeGsm7Packed, decodeUcs2Hex, encodeGsm7Packed } from './ussd.ts';

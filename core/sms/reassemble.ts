@@ -2,7 +2,11 @@
 // parts and the timeouts; this only says whether they make a whole.
 import type { Concat } from './types.ts';
 
-export interface Fragment { concat: Concat; text?: string | null; data?: Uint8Array }
+/**
+ * One part. `utf16` (from decodePdu, UCS2 with a lone surrogate) is the text as code units: parts are
+ * joined by it, so a surrogate pair split between two parts joins again.
+ */
+export interface Fragment { concat: Concat; text?: string | null; utf16?: string; data?: Uint8Array }
 
 /**
  * Joins the parts of one concatenated message, in any order, ignoring duplicates (the first copy of a
@@ -24,20 +28,42 @@ export function reassemble(parts: Fragment[]):
   const missing: number[] = [];
   for (let i = 1; i <= total; i++) if (byPart[i] === undefined) missing.push(i);
   if (missing.length > 0) return { complete: false, missing, total };
-  let text = '';
+  const ordered = byPart.slice(1) as Fragment[];
+  const text = joinText(ordered);
   let size = 0;
   let hasData = false;
-  for (let i = 1; i <= total; i++) {
-    const p = byPart[i]!;
-    text += p.text ?? '';
-    if (p.data) { hasData = true; size += p.data.length; }
-  }
+  for (const p of ordered) if (p.data) { hasData = true; size += p.data.length; }
   if (!hasData) return { complete: true, text };
   const data = new Uint8Array(size);
   let at = 0;
-  for (let i = 1; i <= total; i++) {
-    const d = byPart[i]!.data;
-    if (d) { data.set(d, at); at += d.length; }
+  for (const p of ordered) {
+    if (p.data) { data.set(p.data, at); at += p.data.length; }
   }
   return { complete: true, text, data };
+}
+
+/**
+ * The text of parts in the order given. Code units are joined only across neighbours (part n then
+ * n + 1), so halves of a surrogate pair meet again; a surrogate still alone after that, or next to a gap
+ * where a part is missing, reads U+FFFD as in a single part.
+ *
+ * @example joinText([{ concat: { ref: 1, total: 2, part: 1 }, text: 'a\uFFFD', utf16: 'a\uD83D' }, { concat: { ref: 1, total: 2, part: 2 }, text: '\uFFFDb', utf16: '\uDE00b' }])
+ * // 'a😀b'
+ */
+export function joinText(parts: Fragment[]): string {
+  let text = '';
+  let units = false;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.utf16 === undefined) { text += p.text ?? ''; continue; }
+    const prev = parts[i - 1];
+    const next = parts[i + 1];
+    let s = p.utf16;
+    // A lone surrogate at an edge joins only with the part next to it; elsewhere it stays replaced.
+    if (!(prev && prev.concat.part === p.concat.part - 1)) s = s.replace(/^[\uDC00-\uDFFF]/, '\uFFFD');
+    if (!(next && next.concat.part === p.concat.part + 1)) s = s.replace(/[\uD800-\uDBFF]$/, '\uFFFD');
+    text += s;
+    units = true;
+  }
+  return units ? text.toWellFormed() : text;
 }

@@ -47,6 +47,12 @@ interface Common {
   encoding: Encoding;
   /** Decoded text, null for 8-bit (and compressed) data. */
   text: string | null;
+  /**
+   * UCS2 only, and only when the user data holds a surrogate without its partner (shown as U+FFFD in
+   * `text`): the code units as received, the lone surrogate kept. `reassemble()` joins parts by these, so
+   * an emoji a sender split across two parts comes back whole.
+   */
+  utf16?: string;
   /** The payload after the UDH, for 8-bit and compressed data. */
   data?: Uint8Array;
   class: 0 | 1 | 2 | 3 | null;

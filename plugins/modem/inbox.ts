@@ -5,7 +5,7 @@ import { isoWithOffset, newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type { PluginEvents } from '../../core/plugin.ts';
 import type { InboundMessage } from '../../core/services.ts';
-import { decodePdu, reassemble, type DecodedDeliver, type Fragment } from '../../core/sms/index.ts';
+import { decodePdu, joinText, reassemble, type DecodedDeliver, type Fragment } from '../../core/sms/index.ts';
 import type { Store } from '../../core/store.ts';
 
 export interface InboxDeps {
@@ -147,13 +147,14 @@ export class Inbox {
     let text: string | null = first.text;
     let data: Uint8Array | undefined = first.data;
     if (parts.length > 1 || missing) {
-      const fragments: Fragment[] = parts.map((p) => ({ concat: p.concat!, text: p.text, data: p.data }));
+      // utf16: a UCS2 part's code units when it ends or starts with half a surrogate pair (see joinText).
+      const fragments: Fragment[] = parts.map((p) => ({ concat: p.concat!, text: p.text, utf16: p.utf16, data: p.data }));
       const whole = reassemble(fragments);
       if (whole.complete) {
         text = whole.text;
         data = whole.data;
       } else {
-        text = parts.map((p) => p.text ?? '').join('');
+        text = joinText(fragments);
         const bytes = parts.flatMap((p) => (p.data ? [...p.data] : []));
         data = bytes.length ? Uint8Array.from(bytes) : undefined;
       }
