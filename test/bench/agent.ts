@@ -101,9 +101,10 @@ export async function prepareAgent(spec: AgentSpec): Promise<AgentDir> {
 }
 
 /** Starts `smsedge start --config <dir>/agent.config.ts` as a child process. */
-export function spawnAgent(a: AgentDir, options: { env?: Record<string, string> } = {}): Child {
+export function spawnAgent(a: AgentDir, options: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Child {
   return spawnNode(cli, ['start', '--config', a.configPath], {
     cwd: a.dir,
+    nodeArgs: options.nodeArgs,
     env: { NODE_NO_WARNINGS: '1', ...a.env, ...options.env },
   });
 }
