@@ -167,6 +167,6 @@ export async function fullAgentSpec(options: { webhookOptions?: Record<string, u
   await add('file');
   await add('exec', { command: EXEC_COMMAND, types: ['call.missed'] });
   if (options.mqttUrl) await add('mqtt', { url: options.mqttUrl });
-  else left.push('mqtt: no broker for the bench');
+  else left.push('mqtt: mosquitto is not installed (no broker for the bench)');
   return { spec: { plugins }, plugins: plugins.map((p) => p.name), left };
 }

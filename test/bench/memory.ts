@@ -3,6 +3,7 @@
 // after the same settling time; then the agent's RSS after draining a 5,000-event webhook backlog.
 // `npx node test/bench/memory.ts` prints the section alone.
 import { fileURLToPath } from 'node:url';
+import { startBroker } from './broker.ts';
 import { fullAgentSpec, missing, prepareAgent, spawnAgent, waitOnline } from './agent.ts';
 import { drainBacklog } from './pipeline.ts';
 import { spawnBare } from './bare-http.ts';
@@ -35,62 +36,67 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
   const rounds = opts.rounds ?? 3;
   const settleMs = opts.settleMs ?? 2000;
   const n = opts.backlog ?? 5000;
-  const { spec, plugins, left } = await fullAgentSpec();
-  const idle: number[] = [];
-  const base: number[] = [];
-  const baseTs: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const a = await prepareAgent(spec);
-    const child = spawnAgent(a);
-    try {
-      await waitOnline(a, child);
-      await sleep(settleMs);
-      idle.push(rssMb(child.pid));
-    } finally {
-      await child.stop();
-      a.remove();
-    }
-    for (const [kind, into] of [['js', base], ['ts', baseTs]] as const) {
-      const bare = spawnBare(0, kind);
+  const broker = await startBroker();
+  const { spec, plugins, left } = await fullAgentSpec({ mqttUrl: broker?.url });
+  try {
+    const idle: number[] = [];
+    const base: number[] = [];
+    const baseTs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const a = await prepareAgent(spec);
+      const child = spawnAgent(a);
       try {
-        await bare.line(/listening \d+/);
+        await waitOnline(a, child);
         await sleep(settleMs);
-        into.push(rssMb(bare.pid));
+        idle.push(rssMb(child.pid));
       } finally {
-        await bare.stop();
+        await child.stop();
+        a.remove();
+      }
+      for (const [kind, into] of [['js', base], ['ts', baseTs]] as const) {
+        const bare = spawnBare(0, kind);
+        try {
+          await bare.line(/listening \d+/);
+          await sleep(settleMs);
+          into.push(rssMb(bare.pid));
+        } finally {
+          await bare.stop();
+        }
       }
     }
-  }
-  const idleRssMb = median(idle);
-  const baselineRssMb = median(base);
-  let afterBacklogRssMb: number | null = null;
-  let afterBacklogSkipped: string | undefined;
-  const noWebhook = await missing('webhook');
-  if (noWebhook) afterBacklogSkipped = noWebhook;
-  else {
-    const receiver = await startReceiver();
-    const a = await prepareAgent(spec);
-    try {
-      afterBacklogRssMb = (await drainBacklog(a, receiver, n, { settleMs })).rssAfterMb;
-    } finally {
-      await receiver.close();
-      a.remove();
+    const idleRssMb = median(idle);
+    const baselineRssMb = median(base);
+    let afterBacklogRssMb: number | null = null;
+    let afterBacklogSkipped: string | undefined;
+    const noWebhook = await missing('webhook');
+    if (noWebhook) afterBacklogSkipped = noWebhook;
+    else {
+      const receiver = await startReceiver();
+      const a = await prepareAgent(spec);
+      try {
+        afterBacklogRssMb = (await drainBacklog(a, receiver, n, { settleMs })).rssAfterMb;
+      } finally {
+        await receiver.close();
+        a.remove();
+      }
     }
+    return {
+      idleRssMb: round(idleRssMb),
+      baselineRssMb: round(baselineRssMb),
+      ratio: ratio(idleRssMb, baselineRssMb),
+      baselineTsRssMb: round(median(baseTs)),
+      afterBacklogRssMb: afterBacklogRssMb === null ? null : round(afterBacklogRssMb),
+      growthMb: afterBacklogRssMb === null ? null : round(afterBacklogRssMb - idleRssMb),
+      backlog: n,
+      settleMs,
+      rounds,
+      plugins,
+      notIncluded: left,
+      ...(afterBacklogSkipped ? { afterBacklogSkipped } : {}),
+    };
+  } finally {
+    await broker?.stop();
   }
-  return {
-    idleRssMb: round(idleRssMb),
-    baselineRssMb: round(baselineRssMb),
-    ratio: ratio(idleRssMb, baselineRssMb),
-    baselineTsRssMb: round(median(baseTs)),
-    afterBacklogRssMb: afterBacklogRssMb === null ? null : round(afterBacklogRssMb),
-    growthMb: afterBacklogRssMb === null ? null : round(afterBacklogRssMb - idleRssMb),
-    backlog: n,
-    settleMs,
-    rounds,
-    plugins,
-    notIncluded: left,
-    ...(afterBacklogSkipped ? { afterBacklogSkipped } : {}),
-  };
 }
 
 export function formatMemoryBench(r: MemoryBench | { skipped: string }): string {

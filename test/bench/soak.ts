@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { runCrash, seeded } from '../reliability/harness/crash.ts';
 import { runPduFuzz } from '../reliability/harness/fuzz.ts';
 import { hasSocat } from '../reliability/harness/pty.ts';
+import { startBroker } from './broker.ts';
 import { fullAgentSpec, health, missing, prepareAgent, spawnAgent, waitOnline } from './agent.ts';
 import { postJson } from './http.ts';
 import { subscribe } from './pipeline.ts';
@@ -78,7 +79,9 @@ async function steady(minutes: number, rate: number) {
   // A: down (503) 5 s of every 30; B: connections reset 3 s of every 20.
   receivers[0].answer(() => (faults && (performance.now() - t0) % 30_000 > 25_000 ? 503 : 200));
   receivers[1].answer(() => (faults && (performance.now() - t0) % 20_000 > 17_000 ? 'reset' : 200));
+  const broker = await startBroker();
   const { spec, plugins } = await fullAgentSpec({
+    mqttUrl: broker?.url,
     webhookOptions: { retry: { initialDelayMs: 1000, maxDelayMs: 5000 }, breaker: { halfOpenAfterMs: 2000, maxHalfOpenAfterMs: 5000 } },
   });
   const a = await prepareAgent({ ...spec, logLevel: 'info' });
@@ -167,6 +170,7 @@ async function steady(minutes: number, rate: number) {
   } finally {
     await child.stop();
     for (const r of receivers) await r.close();
+    await broker?.stop();
     a.remove();
   }
 }

@@ -2,6 +2,7 @@
 // simulator, against a bare Node process answering HTTP, both polled the same way, interleaved.
 // `npx node test/bench/startup.ts` prints the section alone.
 import { fileURLToPath } from 'node:url';
+import { startBroker } from './broker.ts';
 import { fullAgentSpec, health, missing, modemOnline, prepareAgent, spawnAgent, type AgentDir } from './agent.ts';
 import { spawnBare } from './bare-http.ts';
 import { freePort, httpGet, until } from './proc.ts';
@@ -54,7 +55,8 @@ export async function benchStartup(opts: { rounds?: number } = {}): Promise<Star
   const reason = await missing('modem', 'api');
   if (reason) return { skipped: reason };
   const rounds = opts.rounds ?? 5;
-  const { spec, plugins, left } = await fullAgentSpec();
+  const broker = await startBroker();
+  const { spec, plugins, left } = await fullAgentSpec({ mqttUrl: broker?.url });
   const a = await prepareAgent({ ...spec, logLevel: 'info' });
   try {
     const firstBootMs = await agentReadyMs(a);
@@ -70,6 +72,7 @@ export async function benchStartup(opts: { rounds?: number } = {}): Promise<Star
     return { readyMs: round(readyMs), baselineMs: round(baselineMs), ratio: ratio(readyMs, baselineMs), firstBootMs: round(firstBootMs), rounds, plugins, notIncluded: left };
   } finally {
     a.remove();
+    await broker?.stop();
   }
 }
 
