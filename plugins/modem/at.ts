@@ -139,6 +139,9 @@ export class AtEngine {
     try {
       if (options.pdu !== undefined) {
         const prompted = this.#signals.waitFor((s) => s.kind === 'prompt' || s.kind === 'final', timeoutMs, timeout);
+        // Waits made before a write that can fail (the port is gone) are rejected later by close() or the
+        // timeout with nobody awaiting them: marked handled here, or the process dies of an unhandled rejection.
+        prompted.catch(() => {});
         await this.#write(`${command}\r`, command);
         let first: Signal;
         try {
@@ -152,11 +155,13 @@ export class AtEngine {
         pending.awaitingPrompt = false;
         pending.echoes.push(options.pdu);
         const done = this.#signals.waitFor((s) => s.kind === 'final', timeoutMs, timeout);
+        done.catch(() => {});
         await this.#write(`${options.pdu}${CTRL_Z}`, `${options.pdu}${CTRL_Z}`);
         const end = await done;
         return this.#conclude(pending, (end as { final: FinalResult }).final);
       }
       const done = this.#signals.waitFor((s) => s.kind === 'final' || s.kind === 'settled', timeoutMs, timeout);
+      done.catch(() => {});
       if (settleMs !== undefined) this.#watchSettle(pending, settleMs);
       await this.#write(`${command}\r`, command);
       const end = await done;

@@ -70,6 +70,8 @@ export class ModemDriver implements PartSender {
   readonly #abort = new AbortController();
   #port: Port | undefined;
   #state: ModemStatus['state'] = 'starting';
+  /** Clock ms since when the modem has not been online (set at start), null while online. */
+  #downSince: number | null = null;
   #announced: 'online' | 'offline' | null = null;
   #info = { operator: null as string | null, signalDbm: null as number | null, registration: null as string | null, sim: null as string | null, model: null as string | null, manufacturer: null as string | null, imei: null as string | null, imsi: null as string | null, iccid: null as string | null };
   #registered = false;
@@ -116,6 +118,11 @@ export class ModemDriver implements PartSender {
     return this.#state === 'online';
   }
 
+  /** Since when (clock ms) the modem has not been online; null while it is. Counts from start(). */
+  get offlineSince(): number | null {
+    return this.#state === 'online' ? null : this.#downSince;
+  }
+
   get state(): ModemStatus['state'] {
     return this.#state;
   }
@@ -143,6 +150,7 @@ export class ModemDriver implements PartSender {
   }
 
   start(): void {
+    if (this.#state !== 'online') this.#downSince ??= this.#d.clock.now();
     this.#done = Promise.all([this.#supervise(), this.#healthLoop()]).then(() => undefined);
   }
 
@@ -173,6 +181,8 @@ export class ModemDriver implements PartSender {
   }
 
   #setState(state: ModemStatus['state'], reason?: string): void {
+    if (state === 'online') this.#downSince = null;
+    else if (this.#state === 'online' || this.#downSince === null) this.#downSince = this.#d.clock.now();
     this.#state = state;
     const announce = state === 'online' ? 'online' : state === 'starting' ? null : 'offline';
     if (announce && announce !== this.#announced) {

@@ -95,18 +95,33 @@ export const modem = definePlugin({
       { ...common, inbox, outbox, reports, trace: o.trace ? new Trace(fileSink(o.trace)) : undefined, beforeStore: testHooks.beforeStore, afterStore: testHooks.afterStore },
     );
     const existing = ctx.tryUse('sms');
-    const gateway = existing instanceof SmsGateway ? existing : new SmsGateway(ctx.store, ctx.clock);
+    const gateway = existing instanceof SmsGateway ? existing : new SmsGateway(ctx.store, ctx.clock, ctx.log);
     if (!existing) ctx.provide('sms', gateway);
     const first = !existing;
     const worker = new AbortController();
     let workerDone: Promise<void> = Promise.resolve();
     let pinging: Promise<void> = Promise.resolve();
+    let failover: Promise<void> = Promise.resolve();
+    const failoverMs = o.failoverSeconds * 1000;
 
     return {
       start() {
-        gateway.join({ driver, outbox, inbox });
+        gateway.join({ driver, outbox, inbox, failoverMs });
         driver.start();
         workerDone = outbox.run(driver, worker.signal);
+        // Looks a few times per grace period whether this modem's round-robin messages should move on.
+        const every = Math.min(30_000, Math.max(1000, failoverMs / 4));
+        failover = (async () => {
+          while (!worker.signal.aborted) {
+            await ctx.clock.sleep(every, worker.signal).catch(() => {});
+            if (worker.signal.aborted) return;
+            try {
+              gateway.failover(id);
+            } catch (error) {
+              ctx.log.error({ err: error, modem: id }, 'failover check failed');
+            }
+          }
+        })();
         if (first && o.pingMinutes > 0) {
           const startedAt = ctx.clock.now();
           pinging = (async () => {
@@ -124,6 +139,7 @@ export const modem = definePlugin({
         await driver.stop();
         await workerDone;
         await pinging;
+        await failover;
         simulator?.close();
       },
       health() {

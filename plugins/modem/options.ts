@@ -28,6 +28,11 @@ export const modemOptions = v.strictObject({
   pingMinutes: positive(0),
   rateLimitPerMinute: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   dailyQuota: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /**
+   * Messages queued on this modem by round robin (not pinned with `modem`) move to an online modem once
+   * this one has been offline this long. Pinned messages wait for it.
+   */
+  failoverSeconds: v.optional(v.pipe(v.number(), v.minValue(0)), 120),
   concatTimeoutMinutes: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
   hangUpCalls: v.optional(v.boolean(), false),
   /** Append all traffic to this file in the transcript format (PIN redacted). */

@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.ts';
 import { isoWithOffset, newId } from '../../core/ids.ts';
+import type { Logger } from '../../core/log.ts';
 import type {
   DeliveryReport, Message, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, UssdResult,
 } from '../../core/services.ts';
@@ -28,6 +29,8 @@ export interface Member {
   driver: ModemDriver;
   outbox: Outbox;
   inbox: Inbox;
+  /** Unpinned queued messages leave this modem after it has been offline this long (default 120 s). */
+  failoverMs?: number;
 }
 
 const bad = (field: string, message: string) => new SmsServiceError('E_VALIDATION', message, { field, status: 400 });
@@ -39,12 +42,14 @@ const bad = (field: string, message: string) => new SmsServiceError('E_VALIDATIO
 export class SmsGateway implements SmsService {
   readonly #store: Store;
   readonly #clock: Clock;
+  readonly #log: Logger | undefined;
   readonly #members = new Map<string, Member>();
   #next = 0;
 
-  constructor(store: Store, clock: Clock) {
+  constructor(store: Store, clock: Clock, log?: Logger) {
     this.#store = store;
     this.#clock = clock;
+    this.#log = log;
   }
 
   join(member: Member): void {
@@ -113,6 +118,40 @@ export class SmsGateway implements SmsService {
     const online = all.filter((m) => m.driver.online);
     const pool = online.length ? online : all;
     return pool[this.#next++ % pool.length]!;
+  }
+
+  /**
+   * Moves the messages queued on modem `id` by round robin (not pinned, not begun: a message whose first
+   * parts went out must finish from the same SIM, or the recipient's phone could not join the parts) to
+   * the online modems, round robin, once `id` has been offline for its grace period. Returns how many
+   * moved. Pinned messages stay and wait for their modem.
+   */
+  failover(id: string): number {
+    const m = this.#members.get(id);
+    if (!m) return 0;
+    const since = m.driver.offlineSince;
+    if (since === null || this.#clock.now() - since < (m.failoverMs ?? 120_000)) return 0;
+    const targets = [...this.#members.values()].filter((x) => x !== m && x.driver.online);
+    if (targets.length === 0) return 0;
+    const moved = new Set<Member>();
+    let n = 0;
+    this.#store.transaction(() => {
+      const rows = this.#store.all<{ id: string }>(
+        `SELECT id FROM modem_outbox o WHERE modem = ? AND pinned = 0 AND status = 'queued'
+           AND NOT EXISTS (SELECT 1 FROM modem_outbox_parts p WHERE p.message_id = o.id AND p.mr IS NOT NULL)
+         ORDER BY created_ms, id`,
+        id,
+      );
+      for (const row of rows) {
+        const target = targets[this.#next++ % targets.length]!;
+        this.#store.run(`UPDATE modem_outbox SET modem = ? WHERE id = ? AND modem = ? AND status = 'queued'`, target.driver.id, row.id, id);
+        moved.add(target);
+        n++;
+      }
+    });
+    if (n > 0) this.#log?.warn({ modem: id, moved: n, offlineMs: this.#clock.now() - since, targets: [...moved].map((t) => t.driver.id) }, 'modem offline past its grace period; queued messages moved');
+    for (const t of moved) t.outbox.wake();
+    return n;
   }
 
   listMessages(query: { direction: 'inbound' | 'outbound'; limit: number; before?: string }): Message[] {
