@@ -20,6 +20,10 @@ export interface MemoryBench {
   baselineTsRssMb: number;
   afterBacklogRssMb: number | null;
   growthMb: number | null;
+  /** V8 heap in use when idle, after a full GC. */
+  idleHeapMb: number | null;
+  /** V8 heap in use after the backlog and a full GC: what is retained, as opposed to RSS the allocator keeps. */
+  afterBacklogHeapMb: number | null;
   backlog: number;
   settleMs: number;
   rounds: number;
@@ -28,6 +32,7 @@ export interface MemoryBench {
   afterBacklogSkipped?: string;
 }
 
+const probeScript = fileURLToPath(new URL('./probe.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchMemory(opts: { rounds?: number; settleMs?: number; backlog?: number } = {}): Promise<MemoryBench | { skipped: string }> {
@@ -42,13 +47,18 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
     const idle: number[] = [];
     const base: number[] = [];
     const baseTs: number[] = [];
+    const idleHeap: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const a = await prepareAgent(spec);
-      const child = spawnAgent(a);
+      // The same probe as after the backlog (RSS is read before it does anything).
+      const child = spawnAgent(a, { nodeArgs: ['--expose-gc', '--import', probeScript], env: { SMSEDGE_PROBE_MS: '3600000' } });
       try {
         await waitOnline(a, child);
         await sleep(settleMs);
         idle.push(rssMb(child.pid));
+        child.proc.kill('SIGUSR2');
+        const probe = await child.stderrLine(/^PROBE (.+"gc":true.*)$/m, 5000).catch(() => undefined);
+        if (probe) idleHeap.push((JSON.parse(probe[1]!) as { heapMb: number }).heapMb);
       } finally {
         await child.stop();
         a.remove();
@@ -67,6 +77,7 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
     const idleRssMb = median(idle);
     const baselineRssMb = median(base);
     let afterBacklogRssMb: number | null = null;
+    let afterBacklogHeapMb: number | null = null;
     let afterBacklogSkipped: string | undefined;
     const noWebhook = await missing('webhook');
     if (noWebhook) afterBacklogSkipped = noWebhook;
@@ -74,7 +85,9 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
       const receiver = await startReceiver();
       const a = await prepareAgent(spec);
       try {
-        afterBacklogRssMb = (await drainBacklog(a, receiver, n, { settleMs })).rssAfterMb;
+        const drained = await drainBacklog(a, receiver, n, { settleMs });
+        afterBacklogRssMb = drained.rssAfterMb;
+        afterBacklogHeapMb = drained.heapAfterMb;
       } finally {
         await receiver.close();
         a.remove();
@@ -87,6 +100,8 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
       baselineTsRssMb: round(median(baseTs)),
       afterBacklogRssMb: afterBacklogRssMb === null ? null : round(afterBacklogRssMb),
       growthMb: afterBacklogRssMb === null ? null : round(afterBacklogRssMb - idleRssMb),
+      idleHeapMb: idleHeap.length ? round(median(idleHeap)) : null,
+      afterBacklogHeapMb: afterBacklogHeapMb === null ? null : round(afterBacklogHeapMb),
       backlog: n,
       settleMs,
       rounds,
@@ -107,6 +122,7 @@ export function formatMemoryBench(r: MemoryBench | { skipped: string }): string 
     r.afterBacklogRssMb === null
       ? `  backlog    skipped: ${r.afterBacklogSkipped}`
       : `  backlog    after draining ${r.backlog} events: ${r.afterBacklogRssMb} MB (growth ${r.growthMb} MB)   target growth < 20 MB`,
+    `             V8 heap after a full GC: idle ${r.idleHeapMb} MB, after the backlog ${r.afterBacklogHeapMb} MB (RSS growth beyond that is heap the allocator keeps, not retained objects)`,
     `  plugins: ${r.plugins.join(', ')}${r.notIncluded.length ? `; not included: ${r.notIncluded.join('; ')}` : ''}`,
   ].join('\n');
 }

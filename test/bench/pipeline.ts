@@ -42,6 +42,7 @@ export interface PipelineBench {
 }
 
 const blastScript = fileURLToPath(new URL('./blast.ts', import.meta.url));
+const probeScript = fileURLToPath(new URL('./probe.ts', import.meta.url));
 const importPlugin = (name: string) => import(pathToFileURL(join(root, 'plugins', name, 'index.ts')).href);
 
 /** The webhook plugin's default attempts in flight per endpoint (its option default, not a copy). */
@@ -76,6 +77,8 @@ export interface DrainResult {
   drainMs: number;
   /** RSS of the agent after it drained the backlog and sat idle for `settleMs`. */
   rssAfterMb: number;
+  /** V8 heap in use after a full GC then (from the probe inside the agent): what is retained. */
+  heapAfterMb: number | null;
   bodies: string[];
   duplicates: number;
 }
@@ -94,7 +97,7 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
   }
   writeBacklog(a.dbPath, n);
   receiver.clear();
-  const child = spawnAgent(a);
+  const child = spawnAgent(a, { nodeArgs: ['--expose-gc', '--import', probeScript], env: { SMSEDGE_PROBE_MS: '3600000' } });
   try {
     await receiver.waitAccepted(n, 120_000).catch((error) => {
       throw new Error(`${(error as Error).message}\n--- agent output ---\n${child.stdout().slice(-3000)}\n${child.stderr().slice(-2000)}`);
@@ -103,8 +106,12 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
     const drainMs = at[n - 1]! - at[0]!;
     await new Promise((r) => setTimeout(r, options.settleMs ?? 1000));
     const rssAfterMb = rssMb(child.pid);
+    // Then a full garbage collection inside the agent: the heap left is what it retains.
+    child.proc.kill('SIGUSR2');
+    const probe = await child.stderrLine(/^PROBE (.+"gc":true.*)$/m, 5000).catch(() => undefined);
+    const heapAfterMb = probe ? (JSON.parse(probe[1]!) as { heapMb: number }).heapMb : null;
     const ids = eventIds(receiver);
-    return { eventsPerSec: ((n - 1) * 1000) / drainMs, drainMs, rssAfterMb, bodies: receiver.accepted.map((r) => r.body), duplicates: receiver.accepted.length - ids.size };
+    return { eventsPerSec: ((n - 1) * 1000) / drainMs, drainMs, rssAfterMb, heapAfterMb, bodies: receiver.accepted.map((r) => r.body), duplicates: receiver.accepted.length - ids.size };
   } finally {
     await child.stop();
   }

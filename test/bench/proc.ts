@@ -15,6 +15,8 @@ export interface Child {
   stderr(): string;
   /** Resolves with the first stdout line matching `pattern` (rejects on exit or timeout). */
   line(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** The same for stderr, from what arrives after the call. */
+  stderrLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it is gone. */
   stop(graceMs?: number): Promise<void>;
@@ -37,8 +39,10 @@ export function spawnNode(script: string | null, args: string[] = [], options: {
     out = (out + d).slice(-keep);
     for (const w of waiters) w();
   });
+  const errWaiters = new Set<(d: string) => void>();
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
     err = (err + d).slice(-keep);
+    for (const w of errWaiters) w(d);
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.once('exit', (code, signal) => {
@@ -68,6 +72,24 @@ export function spawnNode(script: string | null, args: string[] = [], options: {
         };
         waiters.add(check);
         check();
+      });
+    },
+    stderrLine(pattern, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        let seen = '';
+        const timer = setTimeout(() => {
+          errWaiters.delete(onData);
+          reject(new Error(`child did not print ${pattern} on stderr within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onData = (d: string) => {
+          seen += d;
+          const m = seen.match(pattern);
+          if (!m) return;
+          clearTimeout(timer);
+          errWaiters.delete(onData);
+          resolve(m);
+        };
+        errWaiters.add(onData);
       });
     },
     exited,

@@ -105,7 +105,7 @@ async function steady(minutes: number, rate: number) {
         s.lag = h?.journal ? Math.max(0, ...Object.values(h.journal.lag)) : null;
       });
       say(
-        `${String(s.t).padStart(5)} s  rss ${s.rssMb.toFixed(1).padStart(6)} MB  heap ${s.heapMb.toFixed(1).padStart(5)} MB  ` +
+        `${String(s.t).padStart(5)} s  rss ${s.rssMb.toFixed(1).padStart(6)} MB  heap ${s.heapMb.toFixed(1).padStart(5)} MB  ext ${s.externalMb.toFixed(1)} MB  ` +
           `loop delay p50 ${s.eldP50Ms.toFixed(1)} p99 ${s.eldP99Ms.toFixed(1)} max ${s.eldMaxMs.toFixed(1)} ms  in ${injected} out ${sent}  at receivers ${s.delivered.join('/')}`,
       );
     }
