@@ -1,24 +1,25 @@
-// Per-endpoint cockatiel policies. Composition, outermost first:
-//   global bulkhead → endpoint bulkhead → circuit breaker → timeout → the POST
+// Per-endpoint policies. Composition, outermost first:
+//   global bulkhead → endpoint bulkhead → circuit breaker (cockatiel) → timeout → the POST
 // Bulkheads are outermost so a half-open probe also takes a slot; the breaker wraps the timeout so a
 // timed-out attempt counts as a failure; the retry schedule is not a policy here: it lives in the
-// store with each delivery (see backoff.ts), so it survives restarts.
+// store with each delivery (see backoff.ts), so it survives restarts. The bulkheads are slot counts
+// (slots.ts) and the timeout a shared deadline lane (deadlines.ts): the scheduler checks both before
+// starting an attempt, so cockatiel's wrappers for them would only add promises per attempt.
 import {
   BrokenCircuitError,
   CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   IsolatedCircuitError,
-  bulkhead,
   circuitBreaker,
   handleWhen,
-  type BulkheadPolicy,
   type CircuitBreakerPolicy,
   type IBackoff,
   type IBackoffFactory,
   type IHalfOpenAfterBackoffContext,
 } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
+import { Slots } from './slots.ts';
 
 export interface BreakerOptions {
   /** Consecutive failed attempts that open the circuit. Default 5. */
@@ -81,7 +82,7 @@ export interface SavedBreaker {
 /** One receiver endpoint's policies and the scheduler's bookkeeping for it. */
 export class Endpoint {
   readonly key: string;
-  readonly bulkhead: BulkheadPolicy;
+  readonly bulkhead: Slots;
   readonly breaker: CircuitBreakerPolicy;
   /** Clock time when an open circuit lets a probe through. */
   openUntil: number | null = null;
@@ -108,7 +109,7 @@ export class Endpoint {
     onStateChange: (e: Endpoint) => void,
   ) {
     this.key = key;
-    this.bulkhead = bulkhead(limit);
+    this.bulkhead = new Slots(limit);
     const halfOpenAfter: IBackoffFactory<IHalfOpenAfterBackoffContext> = {
       next: () =>
         new ClockBackoff(

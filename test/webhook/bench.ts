@@ -25,6 +25,8 @@ const server = createServer((req, res) => {
     onReceived?.();
   });
 });
+let connections = 0;
+server.on('connection', () => connections++);
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/in`;
 const data = (i: number) => ({ messageId: `m${i}`, from: '+15550100100', text: `message number ${i}`, encoding: 'gsm7' as const, parts: 1,
@@ -52,8 +54,11 @@ async function ours(): Promise<number> {
   });
   store.close();
   received = 0;
+  connections = 0;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  // For windowing a --cpu-prof profile to the drain (both use the monotonic clock).
+  if (process.env.BENCH_MARK) console.error('drain-start', process.hrtime.bigint() / 1000n);
   await again.start();
   const svc = again.use('webhook');
   const poll = setInterval(() => {
@@ -61,10 +66,12 @@ async function ours(): Promise<number> {
     if (process.env.BENCH_DEBUG) console.error(Math.round(performance.now() - t0), JSON.stringify(c), received);
   }, 100);
   await waitReceived(N);
+  if (process.env.BENCH_MARK) console.error('drain-end', process.hrtime.bigint() / 1000n);
   clearInterval(poll);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   cpuOurs.push((cpu.user + cpu.system) / N);
+  connOurs.push(connections);
   await again.stop();
   rmSync(dir, { recursive: true, force: true });
   return (N / ms) * 1000;
@@ -73,30 +80,38 @@ async function ours(): Promise<number> {
 async function baseline(): Promise<number> {
   const bodies = Array.from({ length: N }, (_, i) => JSON.stringify({ type: 'sms.received', timestamp: new Date().toISOString(), data: data(i) }));
   received = 0;
+  connections = 0;
   let next = 0;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  if (process.env.BENCH_MARK) console.error('drain-start', process.hrtime.bigint() / 1000n);
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (next < N) {
       const body = bodies[next++]!;
       await ofetch.raw(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, retry: 0, responseType: 'text' });
     }
   }));
+  if (process.env.BENCH_MARK) console.error('drain-end', process.hrtime.bigint() / 1000n);
   const cpu = process.cpuUsage(c0);
   cpuBase.push((cpu.user + cpu.system) / N);
+  connBase.push(connections);
   return (N / (performance.now() - t0)) * 1000;
 }
 const cpuOurs: number[] = [];
 const cpuBase: number[] = [];
+const connOurs: number[] = [];
+const connBase: number[] = [];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const a: number[] = [];
 const b: number[] = [];
 for (let i = 0; i < rounds; i++) {
   if (process.env.BENCH_ONLY !== 'ours') b.push(await baseline());
-  a.push(await ours());
+  if (process.env.BENCH_ONLY !== 'baseline') a.push(await ours());
 }
-const result = { events: N, eventsPerSec: Math.round(median(a)), baselineEventsPerSec: Math.round(median(b)), ratio: +(median(a) / median(b)).toFixed(2),
-  cpuUsPerEvent: Math.round(median(cpuOurs)), baselineCpuUsPerEvent: Math.round(median(cpuBase)) };
+const result = { events: N, eventsPerSec: a.length ? Math.round(median(a)) : null, baselineEventsPerSec: Math.round(median(b)), ratio: +(median(a) / median(b)).toFixed(2),
+  cpuUsPerEvent: Math.round(median(cpuOurs)), baselineCpuUsPerEvent: Math.round(median(cpuBase)),
+  connections: median(connOurs), baselineConnections: connBase.length ? median(connBase) : null };
 console.log(JSON.stringify(result));
+if (process.env.BENCH_DEBUG) console.error(JSON.stringify({ ours: a.map(Math.round), baseline: b.map(Math.round), cpuOurs: cpuOurs.map(Math.round), cpuBase: cpuBase.map(Math.round) }));
 server.close();
