@@ -7,6 +7,7 @@
  * export default defineConfig({ plugins: [modem({...}), api(), webhook({ allowHosts: ['*.lan'] })] });
  */
 import { definePlugin, type PluginContext } from '../../core/plugin.ts';
+import { join } from 'node:path';
 import { registerSecret } from '../../core/redact.ts';
 import { Deliveries } from './deliveries.ts';
 import { Engine } from './engine.ts';
@@ -15,11 +16,13 @@ import { webhookOptions, type WebhookOptions } from './options.ts';
 import { registerRoutes } from './routes.ts';
 import { RELEASE_DATE } from './sanity.ts';
 import { webhookMigrations } from './schema.ts';
+import { SECRET_FILE, loadOrCreateSecret } from './secretfile.ts';
 import { WebhookService } from './service.ts';
 import { Subscriptions } from './subscriptions.ts';
 
 export { verifyWebhook, WebhookVerifyError, type VerifyOptions } from './verify.ts';
 export { generateSecret } from './secret.ts';
+export { SECRET_FILE, SecretFileError } from './secretfile.ts';
 export { formatNames, type FormatName } from './formats/types.ts';
 export { WebhookService, WebhookError } from './service.ts';
 export { RELEASE_DATE } from './sanity.ts';
@@ -42,8 +45,15 @@ export const webhook = definePlugin({
   setup(ctx: PluginContext<WebhookOptions>) {
     const o = ctx.options;
     ctx.store.migrate('webhook', webhookMigrations);
-    const defaultSecret = o.defaultSecret ?? (process.env.SMSEDGE_WEBHOOK_SECRET || undefined);
+    // Never unsigned: without an option or SMSEDGE_WEBHOOK_SECRET, the secret kept in the data directory.
+    const given = o.defaultSecret ?? (process.env.SMSEDGE_WEBHOOK_SECRET || undefined);
+    const secretFile = join(ctx.dataDir, SECRET_FILE);
+    const stored = given === undefined ? loadOrCreateSecret(secretFile) : undefined;
+    const defaultSecret = given ?? stored!.secret;
     registerSecret(defaultSecret);
+    // The path only: the value is read from the file by whoever configures the receivers.
+    if (stored?.created) ctx.log.info({ file: secretFile }, 'SMSEDGE_WEBHOOK_SECRET is not set: generated a default webhook secret; configure receivers with the one in this file');
+    else if (stored) ctx.log.info({ file: secretFile }, 'SMSEDGE_WEBHOOK_SECRET is not set: per-message callbacks and /sms/subscribe deliveries are signed with the secret in this file');
     const now = () => ctx.clock.now();
     const subscriptions = new Subscriptions(ctx.store, now);
     const deliveries = new Deliveries(ctx.store);
@@ -126,7 +136,6 @@ export const webhook = definePlugin({
           }),
           { concurrency: o.intakeBatch },
         );
-        if (!defaultSecret) ctx.log.warn('SMSEDGE_WEBHOOK_SECRET is not set: per-message callbacks and /sms/subscribe deliveries go unsigned');
       },
       async stop() {
         clearInterval(pruneTimer);
@@ -136,7 +145,7 @@ export const webhook = definePlugin({
       health() {
         const counts = deliveries.counts();
         const h = engine.health();
-        const warn = !h.clockTrusted || h.offline || h.openCircuits.length > 0 || !defaultSecret;
+        const warn = !h.clockTrusted || h.offline || h.openCircuits.length > 0;
         return {
           status: warn ? 'warn' : 'pass',
           backlog: counts.pending + counts.retrying,
@@ -148,7 +157,7 @@ export const webhook = definePlugin({
           offline: h.offline,
           openCircuits: h.openCircuits,
           subscriptions: subscriptions.all().length,
-          defaultSecret: defaultSecret ? 'set' : 'missing',
+          defaultSecret: stored ? 'file' : 'set',
         };
       },
     };
