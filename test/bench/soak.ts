@@ -194,10 +194,15 @@ async function crash(burst: number) {
     missingFromInbox,
     missingAtReceivers,
     duplicates: r.receivers.map((x) => x.duplicates),
+    duplicateBound: r.receivers.map((x) => r.kills * (r.perEndpoint + x.peak50ms)),
     seconds: round(r.seconds, 1),
-    ok: missingFromInbox === 0 && missingAtReceivers.every((n) => n === 0) && r.journalIds.size === burst,
+    ok:
+      missingFromInbox === 0 &&
+      missingAtReceivers.every((n) => n === 0) &&
+      r.journalIds.size === burst &&
+      r.receivers.every((x) => x.duplicates <= r.kills * (r.perEndpoint + x.peak50ms)),
   };
-  say(`crash: inbox ${result.inbox}/${burst} (${result.inboxDuplicates} duplicates), missing at receivers ${missingAtReceivers.join('/')}, duplicates ${result.duplicates.join('/')}, ${result.seconds} s: ${result.ok ? 'ok' : 'FAILED'}`);
+  say(`crash: inbox ${result.inbox}/${burst} (${result.inboxDuplicates} duplicates), missing at receivers ${missingAtReceivers.join('/')}, duplicates ${result.duplicates.join('/')} (bound ${result.duplicateBound.join('/')}), ${result.seconds} s: ${result.ok ? 'ok' : 'FAILED'}`);
   return result;
 }
 

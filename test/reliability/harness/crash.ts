@@ -29,6 +29,8 @@ export interface ReceiverTally {
   accepted: number;
   /** Accepted more than once, by event id. */
   duplicates: number;
+  /** Most requests accepted within any 50 ms: what could be acknowledged while an outcome waits for its batched write. */
+  peak50ms: number;
   /** Distinct delivery ids (`webhook-id`) accepted: one per event and subscription unless re-created. */
   deliveryIds: number;
   refused: number;
@@ -71,7 +73,13 @@ export function tally(receiver: Receiver): ReceiverTally {
     events.add(body.id);
     messages.add(body.data.messageId);
   }
-  return { events, messages, deliveryIds: deliveryIds.size, accepted: receiver.accepted.length, duplicates: receiver.accepted.length - events.size, refused: receiver.all.length - receiver.accepted.length };
+  const at = receiver.accepted.map((r) => r.at);
+  let peak50ms = 0;
+  for (let i = 0, j = 0; i < at.length; i++) {
+    while (at[i]! - at[j]! > 50) j++;
+    peak50ms = Math.max(peak50ms, i - j + 1);
+  }
+  return { events, messages, peak50ms, deliveryIds: deliveryIds.size, accepted: receiver.accepted.length, duplicates: receiver.accepted.length - events.size, refused: receiver.all.length - receiver.accepted.length };
 }
 
 /** Receiver A answers 503 a third of the time; B resets connections a third of the time, out of phase. */
