@@ -2,7 +2,7 @@
 import * as v from 'valibot';
 import type { ApiService, RouteDef } from '../api/service.ts';
 import { formatNames } from './formats/types.ts';
-import type { WebhookService } from './service.ts';
+import { WebhookError, type WebhookService } from './service.ts';
 
 const id = v.pipe(v.string(), v.regex(/^[0-9a-f-]{36}$/i, 'not an id'));
 const url = v.pipe(v.string(), v.minLength(1), v.maxLength(2048));
@@ -37,7 +37,7 @@ const deliveriesQuery = v.strictObject({
 
 function checkId(value: string | undefined, field = 'id'): string {
   const parsed = v.safeParse(id, value);
-  if (!parsed.success) throw Object.assign(new Error(`${field} is not a valid id`), { status: 404, code: 'not_found', field });
+  if (!parsed.success) throw new WebhookError(404, 'not_found', `${field} is not a valid id`, field);
   return parsed.output;
 }
 

@@ -3,6 +3,7 @@
 // WebhookError with an HTTP status, a code and the field at fault.
 import { eventTypes, isEventType, type EventType } from '../../core/events.ts';
 import type { Journal } from '../../core/journal.ts';
+import { ApiError } from '../api/service.ts';
 import type { Store } from '../../core/store.ts';
 import { deliveryStatuses, publicDelivery, type Deliveries, type DeliveryStatus, type NewDelivery } from './deliveries.ts';
 import type { AttemptResult, Engine } from './engine.ts';
@@ -11,17 +12,13 @@ import { publicSubscription, subscriptionMatches, type Subscription, type Subscr
 import { isStandardSecret } from './secret.ts';
 import { checkUrl, endpointKey } from './url.ts';
 
-export class WebhookError extends Error {
+/**
+ * A refused request (status, code, field at fault). An ApiError, so the API answers it as such; the
+ * class comes from the API's plain service module, which the webhook plugin can import without the
+ * API plugin running.
+ */
+export class WebhookError extends ApiError {
   override name = 'WebhookError';
-  readonly status: number;
-  readonly code: string;
-  readonly field?: string;
-  constructor(status: number, code: string, message: string, field?: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    if (field !== undefined) this.field = field;
-  }
 }
 
 /** Event types a subscription may name (`*` for all). */

@@ -1,14 +1,13 @@
 // Receiver URLs: what is accepted, how one is named in logs and the delivery log, and how it is called.
 import { redactUrl } from '../../core/redact.ts';
+import { ApiError } from '../api/service.ts';
 
-export class WebhookUrlError extends Error {
+/** A receiver URL that is refused: 400 `invalid_url`, naming the field. */
+export class WebhookUrlError extends ApiError {
   override name = 'WebhookUrlError';
-  readonly code = 'invalid_url';
-  readonly status = 400;
-  readonly field: string;
+  declare readonly field: string;
   constructor(message: string, field = 'url') {
-    super(message);
-    this.field = field;
+    super(400, 'invalid_url', message, field);
   }
 }
 

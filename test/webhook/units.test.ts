@@ -74,3 +74,19 @@ t.test('retention prunes finished deliveries by age and count, never waiting one
   t.equal(counts.delivered + counts.failed, 12);
   store.close();
 });
+
+t.test('errors: WebhookError and WebhookUrlError are ApiErrors, answered by the API as they are', async (t) => {
+  const { ApiError } = await import('../../plugins/api/service.ts');
+  const { toApiError } = await import('../../plugins/api/errors.ts');
+  const { WebhookError } = await import('../../plugins/webhook/index.ts');
+  const { WebhookUrlError } = await import('../../plugins/webhook/url.ts');
+  const e = new WebhookError(409, 'webhook_disabled', 'the subscription is disabled', 'id');
+  t.ok(e instanceof ApiError);
+  t.ok(e instanceof WebhookError, 'still its own class for callers that test it');
+  t.match(e, { name: 'WebhookError', status: 409, code: 'webhook_disabled', field: 'id', message: 'the subscription is disabled' });
+  t.equal(toApiError(e), e, 'passed through, not rebuilt');
+  t.equal(new WebhookError(409, 'conflict', 'x').field, undefined, 'no field when none is named');
+  const u = t.throws(() => checkUrl('ftp://example.com/x', undefined)) as InstanceType<typeof WebhookUrlError>;
+  t.ok(u instanceof ApiError);
+  t.match(u, { name: 'WebhookUrlError', status: 400, code: 'invalid_url', field: 'url' });
+});
