@@ -130,3 +130,15 @@ export type AnyEvent = { [K in EventType]: AgentEvent<K> }[EventType];
 export function isEventType(value: string): value is EventType {
   return (eventTypes as readonly string[]).includes(value);
 }
+
+/**
+ * An event as it may leave the agent (files, MQTT, programs, webhooks, the UI): the journal keeps a
+ * sent message's `callbackUrl` so the webhook plugin can deliver to it, but that URL is another
+ * receiver's address and may carry its token, so it is never shown to anyone else.
+ */
+export function publicEvent<E extends AgentEvent>(event: E): E {
+  const data = event.data as unknown as Record<string, unknown>;
+  if (!data || typeof data !== 'object' || !('callbackUrl' in data)) return event;
+  const { callbackUrl: _hidden, ...rest } = data;
+  return { ...event, data: rest as unknown as E['data'] };
+}

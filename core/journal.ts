@@ -77,6 +77,7 @@ export class Journal {
   readonly #retentionMs: number;
   readonly #runners = new Set<SinkRunner>();
   readonly #listeners = new Set<(event: AnyEvent) => void>();
+  readonly #floors = new Map<string, () => number | null>();
   /** The head when this process opened the journal: where a sink never seen before starts. */
   readonly #bootHead: number;
 
@@ -206,14 +207,28 @@ export class Journal {
   }
 
   /**
-   * Deletes events that every subscribed sink has acknowledged and that are older than the
-   * retention. Returns how many were deleted.
+   * Keeps events from being pruned while a plugin still needs them after acknowledging them (the
+   * webhook plugin's deliveries that wait for a retry read their event from here). `floor` returns
+   * the lowest sequence number still needed, or null. Returns an unregister function.
+   */
+  retain(name: string, floor: () => number | null): () => void {
+    this.#floors.set(name, floor);
+    return () => this.#floors.delete(name);
+  }
+
+  /**
+   * Deletes events that every subscribed sink has acknowledged, that no plugin retains, and that are
+   * older than the retention. Returns how many were deleted.
    */
   prune(): number {
-    const active = [...this.#runners].map((r) => r.acked);
-    const floor = active.length
-      ? Math.min(...active)
+    const acked = [...this.#runners].map((r) => r.acked);
+    let floor = acked.length
+      ? Math.min(...acked)
       : (this.#store.get<{ seq: number | null }>('SELECT MIN(seq) AS seq FROM journal_cursors')?.seq ?? this.head());
+    for (const retained of this.#floors.values()) {
+      const seq = retained();
+      if (seq !== null) floor = Math.min(floor, seq - 1);
+    }
     const cutoff = this.#clock.now() - this.#retentionMs;
     return this.#store.run('DELETE FROM journal_events WHERE seq <= ? AND created_ms < ?', floor, cutoff).changes;
   }

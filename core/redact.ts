@@ -47,7 +47,11 @@ export function redactUrl(value: string): string {
 export function redactString(value: string): string {
   let out = value;
   for (const secret of literalSecrets) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
-  out = out.replace(urlPattern, (u) => redactUrl(u));
+  out = out.replace(urlPattern, (u) => {
+    // Punctuation that ends a sentence or a list is not part of the URL.
+    const trail = /[.,;:!?)\]}]+$/.exec(u)?.[0] ?? '';
+    return redactUrl(trail ? u.slice(0, -trail.length) : u) + trail;
+  });
   out = out.replace(hexPattern, (h) => `[hex:${h.length / 2}B]`);
   out = out.replace(phonePattern, (p) => maskPhone(p));
   return out;
@@ -82,4 +86,24 @@ export function redactValue(value: unknown, key = '', depth = 0, seen = new Weak
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, k, depth + 1, seen);
   return out;
+}
+
+/**
+ * Pieces of a free-form text worth hiding where a program may echo them in parts: the whole text,
+ * each line, and each run of four or more digits (codes). Used for output the agent cannot structure,
+ * such as what an exec program prints about the SMS it was given.
+ */
+export function fragmentsOf(text: string | undefined | null): string[] {
+  if (!text) return [];
+  const pieces = new Set<string>([text.trim()]);
+  for (const line of text.split(/\r?\n|\r/)) if (line.trim().length >= 4) pieces.add(line.trim());
+  for (const digits of text.match(/\d{4,}/g) ?? []) pieces.add(digits);
+  return [...pieces].filter((p) => p.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every fragment (longest first) with `[text]`, then applies the usual string rules. */
+export function redactFragments(value: string, fragments: readonly string[]): string {
+  let out = value;
+  for (const f of fragments) if (out.includes(f)) out = out.split(f).join('[text]');
+  return redactString(out);
 }

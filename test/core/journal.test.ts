@@ -217,3 +217,22 @@ t.test('the database file is readable by its owner only', async (t) => {
   t.equal(statSync(`${path}-wal`).mode & 0o777, 0o600);
   t.equal(statSync(join(path, '..')).mode & 0o777, 0o700, 'a directory it creates is private');
 });
+
+t.test('retain keeps acknowledged events a plugin still needs', async (t) => {
+  const clock = new ManualClock();
+  const store = openStore({ path: join(t.testdir(), 'j.db') });
+  t.teardown(() => store.close());
+  const journal = new Journal(store, { clock, log, retentionMs: 1000 });
+  const sub = journal.subscribe('s', () => {});
+  const first = journal.append('system.ping', ping(1));
+  journal.append('system.ping', ping(2));
+  await flushMicrotasks(20);
+  let needed: number | null = first.seq!;
+  const release = journal.retain('webhook', () => needed);
+  await clock.advance(5000);
+  t.equal(journal.prune(), 0, 'the retained event and those after it stay');
+  needed = null;
+  t.equal(journal.prune(), 2);
+  release();
+  await sub.stop();
+});

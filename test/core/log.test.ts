@@ -54,3 +54,24 @@ t.test('a scenario of log calls leaks no secret, body, number, token or PDU', as
   t.match(out, /https:\/\/example\.com\/hook\?\[redacted\]/);
   delete process.env.SMSEDGE_TEST_API_KEY;
 });
+
+t.test('URLs followed by punctuation keep their punctuation and are still redacted', async (t) => {
+  t.equal(redactString('at http://a.lan:8080/x?k=1, http://b.lan/y.'), 'at http://a.lan:8080/x?[redacted], http://b.lan/y.');
+});
+
+t.test('fragments of a text are hidden wherever a program echoes them', async (t) => {
+  const { fragmentsOf, redactFragments } = await import('../../core/redact.ts');
+  const body = 'Hello Ann\nyour bank code is 481516';
+  const out = redactFragments('got: your bank code is 481516 / code=481516 / Hello Ann', fragmentsOf(body));
+  t.notMatch(out, /481516|bank code|Hello Ann/);
+  t.same(fragmentsOf(''), []);
+});
+
+t.test('publicEvent hides a callback URL and leaves other events alone', async (t) => {
+  const { publicEvent } = await import('../../core/events.ts');
+  const sent = { id: 'e', type: 'sms.sent' as const, timestamp: 't', data: { messageId: 'm', to: '+1', modem: 'x', parts: 1, sentAt: 't', references: [1], callbackUrl: 'https://h/cb?token=x' } };
+  t.notOk('callbackUrl' in publicEvent(sent).data);
+  t.ok('callbackUrl' in sent.data, 'the original is not changed');
+  const ping = { id: 'p', type: 'system.ping' as const, timestamp: 't', data: { agentId: 'a', uptimeSeconds: 1 } };
+  t.equal(publicEvent(ping), ping);
+});
