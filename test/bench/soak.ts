@@ -122,12 +122,18 @@ async function steady(minutes: number, rate: number) {
       const due = start + (tick * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (child.proc.exitCode !== null || child.proc.signalCode !== null)
+        throw new Error(`the agent exited (${child.proc.exitCode ?? child.proc.signalCode}) during the soak:\n${child.stdout().slice(-4000)}\n${child.stderr().replace(/^PROBE .*\n/gm, '').slice(-4000)}`);
       const n = injected;
-      const r = await postJson(`${a.origin}/simulator/sms`, { from: `+1555060${String(n % 10000).padStart(4, '0')}`, text: `soak ${n}: code ${String(100000 + (n % 900000))}` }, auth);
+      const r = await postJson(`${a.origin}/simulator/sms`, { from: `+1555060${String(n % 10000).padStart(4, '0')}`, text: `soak ${n}: code ${String(100000 + (n % 900000))}` }, auth).catch(
+        (error: Error) => ({ status: 0, text: error.message }),
+      );
       if (r.status < 300) injected++;
       else refused++;
       if (tick % rate === 0) {
-        const s = await postJson(`${a.origin}/sms/send`, { to: `+1555070${String(sent % 10000).padStart(4, '0')}`, text: `soak reply ${sent}` }, auth);
+        const s = await postJson(`${a.origin}/sms/send`, { to: `+1555070${String(sent % 10000).padStart(4, '0')}`, text: `soak reply ${sent}` }, auth).catch(
+          (error: Error) => ({ status: 0, text: error.message }),
+        );
         if (s.status === 202) sent++;
         else refused++;
       }
