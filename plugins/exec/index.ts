@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import * as v from 'valibot';
 import { eventTypes, type AnyEvent, type EventType } from '../../core/events.ts';
 import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
-import { maskPhone } from '../../core/redact.ts';
+import { fragmentsOf, maskPhone, redactFragments } from '../../core/redact.ts';
 import { eventEnv } from './env.ts';
 import { ExecError, runProgram } from './run.ts';
 
@@ -39,18 +39,21 @@ export function eventJson(event: AnyEvent): string {
 }
 
 /**
- * Programs echo what they were given. Before a line reaches the logger (which masks numbers, URLs
- * and hex on its own), this event's body is blanked and its phone numbers masked.
+ * Programs echo what they were given, and not always whole: one line of a multi-line body, or just
+ * the code in it (`${SMSEDGE_TEXT##* }`). Output is logged line by line, so every line loses each
+ * fragment of this event's body (the whole text, each line, each run of 4+ digits: fragmentsOf) and
+ * its phone numbers are masked before it reaches the logger (which masks numbers, URLs, hex itself).
  */
 function scrubber(event: AnyEvent): (line: string) => string {
   const data = event.data as unknown as Record<string, unknown>;
-  const bodies = [data.text, data.data].filter((s): s is string => typeof s === 'string' && s.length >= 3);
+  // Computed once per event, not per line.
+  const fragments = [data.text, data.data].flatMap((s) => (typeof s === 'string' ? fragmentsOf(s) : []));
+  fragments.sort((a, b) => b.length - a.length);
   const numbers = [data.from, data.to].filter((s): s is string => typeof s === 'string' && s.length > 0);
   return (line) => {
     let out = line;
-    for (const b of bodies) out = out.split(b).join('[text]');
     for (const n of numbers) out = out.split(n).join(maskPhone(n));
-    return out;
+    return redactFragments(out, fragments);
   };
 }
 

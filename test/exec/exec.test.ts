@@ -192,6 +192,23 @@ t.test('program output is logged, with the SMS body and full numbers redacted', 
   t.notMatch(all, /15550100100/);
 });
 
+t.test('a program printing one line of a multi-line SMS, or the code in it, logs neither', async (t) => {
+  const dir = t.testdir();
+  const logs: string[] = [];
+  // The first line alone, then the last word (the code) via shell parameter expansion.
+  const script = 'printf "%s\\n" "$SMSEDGE_TEXT" | head -n 1; echo "code=${SMSEDGE_TEXT##* }"';
+  const { agent } = build(dir, sh(script), { logs });
+  await agent.start();
+  agent.journal.append('sms.received', received(8, 'Your bank login\nsecurity code 739204'));
+  await waitFor(() => agent.journal.lags().exec === 0, 'acknowledged');
+  await agent.stop();
+  const lines = logs.map((l) => JSON.parse(l)).filter((r) => r.msg === 'program output').map((r) => r.line);
+  t.same(lines, ['[text]', 'code=[text]']);
+  const all = logs.join('');
+  t.notMatch(all, /739204/);
+  t.notMatch(all, /bank login/);
+});
+
 t.test('stopping the agent terminates running programs; their events run again next start', async (t) => {
   const dir = t.testdir();
   const ran = join(dir, 'ran');
