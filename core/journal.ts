@@ -35,6 +35,8 @@ export interface JournalOptions {
   log: Logger;
   /** Acknowledged events older than this are pruned. Default 7 days (webhook replay reads them). */
   retentionMs?: number;
+  /** A sink that has not acknowledged anything for this long no longer holds events back. Default 30 days. */
+  staleSinkMs?: number;
 }
 
 export interface EventRow {
@@ -75,6 +77,7 @@ export class Journal {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #retentionMs: number;
+  readonly #staleSinkMs: number;
   readonly #runners = new Set<SinkRunner>();
   readonly #listeners = new Set<(event: AnyEvent) => void>();
   readonly #floors = new Map<string, () => number | null>();
@@ -86,6 +89,7 @@ export class Journal {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
+    this.#staleSinkMs = options.staleSinkMs ?? 30 * 24 * 3600_000;
     store.migrate('journal', journalMigrations);
     this.#bootHead = this.head();
   }
@@ -221,10 +225,16 @@ export class Journal {
    * older than the retention. Returns how many were deleted.
    */
   prune(): number {
-    const acked = [...this.#runners].map((r) => r.acked);
-    let floor = acked.length
-      ? Math.min(...acked)
-      : (this.#store.get<{ seq: number | null }>('SELECT MIN(seq) AS seq FROM journal_cursors')?.seq ?? this.head());
+    // Sinks not running now (an optional one that failed to start, one left out of the config for a
+    // while) keep their events too, unless their cursor has not moved for staleSinkMs: a sink removed
+    // for good must not make the database grow forever.
+    const running = new Map([...this.#runners].map((r) => [r.name, r.acked]));
+    const stale = this.#clock.now() - this.#staleSinkMs;
+    let floor = this.head();
+    for (const c of this.#store.all<{ sink: string; seq: number; updated_ms: number }>('SELECT sink, seq, updated_ms FROM journal_cursors')) {
+      const seq = running.get(c.sink) ?? (c.updated_ms >= stale ? c.seq : Infinity);
+      floor = Math.min(floor, seq);
+    }
     for (const retained of this.#floors.values()) {
       const seq = retained();
       if (seq !== null) floor = Math.min(floor, seq - 1);

@@ -121,6 +121,8 @@ export class Store {
   transaction<T>(fn: () => T): T {
     const outer = this.#depth === 0;
     const name = `sp${this.#depth}`;
+    // Callbacks registered inside a savepoint that rolls back belong to facts that never happened.
+    const callbacksBefore = this.#afterCommit.length;
     this.db.exec(outer ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${name}`);
     this.#depth++;
     let result: T;
@@ -133,6 +135,7 @@ export class Store {
         this.#afterCommit = [];
       } else {
         this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+        this.#afterCommit.length = callbacksBefore;
       }
       throw error;
     }

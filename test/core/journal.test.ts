@@ -236,3 +236,36 @@ t.test('retain keeps acknowledged events a plugin still needs', async (t) => {
   release();
   await sub.stop();
 });
+
+t.test('a sink that is not running keeps its events until its cursor goes stale', async (t) => {
+  const clock = new ManualClock();
+  const store = openStore({ path: join(t.testdir(), 'j.db') });
+  t.teardown(() => store.close());
+  const journal = new Journal(store, { clock, log, retentionMs: 1000, staleSinkMs: 60_000 });
+  journal.cursor('optional-sink'); // known from an earlier run, not running now
+  const sub = journal.subscribe('s', () => {});
+  journal.append('system.ping', ping(1));
+  await flushMicrotasks(20);
+  await clock.advance(5000);
+  t.equal(journal.prune(), 0, 'the absent sink has not seen it');
+  await clock.advance(60_000);
+  t.equal(journal.prune(), 1, 'after staleSinkMs it no longer holds events back');
+  await sub.stop();
+});
+
+t.test('a rolled-back savepoint announces nothing', async (t) => {
+  const { journal, store } = setup(t);
+  const heard: string[] = [];
+  journal.listen((e) => heard.push(e.id));
+  store.transaction(() => {
+    journal.append('system.ping', ping(1));
+    try {
+      store.transaction(() => {
+        journal.append('system.ping', ping(2));
+        throw new Error('inner fails');
+      });
+    } catch {}
+  });
+  t.equal(heard.length, 1);
+  t.equal(journal.range().length, 1);
+});
