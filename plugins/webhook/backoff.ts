@@ -40,19 +40,5 @@ export function nextDelay(state: BackoffState, policy: RetryPolicy): [number, [n
   return [Math.round(delay), next];
 }
 
-/**
- * `Retry-After` (RFC 9110 10.2.3): delay-seconds or an HTTP-date. Returns milliseconds from `now`,
- * clamped to [minMs, maxMs], or undefined when absent or unreadable.
- */
-export function retryAfterMs(value: string | null | undefined, now: number, minMs: number, maxMs: number): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  let ms: number;
-  if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000;
-  else {
-    const at = Date.parse(trimmed);
-    if (!Number.isFinite(at)) return undefined;
-    ms = at - now;
-  }
-  return Math.min(maxMs, Math.max(minMs, ms));
-}
+/** Moved to verdict.ts (with the rest of what an answer means); re-exported for existing imports. */
+export { retryAfterMs } from './verdict.ts';

@@ -7,7 +7,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../core/store.ts';
 import { version } from '../../core/version.ts';
-import { nextDelay, retryAfterMs, type BackoffState, type RetryPolicy } from './backoff.ts';
+import type { RetryPolicy } from './backoff.ts';
 import { Deadlines } from './deadlines.ts';
 import type { Deliveries, DeliveryStatus, DueDelivery, Outcome } from './deliveries.ts';
 import { Endpoint, ReceiverError, type BreakerOptions, type SavedBreaker } from './endpoint.ts';
@@ -16,6 +16,7 @@ import { Slots } from './slots.ts';
 import type { Subscriptions } from './subscriptions.ts';
 import { classifyError, ofetchTransport, type ErrorClass, type Transport } from './transport.ts';
 import { displayUrl, hostAllowed, requestTarget } from './url.ts';
+import { judge, nextAttempt } from './verdict.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -77,7 +78,6 @@ interface Verdict {
 const OFFLINE_WINDOW_MS = 10 * 60_000;
 const PAGE = 64;
 const WOKEN = new Error('woken');
-const MIN_RETRY_AFTER_MS = 1000;
 const USER_AGENT = `smsedge/${version}`;
 /** Request targets are parsed once per URL (a `new URL` per attempt showed in profiles); bounded like the key caches. */
 const TARGETS_MAX = 256;
@@ -526,37 +526,26 @@ export class Engine {
     ep.lastReach = { at, reached };
     const base = { n: row.tries + 1, at: now, durationMs, httpStatus: status };
 
-    if (status !== null && status >= 200 && status < 300) {
+    const judged = judge(status, failure);
+    if (judged.kind === 'delivered') {
       return {
         metric: 'delivered',
         outcome: { id: row.id, status: 'delivered', nextAt: null, deliveredAt: at, attempt: { ...base, outcome: 'delivered', counted: true, errorClass: null, error: null } },
         result: resultOf(row.id, 'delivered', 'delivered', { httpStatus: status, durationMs }),
       };
     }
-    if (status === 410) {
-      const error = 'the receiver answered 410 Gone';
+    if (judged.kind === 'gone' || judged.kind === 'rejected') {
+      const { kind, errorClass, error } = judged;
       return {
-        metric: 'gone',
-        disable: sub?.id,
-        outcome: { id: row.id, status: 'failed', nextAt: null, attempt: { ...base, outcome: 'gone', counted: true, errorClass: 'http', error } },
-        result: resultOf(row.id, 'failed', 'gone', { httpStatus: status, errorClass: 'http', error, durationMs }),
-      };
-    }
-    const retryable = status === null || status >= 500 || status === 408 || status === 429;
-    if (!retryable) {
-      const errorClass = status! >= 300 && status! < 400 ? 'redirect' : 'http';
-      const error = errorClass === 'redirect' ? `the receiver answered ${status} (redirects are not followed)` : `the receiver answered ${status}`;
-      return {
-        metric: 'rejected',
-        outcome: { id: row.id, status: 'failed', nextAt: null, attempt: { ...base, outcome: 'rejected', counted: true, errorClass, error } },
-        result: resultOf(row.id, 'failed', 'rejected', { httpStatus: status, errorClass, error, durationMs }),
+        metric: kind,
+        ...(kind === 'gone' ? { disable: sub?.id } : {}),
+        outcome: { id: row.id, status: 'failed', nextAt: null, attempt: { ...base, outcome: kind, counted: true, errorClass, error } },
+        result: resultOf(row.id, 'failed', kind, { httpStatus: status, errorClass, error, durationMs }),
       };
     }
 
     // A failure that may pass: schedule the next attempt, unless the agent itself is offline.
-    const errorClass = failure?.errorClass ?? 'http';
-    const error = failure?.message ?? `the receiver answered ${status}`;
-    const metric: AttemptOutcome = failure ? (failure.errorClass === 'timeout' ? 'timeout' : 'network') : 'retry';
+    const { errorClass, error, metric } = judged;
     if (!reached && this.#isOffline(at)) {
       return {
         metric: 'offline',
@@ -564,32 +553,24 @@ export class Engine {
         result: resultOf(row.id, row.status, 'offline', { errorClass, error, durationMs, nextAttemptAt: row.next_at }),
       };
     }
-    const attempts = row.attempts + 1;
-    const maxAttempts = sub?.maxAttempts ?? o.retry.maxAttempts;
     const attempt = { ...base, outcome: metric, counted: true, errorClass, error };
-    if (attempts >= maxAttempts || at - row.created_at >= o.retry.maxAgeMs) {
+    const next = nextAttempt({
+      status, retryAfter, at, attempts: row.attempts + 1, maxAttempts: sub?.maxAttempts ?? o.retry.maxAttempts, createdAt: row.created_at,
+      backoff: row.backoff, retry: o.retry, retryAfterMaxMs: o.retryAfterMaxMs,
+    });
+    if (next.end) {
       return {
         metric,
         outcome: { id: row.id, status: 'failed', nextAt: null, attempt },
         result: resultOf(row.id, 'failed', metric, { httpStatus: status, errorClass, error, durationMs }),
       };
     }
-    let delay: number;
-    let backoff: string | null = null;
-    const honoured = status === 429 || status === 503 ? retryAfterMs(retryAfter, at, MIN_RETRY_AFTER_MS, o.retryAfterMaxMs) : undefined;
-    if (honoured !== undefined) {
-      delay = honoured;
-      // The receiver asked every sender to wait: nothing goes to this endpoint before then.
-      ep.pausedUntil = Math.max(ep.pausedUntil, at + honoured);
-    } else {
-      const [d, state] = nextDelay(row.backoff ? (JSON.parse(row.backoff) as BackoffState) : undefined, o.retry);
-      delay = d;
-      backoff = JSON.stringify(state);
-    }
-    const nextAt = at + delay;
+    const nextAt = at + next.delayMs;
+    // The receiver asked every sender to wait: nothing goes to this endpoint before then.
+    if (next.pause) ep.pausedUntil = Math.max(ep.pausedUntil, nextAt);
     return {
       metric,
-      outcome: { id: row.id, status: 'retrying', nextAt, backoff, attempt },
+      outcome: { id: row.id, status: 'retrying', nextAt, backoff: next.backoff, attempt },
       result: resultOf(row.id, 'retrying', metric, { httpStatus: status, errorClass, error, durationMs, nextAttemptAt: nextAt }),
     };
   }
