@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import * as v from 'valibot';
-import { eventTypes, type AnyEvent, type EventType } from '../../core/events.ts';
+import { eventTypes, publicEvent, type AnyEvent, type EventType } from '../../core/events.ts';
 import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
 import { fragmentsOf, maskPhone, redactFragments } from '../../core/redact.ts';
 import { eventEnv } from './env.ts';
@@ -33,7 +33,10 @@ const options = v.strictObject({
   ),
 });
 
-/** The event as the program reads it on stdin: the Standard Webhooks body plus the event id. */
+/**
+ * The event as the program reads it on stdin: the Standard Webhooks body plus the event id. The
+ * caller passes it through publicEvent first (a sent message's callbackUrl is not the program's).
+ */
 export function eventJson(event: AnyEvent): string {
   return JSON.stringify({ id: event.id, type: event.type, timestamp: event.timestamp, data: event.data });
 }
@@ -78,7 +81,9 @@ export const exec = definePlugin({
     let subscription: { lag(): number; stop(): Promise<void> } | undefined;
     const inFlight = new Set<Promise<void>>();
 
-    async function handle(event: AnyEvent): Promise<void> {
+    async function handle(journaled: AnyEvent): Promise<void> {
+      // Stdin and SMSEDGE_* both come from this copy: no SMSEDGE_CALLBACK_URL either.
+      const event = publicEvent(journaled);
       const scrub = scrubber(event);
       const log = ctx.log.child({ event: event.id, type: event.type });
       stats.running++;

@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import * as v from 'valibot';
-import { eventTypes, type AnyEvent, type EventType } from '../../core/events.ts';
+import { eventTypes, publicEvent, type AnyEvent, type EventType } from '../../core/events.ts';
 import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
 import { JsonlWriter } from './writer.ts';
 
@@ -23,9 +23,13 @@ const options = v.strictObject({
   ),
 });
 
-/** One line: the Standard Webhooks body `{ type, timestamp, data }` plus the event id to de-duplicate on. */
+/**
+ * One line: the Standard Webhooks body `{ type, timestamp, data }` plus the event id to de-duplicate on.
+ * As every event leaving the agent, without a sent message's callbackUrl (publicEvent).
+ */
 export function eventLine(event: AnyEvent): string {
-  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.timestamp, data: event.data });
+  const shown = publicEvent(event);
+  return JSON.stringify({ id: shown.id, type: shown.type, timestamp: shown.timestamp, data: shown.data });
 }
 
 /**

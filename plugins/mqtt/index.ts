@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { AnyEvent } from '../../core/events.ts';
+import { publicEvent, type AnyEvent } from '../../core/events.ts';
 import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
 import { redactUrl, registerSecret } from '../../core/redact.ts';
 import { discoveryMessages, lastSmsState, modemState } from './discovery.ts';
@@ -11,9 +11,13 @@ import { sharedTopic, topicsFor } from './topics.ts';
 export { mqttOptions, type MqttOptions } from './options.ts';
 export { topicsFor, type Topics } from './topics.ts';
 
-/** The event payload: the Standard Webhooks body `{ type, timestamp, data }` plus the event id. */
+/**
+ * The event payload: the Standard Webhooks body `{ type, timestamp, data }` plus the event id. As
+ * every event leaving the agent, without a sent message's callbackUrl (publicEvent).
+ */
 export function eventPayload(event: AnyEvent): string {
-  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.timestamp, data: event.data });
+  const shown = publicEvent(event);
+  return JSON.stringify({ id: shown.id, type: shown.type, timestamp: shown.timestamp, data: shown.data });
 }
 
 const recipientPattern = /^\+?[0-9]{3,20}$/;

@@ -93,6 +93,22 @@ t.test('the program gets the event JSON on stdin and SMSEDGE_* variables, but no
   await agent.stop();
 });
 
+t.test("a sent message's callbackUrl reaches neither the program's stdin nor its environment", async (t) => {
+  const dir = t.testdir();
+  const { agent } = build(dir, sh('cat > "$OUT/stdin.json"; env > "$OUT/env.txt"', { env: { OUT: dir } }));
+  await agent.start();
+  const sent = { messageId: 'm1', to: '+15550100100', modem: 'default', callbackUrl: 'https://hooks.example/cb?token=s3cr3t-cb', parts: 1, sentAt: '2026-01-01T00:00:00.000+00:00', references: [7] };
+  agent.journal.append('sms.sent', sent);
+  await waitFor(() => agent.journal.lags().exec === 0, 'acknowledged');
+  await agent.stop();
+  const stdin = readFileSync(join(dir, 'stdin.json'), 'utf8');
+  const env = readFileSync(join(dir, 'env.txt'), 'utf8');
+  t.match(JSON.parse(stdin), { type: 'sms.sent', data: { messageId: 'm1', references: [7] } });
+  t.match(env, /^SMSEDGE_MESSAGE_ID=m1$/m, 'the other fields are there');
+  t.notMatch(stdin, /callbackUrl|hooks\.example|s3cr3t-cb/);
+  t.notMatch(env, /SMSEDGE_CALLBACK_URL|hooks\.example|s3cr3t-cb/);
+});
+
 t.test('exit 0 acknowledges; a failure is retried with backoff until it succeeds', async (t) => {
   const dir = t.testdir();
   const counter = join(dir, 'count');

@@ -66,6 +66,20 @@ t.test('writes each event as one JSON line: id plus the Standard Webhooks body, 
   await agent.stop();
 });
 
+t.test("a sent message's callbackUrl (another receiver's address) never reaches the file", async (t) => {
+  const dir = t.testdir();
+  const { agent } = build(dir, {});
+  await agent.start();
+  const sent = { messageId: 'm1', to: '+15550100100', modem: 'default', callbackUrl: 'https://hooks.example/cb?token=s3cr3t-cb', parts: 1, sentAt: '2026-01-01T00:00:00.000+00:00', references: [7] };
+  const e = agent.journal.append('sms.sent', sent);
+  const path = join(dir, 'events.jsonl');
+  await waitFor(() => lines(path, true).length === 1 && agent.journal.lags().file === 0, 'one line');
+  const { callbackUrl: _, ...rest } = sent;
+  t.same(lines(path), [{ id: e.id, type: 'sms.sent', timestamp: e.timestamp, data: rest }]);
+  t.notMatch(readFileSync(path, 'utf8'), /callbackUrl|hooks\.example|s3cr3t-cb/);
+  await agent.stop();
+});
+
 t.test('an existing file with looser permissions is tightened to 0600', async (t) => {
   const dir = t.testdir({ 'events.jsonl': '' });
   const path = join(dir, 'events.jsonl');

@@ -91,6 +91,20 @@ t.test('events arrive on <base>/<agent>/event/<type> in order; state and health 
   await waitFor(() => w.on('smsedge/pi/state').at(-1)?.text === 'offline', 'offline on stop');
 });
 
+t.test("a sent message's callbackUrl is not in its MQTT event payload", { skip }, async (t) => {
+  const b = await broker(t);
+  const w = await watch(b.url, ['smsedge/pi/event/#']);
+  t.teardown(() => w.close());
+  const { agent } = build(t, b.url);
+  await agent.start();
+  const sent = { messageId: 'm1', to: '+15550100100', modem: 'default', callbackUrl: 'https://hooks.example/cb?token=s3cr3t-cb', parts: 1, sentAt: '2026-01-01T00:00:00.000+00:00', references: [7] };
+  const e = agent.journal.append('sms.sent', sent);
+  await waitFor(() => w.on('smsedge/pi/event/sms.sent').length === 1, 'the event');
+  const { callbackUrl: _, ...rest } = sent;
+  t.same(w.json('smsedge/pi/event/sms.sent'), [{ id: e.id, type: 'sms.sent', timestamp: e.timestamp, data: rest }]);
+  t.notMatch(w.on('smsedge/pi/event/sms.sent')[0]!.text, /callbackUrl|hooks\.example|s3cr3t-cb/);
+});
+
 t.test('the broker stopped and started mid-stream: nothing lost, order kept', { skip }, async (t) => {
   const b = await broker(t);
   // A persistent session (MQTT 5 session expiry) so the broker queues for the watcher across its restart.

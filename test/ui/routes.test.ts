@@ -100,6 +100,13 @@ t.test('GET /events needs the key, then streams status and agent events', async 
   const raw = JSON.stringify(event);
   t.notMatch(raw, /0100199|123456|5550000000/, 'no number, text or SMSC on the stream');
 
+  ctx!.events.emit('sms.sent', {
+    messageId: 'm-2', to: '+15550100199', modem: 'default', callbackUrl: 'https://hooks.example/cb?token=s3cr3t-cb', parts: 1, sentAt: new Date().toISOString(), references: [3],
+  });
+  const sent = await next('agent');
+  t.match(sent, { type: 'sms.sent', data: { messageId: 'm-2' } });
+  t.notMatch(JSON.stringify(sent), /callbackUrl|hooks\.example|s3cr3t-cb/, 'no callback URL on the stream');
+
   // The next snapshot comes on the agent's clock.
   await h.clock.advance(5000);
   t.match(await next('status'), { status: 'pass' });

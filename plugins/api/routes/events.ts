@@ -3,7 +3,7 @@
 // signal samples behind the page's chart, kept in memory.
 import * as v from 'valibot';
 import type { Clock } from '../../../core/clock.ts';
-import type { AnyEvent } from '../../../core/events.ts';
+import { publicEvent, type AnyEvent } from '../../../core/events.ts';
 import type { AgentHealth, PluginEvents } from '../../../core/plugin.ts';
 import type { ModemStatus, SmsService } from '../../../core/services.ts';
 import type { ApiService, RouteDef } from '../service.ts';
@@ -45,14 +45,16 @@ export interface SignalSample {
 }
 
 /**
- * The fields of an event the stream carries: ids, states and reasons, never a phone number or a text
- * (a client that wants those asks the message routes, which log and limit like every other route).
+ * The fields of an event the stream carries: ids, states and reasons, never a phone number, a text or
+ * a callback URL (a client that wants those asks the message routes, which log and limit like every
+ * other route).
  */
 const SAFE_FIELDS = ['messageId', 'modem', 'parts', 'status', 'statusText', 'state', 'stage', 'reason', 'code', 'operator', 'signalDbm', 'webhookId', 'ttlSeconds', 'incomplete'] as const;
 
-export function publicEvent(event: AnyEvent): { id: string; type: string; timestamp: string; data: Record<string, unknown> } {
+export function streamEvent(event: AnyEvent): { id: string; type: string; timestamp: string; data: Record<string, unknown> } {
   const data: Record<string, unknown> = {};
-  const source = event.data as unknown as Record<string, unknown>;
+  // The allow-list alone would drop callbackUrl; publicEvent first keeps that true if the list grows.
+  const source = publicEvent(event).data as unknown as Record<string, unknown>;
   for (const key of SAFE_FIELDS) if (source[key] !== undefined) data[key] = source[key];
   return { id: event.id, type: event.type, timestamp: event.timestamp, data };
 }
@@ -78,7 +80,7 @@ function snapshot(health: AgentHealth, sms: SmsService | undefined, now: number)
 /**
  * Mounts nothing by itself: returns the route definitions and starts sampling on `deps.clock` until
  * `deps.signal` aborts. Subscribers get `event: status` (a StatusSnapshot) on connect and every
- * interval, and `event: agent` (publicEvent) for every committed event.
+ * interval, and `event: agent` (streamEvent) for every committed event.
  *
  * @example
  * for (const def of eventRoutes({ api, events: ctx.events, clock: ctx.clock, signal: ctx.signal, health: ctx.health, sms })) api.route(def);
@@ -109,7 +111,7 @@ export function eventRoutes(deps: EventRoutesDeps): RouteDef[] {
   const unlisten = deps.events.on('*', (event) => {
     if (event.type === 'modem.online' || event.type === 'modem.offline') sample();
     if (!clients.size) return;
-    const body = publicEvent(event as AnyEvent);
+    const body = streamEvent(event as AnyEvent);
     for (const stream of clients) void push(stream, 'agent', body, body.id);
   });
   deps.signal.addEventListener('abort', unlisten, { once: true });
