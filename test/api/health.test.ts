@@ -1,7 +1,11 @@
 import t from 'tap';
 import { definePlugin } from '../../core/plugin.ts';
 import { openApiPath } from '../../plugins/api/openapi.ts';
-import { harness } from './fixtures/agent.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { webhook } from '../../plugins/webhook/index.ts';
+import { waitFor } from '../file/wait.ts';
+import { harness, KEY } from './fixtures/agent.ts';
 
 t.test('GET /health: the status for anyone, details with the key', async (t) => {
   const h = await harness(t);
@@ -29,7 +33,7 @@ t.test('a failing plugin makes /health answer 503', async (t) => {
   t.same([res.status, await res.json()], [503, { status: 'fail' }]);
 });
 
-t.test('webhook backlog is the lag of webhook sinks', async (t) => {
+t.test('without the webhook plugin reporting a backlog, it is the journal lag of webhook sinks', async (t) => {
   const h = await harness(t);
   const sub = h.agent.journal.subscribe('webhook:hook-1', () => new Promise(() => {}));
   t.teardown(() => sub.stop());
@@ -37,6 +41,32 @@ t.test('webhook backlog is the lag of webhook sinks', async (t) => {
   h.agent.journal.append('system.ping', { agentId: 'test', uptimeSeconds: 2 });
   const body = (await (await h.request('/health')).json()) as { webhookBacklog: number };
   t.equal(body.webhookBacklog, 2);
+});
+
+t.test('webhook backlog counts deliveries waiting for a receiver that is down, in /health and the /events status', async (t) => {
+  // A port nothing listens on: every attempt is refused and retried later.
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const h = await harness(t, { plugins: [webhook({ flushIntervalMs: 0, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000, maxAttempts: 5 } })] });
+  const created = await h.request('/webhooks', { method: 'POST', json: { url: `http://127.0.0.1:${port}/hook`, events: ['system.ping'] } });
+  t.equal(created.status, 201);
+  h.agent.journal.append('system.ping', { agentId: 'test', uptimeSeconds: 1 });
+  h.agent.journal.append('system.ping', { agentId: 'test', uptimeSeconds: 2 });
+  // The sink takes the events into its delivery table (journal lag 0) before any attempt succeeds.
+  await waitFor(async () => h.agent.journal.lags().webhook === 0 && (await h.agent.health()).plugins.webhook?.backlog === 2, 'two deliveries waiting');
+  const body = (await (await h.request('/health')).json()) as { webhookBacklog: number };
+  t.equal(body.webhookBacklog, 2, 'the deliveries waiting, not the journal lag');
+
+  const abort = new AbortController();
+  t.teardown(() => abort.abort());
+  const res = await fetch(`${h.http.urls()[0]}/events`, { headers: { authorization: `Bearer ${KEY}` }, signal: abort.signal });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  while (!/\n\n/.test(text)) text += (await reader.read()).value ?? '';
+  const status = JSON.parse(/^data: (.*)$/m.exec(text)![1]!);
+  t.equal(status.webhookBacklog, 2, 'the page shows the same backlog');
 });
 
 t.test('GET /metrics: Prometheus text with SMS, modem, journal, plugin and HTTP series', async (t) => {

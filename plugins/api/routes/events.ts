@@ -7,6 +7,7 @@ import { publicEvent, type AnyEvent } from '../../../core/events.ts';
 import type { AgentHealth, PluginEvents } from '../../../core/plugin.ts';
 import type { ModemStatus, SmsService } from '../../../core/services.ts';
 import type { ApiService, RouteDef } from '../service.ts';
+import { webhookBacklog } from './health.ts';
 import type { EventStream } from 'h3';
 
 export interface EventRoutesDeps {
@@ -68,7 +69,7 @@ function snapshot(health: AgentHealth, sms: SmsService | undefined, now: number)
     uptimeSeconds: health.uptimeSeconds,
     modems: sms?.modems() ?? [],
     queue: { outbound: sms?.stats().outboundQueued ?? 0 },
-    webhookBacklog: Object.entries(health.journal.lag).reduce((n, [sink, lag]) => (sink.startsWith('webhook') ? n + lag : n), 0),
+    webhookBacklog: webhookBacklog(health),
     journal: health.journal,
     plugins: Object.fromEntries(Object.entries(health.plugins).map(([name, h]) => [name, h.status])),
     webhook: webhook && typeof webhook.backlog === 'number'

@@ -8,8 +8,19 @@ export interface HealthDeps {
   sms: () => SmsService | undefined;
 }
 
-/** Sinks whose name starts with this are webhook deliveries (their lag is the webhook backlog). */
+/** Sinks whose name starts with this are webhook deliveries. */
 const WEBHOOK_SINK = /^webhook/;
+
+/**
+ * Webhook deliveries still to be made. The webhook plugin's own count (`backlog`: pending and
+ * retrying rows) when it reports one: its journal lag is 0 as soon as it has written the delivery
+ * rows, however long the receiver stays down. Otherwise the journal lag of webhook sinks.
+ */
+export function webhookBacklog(health: AgentHealth): number {
+  const own = (health.plugins.webhook as { backlog?: unknown } | undefined)?.backlog;
+  if (typeof own === 'number') return own;
+  return Object.entries(health.journal.lag).reduce((n, [sink, l]) => (WEBHOOK_SINK.test(sink) ? n + l : n), 0);
+}
 
 const healthSchema = v.object({
   status: v.picklist(['pass', 'warn', 'fail']),
@@ -38,7 +49,6 @@ export function healthRoutes(deps: HealthDeps, metrics: Metrics): RouteDef[] {
         const httpStatus = health.status === 'fail' ? 503 : 200;
         if (!apiKeyValid) return json(httpStatus, { status: health.status });
         const sms = deps.sms();
-        const lag = health.journal.lag;
         return json(httpStatus, {
           status: health.status,
           agentId: health.agentId,
@@ -46,7 +56,7 @@ export function healthRoutes(deps: HealthDeps, metrics: Metrics): RouteDef[] {
           uptimeSeconds: health.uptimeSeconds,
           modems: sms?.modems() ?? [],
           queue: { outbound: sms?.stats().outboundQueued ?? 0 },
-          webhookBacklog: Object.entries(lag).reduce((n, [sink, l]) => (WEBHOOK_SINK.test(sink) ? n + l : n), 0),
+          webhookBacklog: webhookBacklog(health),
           journal: health.journal,
           plugins: health.plugins,
         });
