@@ -248,7 +248,9 @@ export class AtEngine {
       }
       case 'noise':
         this.noiseLines++;
-        this.#opts.log.debug({ line }, 'unexpected line from modem ignored');
+        // Never the line itself: in text mode it can be an SMS body. Its length and, when it looks like a
+        // command or result code, the name at its head are enough to tell what the modem was saying.
+        this.#opts.log.debug(noiseSummary(line), 'unexpected line from modem ignored');
     }
   }
 
@@ -260,4 +262,15 @@ export class AtEngine {
       this.#opts.log.error({ err: error, urc: collector.lines[0]?.slice(0, 8) }, 'URC handler failed');
     }
   }
+}
+
+/**
+ * What may be logged about a line nobody expected: its length, and at most its first 8 characters when
+ * they are a command or result-code name (`AT+CMGR`, `+CMTI:`, `^RSSI:`), never free text.
+ *
+ * @example noiseSummary('+QIND: "csq",20') // { length: 15, prefix: '+QIND:' }
+ */
+export function noiseSummary(line: string): { length: number; prefix?: string } {
+  const name = /^(?:AT[+^&$%#*]?[A-Z0-9]*|[+^$%#*][A-Z][A-Z0-9_]*:?)/i.exec(line.trimStart())?.[0];
+  return name ? { length: line.length, prefix: name.slice(0, 8) } : { length: line.length };
 }

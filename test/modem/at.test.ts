@@ -1,7 +1,8 @@
 import t from 'tap';
+import pino from 'pino';
 import { ManualClock, flushMicrotasks } from '../../core/clock.ts';
 import { silentLogger } from '../../core/log.ts';
-import { AtEngine } from '../../plugins/modem/at.ts';
+import { AtEngine, noiseSummary } from '../../plugins/modem/at.ts';
 import { AtError, isTransient } from '../../plugins/modem/errors.ts';
 import { Trace } from '../../plugins/modem/trace.ts';
 import { isHexLine, openQuote } from '../../plugins/modem/urc.ts';
@@ -171,4 +172,19 @@ t.test('noise is counted and ignored', async (t) => {
   const { at } = rig(() => undefined);
   at.feed('^RSSI: 12\r\n\x00\x00garbage\r\n');
   t.equal(at.noiseLines, 2);
+});
+
+t.test('a noise line is logged by its length and command name, never its text', async (t) => {
+  const records: Record<string, unknown>[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => void records.push(JSON.parse(s)) });
+  const at = new AtEngine({ clock: new ManualClock(), log, write: () => {} });
+  const body = 'Your code is 482913, do not share it';
+  at.feed(`\r\n${body}\r\n+QFOO: 1,"+15550100100"\r\n`);
+  const noise = records.filter((r) => r.msg === 'unexpected line from modem ignored');
+  t.equal(noise.length, 2);
+  t.same(noise.map((r) => [r.length, r.prefix]), [[body.length, undefined], [23, '+QFOO:']]);
+  const text = JSON.stringify(records);
+  t.notMatch(text, /482913|do not share|5550100100/, 'neither the body nor the number is logged');
+  t.same(noiseSummary('AT+CMGR=1'), { length: 9, prefix: 'AT+CMGR' });
+  t.same(noiseSummary('^RSSI:18'), { length: 8, prefix: '^RSSI:' });
 });
