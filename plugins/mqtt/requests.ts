@@ -16,16 +16,19 @@ export type Response =
 
 const transaction = v.union([v.pipe(v.string(), v.maxLength(128)), v.pipe(v.number(), v.finite())]);
 
+/** JSON's `\ud800` escape yields a lone surrogate, which no SMS alphabet carries (it would go out as U+FFFD). */
+const wellFormed = v.check((s: string) => s.isWellFormed(), 'ill-formed text (a lone UTF-16 surrogate)');
+
 const sendRequest = v.object({
   transaction: v.optional(transaction),
   to: v.pipe(v.string(), v.minLength(1)),
-  text: v.string(),
+  text: v.pipe(v.string(), wellFormed),
   encoding: v.optional(v.picklist(['auto', 'gsm7', 'ucs2'])),
   deliveryReport: v.optional(v.boolean()),
   validityMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   modem: v.optional(v.string()),
-  clientRef: v.optional(v.pipe(v.string(), v.maxLength(40))),
+  clientRef: v.optional(v.pipe(v.string(), v.maxLength(40), wellFormed)),
   callbackUrl: v.optional(v.pipe(v.string(), v.url())),
 });
 

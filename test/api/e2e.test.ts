@@ -62,6 +62,8 @@ t.test('end to end on the simulator', async (t) => {
   // An SMS from the simulated network, read back through the API.
   res = await call('/simulator/sms', { method: 'POST', json: { from: '+15550100199', text: 'hello agent' } });
   t.equal(res.status, 202);
+  res = await call('/simulator/sms', { method: 'POST', json: { from: '+15550100199', text: 'bad \ud800' } });
+  t.same([res.status, ((await res.json()) as { error: { field: string } }).error.field], [400, 'text'], 'a lone surrogate is not text');
   await waitFor('sms.received');
   res = await call('/sms/messages?direction=inbound&limit=10');
   const inbound = (await res.json()) as { items: { from: string; text: string }[] };

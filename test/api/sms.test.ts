@@ -45,6 +45,9 @@ t.test('bad recipients, text and options are 400 naming the field', async (t) =>
     [{ to: '+15550100100', text: 'x'.repeat(153 * 10 + 1) }, 'text'],
     [{ to: '+15550100100', text: '日'.repeat(67 * 10 + 1) }, 'text'],
     [{ to: '+15550100100', text: '日本', encoding: 'gsm7' }, 'text'],
+    // Lone surrogates (JSON allows the escapes) are not text: the modem would get U+FFFD.
+    [{ to: '+15550100100', text: '\ud800' }, 'text'],
+    [{ to: '+15550100100', text: 'code \udc00 1234' }, 'text'],
     [{ to: '+15550100100', text: 'x', encoding: 'latin1' }, 'encoding'],
     [{ to: '+15550100100', text: 'x', deliveryReport: 'yes' }, 'deliveryReport'],
     [{ to: '+15550100100', text: 'x', validityMinutes: 1 }, 'validityMinutes'],

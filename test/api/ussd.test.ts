@@ -34,4 +34,11 @@ t.test('timeout is 504, an open session 409, a modem refusal 502, bad codes 400'
   }
   res = await h.request('/ussd/reply', post({ text: 'a\u0000b' }));
   t.equal(res.status, 400);
+  for (const text of ['\ud800', '1\udfff']) {
+    res = await h.request('/ussd/reply', post({ text }));
+    const body = (await res.json()) as { error: { field: string } };
+    t.same([res.status, body.error.field], [400, 'text'], 'a lone surrogate in the reply');
+  }
+  res = await h.request('/ussd/send', post({ code: '*100\ud800#' }));
+  t.same([res.status, ((await res.json()) as { error: { field: string } }).error.field], [400, 'code']);
 });

@@ -32,6 +32,8 @@ t.test('bad requests get an error answer, never a throw', async (t) => {
     transaction: 9,
     error: { code: 'E_INVALID_NUMBER', field: 'to', message: 'not a phone number' },
   }, 'the service\'s typed error is passed on');
+  t.match(await answer('send', JSON.stringify({ transaction: 11, to: '+15550100100', text: 'code \ud800' }), c), { transaction: 11, error: { code: 'E_BAD_REQUEST', field: 'text' } }, 'a lone surrogate');
+  t.match(await answer('send', JSON.stringify({ to: '+15550100100', text: 'x', clientRef: '\udc00' }), c), { error: { field: 'clientRef' } });
   t.match(await answer('reboot', JSON.stringify({ transaction: 10 }), c), { transaction: 10, error: { code: 'E_UNKNOWN_REQUEST' } });
   t.equal(sms.sent.length, 0);
 });

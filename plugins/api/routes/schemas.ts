@@ -10,6 +10,15 @@ export const phone = v.pipe(
   v.regex(/^(?:\+[1-9]\d{6,14}|\d{3,15})$/, 'a phone number: E.164 (+15550100100), national digits, or a short code'),
 );
 
+/**
+ * Free text that reaches the modem must be well-formed UTF-16: JSON's `\ud800` escape yields a lone
+ * surrogate, which no SMS alphabet (23.038) can carry and which would be stored and sent as U+FFFD.
+ *
+ * @example
+ * v.pipe(v.string(), wellFormed)
+ */
+export const wellFormed = v.check((s: string) => s.isWellFormed(), 'ill-formed text (a lone UTF-16 surrogate)');
+
 /** Ids are UUIDs; anything outside this alphabet (dots, slashes, %) is refused before a lookup. */
 export const id = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'an id'));
 

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { toApiError } from '../errors.ts';
 import { ApiError, type RouteDef } from '../service.ts';
-import { phone } from './schemas.ts';
+import { phone, wellFormed } from './schemas.ts';
 
 /**
  * What the API needs of the `simulator` service the modem plugin provides when it runs on the
@@ -40,7 +40,7 @@ export function simulatorRoutes(sim: () => SimulatorControl): RouteDef[] {
       tags: ['simulator'],
       body: v.strictObject({
         from: sender,
-        text: v.pipe(v.string(), v.minLength(1), v.maxLength(1600)),
+        text: v.pipe(v.string(), v.minLength(1), v.maxLength(1600), wellFormed),
         encoding: v.optional(v.picklist(['auto', 'gsm7', 'ucs2'])),
         parts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10))),
       }),

@@ -4,7 +4,7 @@ import { segments } from '../../../core/sms/index.ts';
 import type { Store } from '../../../core/store.ts';
 import { toApiError } from '../errors.ts';
 import { ApiError, type RouteDef } from '../service.ts';
-import { id, listOf, listQuery, phone } from './schemas.ts';
+import { id, listOf, listQuery, phone, wellFormed } from './schemas.ts';
 
 /** The issue's limit: text that needs more than 10 parts is refused. */
 export const MAX_PARTS = 10;
@@ -25,7 +25,7 @@ function partsOf(text: string, encoding: 'auto' | 'gsm7' | 'ucs2' = 'auto'): num
 export const sendBody = v.pipe(
   v.strictObject({
     to: v.union([phone, v.pipe(v.array(phone), v.minLength(1, 'at least one recipient'), v.maxLength(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`))], 'a phone number or an array of them'),
-    text: v.pipe(v.string(), v.minLength(1, 'text is empty'), v.maxLength(MAX_PARTS * 160, `text is longer than ${MAX_PARTS} parts`)),
+    text: v.pipe(v.string(), v.minLength(1, 'text is empty'), wellFormed, v.maxLength(MAX_PARTS * 160, `text is longer than ${MAX_PARTS} parts`)),
     encoding: v.optional(v.picklist(['auto', 'gsm7', 'ucs2'])),
     deliveryReport: v.optional(v.boolean()),
     // 23.040 9.2.3.12.1: the relative validity period runs from 5 minutes to 63 weeks.

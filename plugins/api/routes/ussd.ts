@@ -2,11 +2,12 @@ import * as v from 'valibot';
 import type { SmsService } from '../../../core/services.ts';
 import { toApiError } from '../errors.ts';
 import { ApiError, type RouteDef } from '../service.ts';
+import { wellFormed } from './schemas.ts';
 
 // 22.030 6.5.2 / 24.090: a USSD string is made of digits, * and #; 182 characters is the most a
 // USSD string can carry (23.038 packs 182 septets into 160 octets).
 const code = v.pipe(v.string(), v.regex(/^[0-9*#+]{1,182}$/, 'a USSD code of digits, * and # (e.g. *100#)'));
-const reply = v.pipe(v.string(), v.minLength(1), v.maxLength(182), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters'));
+const reply = v.pipe(v.string(), v.minLength(1), v.maxLength(182), wellFormed, v.regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters'));
 const modem = v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a modem id')));
 
 const result = v.object({ code: v.string(), response: v.string(), sessionOpen: v.boolean(), dcs: v.nullable(v.number()) });
