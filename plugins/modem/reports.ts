@@ -4,25 +4,27 @@ import { isoWithOffset, newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type { PluginEvents } from '../../core/plugin.ts';
 import type { DeliveryReport } from '../../core/services.ts';
-import type { DecodedStatusReport } from '../../core/sms/index.ts';
+import { statusState, type DecodedStatusReport } from '../../core/sms/index.ts';
 import type { Store } from '../../core/store.ts';
 import { refOf, type OutboxRow, type PartRow } from './outbox.ts';
 
 export type ReportState = DeliveryReport['state'];
 
 /**
- * 23.040 9.2.3.15 TP-ST in the states integrations know. 0x46 is "validity period expired";
- * 0x41/0x42 and "service rejected" (0x23/0x63) are refusals; other permanent errors are failures;
- * reserved values (0x80+) are unknown. Group 0 is delivered, group 1 still pending.
+ * 23.040 9.2.3.15 TP-ST in the states integrations know. Whether it is final comes from the codec's
+ * statusState(): group 0 delivered; 0x20-0x3F a temporary error the SC is still trying (pending, a later
+ * report follows); 0x40-0x7F final failures, named expired (0x46 validity period expired) or rejected
+ * (0x41 incompatible destination, 0x42 connection rejected by the recipient, 0x63 service rejected and
+ * given up) where that says more; reserved values 0x80+ are failed, as the codec treats them (the TP-ST
+ * itself stays in the event). `unknown` is for a failure without any report status.
  */
 export function reportState(status: number): ReportState {
+  const { state } = statusState(status);
+  if (state !== 'failed') return state;
   const st = status & 0xff;
-  if (st < 0x20) return 'delivered';
-  if (st < 0x40) return st === 0x23 ? 'rejected' : 'pending';
   if (st === 0x46) return 'expired';
   if (st === 0x41 || st === 0x42 || st === 0x63) return 'rejected';
-  if (st < 0x80) return 'failed';
-  return 'unknown';
+  return 'failed';
 }
 
 /** Same subscriber? Networks report `+4915...` for a message sent to `015...`: compare the tail. */
@@ -90,9 +92,11 @@ export class Reports {
         return row;
       }
       const partStatus = state === 'delivered' ? 'delivered' : state === 'pending' ? 'pending' : 'failed';
+      // A late "still trying" report (reports can overtake each other) never undoes a final one.
       store.run(
-        `UPDATE modem_outbox_parts SET status = ?, report_status = ?, report_text = ?, report_at = ? WHERE message_id = ? AND part = ?`,
-        partStatus, report.status, report.meaning, row.receivedAt, part.message_id, part.part,
+        `UPDATE modem_outbox_parts SET status = ?, report_status = ?, report_text = ?, report_at = ?
+         WHERE message_id = ? AND part = ? AND (? != 'pending' OR status NOT IN ('delivered', 'failed'))`,
+        partStatus, report.status, report.meaning, row.receivedAt, part.message_id, part.part, partStatus,
       );
       this.settle(part.message_id);
       return row;
@@ -110,7 +114,7 @@ export class Reports {
       const failed = parts.find((p) => p.status === 'failed');
       const now = isoWithOffset(clock.now());
       if (failed) {
-        const state = reportState(failed.report_status ?? 0xff);
+        const state = failed.report_status === null ? 'unknown' : reportState(failed.report_status);
         store.run(`UPDATE modem_outbox SET status = 'failed', failed_at = ?, error_code = ?, error_message = ? WHERE id = ?`, now, failed.report_status, failed.report_text, messageId);
         const data: SmsFailed = {
           ...refOf(msg),

@@ -1,5 +1,7 @@
 import t from 'tap';
 import type { SmsServiceError } from '../../plugins/modem/service.ts';
+import { reportState } from '../../plugins/modem/reports.ts';
+import { statusReport } from '../../simulator/network.ts';
 import { ofType, startRig } from './helpers.ts';
 
 t.test('send: queued durably, sent part by part with TP-MRs, delivered once', async (t) => {
@@ -122,4 +124,29 @@ t.test('an unplug mid-queue: nothing is lost, sending resumes when the modem is 
   t.same(ofType(rig.events, 'sms.sent').map((e) => e.data.messageId), ids, 'in order');
   t.ok(ofType(rig.events, 'modem.offline').length >= 1);
   t.ok(ofType(rig.events, 'modem.online').length >= 2);
+});
+
+t.test('TP-ST states: the 0x20-0x3F group is pending, 0x80+ failed, expiry and refusals named', async (t) => {
+  t.same([0x00, 0x02, 0x20, 0x23, 0x3f, 0x40, 0x41, 0x42, 0x46, 0x63, 0x65, 0x80, 0xff].map(reportState), [
+    'delivered', 'delivered', 'pending', 'pending', 'pending', 'failed', 'rejected', 'rejected', 'expired', 'rejected', 'failed', 'failed', 'failed',
+  ]);
+});
+
+t.test('0x23 (service rejected, SC still trying) then 0x00: delivered once, never failed', async (t) => {
+  const rig = await startRig(t);
+  // The simulator's own report comes much later; these two are the SC's.
+  rig.sim.setDeliveryOutcome('+15550200210', 'delivered', 48 * 3600_000);
+  const { id } = rig.agent.use('sms').send({ to: '+15550200210', text: 'temporary trouble' });
+  await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'sent');
+  const [part] = rig.sim.sent();
+  statusReport(rig.sim.modem, { mr: part!.mr, to: part!.to, at: part!.at, status: 0x23 });
+  await rig.until(() => rig.agent.use('sms').listDeliveryReports({ limit: 5 }).length === 1, 'first report');
+  t.match(rig.agent.use('sms').listDeliveryReports({ limit: 5 })[0], { status: 0x23, state: 'pending', messageId: id });
+  t.match(rig.agent.use('sms').getMessage(id), { status: 'sent' });
+  statusReport(rig.sim.modem, { mr: part!.mr, to: part!.to, at: part!.at, status: 0x00 });
+  await rig.until(() => ofType(rig.events, 'sms.delivered').length === 1, 'delivered');
+  await rig.clock.advance(10_000);
+  t.equal(ofType(rig.events, 'sms.delivered').length, 1);
+  t.equal(ofType(rig.events, 'sms.failed').length, 0);
+  t.match(rig.agent.use('sms').getMessage(id), { status: 'delivered' });
 });
