@@ -63,11 +63,15 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
   const app = new H3({
     // We log unexpected errors ourselves, with the request id.
     silent: true,
-    // Errors raised before a route runs (malformed URL, no route): answer in our format.
+    // Errors raised before a route runs (malformed URL, no route): answer in our format, with a
+    // request id like every other answer, so a client can quote it.
     onError(error: HTTPError, event: H3Event) {
+      const requestId = event.res.headers.get('x-request-id') ?? newId();
+      event.res.headers.set('x-request-id', requestId);
       const status = error.status >= 400 && error.status < 500 ? error.status : 500;
-      if (status === 500) log.error({ err: error.cause ?? error, path: event.url.pathname }, 'unexpected error outside a route');
-      return jsonResponse(status, errorBody(status === 413 ? 'payload_too_large' : status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : error.message));
+      if (status === 500) log.error({ err: error.cause ?? error, requestId, path: safePath(event) }, 'unexpected error outside a route');
+      const code = status === 413 ? 'payload_too_large' : status === 500 ? 'internal' : 'bad_request';
+      return jsonResponse(status, errorBody(code, status === 500 ? 'internal error' : error.message, undefined, requestId), event);
     },
   });
 
@@ -180,7 +184,7 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
         const known = toApiError(error);
         if (known) {
           status = known.status;
-          return jsonResponse(known.status, errorBody(known.code, known.message, known.field), event);
+          return jsonResponse(known.status, errorBody(known.code, known.message, known.field, requestId), event);
         }
         status = 500;
         log.error({ err: error, requestId, method: event.req.method, route: def.path }, 'request failed (bug)');
@@ -230,6 +234,15 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
 }
 
 /** A JSON answer; headers already set on the event (request id, Allow) are carried over. */
+/** The path for a log line; a request whose URL h3 could not parse has none to give. */
+function safePath(event: H3Event): string | undefined {
+  try {
+    return event.url.pathname;
+  } catch {
+    return undefined;
+  }
+}
+
 function jsonResponse(status: number, body: unknown, event?: H3Event): Response {
   const headers = new Headers(event?.res.headers);
   headers.set('content-type', 'application/json; charset=utf-8');

@@ -4,6 +4,14 @@ import { keyMatches, presentedKey } from '../../plugins/api/auth.ts';
 import { ApiError } from '../../plugins/api/service.ts';
 import { harness, KEY } from './fixtures/agent.ts';
 
+
+/** The error body without its request id (checked on its own in app.test.ts). */
+async function plain(res: Response): Promise<unknown> {
+  const body = (await res.json()) as { error?: { requestId?: unknown } };
+  if (body.error) delete body.error.requestId;
+  return body;
+}
+
 t.test('the key is accepted as a Bearer token or X-API-Key, and refused otherwise with 401 JSON', async (t) => {
   const h = await harness(t);
   t.equal((await h.request('/sms/messages')).status, 200, 'Bearer');
@@ -31,7 +39,7 @@ t.test('bodies: 415 for non-JSON, 413 over the limit, 400 for broken JSON, unkno
     h.request('/sms/send', { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
   let res = await post('to=1&text=x', 'application/x-www-form-urlencoded');
   t.equal(res.status, 415);
-  t.same(await res.json(), { error: { code: 'unsupported_media_type', message: 'send the body as application/json', field: 'Content-Type' } });
+  t.same(await plain(res), { error: { code: 'unsupported_media_type', message: 'send the body as application/json', field: 'Content-Type' } });
   t.equal((await post('{"to":"+15550100100","text":"hi"}', null)).status, 415, 'a body without a content type');
   t.equal((await post('{"to":"+15550100100","text":"hi"}', 'application/json; charset=utf-8')).status, 202);
   res = await post(JSON.stringify({ to: '+15550100100', text: 'x'.repeat(3000) }));
@@ -44,9 +52,9 @@ t.test('bodies: 415 for non-JSON, 413 over the limit, 400 for broken JSON, unkno
   t.match(await res.json(), { error: { code: 'invalid_json', message: 'a JSON body is required' } });
   res = await post(JSON.stringify({ to: '+15550100100', text: 'hi', priority: 'high' }));
   t.equal(res.status, 400);
-  t.same(await res.json(), { error: { code: 'invalid_request', message: 'unknown field "priority"', field: 'priority' } });
+  t.same(await plain(res), { error: { code: 'invalid_request', message: 'unknown field "priority"', field: 'priority' } });
   res = await post(JSON.stringify({ to: '+15550100100' }));
-  t.same(await res.json(), { error: { code: 'invalid_request', message: '"text" is required', field: 'text' } });
+  t.same(await plain(res), { error: { code: 'invalid_request', message: '"text" is required', field: 'text' } });
   res = await post('[1,2]');
   t.match(await res.json(), { error: { code: 'invalid_request', message: /JSON object/ } });
   t.equal(h.sms.sent.length, 1, 'only the valid request reached the service');
@@ -63,6 +71,30 @@ t.test('unknown routes are 404, wrong methods 405 with Allow, malformed URLs 400
   res = await h.request('/sms/messages/%E0%A4%A');
   t.equal(res.status, 400);
   t.match(await res.json(), { error: { code: 'bad_request' } });
+});
+
+t.test('every error answer carries a request id, in the x-request-id header and the body', async (t) => {
+  const h = await harness(t);
+  const cases: [string, RequestInit & { key?: string | null; json?: unknown }, number][] = [
+    ['/%', {}, 400], // malformed: refused before any route runs
+    ['/sms/messages/%E0%A4%A', {}, 400],
+    ['/nope', {}, 404],
+    ['/sms/send', {}, 405],
+    ['/sms/messages', { key: 'wrong' }, 401],
+    ['/sms/send', { method: 'POST', json: { to: 'bob', text: 'x' } }, 400],
+    ['/sms/send', { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } }, 415],
+  ];
+  const ids = new Set<string>();
+  for (const [path, init, status] of cases) {
+    const res = await h.request(path, init);
+    const body = (await res.json()) as { error: { requestId?: string } };
+    const id = res.headers.get('x-request-id');
+    t.equal(res.status, status, path);
+    t.match(id, /^[0-9a-f-]{36}$/, `${path}: x-request-id`);
+    t.equal(body.error.requestId, id, `${path}: the same id in the body`);
+    ids.add(id!);
+  }
+  t.equal(ids.size, cases.length, 'one id per request');
 });
 
 t.test('routes added by other plugins, also after start; handler errors map to JSON', async (t) => {
@@ -86,9 +118,9 @@ t.test('routes added by other plugins, also after start; handler errors map to J
   t.same(await res.json(), { id: 'a1', n: 1 });
   t.ok(res.headers.get('x-request-id'));
   res = await h.request('/things/missing', { method: 'POST', json: { n: 1 } });
-  t.same([res.status, await res.json()], [404, { error: { code: 'not_found', message: 'no such thing', field: 'id' } }]);
+  t.same([res.status, await plain(res)], [404, { error: { code: 'not_found', message: 'no such thing', field: 'id' } }]);
   res = await h.request('/things/service', { method: 'POST', json: { n: 1 } });
-  t.same([res.status, await res.json()], [400, { error: { code: 'invalid_number', message: 'bad number', field: 'to' } }]);
+  t.same([res.status, await plain(res)], [400, { error: { code: 'invalid_number', message: 'bad number', field: 'to' } }]);
 
   res = await h.request('/things/bug', { method: 'POST', json: { n: 1 } });
   t.equal(res.status, 500);
