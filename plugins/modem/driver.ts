@@ -409,13 +409,50 @@ export class ModemDriver implements PartSender {
     this.#mem1 = mem;
   }
 
-  async #readOne(mem: string, index: number): Promise<void> {
+  /** Reads one stored message, makes it durable, and only then deletes it (27.005 3.5.4). */
+  async #readOne(mem: string, index: number, listed?: parse.SlotReading): Promise<void> {
     await this.#useMem(mem);
-    const r = await this.at.send(`AT+CMGR=${index}`, { timeoutMs: 15_000 });
-    const msg = parse.parseCmgr(r.lines);
-    if (msg && !(await this.#takeIn(msg.pdu, msg.length))) return;
-    if (msg) await this.#d.afterStore?.(msg.pdu);
+    const stored = await this.#takeSlot(index, listed);
+    if (stored === null) return;
+    await this.#d.afterStore?.(stored);
     await this.at.send(`AT+CMGD=${index}`);
+  }
+
+  async #cmgr(index: number): Promise<parse.SlotReading> {
+    return parse.readCmgr((await this.at.send(`AT+CMGR=${index}`, { timeoutMs: 15_000 })).lines);
+  }
+
+  /**
+   * Makes the message in slot `index` durable and returns what was stored, which may then be deleted;
+   * null when the slot must stay (empty: a new SMS could land there before a delete; own SMS-SUBMIT).
+   * An answer that is not PDU mode means the modem lost its set-up (a reset we did not see, 27.005 3.2.3
+   * +CMGF back to its default): PDU mode is set up again and the slot read once more; if it is still not
+   * a PDU, what was read is stored raw, so nothing is deleted that is not kept somewhere.
+   */
+  async #takeSlot(index: number, first?: parse.SlotReading): Promise<string | null> {
+    const one = first ?? (await this.#cmgr(index));
+    if (one.kind === 'empty') return null;
+    if (one.kind === 'pdu') return (await this.#takeIn(one.pdu, one.length)) ? one.pdu : null;
+    this.#d.log.warn({ modem: this.id, index }, 'stored message not read in PDU mode (modem reset?): setting PDU mode up again');
+    await this.#restoreSetUp().catch((error) => this.#d.log.warn({ err: error, modem: this.id }, 'PDU mode set-up failed'));
+    const two = await this.#cmgr(index);
+    if (two.kind === 'pdu') return (await this.#takeIn(two.pdu, two.length)) ? two.pdu : null;
+    const kept = two.kind === 'other' ? two : one;
+    const raw = kept.lines.join('\n');
+    if (raw === '') return null; // a listing entry with nothing to keep and an empty slot now: nothing to lose
+    await this.#d.beforeStore?.(raw);
+    this.#d.inbox.raw(raw, Object.assign(new Error('the modem did not answer AT+CMGR in PDU mode, twice'), { code: 'E_NOT_PDU' }));
+    // Deleted only when the slot still held it; an emptied slot may soon hold a new message.
+    return two.kind === 'other' ? raw : null;
+  }
+
+  /** PDU mode, storages and indications again (the modem forgot them: 27.005 3.2.3, 3.2.2, 3.4.1). */
+  async #restoreSetUp(): Promise<void> {
+    const mem = this.#mem1;
+    await this.at.send('AT+CMGF=0');
+    await this.#chooseStorage();
+    await this.#chooseIndications();
+    await this.#useMem(mem);
   }
 
   /** Every storage, every message (AT+CMGL=4): what came while the agent was down, or a lost +CMTI. */
@@ -425,15 +462,26 @@ export class ModemDriver implements PartSender {
       for (const mem of this.#storages) {
         await this.#useMem(mem).catch(() => {});
         if (this.#mem1 !== mem) continue;
-        const listed = parse.parseCmgl((await this.at.send('AT+CMGL=4', { timeoutMs: 60_000 })).lines);
-        for (const item of listed) {
-          if (!(await this.#takeIn(item.pdu, item.length))) continue;
-          await this.#d.afterStore?.(item.pdu);
-          await this.at.send(`AT+CMGD=${item.index}`);
+        for (const item of await this.#list(mem)) {
+          const first: parse.SlotReading = item.pdu === null ? { kind: 'other', lines: [] } : { kind: 'pdu', stat: item.stat, length: item.length, pdu: item.pdu };
+          await this.#readOne(mem, item.index, first);
         }
       }
       await this.#useMem(main).catch(() => {});
     });
+  }
+
+  /** AT+CMGL=4; refused (27.005 3.4.2: 4 is no <stat> in text mode), PDU mode is set up again and it is asked once more. */
+  async #list(mem: string): Promise<parse.ListedEntry[]> {
+    const list = async () => parse.listCmgl((await this.at.send('AT+CMGL=4', { timeoutMs: 60_000 })).lines);
+    try {
+      return await list();
+    } catch (error) {
+      if (!(error instanceof AtError) || (error.code !== 'E_CMS' && error.code !== 'E_CME' && error.code !== 'E_ERROR')) throw error;
+      this.#d.log.warn({ err: error, modem: this.id, mem }, 'AT+CMGL=4 refused (modem reset to text mode?): setting PDU mode up again');
+      await this.#restoreSetUp();
+      return list();
+    }
   }
 
   /**

@@ -33,34 +33,70 @@ export interface ListedPdu {
   pdu: string;
 }
 
+/** One listed entry; `pdu` is null when the line after its header is not a PDU (the modem is in text mode). */
+export interface ListedEntry {
+  index: number;
+  stat: number | null;
+  /** The <length> the modem printed (TPDU octets), if any. */
+  length: number | undefined;
+  pdu: string | null;
+}
+
 /**
  * 27.005 3.4.2 `+CMGL: <index>,<stat>,[<alpha>],<length>` each followed by its PDU line. A PDU with a
- * stray trailing quote (a real capture) is cleaned.
+ * stray trailing quote (a real capture) is cleaned. An entry whose next line is not hex (a text-mode
+ * listing) is kept with `pdu: null`, so that the caller can read it again rather than lose sight of it.
  */
-export function parseCmgl(lines: readonly string[]): ListedPdu[] {
-  const out: ListedPdu[] = [];
+export function listCmgl(lines: readonly string[]): ListedEntry[] {
+  const out: ListedEntry[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (!line.startsWith('+CMGL:')) continue;
     const p = params(line.slice(6));
     const pdu = cleanPdu(lines[i + 1]);
-    if (pdu === null) continue;
-    i++;
+    if (pdu !== null || (lines[i + 1] !== undefined && !lines[i + 1]!.startsWith('+CMGL:'))) i++;
     const length = Number(p[p.length - 1]);
-    out.push({ index: Number(p[0]), stat: p[1] === '' || p[1] === undefined ? null : Number(p[1]), length: Number.isInteger(length) && p.length >= 2 ? length : undefined, pdu });
+    const index = Number(p[0]);
+    if (!Number.isInteger(index)) continue;
+    const stat = p[1] === '' || p[1] === undefined || !/^\d+$/.test(p[1]) ? null : Number(p[1]);
+    out.push({ index, stat, length: pdu !== null && Number.isInteger(length) && p.length >= 2 ? length : undefined, pdu });
   }
   return out;
 }
 
-/** 27.005 3.4.3 `+CMGR: <stat>,[<alpha>],<length>` then the PDU; null when the slot is empty. */
-export function parseCmgr(lines: readonly string[]): { stat: number | null; length: number | undefined; pdu: string } | null {
+/** The PDU entries of a +CMGL listing (see listCmgl). */
+export function parseCmgl(lines: readonly string[]): ListedPdu[] {
+  return listCmgl(lines).filter((e): e is ListedPdu => e.pdu !== null);
+}
+
+export interface ListedPdu extends ListedEntry {
+  pdu: string;
+}
+
+/** What one `AT+CMGR` answer holds: nothing (empty slot), a PDU, or lines that are not PDU mode. */
+export type SlotReading =
+  | { kind: 'empty' }
+  | { kind: 'pdu'; stat: number | null; length: number | undefined; pdu: string }
+  | { kind: 'other'; lines: string[] };
+
+/**
+ * 27.005 3.4.3 `+CMGR: <stat>,[<alpha>],<length>` then the PDU. A `+CMGR:` whose next line is not hex is
+ * `other` (a text-mode answer, 4.2: `+CMGR: "REC UNREAD","+4917...",,"<scts>"` then the text), never empty.
+ */
+export function readCmgr(lines: readonly string[]): SlotReading {
   const at = lines.findIndex((l) => l.startsWith('+CMGR:'));
-  if (at < 0) return null;
+  if (at < 0) return { kind: 'empty' };
   const pdu = cleanPdu(lines[at + 1]);
-  if (pdu === null) return null;
+  if (pdu === null) return { kind: 'other', lines: lines.slice(at) };
   const p = params(lines[at]!.slice(6));
   const length = Number(p[p.length - 1]);
-  return { stat: p.length > 1 && p[0] !== '' ? Number(p[0]) : null, length: Number.isInteger(length) ? length : undefined, pdu };
+  return { kind: 'pdu', stat: p.length > 1 && p[0] !== '' ? Number(p[0]) : null, length: Number.isInteger(length) ? length : undefined, pdu };
+}
+
+/** 27.005 3.4.3 `+CMGR: <stat>,[<alpha>],<length>` then the PDU; null when the slot is empty or not PDU. */
+export function parseCmgr(lines: readonly string[]): { stat: number | null; length: number | undefined; pdu: string } | null {
+  const r = readCmgr(lines);
+  return r.kind === 'pdu' ? { stat: r.stat, length: r.length, pdu: r.pdu } : null;
 }
 
 /** `+CMT: [<alpha>],<length>` / `+CDS: <length>`: the length is the last parameter. */

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { encodeDeliver } from '../../core/sms/index.ts';
+import { defineBehavior, is } from '../../simulator/index.ts';
 import { ofType, startRig } from './helpers.ts';
 
 t.test('an SMS is received, stored, announced once, and deleted from the SIM', async (t) => {
@@ -120,4 +122,42 @@ t.test('routed mode: +CMT stored, then acknowledged with +CNMA', async (t) => {
   const writes = rig.sim.transcriptEntries().filter((e) => e.dir === '>').map((e) => e.text);
   t.ok(writes.includes('AT+CNMA'), 'acknowledged');
   t.equal(rig.sim.modem.pendingAck, null);
+});
+
+t.test('a modem back in text mode behind the driver\'s back: PDU mode is set up again, the SMS is stored, then deleted', async (t) => {
+  const rig = await startRig(t);
+  rig.sim.modem.settings.cmgf = 1; // an unnoticed reboot: +CMGF back to text, +CNMI kept here so +CMTI still comes
+  rig.sim.receiveSms({ from: '+15550100113', text: 'code 771204' });
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'sms.received');
+  t.match(ofType(rig.events, 'sms.received')[0]!.data, { from: '+15550100113', text: 'code 771204' });
+  await rig.until(() => rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'deleted after storing');
+  t.equal(rig.sim.modem.settings.cmgf, 0, 'PDU mode again');
+  const writes = rig.sim.transcriptEntries().filter((e) => e.dir === '>').map((e) => e.text);
+  const reads = writes.flatMap((w, i) => (w.startsWith('AT+CMGR=') ? [i] : []));
+  t.ok(reads.length >= 2, 'read again after the set-up');
+  t.ok(writes.indexOf('AT+CMGF=0', reads[0]) > reads[0]! && writes.indexOf('AT+CMGF=0', reads[0]) < reads[1]!, 'AT+CMGF=0 between the reads');
+  t.equal(rig.agent.store.all('SELECT 1 FROM modem_raw').length, 0);
+});
+
+t.test('a modem that stays in text mode: what it answered is stored raw before the delete', async (t) => {
+  const rig = await startRig(t);
+  rig.sim.modem.settings.cmgf = 1;
+  rig.sim.useBehavior(defineBehavior({ name: 'stuck-in-text', match: is('+CMGF'), handle: (ctx) => (ctx.cmd.kind === 'set' ? (ctx.error(), true) : false) }));
+  rig.sim.receiveSms({ from: '+15550100114', text: 'kept somehow' });
+  await rig.until(() => rig.agent.store.all('SELECT 1 FROM modem_raw').length === 1, 'stored raw');
+  await rig.until(() => rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'deleted after storing raw');
+  const [row] = rig.agent.store.all<{ pdu: string; error: string }>('SELECT pdu, error FROM modem_raw');
+  t.match(row, { pdu: /kept somehow/, error: /^E_NOT_PDU/ });
+  t.equal(rig.agent.use('sms').stats().decodeErrors, 1);
+});
+
+t.test('a sweep in text mode (AT+CMGL=4 refused): PDU mode again, the stored SMS is read and kept', async (t) => {
+  const rig = await startRig(t);
+  rig.sim.modem.settings.cmgf = 1;
+  const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
+  const [part] = encodeDeliver({ from: '+15550100115', text: 'found by the sweep', timestamp: new Date(rig.clock.now()) });
+  storage.store({ stat: 0, kind: 'deliver', pdu: part!.pdu, tpduLength: part!.tpduLength });
+  await rig.clock.advance(31_000);
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 0, 'swept');
+  t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, 'found by the sweep');
 });
