@@ -2,8 +2,11 @@
 // start`): every SMSEDGE_PROBE_MS it writes one line `PROBE {json}` to stderr with the process's RSS,
 // heap and event-loop delay since the last line, so the real agent process can be watched from
 // outside. On SIGUSR2 it collects garbage first (when run with --expose-gc) and writes a line with
-// `gc: true`: the heap then is what the agent really retains.
+// `gc: true`: the heap then is what the agent really retains (and with SMSEDGE_PROBE_SNAPSHOTS=<dir>
+// writes a heap snapshot there, to compare two moments of a soak).
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 
 const every = Number(process.env.SMSEDGE_PROBE_MS ?? 5000);
 const resolution = 5;
@@ -30,8 +33,12 @@ function sample(extra: Record<string, unknown> = {}): void {
 }
 
 setInterval(sample, every).unref();
+let snapshots = 0;
 process.on('SIGUSR2', () => {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
-  sample({ gc: !!gc });
+  // SMSEDGE_PROBE_SNAPSHOTS=<dir>: also a heap snapshot each time, to compare what grows.
+  const dir = process.env.SMSEDGE_PROBE_SNAPSHOTS;
+  const snapshot = dir ? writeHeapSnapshot(join(dir, `agent-${++snapshots}.heapsnapshot`)) : undefined;
+  sample({ gc: !!gc, ...(snapshot ? { snapshot } : {}) });
 });
