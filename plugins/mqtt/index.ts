@@ -5,7 +5,8 @@ import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
 import { redactUrl, registerSecret } from '../../core/redact.ts';
 import { discoveryMessages, lastSmsState, modemState } from './discovery.ts';
 import { mqttOptions, type MqttOptions } from './options.ts';
-import { answer, type Response } from './requests.ts';
+import { SendDedup } from './dedup.ts';
+import { answer, answerSend, type Response } from './requests.ts';
 import { sharedTopic, topicsFor } from './topics.ts';
 
 export { mqttOptions, type MqttOptions } from './options.ts';
@@ -100,7 +101,18 @@ export const mqtt = definePlugin({
     const broker = redactUrl(o.url);
     const stopping = new AbortController();
     const background = new Set<Promise<unknown>>();
-    const stats = { published: 0, requests: 0, connects: 0 };
+    const stats = { published: 0, requests: 0, connects: 0, repeats: 0 };
+    // A send repeated with its transaction (the answer was lost) is answered again, not queued again.
+    const sends = new SendDedup(ctx.store, ctx.clock);
+    const sendOnce = (scope: 'send' | 'fleet', payload: Buffer): Response => {
+      let handled = false;
+      const response = sends.once(scope, payload, () => {
+        handled = true;
+        return answerSend(payload, { agentId: ctx.agentId, sms: ctx.tryUse('sms') });
+      });
+      if (!handled) stats.repeats++;
+      return response;
+    };
     let client: MqttClient | undefined;
     let subscription: { lag(): number; stop(): Promise<void> } | undefined;
     let lastError: string | undefined;
@@ -162,14 +174,15 @@ export const mqtt = definePlugin({
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       if (topic === topics.fleetRequest) {
         stats.requests++;
-        respond(topics.fleetResponse, await answer('send', payload, { agentId: ctx.agentId, sms: ctx.tryUse('sms') }), packet);
+        respond(topics.fleetResponse, sendOnce('fleet', payload), packet);
         return;
       }
       const requestPrefix = topics.request('');
       if (topic.startsWith(requestPrefix)) {
         stats.requests++;
         const kind = topic.slice(requestPrefix.length);
-        const run = async () => respond(topics.response(kind), await answer(kind, payload, { agentId: ctx.agentId, sms: ctx.tryUse('sms') }), packet);
+        const run = async () =>
+          respond(topics.response(kind), kind === 'send' ? sendOnce('send', payload) : await answer(kind, payload, { agentId: ctx.agentId, sms: ctx.tryUse('sms') }), packet);
         // A send is enqueued durably before the broker gets its PUBACK; a USSD session can take
         // seconds on the network, so it runs aside instead of holding up the messages behind it.
         if (kind === 'ussd') track(run());
@@ -188,6 +201,7 @@ export const mqtt = definePlugin({
       }
       if (topic === topics.haNotify) {
         stats.requests++;
+        // Every notification has the same transaction: not de-duplicated.
         const request = JSON.stringify({ transaction: 'homeassistant', to: recipient ?? '', text: payload.toString() });
         const response = recipient
           ? await answer('send', request, { agentId: ctx.agentId, sms: ctx.tryUse('sms') })

@@ -56,7 +56,7 @@ class BadRequest extends Error {
 }
 
 /** The request's `transaction`, if it has a usable one: echoed even when the rest is invalid. */
-function transactionOf(body: unknown): string | number | undefined {
+export function transactionOf(body: unknown): string | number | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const t = (body as { transaction?: unknown }).transaction;
   return v.is(transaction, t) ? t : undefined;
@@ -94,31 +94,48 @@ export interface RequestContext {
  * // → { transaction: 1, agentId, status: 'ok', data: { id: '...', status: 'queued', ... } }
  */
 export async function answer(kind: string, payload: Buffer | string, ctx: RequestContext): Promise<Response> {
-  let body: unknown;
+  if (kind === 'send') return answerSend(payload, ctx);
   let tx: string | number | undefined;
   try {
-    try {
-      body = JSON.parse(payload.toString());
-    } catch {
-      throw new BadRequest('E_BAD_JSON', 'the request is not valid JSON');
-    }
+    const body = parseBody(payload);
     tx = transactionOf(body);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('E_BAD_REQUEST', 'the request must be a JSON object');
     if (!isRequestKind(kind)) throw new BadRequest('E_UNKNOWN_REQUEST', `unknown request "${kind}" (known: ${requestKinds.join(', ')})`);
-    const sms = ctx.sms;
-    if (kind === 'send') {
-      const { transaction: _, ...request } = parse(sendRequest, body);
-      if (!sms) throw new BadRequest('E_UNAVAILABLE', 'no modem plugin provides the sms service');
-      const accepted = sms.send(request);
-      return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: accepted });
-    }
     const { code, modem, timeoutMs } = parse(ussdRequest, body);
-    if (!sms) throw new BadRequest('E_UNAVAILABLE', 'no modem plugin provides the sms service');
-    const result = await sms.ussd(code, { modem, timeoutMs });
+    if (!ctx.sms) throw new BadRequest('E_UNAVAILABLE', 'no modem plugin provides the sms service');
+    const result = await ctx.sms.ussd(code, { modem, timeoutMs });
     return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: result });
   } catch (error) {
     return withTx(tx, { agentId: ctx.agentId, status: 'error', error: toError(error) });
   }
+}
+
+/**
+ * Answers a send request synchronously (the sms service queues durably without waiting), so a
+ * caller can run it in one store transaction with the record of its answer. Never throws.
+ */
+export function answerSend(payload: Buffer | string, ctx: RequestContext): Response {
+  let tx: string | number | undefined;
+  try {
+    const body = parseBody(payload);
+    tx = transactionOf(body);
+    const { transaction: _, ...request } = parse(sendRequest, body);
+    if (!ctx.sms) throw new BadRequest('E_UNAVAILABLE', 'no modem plugin provides the sms service');
+    return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: ctx.sms.send(request) });
+  } catch (error) {
+    return withTx(tx, { agentId: ctx.agentId, status: 'error', error: toError(error) });
+  }
+}
+
+/** The request as a JSON object, or a BadRequest. */
+function parseBody(payload: Buffer | string): object {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload.toString());
+  } catch {
+    throw new BadRequest('E_BAD_JSON', 'the request is not valid JSON');
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('E_BAD_REQUEST', 'the request must be a JSON object');
+  return body;
 }
 
 function withTx(tx: string | number | undefined, response: Response): Response {

@@ -187,6 +187,36 @@ t.test('request/response: send and ussd answered with the transaction; bad reque
   t.equal((await agent.health()).plugins.mqtt?.status, 'pass', 'still running');
 });
 
+t.test('a send repeated with its transaction (its answer was lost) gets the same answer and is queued once, also from the fleet', { skip }, async (t) => {
+  const b = await broker(t);
+  const sms = memorySms();
+  const w = await watch(b.url, ['smsedge/pi/response/send', 'smsedge/fleet/response/send']);
+  t.teardown(() => w.close());
+  const { agent } = build(t, b.url, { group: 'g' }, { plugins: [sms.plugin()] });
+  await agent.start();
+  await waitFor(async () => (await agent.health()).plugins.mqtt?.connected, 'connected');
+  const ask = (topic: string, body: unknown) => w.client.publishAsync(topic, JSON.stringify(body), { qos: 1 });
+  for (const topic of ['smsedge/pi/request/send', 'smsedge/fleet/request/send']) {
+    const answers = () => w.on(topic.replace('request', 'response'));
+    // Probes until the subscription is in place; a repeated probe is itself answered from the record.
+    await waitFor(async () => {
+      await ask(topic, { transaction: 'probe', to: '+15550100199', text: 'probe' });
+      return waitFor(() => answers().length > 0, 'probe answer', 500).catch(() => false);
+    }, `the subscription to ${topic}`);
+    const before = sms.sent.length;
+    const seen = answers().length;
+    await ask(topic, { transaction: 'tx-9', to: '+15550100100', text: 'code 1234' });
+    await ask(topic, { transaction: 'tx-9', to: '+15550100100', text: 'code 1234' });
+    await waitFor(() => answers().length >= seen + 2, 'two answers');
+    const [first, second] = answers().slice(seen).map((m) => JSON.parse(m.text));
+    t.match(first, { transaction: 'tx-9', status: 'ok', data: { id: String } }, topic);
+    t.same(second, first, `${topic}: the repeat gets the first answer`);
+    t.equal(sms.sent.length, before + 1, `${topic}: queued once`);
+  }
+  t.match((await agent.health()).plugins.mqtt, { repeats: Number });
+  t.ok(Number((await agent.health()).plugins.mqtt?.repeats) >= 2, 'the repeats are counted');
+});
+
 t.test('without a modem plugin, requests are answered E_UNAVAILABLE', { skip }, async (t) => {
   const b = await broker(t);
   const w = await watch(b.url, ['smsedge/pi/response/send']);
