@@ -432,11 +432,32 @@ export class ModemDriver implements PartSender {
   async #takeSlot(index: number, first?: parse.SlotReading): Promise<string | null> {
     const one = first ?? (await this.#cmgr(index));
     if (one.kind === 'empty') return null;
-    if (one.kind === 'pdu') return (await this.#takeIn(one.pdu, one.length)) ? one.pdu : null;
-    this.#d.log.warn({ modem: this.id, index }, 'stored message not read in PDU mode (modem reset?): setting PDU mode up again');
-    await this.#restoreSetUp().catch((error) => this.#d.log.warn({ err: error, modem: this.id }, 'PDU mode set-up failed'));
+    if (one.kind === 'pdu') {
+      const decoded = cleanDecode(one.pdu, one.length);
+      if (decoded) return (await this.#takeIn(one.pdu, one.length, decoded)) ? one.pdu : null;
+      // Line noise or a UART overrun spoils a read, not the stored message: a second read is usually clean.
+      this.#d.log.warn({ modem: this.id, index, octets: one.pdu.length / 2, length: one.length }, 'stored message read spoiled: reading it again');
+    } else {
+      this.#d.log.warn({ modem: this.id, index }, 'stored message not read in PDU mode (modem reset?): setting PDU mode up again');
+      await this.#restoreSetUp().catch((error) => this.#d.log.warn({ err: error, modem: this.id }, 'PDU mode set-up failed'));
+    }
     const two = await this.#cmgr(index);
-    if (two.kind === 'pdu') return (await this.#takeIn(two.pdu, two.length)) ? two.pdu : null;
+    if (two.kind === 'pdu') {
+      const decoded = cleanDecode(two.pdu, two.length);
+      if (decoded) return (await this.#takeIn(two.pdu, two.length, decoded)) ? two.pdu : null;
+      // The same whole octets twice: the message itself is odd (a firmware <length> off by a few is known);
+      // the lenient decoder copes or stores it raw. Spoiled twice: neither read is trusted, kept raw.
+      const quirk = one.kind === 'pdu' && one.pdu === two.pdu && two.pdu.length % 2 === 0;
+      if (quirk || one.kind !== 'pdu') return (await this.#takeIn(two.pdu, two.length)) ? two.pdu : null;
+      await this.#d.beforeStore?.(two.pdu);
+      this.#d.inbox.raw(two.pdu, Object.assign(new Error('the stored message read spoiled twice'), { code: 'E_SPOILED' }));
+      return two.pdu;
+    }
+    if (one.kind === 'pdu') {
+      // Gone between the reads, or no longer PDU mode: the first read is all there is; the slot is left alone.
+      await this.#takeIn(one.pdu, one.length);
+      return null;
+    }
     const kept = two.kind === 'other' ? two : one;
     const raw = kept.lines.join('\n');
     if (raw === '') return null; // a listing entry with nothing to keep and an empty slot now: nothing to lose
@@ -489,12 +510,12 @@ export class ModemDriver implements PartSender {
    * stored before (read again after a crash), or undecodable and stored raw. Own outgoing messages
    * (SMS-SUBMIT) in the storage are left alone.
    */
-  async #takeIn(pdu: string, length: number | undefined): Promise<boolean> {
+  async #takeIn(pdu: string, length: number | undefined, clean?: DecodedPdu): Promise<boolean> {
     const { inbox, reports, store } = this.#d;
     await this.#d.beforeStore?.(pdu);
     let decoded: DecodedPdu;
     try {
-      decoded = decodeWithLength(pdu, length);
+      decoded = clean ?? decodeWithLength(pdu, length);
     } catch (error) {
       inbox.raw(pdu, error as Error);
       return true;
@@ -589,4 +610,21 @@ function decodeWithLength(pdu: string, length: number | undefined): DecodedPdu {
     }
   }
   return decodePdu(pdu);
+}
+
+/**
+ * A read that can be trusted as it is: whole octets, exactly an SMSC field plus the <length> TPDU octets
+ * (27.005 3.4.3), decoding without user data cut short. Null for anything else (a dropped or garbled
+ * character usually breaks one of these; 23.040 has no checksum to tell otherwise).
+ */
+function cleanDecode(pdu: string, length: number | undefined): DecodedPdu | null {
+  if (pdu.length % 2 !== 0) return null;
+  const octets = pdu.length / 2;
+  if (length !== undefined && octets !== length && octets !== parseInt(pdu.slice(0, 2), 16) + 1 + length) return null;
+  try {
+    const decoded = length === undefined ? decodePdu(pdu) : decodePdu(pdu, { tpduLength: length });
+    return decoded.warnings.some((w) => w.includes('cut short')) ? null : decoded;
+  } catch {
+    return null;
+  }
 }

@@ -161,3 +161,50 @@ t.test('a sweep in text mode (AT+CMGL=4 refused): PDU mode again, the stored SMS
   await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 0, 'swept');
   t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, 'found by the sweep');
 });
+
+/** Characters lost from the answer to the first `times` reads of `command` (a UART overrun, line noise). */
+const spoil = (command: string, times: number, chars: number) => {
+  let left = times;
+  return defineBehavior({
+    name: `spoil-${command}`,
+    match: is(command),
+    handle(ctx) {
+      // Only an answer that carries a PDU (the longest line loses the characters).
+      if (ctx.cmd.kind === 'set' && ctx.modem.storage(ctx.modem.mem[0]).used > 0 && left-- > 0) ctx.modem.armFault('drop-chars', 1, { chars });
+      return false; // the real behaviour answers; the fault spoils that answer
+    },
+  });
+};
+
+for (const chars of [1, 2]) {
+  t.test(`a PDU read with ${chars} character(s) lost is read once more; the clean second read wins`, async (t) => {
+    const rig = await startRig(t);
+    rig.sim.useBehavior(spoil('+CMGR', 1, chars));
+    rig.sim.receiveSms({ from: '+15550100116', text: 'spoiled on the wire, fine on the SIM' });
+    await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'stored and deleted');
+    t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, 'spoiled on the wire, fine on the SIM');
+    t.equal(rig.agent.use('sms').stats().decodeErrors, 0);
+    t.equal(rig.sim.transcriptEntries().filter((e) => e.dir === '>' && e.text.startsWith('AT+CMGR=')).length, 2, 'read twice');
+  });
+}
+
+t.test('a PDU spoiled in the AT+CMGL sweep is read again with AT+CMGR before it is stored', async (t) => {
+  const rig = await startRig(t);
+  const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
+  const [part] = encodeDeliver({ from: '+15550100117', text: 'listed while noisy', timestamp: new Date(rig.clock.now()) });
+  storage.store({ stat: 0, kind: 'deliver', pdu: part!.pdu, tpduLength: part!.tpduLength });
+  rig.sim.useBehavior(spoil('+CMGL', 1, 1));
+  await rig.clock.advance(31_000);
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 0, 'swept');
+  t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, 'listed while noisy');
+  t.equal(rig.agent.use('sms').stats().decodeErrors, 0);
+});
+
+t.test('a PDU spoiled on both reads is stored raw, then deleted', async (t) => {
+  const rig = await startRig(t);
+  rig.sim.useBehavior(spoil('+CMGR', 2, 1));
+  rig.sim.receiveSms({ from: '+15550100118', text: 'twice unlucky' });
+  await rig.until(() => rig.agent.use('sms').stats().decodeErrors === 1 && rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'raw and deleted');
+  t.equal(ofType(rig.events, 'sms.received').length, 0, 'nothing garbled announced');
+  t.equal(rig.agent.store.all('SELECT 1 FROM modem_raw').length, 1);
+});
