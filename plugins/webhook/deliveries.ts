@@ -150,6 +150,34 @@ export class Deliveries {
     );
   }
 
+  /** Waiting deliveries (due, scheduled or held by the clock) created at or before `cutoff`: past their maximum age. */
+  expired(cutoff: number, limit: number): { id: string; endpoint: string }[] {
+    return this.#store.all<{ id: string; endpoint: string }>(
+      `SELECT id, endpoint FROM webhook_deliveries WHERE status IN ('pending', 'retrying', 'held') AND next_at IS NOT NULL AND created_at <= ? LIMIT ?`,
+      cutoff, limit,
+    );
+  }
+
+  /** When the oldest waiting delivery was created, if any waits. */
+  oldestWaiting(): number | undefined {
+    return this.#store.get<{ at: number | null }>(
+      `SELECT MIN(created_at) AS at FROM webhook_deliveries WHERE status IN ('pending', 'retrying', 'held') AND next_at IS NOT NULL`,
+    )?.at ?? undefined;
+  }
+
+  /**
+   * Deliveries created while the clock was not trustworthy carry a wrong creation time (a Pi without
+   * RTC reads 1970 or its image date): once it is set, their age counts from then, not from that.
+   */
+  rebaseCreated(notBefore: number, now: number): number {
+    return this.#store.run('UPDATE webhook_deliveries SET created_at = ? WHERE created_at < ? AND next_at IS NOT NULL', now, notBefore).changes;
+  }
+
+  /** Whether this endpoint ever answered (any HTTP status) in the delivery log kept. */
+  answered(endpoint: string): boolean {
+    return this.#store.get('SELECT 1 AS x FROM webhook_deliveries WHERE endpoint = ? AND last_status IS NOT NULL LIMIT 1', endpoint) !== undefined;
+  }
+
   get(id: string): DeliveryRow | undefined {
     return this.#store.get<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE id = ?', id);
   }

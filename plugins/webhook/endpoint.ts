@@ -97,8 +97,8 @@ export class Endpoint {
   cursor: { at: number; id: string } | undefined;
   /** Claimed, due deliveries waiting for a slot. */
   queue: unknown[] = [];
-  /** Outcome of the last attempt, for offline detection: did the network reach anything? */
-  lastReach: { at: number; reached: boolean } | undefined;
+  /** host:port, as offline detection tells hosts apart. */
+  readonly host: string;
 
   constructor(
     key: string,
@@ -109,6 +109,7 @@ export class Endpoint {
     onStateChange: (e: Endpoint) => void,
   ) {
     this.key = key;
+    this.host = URL.canParse(key) ? new URL(key).host : key;
     this.bulkhead = new Slots(limit);
     const halfOpenAfter: IBackoffFactory<IHalfOpenAfterBackoffContext> = {
       next: () =>

@@ -16,6 +16,7 @@ import { Slots } from './slots.ts';
 import type { Subscriptions } from './subscriptions.ts';
 import { classifyError, ofetchTransport, type ErrorClass, type Transport } from './transport.ts';
 import { displayUrl, hostAllowed, requestTarget } from './url.ts';
+import { Reachability } from './reach.ts';
 import { judge, nextAttempt } from './verdict.ts';
 
 export interface EngineOptions {
@@ -74,7 +75,7 @@ interface Verdict {
   release?: boolean;
 }
 
-/** Offline means: every endpoint tried in this window failed to resolve or route. */
+/** Offline is judged on the attempts of this window (see reach.ts). */
 const OFFLINE_WINDOW_MS = 10 * 60_000;
 const PAGE = 64;
 const WOKEN = new Error('woken');
@@ -93,6 +94,7 @@ export class Engine {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #waiters = new Map<string, ((r: AttemptResult) => void)[]>();
   readonly #targets = new Map<string, ReturnType<typeof requestTarget>>();
+  readonly #reach: Reachability;
   #writes: { verdict: Verdict; ep: Endpoint; id: string }[] = [];
   #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #inFlight = 0;
@@ -103,11 +105,14 @@ export class Engine {
   #offline = false;
   #lastProbeAt = 0;
   #settledWaiters: (() => void)[] = [];
+  /** Clock time of the next look for deliveries past their maximum age. */
+  #sweepAt = 0;
 
   constructor(options: EngineOptions) {
     this.#o = options;
     this.#transport = options.transport ?? ofetchTransport;
     this.#global = new Slots(options.global);
+    this.#reach = new Reachability(OFFLINE_WINDOW_MS, (endpoint) => options.deliveries.answered(endpoint));
   }
 
   start(): void {
@@ -133,11 +138,14 @@ export class Engine {
     if (nextAt === null) return;
     const ep = this.#endpoint(endpoint);
     ep.nextDue = ep.nextDue === undefined ? nextAt : Math.min(ep.nextDue, nextAt);
+    this.#sweepAt = Math.min(this.#sweepAt, nextAt + this.#o.retry.maxAgeMs);
     this.#poke();
   }
 
   /** Drops prefetched deliveries (a subscription changed): they are read again, fresh. */
   invalidate(): void {
+    // Deliveries may have started waiting again (a subscription enabled): their age is looked at anew.
+    this.#sweepAt = 0;
     for (const ep of this.#endpoints.values()) {
       for (const row of ep.queue as DueDelivery[]) this.#claimed.delete(row.id);
       if (ep.queue.length) ep.nextDue = this.#o.clock.now();
@@ -216,6 +224,10 @@ export class Engine {
       let wakeAt = Number.POSITIVE_INFINITY;
       if (!this.#checkClock(now)) wakeAt = now + 60_000;
       else {
+        // Every way of waiting (offline, an open circuit, a held clock, a rate limit, Retry-After) ends
+        // at the maximum age: nothing waits forever.
+        if (now >= this.#sweepAt) this.#expire(now);
+        wakeAt = this.#sweepAt;
         this.#offline = this.#isOffline(now);
         let budget = Number.POSITIVE_INFINITY;
         if (this.#offline) {
@@ -386,6 +398,9 @@ export class Engine {
       this.#o.log.warn({ clock: new Date(now).toISOString(), notBefore: new Date(this.#o.notBefore).toISOString(), held: n },
         'system clock is earlier than the release date: webhook deliveries are held until it is set');
     } else {
+      const rebased = this.#o.deliveries.rebaseCreated(this.#o.notBefore, now);
+      if (rebased) this.#o.log.info({ deliveries: rebased }, 'webhook deliveries created under the untrusted clock count their age from now');
+      this.#sweepAt = 0;
       const n = this.#o.deliveries.release('clock', now);
       if (n) this.#o.log.info({ released: n }, 'system clock is trustworthy: held webhook deliveries resume');
       for (const ep of this.#endpoints.values()) {
@@ -397,14 +412,53 @@ export class Engine {
     return trusted;
   }
 
-  #isOffline(now: number): boolean {
-    let recent = 0;
-    for (const ep of this.#endpoints.values()) {
-      if (!ep.lastReach || now - ep.lastReach.at > OFFLINE_WINDOW_MS) continue;
-      if (ep.lastReach.reached) return this.#setOffline(false);
-      recent++;
+  /**
+   * Ends waiting deliveries past the maximum age (`retry.maxAgeHours`) as failed. Ones in flight are
+   * left to their attempt (whose outcome checks the age too); ones claimed but waiting in an
+   * endpoint's queue are taken out of it first.
+   */
+  #expire(now: number): void {
+    const o = this.#o;
+    const maxAgeMs = o.retry.maxAgeMs;
+    const SWEEP = 500;
+    const rows = o.store.closed ? [] : o.deliveries.expired(now - maxAgeMs, SWEEP);
+    const ended: string[] = [];
+    let inFlight = false;
+    for (const row of rows) {
+      if (this.#claimed.has(row.id)) {
+        const ep = this.#endpoints.get(row.endpoint);
+        const at = ep ? (ep.queue as DueDelivery[]).findIndex((r) => r.id === row.id) : -1;
+        if (!ep || at < 0) {
+          inFlight = true;
+          continue;
+        }
+        ep.queue.splice(at, 1);
+        this.#unclaim(ep, row.id);
+      }
+      ended.push(row.id);
     }
-    return this.#setOffline(recent > 0);
+    if (ended.length) {
+      const hours = Math.round((maxAgeMs / 3600_000) * 100) / 100;
+      const lastError = `not delivered within ${hours} h of the event (the maximum age): no more attempts`;
+      try {
+        o.store.transaction(() => {
+          for (const id of ended) o.deliveries.apply({ id, status: 'failed', heldReason: null, nextAt: null, lastErrorClass: 'expired', lastError }, now);
+        });
+        o.log.warn({ deliveries: ended.length, maxAgeHours: hours }, 'webhook deliveries past their maximum age end failed');
+      } catch (error) {
+        o.log.error({ err: error }, 'could not end webhook deliveries past their maximum age');
+      }
+    }
+    if (rows.length === SWEEP && ended.length) this.#sweepAt = now;
+    else {
+      const oldest = o.store.closed ? undefined : o.deliveries.oldestWaiting();
+      // One in flight past its age keeps the oldest in the past: look again a second later, not in a spin.
+      this.#sweepAt = oldest === undefined ? Number.POSITIVE_INFINITY : Math.max(oldest + maxAgeMs, inFlight ? now + 1000 : now + 1);
+    }
+  }
+
+  #isOffline(now: number): boolean {
+    return this.#setOffline(this.#reach.offline(now));
   }
 
   #setOffline(offline: boolean): boolean {
@@ -523,7 +577,7 @@ export class Engine {
     const durationMs = performance.now() - started;
     const at = o.clock.now();
     const reached = !(failure && (failure.errorClass === 'dns' || failure.errorClass === 'unreachable'));
-    ep.lastReach = { at, reached };
+    this.#reach.record(ep.host, ep.key, at, reached);
     const base = { n: row.tries + 1, at: now, durationMs, httpStatus: status };
 
     const judged = judge(status, failure);
