@@ -13,6 +13,7 @@ import { AtError } from './errors.ts';
 import type { Inbox } from './inbox.ts';
 import type { Outbox, PartSender } from './outbox.ts';
 import * as parse from './parse.ts';
+import { pinAttemptsLeft } from './pin.ts';
 import { openPort, type BindingInterface, type Port } from './port.ts';
 import type { Reports } from './reports.ts';
 import type { Trace } from './trace.ts';
@@ -271,35 +272,89 @@ export class ModemDriver implements PartSender {
     await at.send('AT+CLIP=1').catch((e) => this.#d.log.debug({ err: e }, 'caller id not available'));
   }
 
+  /**
+   * 27.007 8.3: the SIM PIN from the environment, at most once per PIN unless the SIM's attempt counter
+   * shows that an earlier try was not counted. A refused PIN is remembered (also across restarts) and never
+   * sent again: a SIM locks after three. A PIN whose answer never came (a slow SIM, a crash) is settled by
+   * asking the SIM (AT+CPIN?) and its counter; until that is known it is not sent again.
+   */
   async #unlockSim(): Promise<void> {
-    const state = async () => parse.valueOf((await this.at.send('AT+CPIN?', { settleMs: 1000 })).lines, '+CPIN')?.replace(/"/g, '') ?? 'UNKNOWN';
-    let sim = await state();
+    let sim = await this.#simState();
     this.#info.sim = sim;
     if (sim === 'READY') return;
     if (sim !== 'SIM PIN') throw new SimLocked(`SIM wants ${sim}`);
     const pin = this.#o.pin;
     if (!pin) throw new SimLocked('SIM PIN required and no PIN configured');
-    const key = 'refused-pin';
     const digest = createHash('sha256').update(`${this.id}:${pin}`).digest('hex');
-    const refused = this.#d.store.get<{ value: string }>('SELECT value FROM modem_state WHERE modem = ? AND key = ?', this.id, key);
-    if (refused?.value === digest) throw new SimLocked('this PIN was refused before; not trying it again');
+    if (this.#getState('refused-pin') === digest) throw new SimLocked('this PIN was refused before; not trying it again');
+    const left = await pinAttemptsLeft(this.at);
+    const refuse = (why: string): SimLocked => {
+      this.#setStateValue('refused-pin', digest);
+      this.#setStateValue('pin-sent', null);
+      return new SimLocked(why);
+    };
+    // Sent before without an answer (crash, timeout): again only if the counter did not move since.
+    const sent = this.#getState('pin-sent');
+    if (sent?.startsWith(`${digest}:`)) {
+      const before = sent.slice(digest.length + 1);
+      if (left === null || before === '' || left < Number(before)) throw refuse('a PIN sent earlier may have been counted by the SIM; not sending it again');
+    }
+    // Durable before the write: a crash before the answer leaves the question to the next start.
+    this.#setStateValue('pin-sent', `${digest}:${left ?? ''}`);
     try {
       await this.at.send(`AT+CPIN="${pin}"`, { timeoutMs: 20_000 });
     } catch (error) {
-      if (error instanceof AtError && (error.cme === 16 || error.code === 'E_ERROR' || error.cme === 12)) {
-        this.#d.store.run('INSERT OR REPLACE INTO modem_state (modem, key, value) VALUES (?, ?, ?)', this.id, key, digest);
-        throw new SimLocked(`SIM refused the PIN (${error.meaning})`);
+      if (error instanceof AtError && (error.cme === 16 || error.cme === 12)) throw refuse(`SIM refused the PIN (${error.meaning})`);
+      // Timeout, plain ERROR, a busy SIM: ask the SIM what became of it.
+      this.#d.log.warn({ err: error, modem: this.id }, 'no clear answer to the PIN: asking the SIM');
+      sim = await this.#settledSimState();
+      if (sim === 'SIM PIN') {
+        const now = await pinAttemptsLeft(this.at);
+        if (left === null || now === null) throw refuse('cannot tell whether the SIM counted the PIN; not sending it again');
+        if (now < left) throw refuse(`SIM refused the PIN (${now} attempts left)`);
+        // Not counted (the SIM never saw it): safe to send once more at the next set-up.
+        this.#setStateValue('pin-sent', null);
+        throw error;
       }
-      throw error;
+      if (sim === 'SIM PUK' || sim === 'BLOCKED') throw refuse(`SIM refused the PIN (SIM wants ${sim})`);
+      if (sim !== 'READY') throw error; // no answer at all: pin-sent stays, the next set-up asks the counter
     }
+    this.#setStateValue('pin-sent', null);
     // The SIM takes a moment after the PIN; 27.007 gives no bound.
     for (let i = 0; i < 10; i++) {
-      sim = await state().catch(() => 'BUSY');
+      sim = await this.#simState().catch(() => 'BUSY');
       if (sim === 'READY') break;
       await this.#d.clock.sleep(1000, this.#abort.signal);
     }
     this.#info.sim = sim;
     if (sim !== 'READY') throw new Error(`SIM not ready after the PIN (${sim})`);
+  }
+
+  /** 27.007 8.3 AT+CPIN? → READY, SIM PIN, SIM PUK, ... (UNKNOWN without a +CPIN line). */
+  async #simState(): Promise<string> {
+    return parse.valueOf((await this.at.send('AT+CPIN?', { settleMs: 1000 })).lines, '+CPIN')?.replace(/"/g, '') ?? 'UNKNOWN';
+  }
+
+  /**
+   * The SIM state once the modem answers clearly: after a command timed out its late answer can still
+   * come and end the next command, so only an answer with a +CPIN line counts. UNKNOWN when none comes.
+   */
+  async #settledSimState(): Promise<string> {
+    for (let i = 0; i < 10 && !this.#abort.signal.aborted; i++) {
+      const sim = await this.#simState().catch(() => 'UNKNOWN');
+      if (sim !== 'UNKNOWN') return sim;
+      await this.#d.clock.sleep(1000, this.#abort.signal).catch(() => {});
+    }
+    return 'UNKNOWN';
+  }
+
+  #getState(key: string): string | undefined {
+    return this.#d.store.get<{ value: string }>('SELECT value FROM modem_state WHERE modem = ? AND key = ?', this.id, key)?.value;
+  }
+
+  #setStateValue(key: string, value: string | null): void {
+    if (value === null) this.#d.store.run('DELETE FROM modem_state WHERE modem = ? AND key = ?', this.id, key);
+    else this.#d.store.run('INSERT OR REPLACE INTO modem_state (modem, key, value) VALUES (?, ?, ?)', this.id, key, value);
   }
 
   async #identify(): Promise<void> {

@@ -1,0 +1,74 @@
+import t from 'tap';
+import type { Test } from 'tap';
+import { createAgent } from '../../core/agent.ts';
+import { ManualClock } from '../../core/clock.ts';
+import { resolveConfig } from '../../core/config.ts';
+import { silentLogger } from '../../core/log.ts';
+import { modem, testHooks } from '../../plugins/modem/index.ts';
+import { defineBehavior, is, type Behavior } from '../../simulator/index.ts';
+
+/** The agent on a SIM asking for `simPin`, the environment holding `envPin`; `behaviors` go in front. */
+async function pinAgent(t: Test, dir: string, simPin: string, envPin: string, behaviors: Behavior[]) {
+  process.env.SMSEDGE_TEST_PIN = envPin;
+  testHooks.simulator = (sim) => behaviors.forEach((b) => sim.useBehavior(b));
+  t.teardown(() => void (testHooks.simulator = undefined));
+  const clock = new ManualClock();
+  const agent = createAgent(resolveConfig({ agentId: 'pin', dataDir: dir, plugins: [modem({ pinEnv: 'SMSEDGE_TEST_PIN', simulator: { pin: simPin } })] }), { clock, log: silentLogger() });
+  await agent.start();
+  testHooks.simulator = undefined;
+  t.teardown(() => agent.stop());
+  const state = () => agent.use('sms').modems()[0]!.state;
+  for (let i = 0; i < 1200 && !['online', 'sim-locked'].includes(state()); i++) await clock.advance(250);
+  const pinWrites = () => agent.use('simulator').transcriptEntries().filter((e) => e.dir === '>' && e.text.startsWith('AT+CPIN=')).length;
+  return { agent, state, pinWrites, sim: agent.use('simulator') };
+}
+
+/** The answer to AT+CPIN="…" comes 30 s late (a slow SIM): after the driver's 20 s timeout. */
+const slowPin = (): Behavior => defineBehavior({
+  name: 'slow-pin',
+  match: is('+CPIN'),
+  handle(ctx) {
+    if (ctx.cmd.kind === 'set') ctx.modem.armFault('slow', 1, { ms: 30_000 });
+    return false;
+  },
+});
+
+t.test('a wrong PIN on a slow SIM: the timeout is settled by asking the SIM, the PIN is never sent twice', async (t) => {
+  const { state, pinWrites, sim } = await pinAgent(t, t.testdir(), '2468', '1111', [slowPin()]);
+  t.equal(state(), 'sim-locked');
+  t.equal(pinWrites(), 1, 'sent once');
+  t.equal(sim.modem.sim.pinAttempts, 2, 'one attempt used');
+});
+
+t.test('the right PIN on a slow SIM: online, the PIN sent once', async (t) => {
+  const { state, pinWrites } = await pinAgent(t, t.testdir(), '2468', '2468', [slowPin()]);
+  t.equal(state(), 'online');
+  t.equal(pinWrites(), 1);
+});
+
+t.test('a PIN the SIM never saw (counter unchanged) is sent again at the next set-up', async (t) => {
+  let swallow = 1;
+  const lost = defineBehavior({
+    name: 'lost-pin',
+    match: is('+CPIN'),
+    handle(ctx) {
+      if (ctx.cmd.kind !== 'set' || swallow-- <= 0) return false;
+      ctx.final(''); // no result code at all; the SIM did not get it
+      return true;
+    },
+  });
+  const { state, pinWrites, sim } = await pinAgent(t, t.testdir(), '2468', '2468', [lost]);
+  t.equal(state(), 'online');
+  t.equal(pinWrites(), 2);
+  t.equal(sim.modem.sim.pinAttempts, 3);
+});
+
+t.test('without an attempt counter, a PIN with no clear answer is not sent again', async (t) => {
+  const { state, pinWrites, sim } = await pinAgent(t, t.testdir(), '2468', '1111', [
+    slowPin(),
+    ...['+CPINR', '+QPINC', '+SPIC', '^CPIN'].map((c) => defineBehavior({ name: `no-${c}`, match: is(c), handle: (ctx) => (ctx.error(), true) })),
+  ]);
+  t.equal(state(), 'sim-locked');
+  t.equal(pinWrites(), 1);
+  t.equal(sim.modem.sim.pinAttempts, 2);
+});
