@@ -173,6 +173,17 @@ export class Deliveries {
     return this.#store.run('UPDATE webhook_deliveries SET created_at = ? WHERE created_at < ? AND next_at IS NOT NULL', now, notBefore).changes;
   }
 
+  /**
+   * The lowest journal sequence number an unfinished delivery (pending, retrying, held) still needs,
+   * or null: the journal keeps that event and later ones from being pruned (Journal.retain).
+   */
+  lowestSeq(): number | null {
+    return this.#store.get<{ seq: number | null }>(
+      `SELECT MIN(e.seq) AS seq FROM webhook_deliveries d JOIN journal_events e ON e.id = d.event_id
+       WHERE d.status IN ('pending', 'retrying', 'held')`,
+    )?.seq ?? null;
+  }
+
   /** Whether this endpoint ever answered (any HTTP status) in the delivery log kept. */
   answered(endpoint: string): boolean {
     return this.#store.get('SELECT 1 AS x FROM webhook_deliveries WHERE endpoint = ? AND last_status IS NOT NULL LIMIT 1', endpoint) !== undefined;

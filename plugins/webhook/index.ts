@@ -115,12 +115,16 @@ export const webhook = definePlugin({
       }
     };
     let pruneTimer: NodeJS.Timeout | undefined;
+    let unretain: (() => void) | undefined;
 
     return {
       start() {
         prune();
         pruneTimer = setInterval(prune, 3600_000);
         pruneTimer.unref();
+        // Deliveries read their event from the journal at every attempt, and may wait longer than it
+        // keeps acknowledged events (a held clock, a disabled subscription, an open circuit).
+        unretain = ctx.journal.retain(SINK, () => deliveries.lowestSeq());
         engine.start();
         ctx.events.subscribe(
           SINK,
@@ -141,6 +145,7 @@ export const webhook = definePlugin({
         clearInterval(pruneTimer);
         for (const off of [...unroute, ...uncollect]) off();
         await engine.stop();
+        unretain?.();
       },
       health() {
         const counts = deliveries.counts();
