@@ -9,6 +9,7 @@ import * as ports from './binding.ts';
 import { simulatorBinding, type SimulatorBinding } from './binding.ts';
 import { Modem, type DeliveryOutcome, type SentPart, type UssdNode } from './modem.ts';
 import { deliverSms, remoteHangup, ring } from './network.ts';
+import { persistStorages } from './persist.ts';
 import { profiles, type ProfileName } from './profiles.ts';
 import { formatTranscript, type TranscriptEntry } from './transcript.ts';
 
@@ -72,8 +73,13 @@ export interface CreateSimulatorOptions {
   /** SIM PIN; null (default) for a SIM without PIN lock. */
   pin?: string | null;
   puk?: string;
-  /** Messages already stored on the SIM (unread) at power-on. */
+  /** Messages already stored on the SIM (unread) at power-on; not added when `storageFile` already exists. */
   inbox?: { from: string; text: string; timestamp?: string }[];
+  /**
+   * Keep the message storages (SM, ME, SR) in this JSON file: loaded at creation when it exists, written
+   * on every change. The simulated SIM then outlives the process, like a real one (crash tests).
+   */
+  storageFile?: string;
   clock?: Clock;
   /** USSD menu tree, by request string (`*100#`). */
   ussd?: Record<string, UssdNode>;
@@ -247,8 +253,9 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
   };
   modem.onReset = powerCycle;
 
+  const restored = opts.storageFile ? persistStorages(modem, opts.storageFile) : false;
   // Preloaded inbox: on the SIM, unread, no indication (it arrived while nobody listened).
-  for (const m of opts.inbox ?? []) {
+  for (const m of restored ? [] : opts.inbox ?? []) {
     const storage = modem.storage(modem.mem[2]);
     for (const part of encodeDeliver({ from: m.from, text: m.text, timestamp: m.timestamp ?? new Date(clock.now()), smsc: modem.smsc })) {
       if (!storage.store({ stat: 0, kind: 'deliver', pdu: part.pdu, tpduLength: part.tpduLength })) {

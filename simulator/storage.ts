@@ -23,6 +23,8 @@ export class Storage {
   capacity: number;
   readonly firstIndex: number;
   readonly #slots = new Map<number, StoredMessage>();
+  /** Called after every change (a message stored, deleted, or its <stat> changed). */
+  onChange: (() => void) | null = null;
 
   constructor(name: StorageName, capacity: number, firstIndex: number) {
     this.name = name;
@@ -45,6 +47,7 @@ export class Storage {
       if (!this.#slots.has(i)) {
         const stored = { ...msg, index: i };
         this.#slots.set(i, stored);
+        this.changed();
         return stored;
       }
     }
@@ -61,7 +64,21 @@ export class Storage {
   }
 
   delete(index: number): boolean {
-    return this.#slots.delete(index);
+    const gone = this.#slots.delete(index);
+    if (gone) this.changed();
+    return gone;
+  }
+
+  /** Puts a message back at its own index (storage loaded from a file); false when the index is invalid or taken. */
+  restore(msg: StoredMessage): boolean {
+    if (!this.valid(msg.index) || this.#slots.has(msg.index)) return false;
+    this.#slots.set(msg.index, { ...msg });
+    return true;
+  }
+
+  /** Tells the owner that something changed in place (a message's <stat>). */
+  changed(): void {
+    this.onChange?.();
   }
 
   /** Messages in index order; `stat` 4 means all (27.005 3.4.2 +CMGL). */
@@ -71,5 +88,6 @@ export class Storage {
 
   clear(): void {
     this.#slots.clear();
+    this.changed();
   }
 }

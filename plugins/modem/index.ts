@@ -62,7 +62,7 @@ export const modem = definePlugin({
       const inbox = typeof o.simulator.inbox === 'string'
         ? (JSON.parse(readFileSync(o.simulator.inbox, 'utf8')) as { from: string; text: string }[])
         : o.simulator.inbox;
-      simulator = createSimulator({ profile: o.simulator.profile, clock: ctx.clock, inbox, pin: o.simulator.pin ?? null });
+      simulator = createSimulator({ profile: o.simulator.profile, clock: ctx.clock, inbox, pin: o.simulator.pin ?? null, storageFile: o.simulator.storageFile });
       testHooks.simulator?.(simulator);
       binding = simulator.binding as unknown as BindingInterface;
       path = simulator.path;

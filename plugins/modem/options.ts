@@ -16,6 +16,8 @@ export const modemOptions = v.strictObject({
       inbox: v.optional(v.union([v.string(), v.array(v.looseObject({ from: v.string(), text: v.string() }))])),
       /** SIM PIN the simulated SIM asks for (none by default). */
       pin: v.optional(v.string()),
+      /** Keep the simulated SIM/ME storage in this JSON file, so it outlives the agent (`inbox` seeds only a new file). */
+      storageFile: v.optional(v.pipe(v.string(), v.minLength(1))),
     }),
     {},
   ),

@@ -26,7 +26,10 @@ export const cmgr = defineBehavior({
       return true;
     }
     ctx.info(...formatStored(modem, msg));
-    if (msg.stat === 0) msg.stat = 1;
+    if (msg.stat === 0) {
+      msg.stat = 1;
+      storage.changed();
+    }
     return true;
   },
 });
@@ -51,7 +54,10 @@ export const cmgl = defineBehavior({
     const storage = modem.storage(modem.mem[0]);
     for (const msg of storage.list(stat)) {
       ctx.info(...formatStored(modem, msg, msg.index));
-      if (msg.stat === 0) msg.stat = 1;
+      if (msg.stat === 0) {
+        msg.stat = 1;
+        storage.changed();
+      }
     }
     return true;
   },
