@@ -5,18 +5,20 @@ import { resolveConfig } from '../../core/config.ts';
 import type { AnyEvent } from '../../core/events.ts';
 import { silentLogger } from '../../core/log.ts';
 import { modem } from '../../plugins/modem/index.ts';
-import { ofType, startRig } from './helpers.ts';
+import { ofType, profiles, startRig } from './helpers.ts';
 
-t.test('a hung modem is soft-reset and comes back; queued work waits', async (t) => {
-  const rig = await startRig(t, { healthIntervalSeconds: 10, hangThreshold: 2, commandTimeoutMs: 2000 });
-  const sms = rig.agent.use('sms');
-  rig.sim.fault('hang');
-  const { id } = sms.send({ to: '+15550300300', text: 'during the hang', deliveryReport: false });
-  await rig.until(() => sms.modems()[0]!.resets === 1, 'soft reset', 300_000);
-  await rig.until(() => (sms.getMessage(id) as { status?: string } | undefined)?.status === 'sent', 'sent after the reset', 300_000);
-  t.ok(ofType(rig.events, 'modem.offline').some((e) => e.data.reason === 'no answer'));
-  t.equal(sms.stats().resets, 1);
-});
+for (const profile of profiles) {
+  t.test(`${profile}: a hung modem is soft-reset and comes back; queued work waits`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile }, healthIntervalSeconds: 10, hangThreshold: 2, commandTimeoutMs: 2000 });
+    const sms = rig.agent.use('sms');
+    rig.sim.fault('hang');
+    const { id } = sms.send({ to: '+15550300300', text: 'during the hang', deliveryReport: false });
+    await rig.until(() => sms.modems()[0]!.resets === 1, 'soft reset', 300_000);
+    await rig.until(() => (sms.getMessage(id) as { status?: string } | undefined)?.status === 'sent', 'sent after the reset', 300_000);
+    t.ok(ofType(rig.events, 'modem.offline').some((e) => e.data.reason === 'no answer'));
+    t.equal(sms.stats().resets, 1);
+  });
+}
 
 t.test('health reports signal, operator, registration; deregistration goes offline and back', async (t) => {
   const rig = await startRig(t, { healthIntervalSeconds: 5 });
@@ -39,10 +41,10 @@ t.test('system.ping every N minutes when enabled', async (t) => {
   t.equal(ofType(rig.events, 'system.ping')[0]!.data.agentId, 'test');
 });
 
-async function pinAgent(dir: string, simPin: string, envPin: string) {
+async function pinAgent(dir: string, simPin: string, envPin: string, profile: (typeof profiles)[number] = 'generic') {
   process.env.SMSEDGE_TEST_PIN = envPin;
   const clock = new ManualClock();
-  const agent = createAgent(resolveConfig({ agentId: 'pin', dataDir: dir, plugins: [modem({ pinEnv: 'SMSEDGE_TEST_PIN', simulator: { pin: simPin } })] }), { clock, log: silentLogger() });
+  const agent = createAgent(resolveConfig({ agentId: 'pin', dataDir: dir, plugins: [modem({ pinEnv: 'SMSEDGE_TEST_PIN', simulator: { pin: simPin, profile } })] }), { clock, log: silentLogger() });
   await agent.start();
   const events: AnyEvent[] = [];
   agent.journal.listen((e) => events.push(e));
@@ -58,19 +60,21 @@ t.test('the SIM PIN from the environment unlocks the SIM; it never reaches the t
   t.match(transcript, /AT\+CPIN=/);
 });
 
-t.test('a wrong PIN is tried once, never again (not even after a restart)', async (t) => {
-  const dir = t.testdir();
-  const first = await pinAgent(dir, '2468', '1111');
-  t.equal(first.agent.use('sms').modems()[0]!.state, 'sim-locked');
-  t.equal(first.agent.use('simulator').modem.sim.pinAttempts, 2, 'one attempt used');
-  t.ok(ofType(first.events, 'modem.offline').some((e) => /refused/.test(e.data.reason)));
-  await first.agent.stop();
-  const second = await pinAgent(dir, '2468', '1111');
-  t.teardown(() => second.agent.stop());
-  t.equal(second.agent.use('sms').modems()[0]!.state, 'sim-locked');
-  const writes = second.agent.use('simulator').transcriptEntries().filter((e) => e.dir === '>' && e.text.startsWith('AT+CPIN='));
-  t.equal(writes.length, 0, 'the refused PIN was not sent again');
-});
+for (const profile of profiles) {
+  t.test(`${profile}: a wrong PIN is tried once, never again (not even after a restart)`, async (t) => {
+    const dir = t.testdir();
+    const first = await pinAgent(dir, '2468', '1111', profile);
+    t.equal(first.agent.use('sms').modems()[0]!.state, 'sim-locked');
+    t.equal(first.agent.use('simulator').modem.sim.pinAttempts, 2, 'one attempt used');
+    t.ok(ofType(first.events, 'modem.offline').some((e) => /refused/.test(e.data.reason)));
+    await first.agent.stop();
+    const second = await pinAgent(dir, '2468', '1111', profile);
+    t.teardown(() => second.agent.stop());
+    t.equal(second.agent.use('sms').modems()[0]!.state, 'sim-locked');
+    const writes = second.agent.use('simulator').transcriptEntries().filter((e) => e.dir === '>' && e.text.startsWith('AT+CPIN='));
+    t.equal(writes.length, 0, 'the refused PIN was not sent again');
+  });
+}
 
 t.test('two modems: round robin, or the one asked for', async (t) => {
   const rig = await startRig(t, { id: 'a' }, { plugins: [{ id: 'b', retry: { initialDelayMs: 0 } }] });

@@ -47,3 +47,6 @@ export async function startRig(t: Test, options: Record<string, unknown> = {}, e
 
 export const ofType = <T extends AnyEvent['type']>(events: AnyEvent[], type: T) =>
   events.filter((e): e is Extract<AnyEvent, { type: T }> => e.type === type);
+
+/** Every dialect the simulator speaks: the flows that matter run on each. */
+export const profiles = ['generic', 'sim800', 'huawei', 'quectel'] as const;

@@ -6,14 +6,15 @@ import { resolveConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { modem, testHooks } from '../../plugins/modem/index.ts';
 import { defineBehavior, is, type Behavior } from '../../simulator/index.ts';
+import { profiles } from './helpers.ts';
 
 /** The agent on a SIM asking for `simPin`, the environment holding `envPin`; `behaviors` go in front. */
-async function pinAgent(t: Test, dir: string, simPin: string, envPin: string, behaviors: Behavior[]) {
+async function pinAgent(t: Test, dir: string, simPin: string, envPin: string, behaviors: Behavior[], profile: (typeof profiles)[number] = 'generic') {
   process.env.SMSEDGE_TEST_PIN = envPin;
   testHooks.simulator = (sim) => behaviors.forEach((b) => sim.useBehavior(b));
   t.teardown(() => void (testHooks.simulator = undefined));
   const clock = new ManualClock();
-  const agent = createAgent(resolveConfig({ agentId: 'pin', dataDir: dir, plugins: [modem({ pinEnv: 'SMSEDGE_TEST_PIN', simulator: { pin: simPin } })] }), { clock, log: silentLogger() });
+  const agent = createAgent(resolveConfig({ agentId: 'pin', dataDir: dir, plugins: [modem({ pinEnv: 'SMSEDGE_TEST_PIN', simulator: { pin: simPin, profile } })] }), { clock, log: silentLogger() });
   await agent.start();
   testHooks.simulator = undefined;
   t.teardown(() => agent.stop());
@@ -33,18 +34,22 @@ const slowPin = (): Behavior => defineBehavior({
   },
 });
 
-t.test('a wrong PIN on a slow SIM: the timeout is settled by asking the SIM, the PIN is never sent twice', async (t) => {
-  const { state, pinWrites, sim } = await pinAgent(t, t.testdir(), '2468', '1111', [slowPin()]);
-  t.equal(state(), 'sim-locked');
-  t.equal(pinWrites(), 1, 'sent once');
-  t.equal(sim.modem.sim.pinAttempts, 2, 'one attempt used');
-});
+for (const profile of profiles) {
+  t.test(`${profile}: a wrong PIN on a slow SIM: the timeout is settled by asking the SIM, the PIN is never sent twice`, async (t) => {
+    const { state, pinWrites, sim } = await pinAgent(t, t.testdir(), '2468', '1111', [slowPin()], profile);
+    t.equal(state(), 'sim-locked');
+    t.equal(pinWrites(), 1, 'sent once');
+    t.equal(sim.modem.sim.pinAttempts, 2, 'one attempt used');
+  });
+}
 
-t.test('the right PIN on a slow SIM: online, the PIN sent once', async (t) => {
-  const { state, pinWrites } = await pinAgent(t, t.testdir(), '2468', '2468', [slowPin()]);
-  t.equal(state(), 'online');
-  t.equal(pinWrites(), 1);
-});
+for (const profile of profiles) {
+  t.test(`${profile}: the right PIN on a slow SIM: online, the PIN sent once`, async (t) => {
+    const { state, pinWrites } = await pinAgent(t, t.testdir(), '2468', '2468', [slowPin()], profile);
+    t.equal(state(), 'online');
+    t.equal(pinWrites(), 1);
+  });
+}
 
 t.test('a PIN the SIM never saw (counter unchanged) is sent again at the next set-up', async (t) => {
   let swallow = 1;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { encodeDeliver } from '../../core/sms/index.ts';
 import { defineBehavior, is } from '../../simulator/index.ts';
-import { ofType, startRig } from './helpers.ts';
+import { ofType, profiles, startRig } from './helpers.ts';
 
 t.test('an SMS is received, stored, announced once, and deleted from the SIM', async (t) => {
   const rig = await startRig(t);
@@ -14,7 +14,6 @@ t.test('an SMS is received, stored, announced once, and deleted from the SIM', a
   t.match(msg, { direction: 'inbound', text: 'hello there' });
 });
 
-const profiles = ['generic', 'sim800', 'huawei', 'quectel'] as const;
 
 for (const profile of profiles) {
   t.test(`${profile}: stored messages are read first at start-up, then new ones`, async (t) => {
@@ -42,16 +41,18 @@ for (const profile of profiles) {
   });
 }
 
-t.test('a missing part: after the timeout the parts that came are emitted as incomplete', async (t) => {
-  const rig = await startRig(t, { concatTimeoutMinutes: 10 });
-  const { parts } = rig.sim.receiveSms({ from: '+15550100105', text: 'Split ', parts: 3, dropPart: 2, ref16: true });
-  await rig.until(() => rig.agent.use('sms').stats().inboundTotal === 0 && rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'parts read');
-  await rig.clock.advance(9 * 60_000);
-  t.equal(ofType(rig.events, 'sms.received').length, 0, 'still waiting');
-  await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'incomplete message', 5 * 60_000);
-  const [e] = ofType(rig.events, 'sms.received');
-  t.match(e!.data, { incomplete: true, missingParts: [2], parts });
-});
+for (const profile of profiles) {
+  t.test(`${profile}: a missing part: after the timeout the parts that came are emitted as incomplete`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile }, concatTimeoutMinutes: 10 });
+    const { parts } = rig.sim.receiveSms({ from: '+15550100105', text: 'Split ', parts: 3, dropPart: 2, ref16: true });
+    await rig.until(() => rig.agent.use('sms').stats().inboundTotal === 0 && rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'parts read');
+    await rig.clock.advance(9 * 60_000);
+    t.equal(ofType(rig.events, 'sms.received').length, 0, 'still waiting');
+    await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'incomplete message', 5 * 60_000);
+    const [e] = ofType(rig.events, 'sms.received');
+    t.match(e!.data, { incomplete: true, missingParts: [2], parts });
+  });
+}
 
 t.test('a duplicate part is ignored', async (t) => {
   const rig = await startRig(t);
@@ -87,24 +88,28 @@ t.test('an undecodable PDU is stored raw, counted, deleted, and does not block t
   t.same(raw.map((r) => r.pdu), ['07911326040000F0040B9113']);
 });
 
-t.test('a burst of 30 SMS: each lands once', async (t) => {
-  const rig = await startRig(t);
-  for (let i = 0; i < 30; i++) rig.sim.receiveSms({ from: `+1555010${String(i).padStart(4, '0')}`, text: `burst ${i}` });
-  await rig.until(() => ofType(rig.events, 'sms.received').length >= 30, 'burst');
-  await rig.clock.advance(60_000);
-  const texts = ofType(rig.events, 'sms.received').map((e) => e.data.text);
-  t.equal(texts.length, 30);
-  t.equal(new Set(texts).size, 30);
-});
+for (const profile of profiles) {
+  t.test(`${profile}: a burst of 30 SMS: each lands once`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    for (let i = 0; i < 30; i++) rig.sim.receiveSms({ from: `+1555010${String(i).padStart(4, '0')}`, text: `burst ${i}` });
+    await rig.until(() => ofType(rig.events, 'sms.received').length >= 30, 'burst');
+    await rig.clock.advance(60_000);
+    const texts = ofType(rig.events, 'sms.received').map((e) => e.data.text);
+    t.equal(texts.length, 30);
+    t.equal(new Set(texts).size, 30);
+  });
+}
 
-t.test('storage full: the agent empties it and the network delivers what it held', async (t) => {
-  const rig = await startRig(t);
-  rig.sim.fault('storage-full');
-  rig.sim.receiveSms({ from: '+15550100110', text: 'held by the network' });
-  await rig.clock.advance(31_000);
-  await rig.until(() => ofType(rig.events, 'sms.received').some((e) => e.data.text === 'held by the network'), 'held message', 300_000);
-  t.pass('the held message arrived');
-});
+for (const profile of profiles) {
+  t.test(`${profile}: storage full: the agent empties it and the network delivers what it held`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    rig.sim.fault('storage-full');
+    rig.sim.receiveSms({ from: '+15550100110', text: 'held by the network' });
+    await rig.clock.advance(31_000);
+    await rig.until(() => ofType(rig.events, 'sms.received').some((e) => e.data.text === 'held by the network'), 'held message', 300_000);
+    t.pass('the held message arrived');
+  });
+}
 
 t.test('a URC inside a command response is still handled', async (t) => {
   const rig = await startRig(t);

@@ -2,46 +2,52 @@ import t from 'tap';
 import type { SmsServiceError } from '../../plugins/modem/service.ts';
 import { reportState } from '../../plugins/modem/reports.ts';
 import { statusReport } from '../../simulator/network.ts';
-import { ofType, startRig } from './helpers.ts';
+import { ofType, profiles, startRig } from './helpers.ts';
 
-t.test('send: queued durably, sent part by part with TP-MRs, delivered once', async (t) => {
-  const rig = await startRig(t);
-  const sms = rig.agent.use('sms');
-  const accepted = sms.send({ to: '+15550200200', text: 'x'.repeat(200), clientRef: 'order-17', callbackUrl: 'https://example.test/cb' });
-  t.match(accepted, { status: 'queued', parts: 2, encoding: 'gsm7' });
-  await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'sms.sent');
-  const [sent] = ofType(rig.events, 'sms.sent');
-  t.match(sent!.data, { messageId: accepted.id, clientRef: 'order-17', callbackUrl: 'https://example.test/cb', parts: 2, modem: 'default' });
-  t.same(sent!.data.references, rig.sim.sent().map((p) => p.mr));
-  await rig.until(() => ofType(rig.events, 'sms.delivered').length === 1, 'sms.delivered');
-  await rig.clock.advance(10_000);
-  t.equal(ofType(rig.events, 'sms.delivered').length, 1, 'once per message, not per part');
-  t.match(ofType(rig.events, 'sms.delivered')[0]!.data, { messageId: accepted.id, clientRef: 'order-17', status: 0 });
-  const msg = sms.getMessage(accepted.id);
-  t.match(msg, { status: 'delivered', partDetails: [{ part: 1, status: 'delivered' }, { part: 2, status: 'delivered' }] });
-  t.equal(sms.listDeliveryReports({ limit: 10 }).length, 2);
-});
+for (const profile of profiles) {
+  t.test(`${profile}: send: queued durably, sent part by part with TP-MRs, delivered once`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    const sms = rig.agent.use('sms');
+    const accepted = sms.send({ to: '+15550200200', text: 'x'.repeat(200), clientRef: 'order-17', callbackUrl: 'https://example.test/cb' });
+    t.match(accepted, { status: 'queued', parts: 2, encoding: 'gsm7' });
+    await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'sms.sent');
+    const [sent] = ofType(rig.events, 'sms.sent');
+    t.match(sent!.data, { messageId: accepted.id, clientRef: 'order-17', callbackUrl: 'https://example.test/cb', parts: 2, modem: 'default' });
+    t.same(sent!.data.references, rig.sim.sent().map((p) => p.mr));
+    await rig.until(() => ofType(rig.events, 'sms.delivered').length === 1, 'sms.delivered');
+    await rig.clock.advance(10_000);
+    t.equal(ofType(rig.events, 'sms.delivered').length, 1, 'once per message, not per part');
+    t.match(ofType(rig.events, 'sms.delivered')[0]!.data, { messageId: accepted.id, clientRef: 'order-17', status: 0 });
+    const msg = sms.getMessage(accepted.id);
+    t.match(msg, { status: 'delivered', partDetails: [{ part: 1, status: 'delivered' }, { part: 2, status: 'delivered' }] });
+    t.equal(sms.listDeliveryReports({ limit: 10 }).length, 2);
+  });
+}
 
-t.test('a failed delivery report fails the message once, with TP-ST and meaning', async (t) => {
-  const rig = await startRig(t);
-  rig.sim.setDeliveryOutcome('+15550200201', 'failed', 1000);
-  const { id } = rig.agent.use('sms').send({ to: '+15550200201', text: 'will fail', clientRef: 'c1' });
-  await rig.until(() => ofType(rig.events, 'sms.failed').length === 1, 'sms.failed');
-  const [f] = ofType(rig.events, 'sms.failed');
-  t.match(f!.data, { messageId: id, stage: 'delivery', clientRef: 'c1' });
-  t.type(f!.data.code, 'number');
-  t.equal(ofType(rig.events, 'sms.delivered').length, 0);
-});
+for (const profile of profiles) {
+  t.test(`${profile}: a failed delivery report fails the message once, with TP-ST and meaning`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    rig.sim.setDeliveryOutcome('+15550200201', 'failed', 1000);
+    const { id } = rig.agent.use('sms').send({ to: '+15550200201', text: 'will fail', clientRef: 'c1' });
+    await rig.until(() => ofType(rig.events, 'sms.failed').length === 1, 'sms.failed');
+    const [f] = ofType(rig.events, 'sms.failed');
+    t.match(f!.data, { messageId: id, stage: 'delivery', clientRef: 'c1' });
+    t.type(f!.data.code, 'number');
+    t.equal(ofType(rig.events, 'sms.delivered').length, 0);
+  });
+}
 
-t.test('pending then delivered: one sms.delivered', async (t) => {
-  const rig = await startRig(t);
-  rig.sim.setDeliveryOutcome('+15550200202', 'pending-then-delivered', 1000);
-  rig.agent.use('sms').send({ to: '+15550200202', text: 'slowly' });
-  await rig.until(() => ofType(rig.events, 'sms.delivered').length === 1, 'delivered');
-  await rig.clock.advance(30_000);
-  t.equal(ofType(rig.events, 'sms.delivered').length, 1);
-  t.equal(ofType(rig.events, 'sms.failed').length, 0);
-});
+for (const profile of profiles) {
+  t.test(`${profile}: pending then delivered: one sms.delivered`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    rig.sim.setDeliveryOutcome('+15550200202', 'pending-then-delivered', 1000);
+    rig.agent.use('sms').send({ to: '+15550200202', text: 'slowly' });
+    await rig.until(() => ofType(rig.events, 'sms.delivered').length === 1, 'delivered');
+    await rig.clock.advance(30_000);
+    t.equal(ofType(rig.events, 'sms.delivered').length, 1);
+    t.equal(ofType(rig.events, 'sms.failed').length, 0);
+  });
+}
 
 t.test('a transient +CMS ERROR 500 is retried; a permanent one fails with code and meaning', async (t) => {
   const rig = await startRig(t);
@@ -111,20 +117,22 @@ t.test('daily quota holds messages until the next day', async (t) => {
   t.equal(sms.stats().outboundQueued, 1);
 });
 
-t.test('an unplug mid-queue: nothing is lost, sending resumes when the modem is back', async (t) => {
-  const rig = await startRig(t, { reconnectMaxSeconds: 2 });
-  const sms = rig.agent.use('sms');
-  rig.sim.unplug();
-  await rig.until(() => sms.modems()[0]!.state !== 'online', 'offline');
-  const ids = [0, 1, 2].map((i) => sms.send({ to: '+15550200209', text: `queued ${i}`, deliveryReport: false }).id);
-  await rig.clock.advance(10_000);
-  t.equal(rig.sim.sent().length, 0);
-  rig.sim.replug();
-  await rig.until(() => ofType(rig.events, 'sms.sent').length === 3, 'all sent after replug');
-  t.same(ofType(rig.events, 'sms.sent').map((e) => e.data.messageId), ids, 'in order');
-  t.ok(ofType(rig.events, 'modem.offline').length >= 1);
-  t.ok(ofType(rig.events, 'modem.online').length >= 2);
-});
+for (const profile of profiles) {
+  t.test(`${profile}: an unplug mid-queue: nothing is lost, sending resumes when the modem is back`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile }, reconnectMaxSeconds: 2 });
+    const sms = rig.agent.use('sms');
+    rig.sim.unplug();
+    await rig.until(() => sms.modems()[0]!.state !== 'online', 'offline');
+    const ids = [0, 1, 2].map((i) => sms.send({ to: '+15550200209', text: `queued ${i}`, deliveryReport: false }).id);
+    await rig.clock.advance(10_000);
+    t.equal(rig.sim.sent().length, 0);
+    rig.sim.replug();
+    await rig.until(() => ofType(rig.events, 'sms.sent').length === 3, 'all sent after replug');
+    t.same(ofType(rig.events, 'sms.sent').map((e) => e.data.messageId), ids, 'in order');
+    t.ok(ofType(rig.events, 'modem.offline').length >= 1);
+    t.ok(ofType(rig.events, 'modem.online').length >= 2);
+  });
+}
 
 t.test('TP-ST states: the 0x20-0x3F group is pending, 0x80+ failed, expiry and refusals named', async (t) => {
   t.same([0x00, 0x02, 0x20, 0x23, 0x3f, 0x40, 0x41, 0x42, 0x46, 0x63, 0x65, 0x80, 0xff].map(reportState), [
@@ -132,21 +140,23 @@ t.test('TP-ST states: the 0x20-0x3F group is pending, 0x80+ failed, expiry and r
   ]);
 });
 
-t.test('0x23 (service rejected, SC still trying) then 0x00: delivered once, never failed', async (t) => {
-  const rig = await startRig(t);
-  // The simulator's own report comes much later; these two are the SC's.
-  rig.sim.setDeliveryOutcome('+15550200210', 'delivered', 48 * 3600_000);
-  const { id } = rig.agent.use('sms').send({ to: '+15550200210', text: 'temporary trouble' });
-  await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'sent');
-  const [part] = rig.sim.sent();
-  statusReport(rig.sim.modem, { mr: part!.mr, to: part!.to, at: part!.at, status: 0x23 });
-  await rig.until(() => rig.agent.use('sms').listDeliveryReports({ limit: 5 }).length === 1, 'first report');
-  t.match(rig.agent.use('sms').listDeliveryReports({ limit: 5 })[0], { status: 0x23, state: 'pending', messageId: id });
-  t.match(rig.agent.use('sms').getMessage(id), { status: 'sent' });
-  statusReport(rig.sim.modem, { mr: part!.mr, to: part!.to, at: part!.at, status: 0x00 });
-  await rig.until(() => ofType(rig.events, 'sms.delivered').length === 1, 'delivered');
-  await rig.clock.advance(10_000);
-  t.equal(ofType(rig.events, 'sms.delivered').length, 1);
-  t.equal(ofType(rig.events, 'sms.failed').length, 0);
-  t.match(rig.agent.use('sms').getMessage(id), { status: 'delivered' });
-});
+for (const profile of profiles) {
+  t.test(`${profile}: 0x23 (service rejected, SC still trying) then 0x00: delivered once, never failed`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    // The simulator's own report comes much later; these two are the SC's.
+    rig.sim.setDeliveryOutcome('+15550200210', 'delivered', 48 * 3600_000);
+    const { id } = rig.agent.use('sms').send({ to: '+15550200210', text: 'temporary trouble' });
+    await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'sent');
+    const [part] = rig.sim.sent();
+    statusReport(rig.sim.modem, { mr: part!.mr, to: part!.to, at: part!.at, status: 0x23 });
+    await rig.until(() => rig.agent.use('sms').listDeliveryReports({ limit: 5 }).length === 1, 'first report');
+    t.match(rig.agent.use('sms').listDeliveryReports({ limit: 5 })[0], { status: 0x23, state: 'pending', messageId: id });
+    t.match(rig.agent.use('sms').getMessage(id), { status: 'sent' });
+    statusReport(rig.sim.modem, { mr: part!.mr, to: part!.to, at: part!.at, status: 0x00 });
+    await rig.until(() => ofType(rig.events, 'sms.delivered').length === 1, 'delivered');
+    await rig.clock.advance(10_000);
+    t.equal(ofType(rig.events, 'sms.delivered').length, 1);
+    t.equal(ofType(rig.events, 'sms.failed').length, 0);
+    t.match(rig.agent.use('sms').getMessage(id), { status: 'delivered' });
+  });
+}
