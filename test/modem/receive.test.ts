@@ -129,20 +129,22 @@ t.test('routed mode: +CMT stored, then acknowledged with +CNMA', async (t) => {
   t.equal(rig.sim.modem.pendingAck, null);
 });
 
-t.test('a modem back in text mode behind the driver\'s back: PDU mode is set up again, the SMS is stored, then deleted', async (t) => {
-  const rig = await startRig(t);
-  rig.sim.modem.settings.cmgf = 1; // an unnoticed reboot: +CMGF back to text, +CNMI kept here so +CMTI still comes
-  rig.sim.receiveSms({ from: '+15550100113', text: 'code 771204' });
-  await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'sms.received');
-  t.match(ofType(rig.events, 'sms.received')[0]!.data, { from: '+15550100113', text: 'code 771204' });
-  await rig.until(() => rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'deleted after storing');
-  t.equal(rig.sim.modem.settings.cmgf, 0, 'PDU mode again');
-  const writes = rig.sim.transcriptEntries().filter((e) => e.dir === '>').map((e) => e.text);
-  const reads = writes.flatMap((w, i) => (w.startsWith('AT+CMGR=') ? [i] : []));
-  t.ok(reads.length >= 2, 'read again after the set-up');
-  t.ok(writes.indexOf('AT+CMGF=0', reads[0]) > reads[0]! && writes.indexOf('AT+CMGF=0', reads[0]) < reads[1]!, 'AT+CMGF=0 between the reads');
-  t.equal(rig.agent.store.all('SELECT 1 FROM modem_raw').length, 0);
-});
+for (const profile of profiles) {
+  t.test(`${profile}: a modem back in text mode behind the driver's back: PDU mode is set up again, the SMS is stored, then deleted`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    rig.sim.modem.settings.cmgf = 1; // an unnoticed reboot: +CMGF back to text, +CNMI kept here so +CMTI still comes
+    rig.sim.receiveSms({ from: '+15550100113', text: 'code 771204' });
+    await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'sms.received');
+    t.match(ofType(rig.events, 'sms.received')[0]!.data, { from: '+15550100113', text: 'code 771204' });
+    await rig.until(() => rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'deleted after storing');
+    t.equal(rig.sim.modem.settings.cmgf, 0, 'PDU mode again');
+    const writes = rig.sim.transcriptEntries().filter((e) => e.dir === '>').map((e) => e.text);
+    const reads = writes.flatMap((w, i) => (w.startsWith('AT+CMGR=') ? [i] : []));
+    t.ok(reads.length >= 2, 'read again after the set-up');
+    t.ok(writes.indexOf('AT+CMGF=0', reads[0]) > reads[0]! && writes.indexOf('AT+CMGF=0', reads[0]) < reads[1]!, 'AT+CMGF=0 between the reads');
+    t.equal(rig.agent.store.all('SELECT 1 FROM modem_raw').length, 0);
+  });
+}
 
 t.test('a modem that stays in text mode: what it answered is stored raw before the delete', async (t) => {
   const rig = await startRig(t);
@@ -156,16 +158,18 @@ t.test('a modem that stays in text mode: what it answered is stored raw before t
   t.equal(rig.agent.use('sms').stats().decodeErrors, 1);
 });
 
-t.test('a sweep in text mode (AT+CMGL=4 refused): PDU mode again, the stored SMS is read and kept', async (t) => {
-  const rig = await startRig(t);
-  rig.sim.modem.settings.cmgf = 1;
-  const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
-  const [part] = encodeDeliver({ from: '+15550100115', text: 'found by the sweep', timestamp: new Date(rig.clock.now()) });
-  storage.store({ stat: 0, kind: 'deliver', pdu: part!.pdu, tpduLength: part!.tpduLength });
-  await rig.clock.advance(31_000);
-  await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 0, 'swept');
-  t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, 'found by the sweep');
-});
+for (const profile of profiles) {
+  t.test(`${profile}: a sweep in text mode (AT+CMGL=4 refused): PDU mode again, the stored SMS is read and kept`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    rig.sim.modem.settings.cmgf = 1;
+    const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
+    const [part] = encodeDeliver({ from: '+15550100115', text: 'found by the sweep', timestamp: new Date(rig.clock.now()) });
+    storage.store({ stat: 0, kind: 'deliver', pdu: part!.pdu, tpduLength: part!.tpduLength });
+    await rig.clock.advance(31_000);
+    await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 0, 'swept');
+    t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, 'found by the sweep');
+  });
+}
 
 /** Characters lost from the answer to the first `times` reads of `command` (a UART overrun, line noise). */
 const spoil = (command: string, times: number, chars: number) => {
@@ -181,9 +185,9 @@ const spoil = (command: string, times: number, chars: number) => {
   });
 };
 
-for (const chars of [1, 2]) {
-  t.test(`a PDU read with ${chars} character(s) lost is read once more; the clean second read wins`, async (t) => {
-    const rig = await startRig(t);
+for (const [profile, chars] of profiles.flatMap((p) => [[p, 1], [p, 2]] as const)) {
+  t.test(`${profile}: a PDU read with ${chars} character(s) lost is read once more; the clean second read wins`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
     rig.sim.useBehavior(spoil('+CMGR', 1, chars));
     rig.sim.receiveSms({ from: '+15550100116', text: 'spoiled on the wire, fine on the SIM' });
     await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'stored and deleted');
@@ -193,17 +197,19 @@ for (const chars of [1, 2]) {
   });
 }
 
-t.test('a PDU spoiled in the AT+CMGL sweep is read again with AT+CMGR before it is stored', async (t) => {
-  const rig = await startRig(t);
-  const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
-  const [part] = encodeDeliver({ from: '+15550100117', text: 'listed while noisy', timestamp: new Date(rig.clock.now()) });
-  storage.store({ stat: 0, kind: 'deliver', pdu: part!.pdu, tpduLength: part!.tpduLength });
-  rig.sim.useBehavior(spoil('+CMGL', 1, 1));
-  await rig.clock.advance(31_000);
-  await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 0, 'swept');
-  t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, 'listed while noisy');
-  t.equal(rig.agent.use('sms').stats().decodeErrors, 0);
-});
+for (const profile of profiles) {
+  t.test(`${profile}: a PDU spoiled in the AT+CMGL sweep is read again with AT+CMGR before it is stored`, async (t) => {
+    const rig = await startRig(t, { simulator: { profile } });
+    const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
+    const [part] = encodeDeliver({ from: '+15550100117', text: 'listed while noisy', timestamp: new Date(rig.clock.now()) });
+    storage.store({ stat: 0, kind: 'deliver', pdu: part!.pdu, tpduLength: part!.tpduLength });
+    rig.sim.useBehavior(spoil('+CMGL', 1, 1));
+    await rig.clock.advance(31_000);
+    await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 0, 'swept');
+    t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, 'listed while noisy');
+    t.equal(rig.agent.use('sms').stats().decodeErrors, 0);
+  });
+}
 
 t.test('a PDU spoiled on both reads is stored raw, then deleted', async (t) => {
   const rig = await startRig(t);
