@@ -47,20 +47,6 @@ interface Sample {
   lag: number | null;
 }
 
-/** Least-squares slope of y over x. */
-function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den ? num / den : 0;
-}
-
 function received(r: Receiver): Set<string> {
   const ids = new Set<string>();
   for (const x of r.accepted) {
@@ -85,7 +71,16 @@ async function steady(minutes: number, rate: number) {
     webhookOptions: { retry: { initialDelayMs: 1000, maxDelayMs: 5000 }, breaker: { halfOpenAfterMs: 2000, maxHalfOpenAfterMs: 5000 } },
   });
   const a = await prepareAgent({ ...spec, logLevel: 'info' });
-  const child = spawnAgent(a, { nodeArgs: ['--import', probeScript], env: { SMSEDGE_PROBE_MS: '5000' } });
+  const child = spawnAgent(a, { nodeArgs: ['--expose-gc', '--import', probeScript], env: { SMSEDGE_PROBE_MS: '5000' } });
+  // The V8 heap after a full GC inside the agent: what it retains, free of the GC's sawtooth.
+  const retainedHeapMb = async (): Promise<number | null> => {
+    const line = child.stderrLine(/^PROBE (.+"gc":true.*)$/m, 10_000).catch(() => undefined);
+    child.proc.kill('SIGUSR2');
+    const m = await line;
+    return m ? (JSON.parse(m[1]!) as { heapMb: number }).heapMb : null;
+  };
+  let heapStart: number | null = null;
+  let heapStartInjected = 0;
   const samples: Sample[] = [];
   let injected = 0;
   let sent = 0;
@@ -118,7 +113,12 @@ async function steady(minutes: number, rate: number) {
     const end = performance.now() + minutes * 60_000;
     let tick = 0;
     const start = performance.now();
+    const warm = start + minutes * 12_000; // a fifth of the run: start-up, JIT, caches, pools
     while (performance.now() < end) {
+      if (heapStart === null && performance.now() > warm) {
+        heapStart = await retainedHeapMb();
+        heapStartInjected = injected;
+      }
       const due = start + (tick * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -144,12 +144,17 @@ async function steady(minutes: number, rate: number) {
     const settle = performance.now() + 120_000;
     while (receivers.some((r) => received(r).size < injected) && performance.now() < settle) await new Promise((r) => setTimeout(r, 200));
     const delivered = receivers.map((r) => received(r).size);
-    // RSS trend over the second half: the first minutes are start-up, JIT, caches and the heap growing
-    // to its working size; a leak shows as a trend that goes on after that.
-    const steadyPart = samples.slice(Math.floor(samples.length / 2));
-    const perMin = steadyPart.length >= 3 ? slope(steadyPart.map((s) => s.t / 60), steadyPart.map((s) => s.rssMb)) : 0;
-    const growthMb = perMin * (steadyPart.length ? (steadyPart.at(-1)!.t - steadyPart[0]!.t) / 60 : 0);
-    const flat = growthMb < 10;
+    const heapEnd = await retainedHeapMb();
+    // Flat: the heap retained after a full GC did not grow (beyond 2 MB) between the end of the warm-up
+    // and the end, and the RSS peaks of the last third are not above those of the middle third (RSS
+    // itself is a sawtooth: V8 and the allocator give memory back in large steps, not steadily).
+    const third = Math.floor(samples.length / 3);
+    const peak = (xs: Sample[]) => Math.max(...xs.map((s) => s.rssMb));
+    const middlePeak = samples.length >= 6 ? peak(samples.slice(third, 2 * third)) : Number.NaN;
+    const lastPeak = samples.length >= 6 ? peak(samples.slice(2 * third)) : Number.NaN;
+    const heapGrowthMb = heapStart !== null && heapEnd !== null ? heapEnd - heapStart : null;
+    const perThousand = heapGrowthMb !== null && injected > heapStartInjected ? (heapGrowthMb * 1000) / (injected - heapStartInjected) : null;
+    const flat = heapGrowthMb !== null && heapGrowthMb < 2 && !(lastPeak > middlePeak + 10);
     const result = {
       minutes,
       rate,
@@ -158,11 +163,15 @@ async function steady(minutes: number, rate: number) {
       refused,
       delivered,
       lost: delivered.map((d) => injected - d),
-      rssFirstMb: steadyPart[0]?.rssMb ?? null,
+      rssFirstMb: samples[0]?.rssMb ?? null,
       rssLastMb: samples.at(-1)?.rssMb ?? null,
       rssMaxMb: Math.max(...samples.map((s) => s.rssMb)),
-      rssSlopeMbPerMin: round(perMin, 2),
-      rssGrowthMb: round(growthMb, 1),
+      rssPeakMiddleThirdMb: middlePeak,
+      rssPeakLastThirdMb: lastPeak,
+      retainedHeapStartMb: heapStart,
+      retainedHeapEndMb: heapEnd,
+      retainedHeapGrowthMb: heapGrowthMb === null ? null : round(heapGrowthMb, 2),
+      retainedHeapMbPer1000Sms: perThousand === null ? null : round(perThousand, 2),
       flat,
       eldP99MaxMs: Math.max(...samples.map((s) => s.eldP99Ms)),
       eldMaxMs: Math.max(...samples.map((s) => s.eldMaxMs)),
@@ -171,7 +180,8 @@ async function steady(minutes: number, rate: number) {
     };
     say(
       `steady: ${injected} SMS in, ${sent} out; receivers got ${delivered.join('/')} of ${injected}; RSS ${result.rssFirstMb} → ${result.rssLastMb} MB ` +
-        `(second half: trend ${result.rssSlopeMbPerMin} MB/min, ${result.rssGrowthMb} MB: ${flat ? 'flat' : 'GROWING'}); loop delay p99 up to ${result.eldP99MaxMs} ms, max ${result.eldMaxMs} ms`,
+        `(peaks: middle third ${middlePeak} MB, last third ${lastPeak} MB); heap retained after a full GC ${heapStart} → ${heapEnd} MB ` +
+        `(${result.retainedHeapMbPer1000Sms} MB per 1,000 SMS): ${flat ? 'flat' : 'GROWING'}; loop delay p99 up to ${result.eldP99MaxMs} ms, max ${result.eldMaxMs} ms`,
     );
     return result;
   } finally {
