@@ -1,25 +1,40 @@
-// Per-endpoint policies. Composition, outermost first:
-//   global bulkhead → endpoint bulkhead → circuit breaker (cockatiel) → timeout → the POST
-// Bulkheads are outermost so a half-open probe also takes a slot; the breaker wraps the timeout so a
-// timed-out attempt counts as a failure; the retry schedule is not a policy here: it lives in the
-// store with each delivery (see backoff.ts), so it survives restarts. The bulkheads are slot counts
-// (slots.ts) and the timeout a shared deadline lane (deadlines.ts): the scheduler checks both before
-// starting an attempt, so cockatiel's wrappers for them would only add promises per attempt.
+// Per-endpoint policies, cockatiel's, built once per endpoint (and per timeout duration, when a
+// subscription sets its own) and composed with wrap(), outermost first:
+//   global bulkhead → endpoint bulkhead → circuit breaker → timeout → the POST
+// The bulkheads are outermost so that an attempt refused for capacity never reaches the breaker (it
+// says nothing about the receiver) and a half-open probe takes a slot like any attempt; the breaker
+// wraps the timeout so that a timed-out attempt counts as the receiver failing. The retry schedule is
+// not a policy here: it lives in the store with each delivery (see backoff.ts), so it survives restarts.
 import {
   BrokenCircuitError,
   CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   IsolatedCircuitError,
+  TimeoutStrategy,
+  bulkhead,
   circuitBreaker,
   handleWhen,
+  timeout,
+  wrap,
+  type BulkheadPolicy,
   type CircuitBreakerPolicy,
   type IBackoff,
   type IBackoffFactory,
+  type IDefaultPolicyContext,
   type IHalfOpenAfterBackoffContext,
+  type IPolicy,
 } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
-import { Slots } from './slots.ts';
+
+/** How an attempt goes through the policies. */
+export type Route =
+  /** Scheduled: both bulkheads, the breaker, the timeout. */
+  | 'scheduled'
+  /** Asked for by a person (test, manual retry) while the circuit is closed: breaker and timeout, never refused for capacity. */
+  | 'direct'
+  /** Asked for by a person while the circuit is open: the timeout alone; a success closes the circuit. */
+  | 'bypass';
 
 export interface BreakerOptions {
   /** Consecutive failed attempts that open the circuit. Default 5. */
@@ -82,8 +97,8 @@ export interface SavedBreaker {
 /** One receiver endpoint's policies and the scheduler's bookkeeping for it. */
 export class Endpoint {
   readonly key: string;
-  readonly bulkhead: Slots;
-  readonly breaker: CircuitBreakerPolicy;
+  readonly bulkhead: BulkheadPolicy;
+  breaker: CircuitBreakerPolicy;
   /** Clock time when an open circuit lets a probe through. */
   openUntil: number | null = null;
   /** Set from `Retry-After` on 429/503: nothing goes to this endpoint before then. */
@@ -100,9 +115,18 @@ export class Endpoint {
   /** host:port, as offline detection tells hosts apart. */
   readonly host: string;
 
+  readonly #global: BulkheadPolicy;
+  readonly #clock: Clock;
+  readonly #options: BreakerOptions;
+  readonly #onStateChange: (e: Endpoint) => void;
+  /** Composed policies by route and timeout duration; the breaker's are rebuilt when it is reset. */
+  readonly #policies = new Map<string, IPolicy<IDefaultPolicyContext>>();
+  readonly #timeouts = new Map<number, IPolicy<IDefaultPolicyContext>>();
+
   constructor(
     key: string,
     limit: number,
+    global: BulkheadPolicy,
     clock: Clock,
     options: BreakerOptions,
     saved: SavedBreaker | undefined,
@@ -110,7 +134,49 @@ export class Endpoint {
   ) {
     this.key = key;
     this.host = URL.canParse(key) ? new URL(key).host : key;
-    this.bulkhead = new Slots(limit);
+    this.bulkhead = bulkhead(limit);
+    this.#global = global;
+    this.#clock = clock;
+    this.#options = options;
+    this.#onStateChange = onStateChange;
+    this.breaker = this.#newBreaker(saved);
+    // The backoff made while hydrating starts its period now; the saved end is the true one.
+    if (saved) this.openUntil = saved.openUntil;
+  }
+
+  /** The composed policy for an attempt of at most `timeoutMs` taking `route`. */
+  policy(route: Route, timeoutMs: number): IPolicy<IDefaultPolicyContext> {
+    const id = `${route}:${timeoutMs}`;
+    let p = this.#policies.get(id);
+    if (!p) {
+      let t = this.#timeouts.get(timeoutMs);
+      if (!t) {
+        // Aggressive: the attempt ends at the deadline (its request aborted through the signal). The
+        // timer is unref'd: an attempt in flight keeps the process alive by its socket already.
+        t = timeout(timeoutMs, TimeoutStrategy.Aggressive).dangerouslyUnref();
+        this.#timeouts.set(timeoutMs, t);
+      }
+      p = route === 'scheduled' ? wrap(this.#global, this.bulkhead, this.breaker, t) : route === 'direct' ? wrap(this.breaker, t) : t;
+      this.#policies.set(id, p);
+    }
+    return p;
+  }
+
+  /**
+   * Closes the circuit (an operator's test just reached the receiver): cockatiel has no reset, so a
+   * breaker is built afresh from a closed state, and the policies holding the old one are rebuilt.
+   */
+  reset(): void {
+    if (this.state === 'closed') return;
+    this.breaker = this.#newBreaker(undefined);
+    this.openUntil = null;
+    this.#policies.clear();
+    this.#onStateChange(this);
+  }
+
+  #newBreaker(saved: SavedBreaker | undefined): CircuitBreakerPolicy {
+    const options = this.#options;
+    const clock = this.#clock;
     const halfOpenAfter: IBackoffFactory<IHalfOpenAfterBackoffContext> = {
       next: () =>
         new ClockBackoff(
@@ -121,13 +187,14 @@ export class Endpoint {
           },
         ),
     };
-    this.breaker = circuitBreaker(
+    const breaker = circuitBreaker(
       handleWhen((e) => !(e instanceof BrokenCircuitError) && !(e instanceof IsolatedCircuitError)),
       { breaker: new ConsecutiveBreaker(options.threshold), halfOpenAfter, initialState: saved?.state },
     );
-    // The backoff made while hydrating starts its period now; the saved end is the true one.
-    if (saved) this.openUntil = saved.openUntil;
-    this.breaker.onStateChange(() => onStateChange(this));
+    breaker.onStateChange(() => {
+      if (this.breaker === breaker) this.#onStateChange(this);
+    });
+    return breaker;
   }
 
   get state(): 'closed' | 'open' | 'half-open' {

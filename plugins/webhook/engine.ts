@@ -2,17 +2,15 @@
 // bulkheads, circuit breakers, Retry-After pauses and rate limits, POSTs them (signed afresh each
 // attempt) and writes the outcome back in batches. The store is the truth; memory holds only what is
 // claimed right now, so a crash loses nothing but attempts in flight (which are simply made again).
-import { BrokenCircuitError } from 'cockatiel';
+import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError, bulkhead, type BulkheadPolicy } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../core/store.ts';
 import { version } from '../../core/version.ts';
 import type { RetryPolicy } from './backoff.ts';
-import { Deadlines } from './deadlines.ts';
 import type { Deliveries, DeliveryStatus, DueDelivery, Outcome } from './deliveries.ts';
 import { Endpoint, ReceiverError, type BreakerOptions, type SavedBreaker } from './endpoint.ts';
 import { formatters } from './formats/index.ts';
-import { Slots } from './slots.ts';
 import type { Subscriptions } from './subscriptions.ts';
 import { classifyError, ofetchTransport, type ErrorClass, type Transport } from './transport.ts';
 import { displayUrl, hostAllowed, requestTarget } from './url.ts';
@@ -88,8 +86,8 @@ export class Engine {
   readonly #transport: Transport;
   readonly #endpoints = new Map<string, Endpoint>();
   readonly #claimed = new Set<string>();
-  readonly #global: Slots;
-  readonly #deadlines = new Deadlines();
+  /** The overall bulkhead, shared by every endpoint's scheduled policy (see endpoint.ts). */
+  readonly #global: BulkheadPolicy;
   readonly #abort = new AbortController();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #waiters = new Map<string, ((r: AttemptResult) => void)[]>();
@@ -111,7 +109,7 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.#o = options;
     this.#transport = options.transport ?? ofetchTransport;
-    this.#global = new Slots(options.global);
+    this.#global = bulkhead(options.global);
     this.#reach = new Reachability(OFFLINE_WINDOW_MS, (endpoint) => options.deliveries.answered(endpoint));
   }
 
@@ -125,8 +123,8 @@ export class Engine {
   /** Stops taking work, aborts attempts in flight (they are made again after a restart), writes what is pending. */
   async stop(): Promise<void> {
     const stopping = new Error('webhook engine stopping');
+    // Attempts in flight get this signal through their policies: they are aborted too.
     this.#abort.abort(stopping);
-    this.#deadlines.abortAll(stopping);
     this.#wake?.();
     await this.#done;
     await this.settled();
@@ -306,7 +304,7 @@ export class Engine {
     if (!ep) {
       const saved = this.#o.store.get<{ breaker: string; open_until: number | null }>('SELECT breaker, open_until FROM webhook_endpoints WHERE endpoint = ?', key);
       const state: SavedBreaker | undefined = saved ? { state: JSON.parse(saved.breaker), openUntil: saved.open_until } : undefined;
-      ep = new Endpoint(key, this.#o.perEndpoint, this.#o.clock, this.#o.breaker, state, (e) => this.#saveBreaker(e));
+      ep = new Endpoint(key, this.#o.perEndpoint, this.#global, this.#o.clock, this.#o.breaker, state, (e) => this.#saveBreaker(e));
       this.#endpoints.set(key, ep);
     }
     return ep;
@@ -475,26 +473,13 @@ export class Engine {
   async #dispatch(ep: Endpoint, row: DueDelivery, direct: boolean): Promise<AttemptResult> {
     ep.inFlight++;
     this.#inFlight++;
-    // A direct attempt (test, manual retry) skips the bulkheads: it must not be refused for capacity.
-    // The loop starts a scheduled one only when both have a free slot, so taking them cannot fail.
-    const slotted = !direct && this.#global.take() && (ep.bulkhead.take() || (this.#global.give(), false));
-    if (!direct && !slotted) {
-      // Not reached while the loop checks capacity first; if it were, the delivery just waits its turn.
-      const verdict: Verdict = { release: true, result: resultOf(row.id, row.status, 'skipped', { errorClass: 'local', error: 'no free slot' }) };
-      this.#settle(ep, row, verdict);
-      return verdict.result;
-    }
-    // One async frame rather than a .finally/.catch/.then chain: three promises fewer per attempt.
+    // One async frame rather than a .finally/.catch/.then chain: fewer promises per attempt.
     let verdict: Verdict;
     try {
-      verdict = await this.#attempt(ep, row);
+      verdict = await this.#attempt(ep, row, direct);
     } catch (error) {
       this.#o.log.error({ err: error, delivery: row.id }, 'webhook attempt failed unexpectedly (bug)');
       verdict = { release: true, result: resultOf(row.id, row.status, 'skipped', { errorClass: 'local', error: 'internal error' }) };
-    }
-    if (slotted) {
-      ep.bulkhead.give();
-      this.#global.give();
     }
     this.#settle(ep, row, verdict);
     // Asked for by a person: the answer and the delivery log must agree, so write it now.
@@ -502,7 +487,7 @@ export class Engine {
     return verdict.result;
   }
 
-  async #attempt(ep: Endpoint, row: DueDelivery): Promise<Verdict> {
+  async #attempt(ep: Endpoint, row: DueDelivery, direct: boolean): Promise<Verdict> {
     const o = this.#o;
     const now = o.clock.now();
     const sub = row.subscription_id ? o.subscriptions.get(row.subscription_id) : undefined;
@@ -537,32 +522,32 @@ export class Engine {
     if (target.authorization && !headers.authorization) headers.authorization = target.authorization;
 
     const timeoutMs = sub?.timeoutMs ?? o.timeoutMs;
-    let timedOut = false;
+    // A person's test or retry is made now, whatever the bulkheads say and even while the circuit is
+    // open (they may just have fixed the receiver); a success then closes the circuit.
+    const route = !direct ? 'scheduled' : ep.state === 'closed' ? 'direct' : 'bypass';
     const started = performance.now();
     let status: number | null = null;
     let retryAfter: string | null = null;
     let failure: { errorClass: ErrorClass; message: string } | undefined;
     try {
-      const response = await ep.breaker.execute(async () => {
-        // The timeout runs inside the breaker, so a timed-out attempt counts as the receiver failing.
-        const deadline = this.#deadlines.start(timeoutMs);
-        try {
-          const r = await this.#transport({ url: target.url, headers, body: formatted.body, signal: deadline.signal });
-          // 5xx and 408 are the receiver failing: they count for the breaker (thrown inside it).
-          if (r.status >= 500 || r.status === 408) throw new ReceiverError(r.status, r.retryAfter);
-          return r;
-        } finally {
-          this.#deadlines.end(deadline);
-          timedOut = deadline.timedOut;
-        }
-      });
+      const response = await ep.policy(route, timeoutMs).execute(async ({ signal }) => {
+        const r = await this.#transport({ url: target.url, headers, body: formatted.body, signal });
+        // 5xx and 408 are the receiver failing: they count for the breaker (thrown inside it).
+        if (r.status >= 500 || r.status === 408) throw new ReceiverError(r.status, r.retryAfter);
+        return r;
+      }, this.#abort.signal);
       status = response.status;
       retryAfter = response.retryAfter;
+      if (route === 'bypass' && status >= 200 && status < 300) ep.reset();
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         // cockatiel still counts the circuit open (a restored state): look again in a second.
         ep.openUntil = Math.max(ep.openUntil ?? 0, o.clock.now() + 1000);
         return { release: true, metric: 'circuit_open', result: resultOf(row.id, row.status, 'circuit_open', { errorClass: 'circuit-open', error: 'the circuit is open' }) };
+      }
+      if (error instanceof BulkheadRejectedError) {
+        // Not reached while the loop checks capacity first; if it were, the delivery just waits its turn.
+        return { release: true, result: resultOf(row.id, row.status, 'skipped', { errorClass: 'local', error: 'no free slot' }) };
       }
       if (this.#abort.signal.aborted) {
         // Stopping: the attempt is abandoned, not counted; it is made again after the restart.
@@ -571,7 +556,7 @@ export class Engine {
       if (error instanceof ReceiverError) {
         status = error.status;
         retryAfter = error.retryAfter;
-      } else if (timedOut) failure = { errorClass: 'timeout', message: `no answer within ${timeoutMs} ms` };
+      } else if (error instanceof TaskCancelledError) failure = { errorClass: 'timeout', message: `no answer within ${timeoutMs} ms` };
       else failure = classifyError(error);
     }
     const durationMs = performance.now() - started;
