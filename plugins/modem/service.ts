@@ -69,6 +69,8 @@ export class SmsGateway implements SmsService {
     if (typeof r.to !== 'string' || !/^\+?\d{3,20}$/.test(r.to.replace(/[\s-]/g, ''))) throw bad('to', 'to must be a phone number (E.164, national digits, or a short code)');
     const to = r.to.replace(/[\s-]/g, '');
     if (typeof r.text !== 'string' || r.text.length === 0) throw bad('text', 'text must be a non-empty string');
+    // A lone surrogate would reach the phone as U+FFFD: refuse it here, whoever calls (API, MQTT, a plugin).
+    if (!r.text.isWellFormed()) throw bad('text', 'text must be well-formed Unicode (it has a lone surrogate)');
     if (r.encoding !== undefined && !['auto', 'gsm7', 'ucs2'].includes(r.encoding)) throw bad('encoding', 'encoding must be auto, gsm7 or ucs2');
     if (r.validityMinutes !== undefined && !(Number.isInteger(r.validityMinutes) && r.validityMinutes >= 5 && r.validityMinutes <= 635040)) throw bad('validityMinutes', 'validityMinutes must be an integer from 5 to 635040');
     if (r.ttlSeconds !== undefined && !(Number.isInteger(r.ttlSeconds) && r.ttlSeconds > 0)) throw bad('ttlSeconds', 'ttlSeconds must be a positive integer');

@@ -75,6 +75,7 @@ t.test('validation errors name the field', async (t) => {
   };
   t.same(fieldOf(() => sms.send({ to: 'abc', text: 'x' })), ['E_VALIDATION', 'to']);
   t.same(fieldOf(() => sms.send({ to: '+15550200205', text: '' })), ['E_VALIDATION', 'text']);
+  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: 'a\ud800b' })), ['E_VALIDATION', 'text'], 'a lone surrogate is refused');
   t.same(fieldOf(() => sms.send({ to: '+15550200205', text: 'x', clientRef: 'x'.repeat(41) })), ['E_VALIDATION', 'clientRef']);
   t.same(fieldOf(() => sms.send({ to: '+15550200205', text: '中文', encoding: 'gsm7' })), ['E_VALIDATION', 'encoding']);
   t.same(fieldOf(() => sms.send({ to: '+15550200205', text: 'x', modem: 'nope' })), ['E_UNKNOWN_MODEM', 'modem']);
