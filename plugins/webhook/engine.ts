@@ -4,6 +4,7 @@
 // claimed right now, so a crash loses nothing but attempts in flight (which are simply made again).
 import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError, bulkhead, type BulkheadPolicy } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
+import { publicEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../core/store.ts';
 import { version } from '../../core/version.ts';
@@ -507,7 +508,9 @@ export class Engine {
     const secrets = sub ? o.subscriptions.signingSecrets(sub, o.defaultSecret, now) : o.defaultSecret ? [o.defaultSecret] : [];
     const target = this.#target(url);
     const formatted = await formatters[sub?.format ?? 'standard']({
-      event: row.event,
+      // Once, for every format: a message's callbackUrl (another receiver's address, maybe with its
+      // token) is never sent to any receiver.
+      event: publicEvent(row.event),
       deliveryId: row.id,
       subscriptionId: sub?.id ?? null,
       url: target.url,

@@ -24,7 +24,6 @@ export function callstackBody(event: AnyEvent): Record<string, unknown> {
   }
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(event.data)) {
-    if (key === 'callbackUrl') continue;
     out[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
   }
   return out;

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { AnyEvent } from '../../../core/events.ts';
-import { publicData, type FormatInput, type Formatted } from './types.ts';
+import type { FormatInput, Formatted } from './types.ts';
 
 /** httpSMS's event names where one exists; ours otherwise. */
 const types: Record<string, string> = {
@@ -48,7 +48,7 @@ export function cloudEvent(event: AnyEvent, agentId: string): Record<string, unk
     type: cloudEventType(event.type),
     time: event.timestamp,
     datacontenttype: 'application/json',
-    data: publicData(event),
+    data: event.data,
   };
 }
 

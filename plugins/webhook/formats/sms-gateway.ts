@@ -50,8 +50,7 @@ export function smsGatewayPayload(event: AnyEvent): Record<string, unknown> {
     case 'system.ping':
       return { health: { uptimeSeconds: event.data.uptimeSeconds } };
     default: {
-      const { callbackUrl: _drop, ...rest } = event.data as unknown as Record<string, unknown>;
-      return rest;
+      return event.data as unknown as Record<string, unknown>;
     }
   }
 }

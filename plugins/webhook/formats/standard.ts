@@ -2,7 +2,7 @@
 // `${webhook-id}.${webhook-timestamp}.${body}`, HMAC-SHA256 with the secret's decoded bytes, sent as
 // `v1,<base64>`; several signatures are separated by spaces (how a rotation's overlap is carried).
 import { hmac, standardKey } from '../secret.ts';
-import { publicData, type FormatInput, type Formatted } from './types.ts';
+import type { FormatInput, Formatted } from './types.ts';
 
 /**
  * `standard`: body `{ type, timestamp, data, id }` (`id` is the event id, for de-duplication across
@@ -12,7 +12,7 @@ import { publicData, type FormatInput, type Formatted } from './types.ts';
  */
 export function standard(input: FormatInput): Formatted {
   const { event } = input;
-  const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: publicData(event), id: event.id });
+  const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data, id: event.id });
   const timestamp = String(input.nowSec);
   const headers: Record<string, string> = {
     'content-type': 'application/json',

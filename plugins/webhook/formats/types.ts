@@ -5,6 +5,7 @@ export type FormatName = (typeof formatNames)[number];
 
 /** Everything a format needs to turn one delivery attempt into headers and a raw body. */
 export interface FormatInput {
+  /** As receivers may see it: the engine passes it through core's publicEvent() (no `callbackUrl`). */
   event: AnyEvent;
   /** The delivery id: one per (event, subscription), the same on every retry. */
   deliveryId: string;
@@ -26,10 +27,3 @@ export interface Formatted {
 }
 
 export type Formatter = (input: FormatInput) => Formatted | Promise<Formatted>;
-
-/** The event's data as receivers see it: `callbackUrl` (another receiver's URL, maybe with a token) is dropped. */
-export function publicData(event: AnyEvent): Record<string, unknown> {
-  const data = { ...(event.data as unknown as Record<string, unknown>) };
-  delete data.callbackUrl;
-  return data;
-}
