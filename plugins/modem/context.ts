@@ -1,0 +1,109 @@
+// What the parts of one modem driver share: its options and dependencies, the AT engine, what the
+// modem told about itself, and the per-connection state that set-up, reading, health and reconnect
+// all touch. One mutable object per ModemDriver, never handed outside the modem plugin.
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import type { PluginEvents } from '../../core/plugin.ts';
+import type { ModemStatus } from '../../core/services.ts';
+import type { Store } from '../../core/store.ts';
+import type { AtEngine } from './at.ts';
+import type { Calls } from './calls.ts';
+import type { Inbox } from './inbox.ts';
+import type { Outbox } from './outbox.ts';
+import type { BindingInterface, Port } from './port.ts';
+import type { Reports } from './reports.ts';
+import type { Trace } from './trace.ts';
+import type { Ussd } from './ussd.ts';
+
+export interface DriverOptions {
+  id: string;
+  path: string;
+  baudRate: number;
+  binding: BindingInterface;
+  simulator: boolean;
+  cnmi: 'stored' | 'routed';
+  pin: string | undefined;
+  healthIntervalMs: number;
+  commandTimeoutMs: number;
+  /** Health checks without an answer in a row before a soft reset. */
+  hangThreshold: number;
+  reconnectMaxMs: number;
+  hangUpCalls: boolean;
+}
+
+export interface DriverDeps {
+  store: Store;
+  events: PluginEvents;
+  clock: Clock;
+  log: Logger;
+  inbox: Inbox;
+  outbox: Outbox;
+  reports: Reports;
+  trace?: Trace;
+  /** Test hook: runs after a PDU is read from the modem and before it is stored (the crash test). */
+  beforeStore?: (pdu: string) => Promise<void> | void;
+  /** Test hook: runs after a PDU is durable and before it is deleted from the modem. */
+  afterStore?: (pdu: string) => Promise<void> | void;
+}
+
+/** What the modem and the network told about themselves (identity at set-up, the rest on every health check). */
+export interface ModemInfo {
+  operator: string | null;
+  signalDbm: number | null;
+  registration: string | null;
+  sim: string | null;
+  model: string | null;
+  manufacturer: string | null;
+  imei: string | null;
+  imsi: string | null;
+  iccid: string | null;
+}
+
+export interface DriverContext {
+  readonly id: string;
+  readonly options: DriverOptions;
+  readonly deps: DriverDeps;
+  readonly at: AtEngine;
+  readonly ussd: Ussd;
+  readonly calls: Calls;
+  /** Aborted when the driver stops. */
+  readonly signal: AbortSignal;
+  readonly info: ModemInfo;
+  /** The driver's state; changed only through setState, which announces modem.online / modem.offline. */
+  readonly state: ModemStatus['state'];
+  setState(state: ModemStatus['state'], reason?: string): void;
+  port: Port | undefined;
+  /** Registered on the network (27.007 7.2 +CREG <stat> 1 or 5). */
+  registered: boolean;
+  /** Set up and able to take commands (sends, health checks). */
+  ready: boolean;
+  /** Commands in a row that got no answer; a hang at options.hangThreshold. */
+  misses: number;
+  resets: number;
+  /** 27.005 3.2.1 AT+CSMS service: 1 means routed messages must be acknowledged with +CNMA. */
+  csms: number;
+  /** mem1 storages to sweep at start-up, and the one new messages go to. */
+  storages: string[];
+  mem1: string;
+  /** The tail of the serial read chain (reading.ts). */
+  readChain: Promise<unknown>;
+  /** Ends the current connection so the supervisor reopens the port; set while one runs. */
+  resetRequested: (() => void) | undefined;
+}
+
+/** The context with nothing known yet, for a driver about to start. */
+export function createContext(parts: Pick<DriverContext, 'id' | 'options' | 'deps' | 'at' | 'ussd' | 'calls' | 'signal' | 'state' | 'setState'>): DriverContext {
+  return Object.assign(parts, {
+    info: { operator: null, signalDbm: null, registration: null, sim: null, model: null, manufacturer: null, imei: null, imsi: null, iccid: null },
+    port: undefined,
+    registered: false,
+    ready: false,
+    misses: 0,
+    resets: 0,
+    csms: 0,
+    storages: [],
+    mem1: '',
+    readChain: Promise.resolve(),
+    resetRequested: undefined,
+  });
+}

@@ -1,0 +1,65 @@
+// The periodic health check (signal 27.007 8.5, registration 7.2, operator 7.3, storage 27.005 3.2.2),
+// and what a modem that stops answering gets: a soft reset after options.hangThreshold misses in a row.
+import type { DriverContext } from './context.ts';
+import { AtError } from './errors.ts';
+import * as parse from './parse.ts';
+import { readStored } from './reading.ts';
+
+/** Every options.healthIntervalMs until the driver stops: concatenation sweep, health check, lost messages. */
+export async function healthLoop(m: DriverContext): Promise<void> {
+  const signal = m.signal;
+  const { clock, log, inbox } = m.deps;
+  while (!signal.aborted) {
+    await clock.sleep(m.options.healthIntervalMs, signal).catch(() => {});
+    if (signal.aborted) return;
+    try {
+      inbox.sweep();
+    } catch (error) {
+      log.error({ err: error }, 'concatenation sweep failed');
+    }
+    if (!m.ready) continue;
+    try {
+      await checkHealth(m);
+      const stored = parse.parseCpmsRead((await m.at.send('AT+CPMS?')).lines);
+      // A message in storage that no indication announced (lost URC, modem restarted): read it now.
+      if (stored.some((s) => s.used > 0 && s.mem !== 'SR') || stored.find((s) => s.mem === 'SR' && s.used > 0)) await readStored(m);
+      m.misses = 0;
+    } catch (error) {
+      if (!(error instanceof AtError) || error.code !== 'E_TIMEOUT') {
+        log.debug({ err: error }, 'health check failed');
+        continue;
+      }
+      m.misses++;
+      log.warn({ modem: m.id, misses: m.misses }, 'modem did not answer the health check');
+      if (m.misses >= m.options.hangThreshold) await softReset(m);
+    }
+  }
+}
+
+/** Signal, registration and operator; online when registered, offline with the reason otherwise. */
+export async function checkHealth(m: DriverContext): Promise<void> {
+  const { at, info } = m;
+  info.signalDbm = parse.csqDbm((await at.send('AT+CSQ')).lines);
+  const creg = parse.valueOf((await at.send('AT+CREG?')).lines, '+CREG');
+  info.operator = parse.parseCops((await at.send('AT+COPS?').catch(() => ({ lines: [] as string[] }))).lines);
+  if (creg !== undefined) {
+    const reg = parse.parseCreg(`+CREG: ${creg}`, false);
+    if (reg) {
+      info.registration = reg.text;
+      m.registered = reg.registered;
+    }
+  }
+  if (m.registered) m.setState('online');
+  else m.setState('offline', `network: ${info.registration ?? 'unknown'}`);
+}
+
+/** A hung modem: AT+CFUN=0/1 (27.007 8.2) or ATZ, then close and reopen the port. */
+export async function softReset(m: DriverContext): Promise<void> {
+  m.misses = 0;
+  m.resets++;
+  m.deps.log.warn({ modem: m.id, resets: m.resets }, 'modem hung: soft reset');
+  m.setState('offline', 'no answer');
+  await m.at.send('AT+CFUN=0', { timeoutMs: 5000 }).catch(() => {});
+  await m.at.send('AT+CFUN=1', { timeoutMs: 10_000 }).catch(() => m.at.send('ATZ', { timeoutMs: 5000 }).catch(() => {}));
+  m.resetRequested?.();
+}

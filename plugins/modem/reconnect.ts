@@ -1,0 +1,62 @@
+// The connection's life: open the port, set the modem up, run until the port closes or a reset is due,
+// then reopen with capped exponential backoff. A locked SIM ends it for good (a SIM blocks after three PINs).
+import type { DriverContext } from './context.ts';
+import { checkHealth } from './health.ts';
+import { openPort, type Port } from './port.ts';
+import { readStored } from './reading.ts';
+import { setUp } from './setup.ts';
+import { SimLocked } from './sim.ts';
+
+/** Open → set up → run until the port closes or a reset is due → reopen, with capped backoff. */
+export async function supervise(m: DriverContext): Promise<void> {
+  const signal = m.signal;
+  const { clock, log } = m.deps;
+  const o = m.options;
+  let backoff = 1000;
+  while (!signal.aborted) {
+    let port: Port;
+    try {
+      port = await openPort(o.binding, o.path, o.baudRate, (chunk) => m.at.feed(chunk));
+    } catch (error) {
+      if (signal.aborted) return;
+      m.setState('offline', 'port unavailable');
+      log.debug({ err: error, path: o.path, retryInMs: backoff }, 'cannot open the modem port');
+      await clock.sleep(backoff, signal).catch(() => {});
+      backoff = Math.min(backoff * 2, o.reconnectMaxMs);
+      continue;
+    }
+    m.port = port;
+    m.at.open();
+    const reset = new Promise<void>((r) => (m.resetRequested = r));
+    let reason = 'set-up failed';
+    try {
+      await setUp(m);
+      backoff = 1000;
+      m.ready = true;
+      await checkHealth(m);
+      // Messages that arrived while the agent was down come first.
+      await readStored(m);
+      m.deps.outbox.wake();
+      reason = await Promise.race([port.closed.then(() => 'port closed'), reset.then(() => 'reset')]);
+    } catch (error) {
+      if (signal.aborted) break;
+      if (error instanceof SimLocked) {
+        m.setState('sim-locked', error.message);
+        log.error({ modem: m.id, reason: error.message }, 'SIM locked: not retrying (a SIM blocks after three wrong PINs)');
+        await port.close().catch(() => {});
+        m.at.close('sim locked');
+        return;
+      }
+      log.warn({ err: error, modem: m.id }, 'modem set-up failed');
+    }
+    m.ready = false;
+    m.registered = false;
+    m.at.close('port closed');
+    await port.close().catch(() => {});
+    m.port = undefined;
+    if (signal.aborted) break;
+    m.setState('offline', reason);
+    await clock.sleep(backoff, signal).catch(() => {});
+    backoff = Math.min(backoff * 2, o.reconnectMaxMs);
+  }
+}

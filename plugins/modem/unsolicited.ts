@@ -1,0 +1,56 @@
+// What the driver does with each unsolicited result code: new-message indications (27.005 3.4.1),
+// routed messages, USSD answers, calls (27.007 7.18) and network registration (27.007 7.2).
+import type { DriverContext } from './context.ts';
+import * as parse from './parse.ts';
+import { readOne, serialRead, takeIn } from './reading.ts';
+import { isHexLine, openQuote } from './urc.ts';
+
+/** Registers the driver's URC handlers on its AT engine; once, when the driver is made. */
+export function registerUrcs(m: DriverContext): void {
+  const urcs = m.at.urcs;
+  urcs.on('+CMTI:', ([line]) => onIndication(m, line!));
+  urcs.on('+CDSI:', ([line]) => onIndication(m, line!));
+  urcs.on('+CMT:', (lines) => onRouted(m, lines), { lines: 1, accept: isHexLine });
+  urcs.on('+CDS:', (lines) => onRouted(m, lines), { lines: 1, accept: isHexLine });
+  urcs.on('+CUSD:', (lines) => m.ussd.onUrc(lines), { lines: openQuote });
+  urcs.on('RING', () => m.calls.ring());
+  urcs.on('+CRING:', () => m.calls.ring());
+  urcs.on('+CLIP:', ([line]) => m.calls.clip(parse.parseClip(line!)));
+  urcs.on('NO CARRIER', () => m.calls.end('no carrier'));
+  urcs.on('+CREG:', ([line]) => {
+    const reg = parse.parseCreg(line!, true);
+    if (reg) onRegistration(m, reg);
+  });
+  // Vendor noise (Huawei ^RSSI/^BOOT/^MODE, Quectel +QIND, SIMCom boot banners): recognised, ignored.
+  const noise = () => {};
+  for (const p of ['^', '+QIND:', '+CPIN:', 'RDY', 'Call Ready', 'SMS Ready', '+CFUN:', '+PBREADY', '+CGREG:', '+CEREG:', '+QUSIM:']) urcs.on(p, noise);
+}
+
+function onRegistration(m: DriverContext, reg: { text: string; registered: boolean }): void {
+  m.info.registration = reg.text;
+  m.registered = reg.registered;
+  if (!m.ready) return;
+  if (reg.registered && m.state !== 'online') m.setState('online');
+  else if (!reg.registered && m.state === 'online') m.setState('offline', `network: ${reg.text}`);
+}
+
+function onIndication(m: DriverContext, line: string): void {
+  const ind = parse.parseIndication(line);
+  if (!ind) return;
+  serialRead(m, () => readOne(m, ind.mem, ind.index)).catch((error) =>
+    m.deps.log.warn({ err: error, mem: ind.mem, index: ind.index }, 'could not read an indicated message (it stays on the SIM; the next sweep retries)'),
+  );
+}
+
+/** Routed +CMT/+CDS: durable first, then +CNMA (27.005 3.4.4); no ack = the network delivers again. */
+function onRouted(m: DriverContext, lines: string[]): void {
+  const [head, pdu] = lines;
+  if (pdu === undefined) {
+    m.deps.log.warn({ urc: head!.slice(0, 5) }, 'routed message without its PDU line');
+    return;
+  }
+  serialRead(m, async () => {
+    await takeIn(m, pdu.replace(/"$/, ''), parse.lengthOf(head!));
+    if (m.csms === 1) await m.at.send('AT+CNMA').catch((e) => m.deps.log.warn({ err: e }, '+CNMA refused'));
+  }).catch((error) => m.deps.log.error({ err: error }, 'routed message not stored; not acknowledged, the network will send it again'));
+}
