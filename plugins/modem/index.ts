@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { definePlugin } from '../../core/plugin.ts';
-import { ModemDriver, type DriverDeps } from './driver.ts';
+import { ModemDriver } from './driver.ts';
+import { testHooks } from './hooks.ts';
 import { Inbox } from './inbox.ts';
 import { modemOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
@@ -17,12 +18,6 @@ declare module '../../core/plugin.ts' {
     simulator: Simulator;
   }
 }
-
-/**
- * Hooks for tests that must reach inside (the crash test pauses between reading and storing).
- * Set before the agent starts; never used in production.
- */
-export const testHooks: { beforeStore?: DriverDeps['beforeStore']; afterStore?: DriverDeps['afterStore']; simulator?: (sim: Simulator) => void } = {};
 
 const injected = new Map<string, BindingInterface>();
 
@@ -157,6 +152,7 @@ export const modem = definePlugin({
 });
 
 export { ModemDriver } from './driver.ts';
+export { testHooks } from './hooks.ts';
 export { AtEngine } from './at.ts';
 export { AtError } from './errors.ts';
 export { SmsGateway, SmsServiceError } from './service.ts';
