@@ -153,7 +153,10 @@ export class Endpoint {
       if (!t) {
         // Aggressive: the attempt ends at the deadline (its request aborted through the signal). The
         // timer is unref'd: an attempt in flight keeps the process alive by its socket already.
-        t = timeout(timeoutMs, TimeoutStrategy.Aggressive).dangerouslyUnref();
+        // abortOnReturn: false — by default cockatiel aborts the attempt's signal after every attempt,
+        // even a finished one: a DOMException and an abort event through undici's listeners per
+        // attempt (~7% of the drain's CPU in a profile) for a request that has already ended.
+        t = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }).dangerouslyUnref();
         this.#timeouts.set(timeoutMs, t);
       }
       p = route === 'scheduled' ? wrap(this.#global, this.bulkhead, this.breaker, t) : route === 'direct' ? wrap(this.breaker, t) : t;
