@@ -98,6 +98,8 @@ export class Engine {
   #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #inFlight = 0;
   #wake: (() => void) | undefined;
+  /** The loop's pending timed wake-up (see #sleep). */
+  #timer: { at: number; ctrl: AbortController } | undefined;
   #dirty = false;
   #done: Promise<void> = Promise.resolve();
   #clockTrusted: boolean | undefined;
@@ -128,6 +130,9 @@ export class Engine {
     this.#abort.abort(stopping);
     this.#wake?.();
     await this.#done;
+    // The loop's timer (a sweep up to 48 h away) must not keep the process alive.
+    this.#timer?.ctrl.abort(WOKEN);
+    this.#timer = undefined;
     await this.settled();
     this.#flush();
   }
@@ -284,19 +289,27 @@ export class Engine {
 
   /** Until `until` (clock time) or a poke; stop() pokes too. */
   async #sleep(until: number): Promise<void> {
-    const woken = new Promise<void>((resolve) => {
+    // One timer for the loop, kept from turn to turn while the time to wake at is the same. While a
+    // backlog drains the loop turns on every settled attempt and that time (the next maximum-age
+    // sweep) does not move: a timer, an AbortController and an abort per turn showed in profiles.
+    const timer = this.#timer;
+    if (timer && timer.at !== until) {
+      this.#timer = undefined;
+      timer.ctrl.abort(WOKEN);
+    }
+    if (!this.#timer && Number.isFinite(until)) {
+      const next = { at: until, ctrl: new AbortController() };
+      this.#timer = next;
+      this.#o.clock.sleep(Math.max(0, until - this.#o.clock.now()), next.ctrl.signal).then(() => {
+        if (this.#timer !== next) return;
+        this.#timer = undefined;
+        this.#poke();
+      }, () => {});
+    }
+    await new Promise<void>((resolve) => {
       this.#wake = resolve;
       if (this.#dirty || this.#abort.signal.aborted) resolve();
     });
-    // While a backlog drains the loop wakes on every settled attempt with nothing timed to wait for:
-    // a timer (and its AbortController) is made only when there is a time to wake at.
-    if (!Number.isFinite(until)) await woken;
-    else {
-      const ctrl = new AbortController();
-      await Promise.race([woken, this.#o.clock.sleep(Math.max(0, until - this.#o.clock.now()), ctrl.signal).catch(() => {})]);
-      // A ready-made reason: abort() without one builds a DOMException each time.
-      ctrl.abort(WOKEN);
-    }
     this.#wake = undefined;
   }
 
