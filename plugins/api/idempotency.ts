@@ -1,25 +1,10 @@
-import { createHash } from 'node:crypto';
+import { ANSWER_TTL_MS, RememberedAnswers } from '../../core/answers.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Store } from '../../core/store.ts';
 import { ApiError } from './service.ts';
 
 /** How long a key's first answer is replayed (the issue's 24 h). */
-export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-
-export const idempotencyMigrations = [
-  {
-    version: 1,
-    up: `CREATE TABLE api_idempotency (
-        key TEXT NOT NULL,
-        route TEXT NOT NULL,
-        request_hash TEXT NOT NULL,
-        status INTEGER NOT NULL,
-        response TEXT NOT NULL,
-        created_ms INTEGER NOT NULL,
-        PRIMARY KEY (key, route));
-      CREATE INDEX api_idempotency_created ON api_idempotency (created_ms);`,
-  },
-];
+export const IDEMPOTENCY_TTL_MS = ANSWER_TTL_MS;
 
 export interface StoredAnswer {
   status: number;
@@ -36,14 +21,13 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
  */
 export class Idempotency {
   readonly #store: Store;
-  readonly #clock: Clock;
+  readonly #answers: RememberedAnswers;
   /** Keys whose first request is still being handled (async handlers): a concurrent repeat waits its turn with a 409. */
   readonly #inFlight = new Set<string>();
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
-    this.#clock = clock;
-    store.migrate('api', idempotencyMigrations);
+    this.#answers = new RememberedAnswers(store, clock);
   }
 
   /** Validates the header value; throws a 400 naming it. */
@@ -53,34 +37,19 @@ export class Idempotency {
   }
 
   static hash(body: unknown): string {
-    return createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
+    return RememberedAnswers.hash(body);
   }
 
   /** The stored answer for this key and route, or undefined. Throws 422 when the body differs. */
   lookup(key: string, route: string, requestHash: string): StoredAnswer | undefined {
-    const row = this.#store.get<{ request_hash: string; status: number; response: string; created_ms: number }>(
-      'SELECT request_hash, status, response, created_ms FROM api_idempotency WHERE key = ? AND route = ?',
-      key,
-      route,
-    );
-    if (!row || row.created_ms <= this.#clock.now() - IDEMPOTENCY_TTL_MS) return undefined;
-    if (row.request_hash !== requestHash)
+    const seen = this.#answers.recall<StoredAnswer>(route, key, requestHash);
+    if (seen.kind === 'conflict')
       throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request', 'Idempotency-Key');
-    return { status: row.status, body: JSON.parse(row.response) };
+    return seen.kind === 'hit' ? seen.answer : undefined;
   }
 
   save(key: string, route: string, requestHash: string, answer: StoredAnswer): void {
-    const now = this.#clock.now();
-    this.#store.run('DELETE FROM api_idempotency WHERE created_ms <= ?', now - IDEMPOTENCY_TTL_MS);
-    this.#store.run(
-      'INSERT OR REPLACE INTO api_idempotency (key, route, request_hash, status, response, created_ms) VALUES (?, ?, ?, ?, ?, ?)',
-      key,
-      route,
-      requestHash,
-      answer.status,
-      JSON.stringify(answer.body),
-      now,
-    );
+    this.#answers.remember(route, key, requestHash, answer);
   }
 
   /**

@@ -1,24 +1,10 @@
-import { createHash } from 'node:crypto';
+import { ANSWER_TTL_MS, RememberedAnswers } from '../../core/answers.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Store } from '../../core/store.ts';
 import { transactionOf, type Response } from './requests.ts';
 
 /** How long a transaction's answer is kept and replayed, as the API keeps an Idempotency-Key's. */
-export const TRANSACTION_TTL_MS = 24 * 3600_000;
-
-export const dedupMigrations = [
-  {
-    version: 1,
-    up: `CREATE TABLE mqtt_transactions (
-        scope TEXT NOT NULL,
-        tx TEXT NOT NULL,
-        request_hash TEXT NOT NULL,
-        response TEXT NOT NULL,
-        created_ms INTEGER NOT NULL,
-        PRIMARY KEY (scope, tx));
-      CREATE INDEX mqtt_transactions_created ON mqtt_transactions (created_ms);`,
-  },
-];
+export const TRANSACTION_TTL_MS = ANSWER_TTL_MS;
 
 /**
  * Send requests de-duplicated on their `transaction`. A client that got no answer (the response
@@ -37,12 +23,11 @@ export const dedupMigrations = [
  */
 export class SendDedup {
   readonly #store: Store;
-  readonly #clock: Clock;
+  readonly #answers: RememberedAnswers;
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
-    this.#clock = clock;
-    store.migrate('mqtt', dedupMigrations);
+    this.#answers = new RememberedAnswers(store, clock);
   }
 
   /**
@@ -55,37 +40,21 @@ export class SendDedup {
     const tx = transactionOf(request);
     if (tx === undefined) return handle();
     const key = JSON.stringify(tx); // 1 and "1" are different transactions
-    const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+    const requestHash = RememberedAnswers.hash(request);
+    const scoped = `mqtt:${scope}`;
     return this.#store.transaction(() => {
-      const now = this.#clock.now();
-      const row = this.#store.get<{ request_hash: string; response: string }>(
-        'SELECT request_hash, response FROM mqtt_transactions WHERE scope = ? AND tx = ? AND created_ms > ?',
-        scope,
-        key,
-        now - TRANSACTION_TTL_MS,
-      );
-      if (row?.request_hash === requestHash) return JSON.parse(row.response) as Response;
-      if (row) {
-        const agentId = (JSON.parse(row.response) as Response).agentId;
+      const seen = this.#answers.recall<Response>(scoped, key, requestHash);
+      if (seen.kind === 'hit') return seen.answer;
+      if (seen.kind === 'conflict') {
         return {
           transaction: tx,
-          agentId,
+          agentId: seen.answer.agentId,
           status: 'error',
           error: { code: 'E_TRANSACTION_REUSED', message: 'this transaction was used with a different request in the last 24 h', field: 'transaction' },
         };
       }
       const response = handle();
-      if (response.status === 'ok') {
-        this.#store.run('DELETE FROM mqtt_transactions WHERE created_ms <= ?', now - TRANSACTION_TTL_MS);
-        this.#store.run(
-          'INSERT OR REPLACE INTO mqtt_transactions (scope, tx, request_hash, response, created_ms) VALUES (?, ?, ?, ?, ?)',
-          scope,
-          key,
-          requestHash,
-          JSON.stringify(response),
-          now,
-        );
-      }
+      if (response.status === 'ok') this.#answers.remember(scoped, key, requestHash, response);
       return response;
     });
   }

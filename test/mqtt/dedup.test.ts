@@ -63,7 +63,7 @@ t.test('answers are kept 24 h, across a restart', async (t) => {
   t.equal(b.sms.sent.length, 0);
   await clock.advance(1);
   b.send('send', { transaction: 'tx-5', to: '+15550100100', text: 'b' });
-  t.equal(b.store.get<{ n: number }>('SELECT count(*) AS n FROM mqtt_transactions')!.n, 1, 'the expired record was pruned');
+  t.equal(b.store.get<{ n: number }>('SELECT count(*) AS n FROM remembered_answers')!.n, 1, 'the expired record was pruned');
   t.not((b.send('send', { transaction: 'tx-4', to: '+15550100100', text: 'a' }) as { data: { id: string } }).data.id, (first as { data: { id: string } }).data.id, 'a new send after 24 h');
   t.equal(b.sms.sent.length, 2);
 });
