@@ -40,8 +40,10 @@ export function readStored(m: DriverContext): Promise<void> {
 
 /**
  * Decodes and makes a PDU durable. Returns true when it may be deleted from the modem: stored now,
- * stored before (read again after a crash), or undecodable and stored raw. Own outgoing messages
- * (SMS-SUBMIT) in the storage are left alone.
+ * stored before (read again after a crash), or not an incoming message and stored raw. The user's own
+ * drafts and sent items never get here (takeSlot leaves <stat> 2 and 3 alone): an SMS-SUBMIT read for
+ * incoming messages (garbage that parses as one, a submit in the receive storage) is kept raw, so that
+ * it does not hold a slot forever (enough of them fill the storage and stop reception).
  */
 export async function takeIn(m: DriverContext, pdu: string, length: number | undefined, clean?: DecodedPdu): Promise<boolean> {
   const { inbox, reports, store } = m.deps;
@@ -53,7 +55,10 @@ export async function takeIn(m: DriverContext, pdu: string, length: number | und
     inbox.raw(pdu, error as Error);
     return true;
   }
-  if (decoded.type === 'submit') return false;
+  if (decoded.type === 'submit') {
+    inbox.raw(pdu, Object.assign(new Error('an SMS-SUBMIT where incoming messages are read'), { code: 'E_SUBMIT' }));
+    return true;
+  }
   if (decoded.type === 'status-report') {
     store.transaction(() => {
       if (inbox.claim(pdu)) reports.accept(decoded);
@@ -68,9 +73,12 @@ async function cmgr(m: DriverContext, index: number): Promise<parse.SlotReading>
   return parse.readCmgr((await m.at.send(`AT+CMGR=${index}`, { timeoutMs: 15_000 })).lines);
 }
 
+/** 27.005 3.1 <stat> 2 STO UNSENT, 3 STO SENT: the user's drafts and sent items, never taken in or deleted. */
+const isOwn = (r: parse.SlotReading) => r.kind === 'pdu' && (r.stat === 2 || r.stat === 3);
+
 /**
  * Makes the message in slot `index` durable and returns what was stored, which may then be deleted;
- * null when the slot must stay (empty: a new SMS could land there before a delete; own SMS-SUBMIT).
+ * null when the slot must stay (empty: a new SMS could land there before a delete; a draft or sent item).
  * An answer that is not PDU mode means the modem lost its set-up (a reset we did not see, 27.005 3.2.3
  * +CMGF back to its default): PDU mode is set up again and the slot read once more; if it is still not
  * a PDU, what was read is stored raw, so nothing is deleted that is not kept somewhere.
@@ -78,7 +86,7 @@ async function cmgr(m: DriverContext, index: number): Promise<parse.SlotReading>
 async function takeSlot(m: DriverContext, index: number, first?: parse.SlotReading): Promise<string | null> {
   const { log, inbox } = m.deps;
   const one = first ?? (await cmgr(m, index));
-  if (one.kind === 'empty') return null;
+  if (one.kind === 'empty' || isOwn(one)) return null;
   if (one.kind === 'pdu') {
     const decoded = cleanDecode(one.pdu, one.length);
     if (decoded) return (await takeIn(m, one.pdu, one.length, decoded)) ? one.pdu : null;
@@ -89,6 +97,7 @@ async function takeSlot(m: DriverContext, index: number, first?: parse.SlotReadi
     await restoreSetUp(m).catch((error) => log.warn({ err: error, modem: m.id }, 'PDU mode set-up failed'));
   }
   const two = await cmgr(m, index);
+  if (isOwn(two)) return null;
   if (two.kind === 'pdu') {
     const decoded = cleanDecode(two.pdu, two.length);
     if (decoded) return (await takeIn(m, two.pdu, two.length, decoded)) ? two.pdu : null;

@@ -1,6 +1,7 @@
 import t from 'tap';
-import { encodeDeliver } from '../../core/sms/index.ts';
+import { encodeDeliver, encodeSubmit } from '../../core/sms/index.ts';
 import { defineBehavior, is } from '../../simulator/index.ts';
+import { deliverSms } from '../../simulator/network.ts';
 import { ofType, profiles, startRig } from './helpers.ts';
 
 t.test('an SMS is received, stored, announced once, and deleted from the SIM', async (t) => {
@@ -218,4 +219,38 @@ t.test('a PDU spoiled on both reads is stored raw, then deleted', async (t) => {
   await rig.until(() => rig.agent.use('sms').stats().decodeErrors === 1 && rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'raw and deleted');
   t.equal(ofType(rig.events, 'sms.received').length, 0, 'nothing garbled announced');
   t.equal(rig.agent.store.all('SELECT 1 FROM modem_raw').length, 1);
+});
+
+t.test('an SMS-SUBMIT in the receive storage: drafts and sent items (<stat> 2, 3) stay; anything else is stored raw, then deleted', async (t) => {
+  const rig = await startRig(t);
+  const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
+  const submit = (text: string) => encodeSubmit({ to: '+15550100120', text }).parts[0]!;
+  const draft = submit('a draft');
+  const sentItem = submit('sent before');
+  const received = submit('garbage that parses as a submit');
+  storage.store({ stat: 2, kind: 'submit', pdu: draft.pdu, tpduLength: draft.tpduLength });
+  storage.store({ stat: 3, kind: 'submit', pdu: sentItem.pdu, tpduLength: sentItem.tpduLength });
+  storage.store({ stat: 0, kind: 'submit', pdu: received.pdu, tpduLength: received.tpduLength });
+  await rig.clock.advance(31_000); // the health sweep (AT+CMGL=4) finds them
+  await rig.until(() => storage.used === 2, 'the received one deleted');
+  t.same(storage.list().map((m) => [m.stat, m.pdu]), [[2, draft.pdu], [3, sentItem.pdu]], "the user's draft and sent item stay");
+  const raw = rig.agent.store.all<{ pdu: string; error: string }>('SELECT pdu, error FROM modem_raw');
+  t.same(raw.map((r) => r.pdu), [received.pdu], 'kept raw before the delete');
+  t.match(raw[0]!.error, /^E_SUBMIT/);
+  // Indicated with +CMTI (the network stored it): the same, read with AT+CMGR.
+  const another = submit('another one');
+  deliverSms(rig.sim.modem, { pdu: another.pdu, tpduLength: another.tpduLength, class: null });
+  await rig.until(() => storage.used === 2 && rig.agent.store.all('SELECT 1 FROM modem_raw').length === 2, 'indicated one stored raw and deleted');
+  await rig.clock.advance(31_000);
+  t.equal(storage.used, 2, 'drafts still there after another sweep');
+  t.equal(ofType(rig.events, 'sms.received').length, 0);
+});
+
+t.test('routed mode: a +CMT that decodes as an SMS-SUBMIT is stored raw (it is not on the SIM to be found again)', async (t) => {
+  const rig = await startRig(t, { cnmi: 'routed' });
+  const part = encodeSubmit({ to: '+15550100121', text: 'routed submit' }).parts[0]!;
+  deliverSms(rig.sim.modem, { pdu: part.pdu, tpduLength: part.tpduLength, class: null });
+  await rig.until(() => rig.agent.store.all('SELECT 1 FROM modem_raw').length === 1, 'stored raw');
+  await rig.clock.advance(1000);
+  t.equal(rig.sim.modem.pendingAck, null, 'acknowledged');
 });
