@@ -78,10 +78,13 @@ export class Inbox {
     });
   }
 
-  /** A PDU that does not decode: kept raw, counted, logged without its content. */
-  raw(pdu: string, error: Error & { code?: string }): Intake {
+  /**
+   * A PDU that does not decode: kept raw, counted, logged without its content. `claim: false` records it
+   * even when the same text was recorded before (an empty read has nothing that tells two apart).
+   */
+  raw(pdu: string, error: Error & { code?: string }, options: { claim?: boolean } = {}): Intake {
     return this.#d.store.transaction(() => {
-      if (!this.claim(pdu)) return 'duplicate';
+      if (options.claim !== false && !this.claim(pdu)) return 'duplicate';
       this.decodeErrors++;
       this.#d.store.run(
         'INSERT INTO modem_raw (id, modem, pdu, error, stored_at) VALUES (?, ?, ?, ?, ?)',

@@ -53,8 +53,11 @@ export function listCmgl(lines: readonly string[]): ListedEntry[] {
     const line = lines[i]!;
     if (!line.startsWith('+CMGL:')) continue;
     const p = params(line.slice(6));
-    const pdu = cleanPdu(lines[i + 1]);
-    if (pdu !== null || (lines[i + 1] !== undefined && !lines[i + 1]!.startsWith('+CMGL:'))) i++;
+    const next = lines[i + 1];
+    let pdu = cleanPdu(next);
+    if (pdu !== null || (next !== undefined && !next.startsWith('+CMGL:'))) i++;
+    // A PDU-mode entry whose PDU line is empty (empty lines never reach here): an empty PDU, not text mode.
+    else if (isPduHeader(p.slice(1))) pdu = '';
     const length = Number(p[p.length - 1]);
     const index = Number(p[0]);
     if (!Number.isInteger(index)) continue;
@@ -76,7 +79,8 @@ export interface ListedPdu extends ListedEntry {
 /** What one `AT+CMGR` answer holds: nothing (empty slot), a PDU, or lines that are not PDU mode. */
 export type SlotReading =
   | { kind: 'empty' }
-  | { kind: 'pdu'; stat: number | null; length: number | undefined; pdu: string }
+  /** `pdu` is '' when a PDU-mode header came with an empty PDU line; `header` is that line, from AT+CMGR. */
+  | { kind: 'pdu'; stat: number | null; length: number | undefined; pdu: string; header?: string }
   | { kind: 'other'; lines: string[] };
 
 /**
@@ -86,11 +90,20 @@ export type SlotReading =
 export function readCmgr(lines: readonly string[]): SlotReading {
   const at = lines.findIndex((l) => l.startsWith('+CMGR:'));
   if (at < 0) return { kind: 'empty' };
-  const pdu = cleanPdu(lines[at + 1]);
-  if (pdu === null) return { kind: 'other', lines: lines.slice(at) };
   const p = params(lines[at]!.slice(6));
+  let pdu = cleanPdu(lines[at + 1]);
+  if (pdu === null && lines[at + 1] === undefined && isPduHeader(p)) pdu = '';
+  if (pdu === null) return { kind: 'other', lines: lines.slice(at) };
   const length = Number(p[p.length - 1]);
-  return { kind: 'pdu', stat: p.length > 1 && p[0] !== '' ? Number(p[0]) : null, length: Number.isInteger(length) ? length : undefined, pdu };
+  return { kind: 'pdu', stat: p.length > 1 && p[0] !== '' ? Number(p[0]) : null, length: Number.isInteger(length) ? length : undefined, pdu, header: lines[at]! };
+}
+
+/**
+ * 27.005 3.4.2/3.4.3 PDU mode `<stat>,[<alpha>],<length>` (after the +CMGL index): numbers where text mode
+ * (4.1/4.2) has a quoted `"REC UNREAD"`-style status.
+ */
+function isPduHeader(p: readonly string[]): boolean {
+  return p.length >= 2 && p.length <= 3 && /^\d+$/.test(p[0]!) && /^\d+$/.test(p[p.length - 1]!);
 }
 
 /** 27.005 3.4.3 `+CMGR: <stat>,[<alpha>],<length>` then the PDU; null when the slot is empty or not PDU. */

@@ -79,6 +79,7 @@ const isOwn = (r: parse.SlotReading) => r.kind === 'pdu' && (r.stat === 2 || r.s
 /**
  * Makes the message in slot `index` durable and returns what was stored, which may then be deleted;
  * null when the slot must stay (empty: a new SMS could land there before a delete; a draft or sent item).
+ * An empty PDU line is read once more (line noise can take a line); empty twice, it is stored raw (E_EMPTY).
  * An answer that is not PDU mode means the modem lost its set-up (a reset we did not see, 27.005 3.2.3
  * +CMGF back to its default): PDU mode is set up again and the slot read once more; if it is still not
  * a PDU, what was read is stored raw, so nothing is deleted that is not kept somewhere.
@@ -98,6 +99,15 @@ async function takeSlot(m: DriverContext, index: number, first?: parse.SlotReadi
   }
   const two = await cmgr(m, index);
   if (isOwn(two)) return null;
+  if (two.kind === 'pdu' && two.pdu === '') {
+    const spoiled = one.kind === 'pdu' && one.pdu !== '' ? one.pdu : null;
+    // Nothing identifies an empty read: each is recorded (a crash before the delete records it twice).
+    const raw = spoiled ?? two.header ?? '';
+    await m.deps.beforeStore?.(raw);
+    if (spoiled !== null) inbox.raw(raw, Object.assign(new Error('the stored message read spoiled, then empty'), { code: 'E_SPOILED' }));
+    else inbox.raw(raw, Object.assign(new Error('an empty PDU line, twice'), { code: 'E_EMPTY' }), { claim: false });
+    return raw;
+  }
   if (two.kind === 'pdu') {
     const decoded = cleanDecode(two.pdu, two.length);
     if (decoded) return (await takeIn(m, two.pdu, two.length, decoded)) ? two.pdu : null;

@@ -254,3 +254,22 @@ t.test('routed mode: a +CMT that decodes as an SMS-SUBMIT is stored raw (it is n
   await rig.clock.advance(1000);
   t.equal(rig.sim.modem.pendingAck, null, 'acknowledged');
 });
+
+t.test('an empty PDU line after the header is stored raw (E_EMPTY) before the delete', async (t) => {
+  const rig = await startRig(t);
+  const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
+  // Swept (AT+CMGL=4) ...
+  storage.store({ stat: 0, kind: 'deliver', pdu: '', tpduLength: 0 });
+  await rig.clock.advance(31_000);
+  await rig.until(() => storage.used === 0, 'deleted');
+  // ... and indicated (AT+CMGR), twice the same: each one is recorded.
+  deliverSms(rig.sim.modem, { pdu: '', tpduLength: 12, class: null });
+  deliverSms(rig.sim.modem, { pdu: '', tpduLength: 12, class: null });
+  await rig.until(() => storage.used === 0 && rig.agent.store.all('SELECT 1 FROM modem_raw').length === 3, 'the indicated ones recorded and deleted');
+  await rig.clock.advance(31_000);
+  const raw = rig.agent.store.all<{ pdu: string; error: string }>('SELECT pdu, error FROM modem_raw ORDER BY stored_at');
+  t.equal(raw.length, 3, 'each recorded');
+  for (const r of raw) t.match(r.error, /^E_EMPTY/);
+  t.equal(rig.agent.use('sms').stats().decodeErrors, 3);
+  t.notOk(rig.sim.transcriptEntries().some((e) => e.dir === '>' && e.text === 'AT+CMGF=0' && (e.at ?? 0) > rig.clock.now() - 60_000), 'an empty line is not taken for text mode');
+});
