@@ -81,7 +81,9 @@ export class Modem {
   csmp = [17, 167, 0, 0];
   /** TP-MR the next accepted SMS-SUBMIT gets (23.040 9.2.3.6, 0-255, wraps). */
   nextMr = 0;
+  /** Accepted SMS-SUBMITs, oldest first; at most sentLimit (the oldest go first). */
   sent: SentPart[] = [];
+  sentLimit = Infinity;
   deliveryOutcomes = new Map<string, { outcome: DeliveryOutcome; delayMs: number }>();
   defaultDelivery: { outcome: DeliveryOutcome; delayMs: number } = { outcome: 'delivered', delayMs: 3000 };
   ussdMenu: Record<string, UssdNode> = {};

@@ -97,6 +97,7 @@ export function acceptSubmit(modem: Modem, submit: DecodedSubmit, pdu: string): 
     concat: submit.concat ? { ref: submit.concat.ref, total: submit.concat.total, part: submit.concat.part } : null,
     statusReportRequest: submit.statusReportRequest, pdu, at, submit,
   });
+  if (modem.sent.length > modem.sentLimit) modem.sent.splice(0, modem.sent.length - modem.sentLimit);
   if (submit.statusReportRequest) {
     const plan = modem.deliveryOutcomes.get(submit.to) ?? modem.deliveryOutcomes.get(submit.to.replace(/^\+/, '')) ?? modem.defaultDelivery;
     const report = (status: number) => statusReport(modem, { mr, to: submit.to, at, status });

@@ -90,6 +90,14 @@ export interface CreateSimulatorOptions {
   /** Behaviours tried before the profile's (scenarios, tests). */
   behaviors?: Behavior[];
   identity?: { imei?: string; imsi?: string; iccid?: string };
+  /**
+   * How many transcript entries (`transcript()`, `transcriptEntries()`) are kept: the most recent ones.
+   * Default 1,000; Infinity keeps all. The simulator runs in production (`npm start`): unbounded, its
+   * record of every line grew by ~1 KB per SMS.
+   */
+  transcriptLimit?: number;
+  /** How many accepted SMS-SUBMIT parts `sent()` keeps: the most recent ones. Default 1,000; Infinity keeps all. */
+  sentLimit?: number;
 }
 
 /** A host connected to the modem's serial side (the binding, or stdio). */
@@ -127,17 +135,26 @@ export interface Simulator {
   powerCycle(): void;
   fault(kind: FaultKind, opts?: FaultOptions): void;
   clearFaults(): void;
-  /** The SMS-SUBMITs the host sent, with the TP-MR the modem gave each. */
+  /** The SMS-SUBMITs the host sent, with the TP-MR the modem gave each (the last `sentLimit`). */
   sent(): SentPart[];
   setDeliveryOutcome(recipient: string, outcome: DeliveryOutcome, delayMs?: number): void;
   setUssdMenu(menu: Record<string, UssdNode>): void;
   /** Puts a behaviour in front of the others (a scenario's override). */
   useBehavior(behavior: Behavior): void;
   removeBehavior(name: string): void;
-  /** Traffic so far in the transcript format. */
+  /** Traffic so far in the transcript format (the last `transcriptLimit` entries). */
   transcript(): string;
   transcriptEntries(): TranscriptEntry[];
   close(): void;
+}
+
+/** Default for transcriptLimit and sentLimit. */
+const KEEP = 1000;
+
+function limitOf(value: number | undefined, name: string): number {
+  if (value === undefined) return KEEP;
+  if (value === Infinity || (Number.isInteger(value) && value >= 0)) return value;
+  throw new SimulatorError('E_ARGUMENT', `${name} must be a whole number of entries (or Infinity)`);
 }
 
 function rssiOf(value: number): number {
@@ -209,9 +226,14 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
   modem.ussdMenu = opts.ussd ?? DEFAULT_USSD;
   modem.defaultDelivery = { outcome: opts.delivery?.outcome ?? 'delivered', delayMs: opts.delivery?.delayMs ?? 3000 };
   const resetMs = opts.resetMs ?? 2000;
+  const transcriptLimit = limitOf(opts.transcriptLimit, 'transcriptLimit');
+  modem.sentLimit = limitOf(opts.sentLimit, 'sentLimit');
 
   const entries: TranscriptEntry[] = [];
-  const record = (dir: '>' | '<', text: string) => void entries.push({ dir, text, at: clock.now() });
+  const record = (dir: '>' | '<', text: string) => {
+    entries.push({ dir, text, at: clock.now() });
+    if (entries.length > transcriptLimit) entries.shift();
+  };
   let sink: ((data: Buffer) => void) | null = null;
   let bootPending = false;
   const engine = new AtEngine(modem, (bytes) => sink?.(bytes), record);
