@@ -1,4 +1,4 @@
-import { ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoffFactory, type RetryPolicy } from 'cockatiel';
+import { ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff, type IBackoffFactory, type RetryPolicy } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
 import type { OutboundRef, SmsFailed } from '../../core/events.ts';
 import { isoWithOffset } from '../../core/ids.ts';
@@ -86,23 +86,41 @@ export function refOf(row: OutboxRow): OutboundRef {
 export class Outbox {
   readonly #d: OutboxDeps;
   readonly #policy: RetryPolicy;
+  readonly #backoff: IBackoffFactory<undefined>;
   #wake: (() => void) | undefined;
   #woken = false;
 
   constructor(deps: OutboxDeps) {
     this.#d = deps;
-    const backoff: IBackoffFactory<unknown> =
+    this.#backoff =
       deps.retry.initialDelayMs <= 0
         ? new ConstantBackoff(0)
         : new ExponentialBackoff({ initialDelay: deps.retry.initialDelayMs, maxDelay: deps.retry.maxDelayMs });
     // A closed port and a timeout are not retried here: the message goes back to the queue until the
     // modem is back (a timeout may be a hang, which the health check resets; retrying at once would only
     // block the queue behind another long wait).
+    // cockatiel decides and counts; its own wait is zero, because it waits on the global timer: the
+    // backoff is slept on the injected clock at the start of each retry (see #attempt).
     this.#policy = retry(
       handleWhen((e) => isTransient(e) && (e as AtError).code !== 'E_CLOSED' && (e as AtError).code !== 'E_TIMEOUT'),
-      { maxAttempts: deps.retry.attempts, backoff },
+      { maxAttempts: deps.retry.attempts, backoff: new ConstantBackoff(0) },
     );
-    this.#policy.onRetry((r) => deps.log.warn({ err: 'error' in r ? r.error : undefined, attempt: r.attempt, delayMs: r.delay }, 'send failed; retrying'));
+    this.#policy.onRetry((r) => deps.log.warn({ err: 'error' in r ? r.error : undefined, attempt: r.attempt }, 'send failed; retrying'));
+  }
+
+  /** Sends one part under the retry policy, each retry after the backoff delay on the injected clock. */
+  #attempt(part: PartRow, sender: PartSender, signal: AbortSignal): Promise<number> {
+    let backoff: IBackoff<undefined> | undefined;
+    return this.#policy.execute(async ({ attempt, signal: stop }) => {
+      if (attempt > 0) {
+        backoff = (backoff ?? this.#backoff).next(undefined);
+        if (backoff.duration > 0) {
+          this.#d.log.debug({ attempt, delayMs: Math.round(backoff.duration) }, 'send retry waits');
+          await this.#d.clock.sleep(backoff.duration, stop);
+        }
+      }
+      return sender.sendPart(part.pdu, part.tpdu_length);
+    }, signal);
   }
 
   /** Something changed (a message queued, the modem came back): look again now. */
@@ -229,7 +247,7 @@ export class Outbox {
       if (part.mr !== null) continue;
       let mr: number;
       try {
-        mr = await this.#policy.execute(() => sender.sendPart(part.pdu, part.tpdu_length), signal);
+        mr = await this.#attempt(part, sender, signal);
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof AtError && error.code === 'E_TIMEOUT') {

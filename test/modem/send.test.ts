@@ -161,3 +161,25 @@ for (const profile of profiles) {
     t.match(rig.agent.use('sms').getMessage(id), { status: 'delivered' });
   });
 }
+
+/** Lets the real event loop run (the serial mock and the simulator answer on it) without moving the clock. */
+const spin = async (cond: () => boolean, turns = 2000) => {
+  for (let i = 0; i < turns && !cond(); i++) await new Promise((r) => setImmediate(r));
+  return cond();
+};
+
+t.test('the send retry waits its backoff on the injected clock: nothing is resent until the clock moves', async (t) => {
+  const rig = await startRig(t, { retry: { attempts: 2, initialDelayMs: 10_000, maxDelayMs: 20_000 } });
+  const cmgs = () => rig.sim.transcriptEntries().filter((e) => e.dir === '>' && e.text.startsWith('AT+CMGS=')).length;
+  rig.sim.fault('cms-500');
+  rig.agent.use('sms').send({ to: '+15550200211', text: 'after a backoff', deliveryReport: false });
+  t.ok(await spin(() => rig.sim.transcriptEntries().some((e) => e.text === '+CMS ERROR: 500')), 'the first attempt failed');
+  await spin(() => false, 500);
+  t.equal(cmgs(), 1, 'not resent while the clock stands still');
+  for (let ms = 0; ms < 20_000 && cmgs() < 2; ms += 1000) {
+    await rig.clock.advance(1000);
+    await spin(() => cmgs() >= 2, 50);
+  }
+  t.ok(await spin(() => ofType(rig.events, 'sms.sent').length === 1), 'resent once the clock passed the backoff');
+  t.equal(cmgs(), 2);
+});
