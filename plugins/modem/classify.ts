@@ -66,10 +66,21 @@ export interface ClassifyContext {
 export function classifyLine(line: string, ctx: ClassifyContext): LineKind {
   const pending = ctx.command !== undefined;
   if (pending && line.trim().toUpperCase() === ctx.command!.trim().toUpperCase()) return 'echo';
-  if (parseFinal(line)) return pending ? 'final' : ctx.isUrc(line) ? 'urc' : 'noise';
+  const final = parseFinal(line);
+  // V.250 6.3: NO CARRIER, BUSY, NO ANSWER, NO DIALTONE end only a dial, answer or online command (D, A,
+  // O); during anything else (an AT+CMGS, its PDU) NO CARRIER is a call ending (27.007 7.18), not its answer.
+  if (final && (!pending || (CALL_RESULTS.has(final.kind) && !isCallCommand(ctx.command!)))) return ctx.isUrc(line) ? 'urc' : 'noise';
+  if (final) return 'final';
   if (pending && ctx.infoPrefix && line.startsWith(ctx.infoPrefix)) return 'info';
   if (ctx.isUrc(line)) return 'urc';
   return pending ? 'info' : 'noise';
+}
+
+const CALL_RESULTS = new Set<FinalKind>(['no-carrier', 'busy', 'no-answer', 'no-dialtone']);
+
+/** V.250 6.3.1 D (dial), 6.3.5 A (answer), 6.3.7 O (return to online data state). */
+function isCallCommand(command: string): boolean {
+  return /^AT\s*[DAO]/i.test(command.trim());
 }
 
 /** The prefix a command's information lines carry: `AT+CMGL=4` → `+CMGL`, `AT^SYSINFO` → `^SYSINFO`. */

@@ -132,14 +132,29 @@ export function redactCommand(command: string, mask = '****'): string {
 }
 
 /**
- * +CMS errors worth another try (the network or the modem was busy): 27.005 332 network timeout,
- * 500 unknown, 512+ manufacturer specific (SIMCom/Quectel use them for "try later"), and the 24.011 RP
- * causes 38/41/42/47 (temporary network conditions). Timeouts and a closed port are transient too.
+ * +CMS errors worth another try (the network or the modem was busy): 27.005 314 SIM busy, 331 no network
+ * service, 332 network timeout, 500 unknown, 512+ manufacturer specific (SIMCom/Quectel use them for
+ * "try later"), the 24.011 RP causes 38/41/42/47 (temporary network conditions) and the 23.040 TP-FCS
+ * 192 SC busy, 212 SIM toolkit busy. Timeouts and a closed port are transient too.
  */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof AtError)) return false;
   if (error.code === 'E_TIMEOUT' || error.code === 'E_CLOSED') return true;
-  if (error.code === 'E_CMS' && error.cms !== undefined) return [38, 41, 42, 47, 331, 332, 500].includes(error.cms) || error.cms >= 512;
+  if (error.code === 'E_CMS' && error.cms !== undefined) return [38, 41, 42, 47, 192, 212, 314, 331, 332, 500].includes(error.cms) || error.cms >= 512;
   if (error.code === 'E_CME' && error.cme !== undefined) return [14, 30, 31, 100].includes(error.cme);
   return false;
+}
+
+/**
+ * Whether a failed send must not be tried again: a +CMS error whose 27.005 3.2.5 code is known and not
+ * transient (the number, the message or the subscription is refused: 1 unassigned number, 304 invalid PDU
+ * parameter, 330 SMSC unknown...), or a request refused before it reached the modem. Anything else (a
+ * stray NO CARRIER, a bare ERROR, a +CME error, an unknown code) may be a passing state of the modem or
+ * the network: the send is retried, and fails only once its retries are spent.
+ *
+ * @example isPermanent(new AtError('E_CMS', 'AT+CMGS=23', 'invalid PDU mode parameter', { cms: 304 })) // true
+ */
+export function isPermanent(error: AtError): boolean {
+  if (error.code === 'E_INVALID') return true;
+  return error.code === 'E_CMS' && error.cms !== undefined && cms[error.cms] !== undefined && !isTransient(error);
 }

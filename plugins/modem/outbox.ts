@@ -5,7 +5,7 @@ import { isoWithOffset } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type { PluginEvents } from '../../core/plugin.ts';
 import type { Store } from '../../core/store.ts';
-import { AtError, isTransient } from './errors.ts';
+import { AtError, isPermanent } from './errors.ts';
 
 export interface RetryOptions {
   /** Retries after the first attempt (cockatiel's maxAttempts counts retries). */
@@ -96,13 +96,14 @@ export class Outbox {
       deps.retry.initialDelayMs <= 0
         ? new ConstantBackoff(0)
         : new ExponentialBackoff({ initialDelay: deps.retry.initialDelayMs, maxDelay: deps.retry.maxDelayMs });
-    // A closed port and a timeout are not retried here: the message goes back to the queue until the
-    // modem is back (a timeout may be a hang, which the health check resets; retrying at once would only
-    // block the queue behind another long wait).
+    // Only an answer known to be final fails a message (isPermanent): anything else the modem says is
+    // retried. A closed port and a timeout are not retried here: the message goes back to the queue until
+    // the modem is back (a timeout may be a hang, which the health check resets; retrying at once would
+    // only block the queue behind another long wait).
     // cockatiel decides and counts; its own wait is zero, because it waits on the global timer: the
     // backoff is slept on the injected clock at the start of each retry (see #attempt).
     this.#policy = retry(
-      handleWhen((e) => isTransient(e) && (e as AtError).code !== 'E_CLOSED' && (e as AtError).code !== 'E_TIMEOUT'),
+      handleWhen((e) => e instanceof AtError && !isPermanent(e) && e.code !== 'E_CLOSED' && e.code !== 'E_TIMEOUT'),
       { maxAttempts: deps.retry.attempts, backoff: new ConstantBackoff(0) },
     );
     this.#policy.onRetry((r) => deps.log.warn({ err: 'error' in r ? r.error : undefined, attempt: r.attempt }, 'send failed; retrying'));

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { ManualClock, flushMicrotasks } from '../../core/clock.ts';
 import { silentLogger } from '../../core/log.ts';
 import { AtEngine, noiseSummary } from '../../plugins/modem/at.ts';
-import { AtError, isTransient } from '../../plugins/modem/errors.ts';
+import { AtError, isPermanent, isTransient } from '../../plugins/modem/errors.ts';
 import { Trace } from '../../plugins/modem/trace.ts';
 import { isHexLine, openQuote } from '../../plugins/modem/urc.ts';
 
@@ -187,4 +187,33 @@ t.test('a noise line is logged by its length and command name, never its text', 
   t.notMatch(text, /482913|do not share|5550100100/, 'neither the body nor the number is logged');
   t.same(noiseSummary('AT+CMGR=1'), { length: 9, prefix: 'AT+CMGR' });
   t.same(noiseSummary('^RSSI:18'), { length: 8, prefix: '^RSSI:' });
+});
+
+t.test('only known permanent +CMS errors (and refused requests) are permanent for a send', async (t) => {
+  const cms = (n: number) => new AtError('E_CMS', 'AT+CMGS=23', 'x', { cms: n });
+  t.ok(isPermanent(cms(304)), 'invalid PDU mode parameter');
+  t.ok(isPermanent(cms(1)), 'unassigned number');
+  t.ok(isPermanent(cms(330)), 'SMSC address unknown');
+  t.ok(isPermanent(new AtError('E_INVALID', 'AT+CMGS=23', 'bad argument')));
+  for (const n of [500, 332, 331, 314, 192, 42, 512, 280]) t.notOk(isPermanent(cms(n)), `CMS ${n} may pass`);
+  t.notOk(isPermanent(new AtError('E_CMS', 'AT+CMGS=23', 'bananas')), 'a code that is not known');
+  t.notOk(isPermanent(new AtError('E_CALL', 'AT+CMGS=23', 'no carrier', { line: 'NO CARRIER' })), 'a call ending');
+  t.notOk(isPermanent(new AtError('E_ERROR', 'AT+CMGS=23', 'error')), 'a bare ERROR');
+  t.notOk(isPermanent(new AtError('E_CME', 'AT+CMGS=23', 'SIM busy', { cme: 14 })));
+});
+
+t.test('a NO CARRIER (a call ending) while AT+CMGS waits for the prompt or its answer is a URC, not the answer', async (t) => {
+  const ended: string[][] = [];
+  const { at, writes } = rig((w) => {
+    if (w === 'AT+CMGS=20\r') return ['\r\nNO CARRIER\r\n', '\r\n> '];
+    if (w.endsWith('\x1a')) return ['\r\nNO CARRIER\r\n', '\r\n+CMGS: 7\r\n\r\nOK\r\n'];
+    if (w === 'AT+CSQ\r') return '\r\n+CSQ: 20,99\r\n\r\nOK\r\n';
+    return undefined;
+  });
+  at.urcs.on('NO CARRIER', (l) => ended.push(l));
+  const r = await at.send('AT+CMGS=20', { pdu: '0001000B915155300003F0000007EDF27C1E3E9701' });
+  t.same(r.lines, ['+CMGS: 7']);
+  t.equal(ended.length, 2, 'both went to the call handler');
+  t.same((await at.send('AT+CSQ')).lines, ['+CSQ: 20,99'], 'the next command gets its own answer');
+  t.equal(writes.filter((w) => w === '\x1b').length, 0, 'the send was not cancelled');
 });

@@ -28,6 +28,19 @@ t.test('each line is classified once', async (t) => {
   t.equal(classifyLine('^RSSI: 12', { isUrc: urc }), 'noise');
 });
 
+t.test('NO CARRIER ends only a dial, answer or online command; during anything else a call ended', async (t) => {
+  const calls = (l: string) => urc(l) || l === 'NO CARRIER';
+  const during = (command: string) => ({ command, infoPrefix: infoPrefixOf(command), isUrc: calls });
+  t.equal(classifyLine('NO CARRIER', during('AT+CMGS=23')), 'urc', 'waiting for the prompt');
+  t.equal(classifyLine('NO CARRIER', during('0011000B915155020020F20000AA0AE8329BFD06DDDF723619\x1a')), 'urc', 'after the PDU');
+  t.equal(classifyLine('NO CARRIER', during('AT+CSQ')), 'urc');
+  t.equal(classifyLine('BUSY', during('AT+CMGR=1')), 'noise', 'no handler: ignored, not the answer');
+  t.equal(classifyLine('NO CARRIER', during('ATD+15550100;')), 'final');
+  t.equal(classifyLine('NO CARRIER', during('ATA')), 'final');
+  t.equal(classifyLine('NO ANSWER', during('ATD+15550100;')), 'final');
+  t.equal(classifyLine('ERROR', during('AT+CMGS=23')), 'final');
+});
+
 t.test('info prefixes', async (t) => {
   t.equal(infoPrefixOf('AT+CMGL=4'), '+CMGL');
   t.equal(infoPrefixOf('at+cpin?'), '+CPIN');

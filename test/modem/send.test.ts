@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { SmsServiceError } from '../../plugins/modem/service.ts';
 import { reportState } from '../../plugins/modem/reports.ts';
+import { defineBehavior, is } from '../../simulator/index.ts';
 import { statusReport } from '../../simulator/network.ts';
 import { ofType, profiles, startRig } from './helpers.ts';
 
@@ -182,4 +183,38 @@ t.test('the send retry waits its backoff on the injected clock: nothing is resen
   }
   t.ok(await spin(() => ofType(rig.events, 'sms.sent').length === 1), 'resent once the clock passed the backoff');
   t.equal(cmgs(), 2);
+});
+
+t.test('a call ending (NO CARRIER) during AT+CMGS does not fail the send: it is sent once, the next one too', async (t) => {
+  const rig = await startRig(t);
+  let left = 1;
+  rig.sim.useBehavior(defineBehavior({
+    name: 'call-ends-during-send',
+    match: is('+CMGS'),
+    handle(ctx) {
+      if (left-- > 0) ctx.modem.urc('NO CARRIER');
+      return false; // the real behaviour answers
+    },
+  }));
+  const sms = rig.agent.use('sms');
+  const first = sms.send({ to: '+15550200212', text: 'during a call', deliveryReport: false });
+  const second = sms.send({ to: '+15550200213', text: 'after it', deliveryReport: false });
+  await rig.until(() => ofType(rig.events, 'sms.sent').length === 2, 'both sent');
+  t.equal(ofType(rig.events, 'sms.failed').length, 0);
+  t.same(ofType(rig.events, 'sms.sent').map((e) => [e.data.messageId, e.data.references]), [[first.id, [rig.sim.sent()[0]!.mr]], [second.id, [rig.sim.sent()[1]!.mr]]]);
+  t.equal(rig.sim.sent().length, 2, 'each sent once');
+});
+
+t.test('an answer that is not a known permanent +CMS error (a bare ERROR) is retried, not a failure', async (t) => {
+  const rig = await startRig(t);
+  let left = 1;
+  rig.sim.useBehavior(defineBehavior({
+    name: 'bare-error-once',
+    match: is('+CMGS'),
+    handle: (ctx) => (left-- > 0 ? (ctx.error(), true) : false),
+  }));
+  const { id } = rig.agent.use('sms').send({ to: '+15550200214', text: 'second time lucky', deliveryReport: false });
+  await rig.until(() => ofType(rig.events, 'sms.sent').length === 1 || ofType(rig.events, 'sms.failed').length === 1, 'an outcome');
+  t.equal(ofType(rig.events, 'sms.failed').length, 0);
+  t.equal(ofType(rig.events, 'sms.sent')[0]?.data.messageId, id);
 });
