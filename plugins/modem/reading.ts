@@ -121,7 +121,7 @@ async function takeSlot(m: DriverContext, index: number, first?: parse.SlotReadi
   }
   if (one.kind === 'pdu') {
     // Gone between the reads, or no longer PDU mode: the first read is all there is; the slot is left alone.
-    await takeIn(m, one.pdu, one.length);
+    if (one.pdu !== '') await takeIn(m, one.pdu, one.length);
     return null;
   }
   const kept = two.kind === 'other' ? two : one;

@@ -273,3 +273,23 @@ t.test('an empty PDU line after the header is stored raw (E_EMPTY) before the de
   t.equal(rig.agent.use('sms').stats().decodeErrors, 3);
   t.notOk(rig.sim.transcriptEntries().some((e) => e.dir === '>' && e.text === 'AT+CMGF=0' && (e.at ?? 0) > rig.clock.now() - 60_000), 'an empty line is not taken for text mode');
 });
+
+t.test('an empty PDU line whose slot is gone at the second read leaves no record (there was nothing)', async (t) => {
+  const rig = await startRig(t, { simulator: { profile: 'sim800' } }); // answers OK for an empty slot
+  const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
+  let reads = 0;
+  rig.sim.useBehavior(defineBehavior({
+    name: 'deleted-after-first-read',
+    match: is('+CMGR'),
+    handle(ctx) {
+      const index = Number(ctx.cmd.params[0]);
+      if (reads++ === 0) ctx.after(() => storage.delete(index)); // deleted by someone else in between
+      return false;
+    },
+  }));
+  deliverSms(rig.sim.modem, { pdu: '', tpduLength: 12, class: null });
+  await rig.until(() => reads >= 2, 'read twice');
+  await rig.clock.advance(1000);
+  t.equal(rig.agent.store.all('SELECT 1 FROM modem_raw').length, 0);
+  t.equal(rig.agent.use('sms').stats().decodeErrors, 0);
+});
