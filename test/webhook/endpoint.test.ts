@@ -38,3 +38,22 @@ t.test('the timeout ends an attempt with TaskCancelledError, aborts its signal, 
   t.equal(signal?.aborted, true);
   t.equal(ep.state, 'open');
 });
+
+t.test('a finished attempt leaves its signal alone; the caller\'s signal still aborts one in flight', async (t) => {
+  const ep = endpoint(4);
+  // abortOnReturn is off: aborting a finished request cost a DOMException and an abort event per attempt.
+  let done: AbortSignal | undefined;
+  await ep.policy('scheduled', 1000).execute(async ({ signal }) => {
+    done = signal;
+  });
+  t.equal(done?.aborted, false, 'not aborted after the attempt returned');
+  const stop = new AbortController();
+  let inFlight: AbortSignal | undefined;
+  const running = ep.policy('scheduled', 60_000).execute(({ signal }) => {
+    inFlight = signal;
+    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  }, stop.signal);
+  stop.abort(new Error('stopping'));
+  await t.rejects(running);
+  t.equal(inFlight?.aborted, true, 'stopping aborts the request through the policies');
+});
