@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyOptions, PrettyStream } from 'pino-pretty';
 import { redactString, redactValue, registerSecretsFromEnv } from './redact.ts';
 
 export type Logger = PinoLogger;
@@ -26,7 +27,7 @@ export function createLogger(options: LogOptions = {}): Logger {
   const usePretty = options.pretty ?? (!options.destination && process.stdout.isTTY === true);
   const destination =
     options.destination ??
-    (usePretty ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination(1));
+    (usePretty ? loadPretty()({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination(1));
   return pino(
     {
       level: options.level ?? 'info',
@@ -48,6 +49,13 @@ export function createLogger(options: LogOptions = {}): Logger {
     },
     destination,
   );
+}
+
+// pino-pretty (and colorette, dateformat, its other dependencies: ~1 MB resident) is loaded only when
+// output goes to a terminal: an agent under systemd writes JSON lines and never needs it. Required
+// synchronously (it is CommonJS) so createLogger stays synchronous.
+function loadPretty(): (options: PrettyOptions) => PrettyStream {
+  return createRequire(import.meta.url)('pino-pretty') as (options: PrettyOptions) => PrettyStream;
 }
 
 /** A logger that drops everything, for tests that don't look at logs. */

@@ -4,7 +4,6 @@ import type { SmsService } from '../../core/services.ts';
 import { createApiApp, type ApiApp } from './app.ts';
 import { isLoopback } from './auth.ts';
 import { Idempotency } from './idempotency.ts';
-import { openApiDocument } from './openapi.ts';
 import { apiOptions } from './options.ts';
 import { eventRoutes } from './routes/events.ts';
 import { collectAgentMetrics, healthRoutes } from './routes/health.ts';
@@ -50,7 +49,9 @@ export const api = definePlugin({
       path: '/openapi.json',
       summary: 'This document',
       tags: ['system'],
-      handler: () => openApiDocument(http.routes().map((r) => r.def), http.urls()),
+      // The generator (and @valibot/to-json-schema) is loaded on the first request: most agents never
+      // serve this document, and the module stays cached once someone asks.
+      handler: async () => (await import('./openapi.ts')).openApiDocument(http.routes().map((r) => r.def), http.urls()),
     });
     // The simulator service exists only when the modem plugin runs on the built-in simulator.
     const simulator = (ctx.tryUse as (name: string) => unknown)('simulator') as SimulatorControl | undefined;

@@ -75,3 +75,26 @@ t.test('publicEvent hides a callback URL and leaves other events alone', async (
   const ping = { id: 'p', type: 'system.ping' as const, timestamp: 't', data: { agentId: 'a', uptimeSeconds: 1 } };
   t.equal(publicEvent(ping), ping);
 });
+
+t.test('pino-pretty is loaded only for pretty output, and pretty output still works', async (t) => {
+  // A fresh process: this one may already have loaded pino-pretty through another test.
+  const { spawnSync } = await import('node:child_process');
+  const logUrl = new URL('../../core/log.ts', import.meta.url).href;
+  const script = `
+    import { createRequire } from 'node:module';
+    const { createLogger } = await import(${JSON.stringify(logUrl)});
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/pino-pretty/'));
+    createLogger({ pretty: false }).info('json line');
+    process.stderr.write('after json: ' + loaded() + '\\n');
+    createLogger({ pretty: true }).info({ from: '+15550100100' }, 'pretty line');
+    process.stderr.write('after pretty: ' + loaded() + '\\n');
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stderr, /after json: false\n/, 'JSON output does not load pino-pretty');
+  t.match(r.stderr, /after pretty: true\n/);
+  t.match(r.stdout, /"msg":"json line"/);
+  t.match(r.stdout, /INFO.*pretty line/, 'the pretty line is human-readable');
+  t.match(r.stdout, /\+155\*\*\*\*0100/, 'and redacted like any record');
+  t.notMatch(r.stdout, /5550100100/);
+});
