@@ -5,6 +5,7 @@ import { createApiApp, type ApiApp } from './app.ts';
 import { isLoopback } from './auth.ts';
 import { Idempotency } from './idempotency.ts';
 import { apiOptions } from './options.ts';
+import { collectProcessMetrics } from './process.ts';
 import { eventRoutes } from './routes/events.ts';
 import { collectAgentMetrics, healthRoutes } from './routes/health.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
@@ -58,7 +59,8 @@ export const api = definePlugin({
     if (simulator) for (const def of simulatorRoutes(() => simulator)) http.route(def);
     // The operator page and its live feed.
     for (const def of [...uiRoutes(), ...eventRoutes({ api: http, events: ctx.events, clock: ctx.clock, signal: ctx.signal, ...deps })]) http.route(def);
-    const stopCollecting = collectAgentMetrics(http.metrics, { ...deps, startedAt: ctx.clock.now(), now: () => ctx.clock.now() });
+    const stopAgentMetrics = collectAgentMetrics(http.metrics, { ...deps, startedAt: ctx.clock.now(), now: () => ctx.clock.now() });
+    const stopProcessMetrics = collectProcessMetrics(http.metrics);
 
     let server: Server | undefined;
     return {
@@ -69,7 +71,8 @@ export const api = definePlugin({
         ctx.log.info({ urls: server.urls, auth: apiKey ? 'key' : 'none (loopback)' }, `API listening on ${server.urls.join(', ')}`);
       },
       async stop() {
-        stopCollecting();
+        stopAgentMetrics();
+        stopProcessMetrics();
         await http.closeStreams();
         await server?.close();
         server = undefined;

@@ -6,7 +6,7 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 interface Family {
   name: string;
   help: string;
-  type: 'counter' | 'gauge';
+  type: 'counter' | 'gauge' | 'summary';
   labelNames: string[];
   /** Series by their serialised label set. */
   values: Map<string, { labels: Record<string, string>; value: number }>;
@@ -52,7 +52,7 @@ export class Registry implements Metrics {
     };
   }
 
-  collect(name: string, help: string, type: 'gauge' | 'counter', collector: () => Sample[] | number | Promise<Sample[] | number>): () => void {
+  collect(name: string, help: string, type: 'gauge' | 'counter' | 'summary', collector: () => Sample[] | number | Promise<Sample[] | number>): () => void {
     const family = this.#family(name, help, type, []);
     if (family.collector) throw new MetricsError(`${name}: already has a collector`);
     family.collector = collector;
@@ -77,7 +77,11 @@ export class Registry implements Metrics {
         samples = [...family.values.values()];
       }
       lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
-      for (const s of samples) lines.push(`${family.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+      for (const s of samples) {
+        // Only a summary's _sum and _count carry a suffix; elsewhere it would name another family.
+        const suffix = family.type === 'summary' && (s.suffix === '_sum' || s.suffix === '_count') ? s.suffix : '';
+        lines.push(`${family.name}${suffix}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+      }
     }
     return lines.length ? `${lines.join('\n')}\n` : '';
   }

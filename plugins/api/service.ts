@@ -97,6 +97,8 @@ export interface Gauge {
 export interface Sample {
   labels?: Record<string, string>;
   value: number;
+  /** For a summary: `_sum` or `_count` after the family's name (its quantiles have none). */
+  suffix?: '_sum' | '_count';
 }
 
 /**
@@ -106,8 +108,11 @@ export interface Sample {
 export interface Metrics {
   counter(name: string, help: string, labelNames?: string[]): Counter;
   gauge(name: string, help: string, labelNames?: string[]): Gauge;
-  /** A series computed when /metrics is scraped (a count kept elsewhere, a queue depth). Returns an unregister function. */
-  collect(name: string, help: string, type: 'gauge' | 'counter', collector: () => Sample[] | number | Promise<Sample[] | number>): () => void;
+  /**
+   * A series computed when /metrics is scraped (a count kept elsewhere, a queue depth; a summary's
+   * `quantile`-labelled samples with its `_sum` and `_count`). Returns an unregister function.
+   */
+  collect(name: string, help: string, type: 'gauge' | 'counter' | 'summary', collector: () => Sample[] | number | Promise<Sample[] | number>): () => void;
   /** The text exposition format (version 0.0.4). */
   render(): Promise<string>;
 }
