@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { parseArgs } from 'node:util';
 import { createAgent, AgentStartError } from '../agent.ts';
 import { defineCommand } from '../command.ts';
@@ -64,6 +65,9 @@ export default defineCommand({
       }
       throw error;
     }
+    // Node writes the compile cache at exit; an agent that is killed or loses power never exits,
+    // and would strip its TypeScript again at every start (core/relaunch.ts). Everything is loaded now.
+    flushCompileCache();
     await stopSignal;
     try {
       await agent.stop();
