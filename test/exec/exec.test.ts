@@ -6,11 +6,10 @@ import t from 'tap';
 import { createAgent } from '../../core/agent.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { resolveConfig } from '../../core/config.ts';
-import { Journal } from '../../core/journal.ts';
 import { createLogger, silentLogger } from '../../core/log.ts';
-import { openStore } from '../../core/store.ts';
 import { exec } from '../../plugins/exec/index.ts';
 import { envName } from '../../plugins/exec/env.ts';
+import { received as sms, seedBacklog } from '../fixtures/events.ts';
 import { waitFor } from '../file/wait.ts';
 
 type Options = Parameters<typeof exec>[0];
@@ -34,17 +33,7 @@ function build(dataDir: string, options: Options, extra: { clock?: ManualClock; 
 
 const sh = (script: string, extra: Partial<Options> = {}): Options => ({ command: 'sh', args: ['-c', script], ...extra }) as Options;
 
-const received = (n: number, text = `your code is ${n}`) => ({
-  messageId: `m${n}`,
-  from: '+15550100100',
-  text,
-  encoding: 'gsm7' as const,
-  parts: 1,
-  receivedAt: '2026-01-01T00:00:00.000+00:00',
-  smsc: null,
-  modem: 'default',
-  class: null,
-});
+const received = (n: number, text = `your code is ${n}`) => sms(n, { text });
 
 const alive = (pid: number) => {
   try {
@@ -243,14 +232,7 @@ t.test('stopping the agent terminates running programs; their events run again n
 t.test('SIGKILL of the agent mid-stream, restart: every event is handed to the program', async (t) => {
   const dir = t.testdir();
   const total = 300;
-  const store = openStore({ path: join(dir, 'smsedge.db') });
-  const journal = new Journal(store, { clock: new ManualClock(), log: silentLogger() });
-  journal.cursor('exec');
-  const ids: string[] = [];
-  store.transaction(() => {
-    for (let i = 0; i < total; i++) ids.push(journal.append('system.ping', { agentId: 'x', uptimeSeconds: i }).id);
-  });
-  store.close();
+  const ids = seedBacklog(dir, 'exec', total);
   const out = join(dir, 'out.txt');
   const options = JSON.stringify(sh(`echo "$SMSEDGE_EVENT_ID" >> "${out}"`));
   const seen = () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l.length === 36) : []);

@@ -6,11 +6,10 @@ import t from 'tap';
 import { createAgent } from '../../core/agent.ts';
 import { flushMicrotasks, ManualClock } from '../../core/clock.ts';
 import { resolveConfig } from '../../core/config.ts';
-import { Journal } from '../../core/journal.ts';
 import { silentLogger } from '../../core/log.ts';
-import { openStore } from '../../core/store.ts';
 import { file } from '../../plugins/file/index.ts';
 import { localDay } from '../../plugins/file/rotate.ts';
+import { ping, received, seedBacklog } from '../fixtures/events.ts';
 import { waitFor } from './wait.ts';
 
 type Options = Parameters<typeof file>[0];
@@ -20,18 +19,6 @@ function build(dataDir: string, options: Options, clock = new ManualClock()) {
   return { agent, clock };
 }
 
-const ping = (n: number) => ({ agentId: 'test', uptimeSeconds: n });
-const received = (n: number) => ({
-  messageId: `m${n}`,
-  from: '+15550100100',
-  text: `code ${n}`,
-  encoding: 'gsm7' as const,
-  parts: 1,
-  receivedAt: '2026-01-01T00:00:00.000+00:00',
-  smsc: null,
-  modem: 'default',
-  class: null,
-});
 
 /** The file's lines, parsed; while polling (`tolerant`), a line caught mid-write is left out. */
 function lines(path: string, tolerant = false): Record<string, unknown>[] {
@@ -214,14 +201,7 @@ t.test('SIGKILL mid-stream, restart: every event ends up in the file, in order, 
   const dir = t.testdir();
   const total = 1500;
   // Events are committed before the agent starts, as if received just before a crash.
-  const store = openStore({ path: join(dir, 'smsedge.db') });
-  const journal = new Journal(store, { clock: new ManualClock(), log: silentLogger() });
-  journal.cursor('file');
-  const ids: string[] = [];
-  store.transaction(() => {
-    for (let i = 0; i < total; i++) ids.push(journal.append('system.ping', ping(i)).id);
-  });
-  store.close();
+  const ids = seedBacklog(dir, 'file', total);
 
   const path = join(dir, 'events.jsonl');
   const run = () => spawn(process.execPath, [join(import.meta.dirname, 'child.ts'), 'file', dir, '{}'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -11,6 +11,7 @@ import { waitFor } from '../file/wait.ts';
 import { skipReason, startBroker } from './broker.ts';
 import { watch } from './client.ts';
 import { memorySms } from './sms.ts';
+import { received } from '../fixtures/events.ts';
 
 const skip = skipReason();
 
@@ -20,17 +21,7 @@ function tmp(t: Test): string {
   return dir;
 }
 
-const sms1 = {
-  messageId: 'm1',
-  from: '+15550100100',
-  text: 'Your code is 481516',
-  encoding: 'gsm7' as const,
-  parts: 1,
-  receivedAt: '2026-01-01T00:00:00.000+00:00',
-  smsc: null,
-  modem: 'default',
-  class: null,
-};
+const sms1 = received(1, { text: 'Your code is 481516' });
 
 async function rig(t: Test, homeAssistant: { showSender?: boolean } = {}) {
   const broker = await startBroker(tmp(t));

@@ -13,6 +13,7 @@ import { waitFor } from '../file/wait.ts';
 import { skipReason, startBroker, type Broker } from './broker.ts';
 import { watch } from './client.ts';
 import { memorySms } from './sms.ts';
+import { ping as pingOf, received } from '../fixtures/events.ts';
 
 const skip = skipReason();
 type Options = Parameters<typeof mqtt>[0] & Record<string, unknown>;
@@ -42,18 +43,7 @@ function build(t: Test, url: string, options: Partial<Options> = {}, extra: { ag
   return { agent, clock };
 }
 
-const received = (n: number) => ({
-  messageId: `m${n}`,
-  from: '+15550100100',
-  text: `code ${n}`,
-  encoding: 'gsm7' as const,
-  parts: 1,
-  receivedAt: '2026-01-01T00:00:00.000+00:00',
-  smsc: null,
-  modem: 'default',
-  class: null,
-});
-const ping = (n: number) => ({ agentId: 'pi', uptimeSeconds: n });
+const ping = (n: number) => pingOf(n, 'pi');
 
 t.test('events arrive on <base>/<agent>/event/<type> in order; state and health are retained', { skip }, async (t) => {
   const b = await broker(t);
