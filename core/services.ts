@@ -5,7 +5,7 @@
  * - `sms`   provided by the modem plugin (the first instance; further instances join it)
  * - `api`   provided by the API plugin: other plugins mount routes through it
  */
-import type { Encoding } from './events.ts';
+import type { SmsReceived } from './events.ts';
 
 export type RequestedEncoding = 'auto' | 'gsm7' | 'ucs2';
 
@@ -66,23 +66,11 @@ export interface OutboundMessage {
   partDetails: OutboundPart[];
 }
 
-export interface InboundMessage {
+/** A received message as stored: the `sms.received` payload, keyed by its id, with when it was stored. */
+export interface InboundMessage extends Omit<SmsReceived, 'messageId'> {
   id: string;
   direction: 'inbound';
-  from: string;
-  text?: string;
-  /** 8-bit payload as hex. */
-  data?: string;
-  port?: number;
-  encoding: Encoding;
-  parts: number;
-  receivedAt: string;
   storedAt: string;
-  smsc: string | null;
-  modem: string;
-  class: 0 | 1 | 2 | 3 | null;
-  incomplete?: boolean;
-  missingParts?: number[];
 }
 
 export type Message = InboundMessage | OutboundMessage;
