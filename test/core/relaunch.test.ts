@@ -16,11 +16,14 @@ t.test('relaunchPlan adds the agent flags and the compile cache, once', async (t
 });
 
 t.test('relaunchPlan leaves a flag the operator set, either way and in either spelling', async (t) => {
-  t.ok(agentV8Flags.includes('--memory-saver-mode'));
+  t.ok(agentV8Flags.includes('--max-semi-space-size=2'));
+  const env = { SMSEDGE_V8_FLAGS: '--memory-saver-mode' };
   for (const execArgv of [['--no-memory-saver-mode'], ['--memory_saver_mode'], ['--memory-saver-mode']]) {
-    const plan = relaunchPlan({ execArgv, env: {}, cacheDir: '/c' });
+    const plan = relaunchPlan({ execArgv, env, cacheDir: '/c' });
     t.same(plan?.execArgv, execArgv, execArgv[0]);
   }
+  const semi = relaunchPlan({ execArgv: ['--max_semi_space_size=8'], env: {}, cacheDir: '/c' });
+  t.same(semi?.execArgv, ['--max_semi_space_size=8', '--heap-growing-percent=20'], 'only the flag the operator did not set is added');
   t.same(relaunchPlan({ execArgv: [], env: { NODE_OPTIONS: '--max-semi-space-size=4', SMSEDGE_V8_FLAGS: '--max-semi-space-size=16' }, cacheDir: undefined }), undefined, 'NODE_OPTIONS counts');
   t.same(relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '--max-semi-space-size=16  --optimize-for-size' }, cacheDir: undefined })?.execArgv, ['--max-semi-space-size=16', '--optimize-for-size'], 'SMSEDGE_V8_FLAGS replaces the list');
   t.equal(relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined }), undefined, 'nothing to add: no relaunch');
