@@ -18,19 +18,19 @@ export interface Rig {
 }
 
 /** The real agent with the modem plugin on the simulator, on a manual clock and a temp database. */
-export async function startRig(t: Test, options: Record<string, unknown> = {}, extra: { dir?: string; clock?: ManualClock; plugins?: Record<string, unknown>[] } = {}): Promise<Rig> {
+export async function startRig(t: Test, options: Record<string, unknown> = {}, extra: { dir?: string; clock?: ManualClock; plugins?: Record<string, unknown>[]; agentId?: string; waitOnline?: boolean; maxWaitMs?: number } = {}): Promise<Rig> {
   const dir = extra.dir ?? t.testdir();
   const clock = extra.clock ?? new ManualClock(Date.parse('2026-03-01T10:00:00Z'));
   const plugins = [{ retry: { initialDelayMs: 0 }, ...options }, ...(extra.plugins ?? [])].map((o) => modem(o));
-  const config = resolveConfig({ agentId: 'test', dataDir: dir, plugins });
+  const config = resolveConfig({ agentId: extra.agentId ?? 'test', dataDir: dir, plugins });
   const agent = createAgent(config, { clock, log: silentLogger() });
   await agent.start();
   const events: AnyEvent[] = [];
   agent.journal.listen((e) => events.push(e));
   const sim = agent.use('simulator');
-  const until = async (cond: () => boolean, what: string, maxMs = 120_000) => {
+  const until = async (cond: () => boolean, what: string, maxMs = extra.maxWaitMs ?? 120_000) => {
     for (let waited = 0; !cond(); waited += 50) {
-      if (waited > maxMs) throw new Error(`timed out waiting for ${what}`);
+      if (waited > maxMs) throw new Error(`timed out waiting for ${what} (${maxMs} ms of simulated time)`);
       await clock.advance(50);
     }
   };
@@ -41,7 +41,7 @@ export async function startRig(t: Test, options: Record<string, unknown> = {}, e
     },
   };
   t.teardown(() => agent.stop());
-  await until(() => agent.use('sms').modems().every((m) => m.state === 'online'), 'modem online');
+  if (extra.waitOnline !== false) await until(() => agent.use('sms').modems().every((m) => m.state === 'online'), 'modem online');
   return rig;
 }
 
