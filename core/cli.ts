@@ -4,7 +4,7 @@ import { registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { UsageError, type CommandDefinition, type CommandIO } from './command.ts';
 import { ConfigError } from './config.ts';
-import { enableCompileCacheHere, relaunch } from './relaunch.ts';
+import { configFileOf, enableCompileCacheHere, relaunch } from './relaunch.ts';
 import { version } from './version.ts';
 
 // A config outside the project can `import ... from 'smsedge'`: resolve that to this checkout.
@@ -75,8 +75,13 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   // The agent runs for months: start it again with the compile cache and its V8 flags (core/relaunch.ts).
-  if (process.argv[2] === 'start') relaunch();
-  else enableCompileCacheHere();
+  if (process.argv[2] === 'start') {
+    await relaunch({
+      file: configFileOf(process.argv.slice(3)),
+      // The commands too: the relaunched process loads them before the config.
+      load: async (url) => Promise.all([loadCommands(), import(url)]),
+    });
+  } else enableCompileCacheHere();
   const code = await main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   process.exitCode = code;
 }

@@ -1,6 +1,5 @@
 // What a Node receiver runs to check a delivery: the inverse of each format's signing, with a
 // tolerance on the timestamp so that a captured request cannot be replayed later.
-import { jwtVerify } from 'jose';
 import { bodyHash } from './formats/cloudevents.ts';
 import type { FormatName } from './formats/types.ts';
 import { hmac, safeEqual, standardKey } from './secret.ts';
@@ -110,6 +109,8 @@ export async function verifyWebhook(
       const tolerance = options.toleranceSeconds ?? 300;
       for (const s of secrets) {
         try {
+          // Loaded on first use, like in formats/cloudevents.ts (~9 MB resident).
+          const { jwtVerify } = await import('jose');
           const { payload } = await jwtVerify(match[1]!, new TextEncoder().encode(s), {
             algorithms: ['HS256'],
             clockTolerance: tolerance,

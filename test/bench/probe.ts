@@ -6,7 +6,8 @@
 // writes a heap snapshot there, to compare two moments of a soak).
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import { readFileSync } from 'node:fs';
 
 const every = Number(process.env.SMSEDGE_PROBE_MS ?? 5000);
 const resolution = 5;
@@ -26,10 +27,34 @@ function sample(extra: Record<string, unknown> = {}): void {
       eldP50Ms: ms(h.percentile(50)),
       eldP99Ms: ms(h.percentile(99)),
       eldMaxMs: ms(h.max),
+      ...(process.env.SMSEDGE_PROBE_DETAIL ? detail() : {}),
       ...extra,
     })}\n`,
   );
   h.reset();
+}
+
+/** SMSEDGE_PROBE_DETAIL=1: where the RSS is (V8 heap reserved vs used, malloc, file-backed pages). */
+function detail(): Record<string, unknown> {
+  const m = process.memoryUsage();
+  const v = getHeapStatistics();
+  const smaps: Record<string, number> = {};
+  try {
+    for (const line of readFileSync('/proc/self/smaps_rollup', 'utf8').split('\n')) {
+      const f = /^(Rss|Anonymous|Shared_Clean|Private_Clean|Private_Dirty):\s+(\d+) kB/.exec(line);
+      if (f) smaps[f[1]!] = Math.round(Number(f[2]) / 102.4) / 10;
+    }
+  } catch {
+    // not Linux
+  }
+  return {
+    heapTotalMb: mb(m.heapTotal),
+    arrayBuffersMb: mb(m.arrayBuffers),
+    v8PhysicalMb: mb(v.total_physical_size),
+    v8MallocMb: mb(v.malloced_memory),
+    v8PeakMallocMb: mb(v.peak_malloced_memory),
+    smapsMb: smaps,
+  };
 }
 
 setInterval(sample, every).unref();
