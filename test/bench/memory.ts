@@ -1,6 +1,6 @@
 // Memory: RSS (VmRSS from /proc) of the agent with every plugin that has landed, idle on the built-in
 // simulator, against a bare Node 24 HTTP server, each in its own child process, measured the same way
-// after the same settling time; then the agent's RSS after draining a 5,000-event webhook backlog.
+// after the same settling time; then the agent's RSS after draining a 5,000-event webhook backlog (median of the same number of rounds).
 // `npx node test/bench/memory.ts` prints the section alone.
 import { fileURLToPath } from 'node:url';
 import { startBroker } from './broker.ts';
@@ -100,16 +100,26 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
     const noWebhook = await missing('webhook');
     if (noWebhook) afterBacklogSkipped = noWebhook;
     else {
+      // Medians of as many rounds as idle: one drain's RSS varies by several MB from run to run.
+      const after: number[] = [];
+      const afterHeap: number[] = [];
       const receiver = await startReceiver();
-      const a = await prepareAgent(spec);
       try {
-        const drained = await drainBacklog(a, receiver, n, { settleMs });
-        afterBacklogRssMb = drained.rssAfterMb;
-        afterBacklogHeapMb = drained.heapAfterMb;
+        for (let r = 0; r < rounds; r++) {
+          const a = await prepareAgent(spec);
+          try {
+            const drained = await drainBacklog(a, receiver, n, { settleMs });
+            after.push(drained.rssAfterMb);
+            if (drained.heapAfterMb !== null) afterHeap.push(drained.heapAfterMb);
+          } finally {
+            a.remove();
+          }
+        }
       } finally {
         await receiver.close();
-        a.remove();
       }
+      afterBacklogRssMb = median(after);
+      afterBacklogHeapMb = afterHeap.length ? median(afterHeap) : null;
     }
     return {
       idleRssMb: round(idleRssMb),
@@ -141,7 +151,7 @@ export function formatMemoryBench(r: MemoryBench | { skipped: string }): string 
     `             restarted with the same config: ${r.idleRestartRssMb} MB (${r.idleRestartRssMb === null ? '-' : ratio(r.idleRestartRssMb, r.baselineRssMb)}x)`,
     r.afterBacklogRssMb === null
       ? `  backlog    skipped: ${r.afterBacklogSkipped}`
-      : `  backlog    after draining ${r.backlog} events: ${r.afterBacklogRssMb} MB (growth ${r.growthMb} MB)   target growth < 20 MB`,
+      : `  backlog    after draining ${r.backlog} events (median of ${r.rounds}): ${r.afterBacklogRssMb} MB (growth ${r.growthMb} MB)   target growth < 20 MB`,
     `             V8 heap after a full GC: idle ${r.idleHeapMb} MB, after the backlog ${r.afterBacklogHeapMb} MB (RSS growth beyond that is heap the allocator keeps, not retained objects)`,
     `  plugins: ${r.plugins.join(', ')}${r.notIncluded.length ? `; not included: ${r.notIncluded.join('; ')}` : ''}`,
   ].join('\n');
