@@ -22,8 +22,15 @@ function build(dataDir: string, options: Options, clock = new ManualClock()) {
 
 /** The file's lines, parsed; while polling (`tolerant`), a line caught mid-write is left out. */
 function lines(path: string, tolerant = false): Record<string, unknown>[] {
-  if (!existsSync(path)) return [];
-  const raw = readFileSync(path, 'utf8').split('\n');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    // Not there yet, or (while polling) renamed away by a rotation between two looks.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const raw = text.split('\n');
   if (tolerant) raw.pop(); // the part after the last newline is still being written
   return raw.filter(Boolean).flatMap((l) => {
     try {
