@@ -39,6 +39,12 @@ export interface PipelineBench {
   rounds: number;
   /** Deliveries the receiver got more than once while draining (at-least-once; expected 0 here). */
   duplicates: number;
+  /**
+   * The same drain with the agent's memory-saving V8 flags off (SMSEDGE_V8_FLAGS=''), as the baseline
+   * runs: what those flags cost in throughput (see agentV8Flags in core/relaunch.ts).
+   */
+  eventsPerSecWithoutAgentFlags: number;
+  ratioWithoutAgentFlags: number;
 }
 
 const blastScript = fileURLToPath(new URL('./blast.ts', import.meta.url));
@@ -87,7 +93,7 @@ export interface DrainResult {
  * Runs the agent once to create the subscription (the webhook sink's cursor starts there), stops it,
  * writes `n` events into its journal, starts it again and times the drain at the receiver.
  */
-export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, options: { settleMs?: number } = {}): Promise<DrainResult> {
+export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, options: { settleMs?: number; env?: Record<string, string> } = {}): Promise<DrainResult> {
   const first = spawnAgent(a);
   try {
     await waitOnline(a, first);
@@ -97,7 +103,7 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
   }
   writeBacklog(a.dbPath, n);
   receiver.clear();
-  const child = spawnAgent(a, { nodeArgs: ['--expose-gc', '--import', probeScript], env: { SMSEDGE_PROBE_MS: '3600000' } });
+  const child = spawnAgent(a, { nodeArgs: ['--expose-gc', '--import', probeScript], env: { SMSEDGE_PROBE_MS: '3600000', ...options.env } });
   try {
     await receiver.waitAccepted(n, 120_000).catch((error) => {
       throw new Error(`${(error as Error).message}\n--- agent output ---\n${child.stdout().slice(-3000)}\n${child.stderr().slice(-2000)}`);
@@ -202,6 +208,7 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
   const receiver = await startReceiver();
   const ours: number[] = [];
   const base: number[] = [];
+  const unflagged: number[] = [];
   let duplicates = 0;
   try {
     for (let r = 0; r < rounds; r++) {
@@ -213,6 +220,12 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
         base.push(await blast(receiver, drained.bodies, concurrency, a.dir));
       } finally {
         a.remove();
+      }
+      const b = await prepareAgent({ plugins: [{ name: 'modem' }, { name: 'api' }, { name: 'webhook' }] });
+      try {
+        unflagged.push((await drainBacklog(b, receiver, n, { settleMs: 0, env: { SMSEDGE_V8_FLAGS: '' } })).eventsPerSec);
+      } finally {
+        b.remove();
       }
     }
   } finally {
@@ -237,6 +250,8 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
     concurrency,
     rounds,
     duplicates,
+    eventsPerSecWithoutAgentFlags: Math.round(median(unflagged)),
+    ratioWithoutAgentFlags: ratio(median(unflagged), baselineEventsPerSec),
   };
 }
 
@@ -245,6 +260,7 @@ export function formatPipelineBench(r: PipelineBench | { skipped: string }): str
   return [
     `pipeline (backlog of ${r.backlog} sms.received → signed standard webhook → loopback receiver; ${r.concurrency} in flight; median of ${r.rounds})`,
     `  drain      smsedge ${r.eventsPerSec} events/s   bare ofetch loop ${r.baselineEventsPerSec} events/s   ${r.ratio}x   target >= 0.8${r.duplicates ? `   (${r.duplicates} duplicates)` : ''}`,
+    `             without the agent's memory-saving V8 flags (SMSEDGE_V8_FLAGS=''): ${r.eventsPerSecWithoutAgentFlags} events/s   ${r.ratioWithoutAgentFlags}x`,
     `  latency    injection into the simulator → receipt, ${r.latencyRatePerSec} SMS/s, ${r.latencySamples} samples: p50 ${r.p50Ms} ms  p90 ${r.p90Ms} ms  p99 ${r.p99Ms} ms  max ${r.maxMs} ms   target p99 <= 10 ms`,
     `             of which injection → committed to the journal: p50 ${r.journalP50Ms} ms  p99 ${r.journalP99Ms} ms`,
   ].join('\n');
