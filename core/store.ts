@@ -45,6 +45,7 @@ export class Store {
   #depth = 0;
   #afterCommit: (() => void)[] = [];
   #closed = false;
+  readonly #synchronous: string;
 
   constructor(options: StoreOptions) {
     this.path = options.path;
@@ -54,7 +55,8 @@ export class Store {
     this.db = new DatabaseSync(options.path);
     if (options.path !== ':memory:') chmodSync(options.path, 0o600);
     this.db.exec(`PRAGMA journal_mode = WAL`);
-    this.db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.#synchronous = options.synchronous ?? 'FULL';
+    this.db.exec(`PRAGMA synchronous = ${this.#synchronous}`);
     this.db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.exec(`PRAGMA foreign_keys = ON`);
     this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -112,6 +114,22 @@ export class Store {
 
   all<T>(sql: string, ...params: SqlValue[]): T[] {
     return this.statement(sql).all(...params) as T[];
+  }
+
+  /**
+   * Runs `fn` with commits that do not wait for the disk (synchronous=NORMAL), for writes whose loss at
+   * a power failure only repeats work: a sink's cursor (its events are handed over again). A process
+   * that is killed loses nothing (the OS has the write), and WAL keeps commits in order: a lost one
+   * takes only later ones with it, never an earlier fact. Inside a transaction `fn` simply joins it.
+   */
+  relaxed<T>(fn: () => T): T {
+    if (this.#depth > 0 || this.#synchronous === 'NORMAL' || this.#synchronous === 'OFF') return fn();
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      this.db.exec(`PRAGMA synchronous = ${this.#synchronous}`);
+    }
   }
 
   /**

@@ -269,3 +269,44 @@ t.test('a rolled-back savepoint announces nothing', async (t) => {
   t.equal(heard.length, 1);
   t.equal(journal.range().length, 1);
 });
+
+t.test('store.relaxed commits without waiting for the disk, and only outside a transaction', async (t) => {
+  const { store } = setup(t);
+  const level = () => store.get<{ synchronous: number }>('PRAGMA synchronous')!.synchronous;
+  t.equal(level(), 2, 'FULL by default');
+  t.equal(store.relaxed(() => level()), 1, 'NORMAL inside');
+  t.equal(level(), 2, 'FULL again after');
+  t.throws(() => store.relaxed(() => { throw new Error('boom'); }), /boom/);
+  t.equal(level(), 2, 'FULL again after a throw');
+  t.equal(store.transaction(() => store.relaxed(() => level())), 2, 'inside a transaction it joins it: the commit is the transaction’s');
+  const normal = openStore({ path: join(t.testdir(), 'n.db'), synchronous: 'NORMAL' });
+  t.teardown(() => normal.close());
+  normal.relaxed(() => {});
+  t.equal(normal.get<{ synchronous: number }>('PRAGMA synchronous')!.synchronous, 1, 'a NORMAL store stays NORMAL');
+});
+
+t.test('a running sink commits its cursor relaxed (visible to another connection); the save at stop is not relaxed', async (t) => {
+  const { journal, store, path } = setup(t);
+  let relaxed = 0;
+  const real = store.relaxed.bind(store);
+  store.relaxed = <T>(fn: () => T): T => {
+    relaxed++;
+    return real(fn);
+  };
+  const sub = journal.subscribe('s', () => {});
+  for (let i = 1; i <= 3; i++) journal.append('system.ping', ping(i));
+  await flushMicrotasks(20);
+  await new Promise((r) => setImmediate(r));
+  t.ok(relaxed > 0, 'saved through relaxed()');
+  const other = openStore({ path });
+  t.teardown(() => other.close());
+  const cursor = () => other.get<{ seq: number }>('SELECT seq FROM journal_cursors WHERE sink = ?', 's')!.seq;
+  t.equal(cursor(), 3, 'committed, not only held in memory');
+  journal.append('system.ping', ping(4));
+  await flushMicrotasks(20);
+  await new Promise((r) => setImmediate(r));
+  const before = relaxed;
+  await sub.stop();
+  t.equal(cursor(), 4);
+  t.equal(relaxed, before, 'the final save at stop waits for the disk');
+});
