@@ -31,6 +31,13 @@ const options = v.strictObject({
     }),
     { initialMs: 1000, maxMs: 300_000 },
   ),
+  /**
+   * Runs of one event before it is given up (logged as an error, counted as `skipped` in health) so
+   * that later events are not held behind it for good: a script that always fails on one message
+   * must not stop every message after it. 0: retry forever. With the default retry delays, 10 runs
+   * span about 14 minutes. The count starts again after a restart.
+   */
+  maxAttempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 10),
 });
 
 /**
@@ -63,7 +70,7 @@ function scrubber(event: AnyEvent): (line: string) => string {
 /**
  * Runs a program per event (like Gammu's RunOnReceive): the event JSON on stdin, `SMSEDGE_*`
  * variables in its environment. Exit 0 acknowledges; anything else, or overrunning `timeoutMs`
- * (which kills it), retries with backoff. Its output goes to the log, redacted.
+ * (which kills it), retries with backoff, up to `maxAttempts` runs. Its output goes to the log, redacted.
  *
  * @example
  * exec({ command: '/usr/local/bin/on-sms', types: ['sms.received'], timeoutMs: 10_000 })
@@ -76,8 +83,11 @@ export const exec = definePlugin({
     const o = ctx.options;
     const cwd = o.cwd === undefined ? undefined : isAbsolute(o.cwd) ? o.cwd : resolve(ctx.dataDir, o.cwd);
     const stopping = new AbortController();
-    const stats = { runs: 0, failures: 0, running: 0 };
+    const stats = { runs: 0, failures: 0, running: 0, skipped: 0 };
     let lastError: { code: string; message: string } | undefined;
+    let lastSkipped: { event: string; at: string; attempts: number } | undefined;
+    /** Failed runs of the events being retried now (at most `concurrency` of them). */
+    const attempts = new Map<string, number>();
     let subscription: { lag(): number; stop(): Promise<void> } | undefined;
     const inFlight = new Set<Promise<void>>();
 
@@ -107,12 +117,22 @@ export const exec = definePlugin({
       try {
         await run;
         lastError = undefined;
+        attempts.delete(event.id);
       } catch (error) {
         stats.failures++;
         const e = error as ExecError;
         lastError = { code: e.code, message: e.message };
-        log.warn({ err: e, exitCode: e.exitCode, signal: e.signal }, 'program failed; the event will be retried');
-        throw error;
+        const failed = (attempts.get(event.id) ?? 0) + 1;
+        // Stopping is not the program's failure: the event simply runs again after the restart.
+        if (stopping.signal.aborted || o.maxAttempts === 0 || failed < o.maxAttempts) {
+          attempts.set(event.id, failed);
+          log.warn({ err: e, exitCode: e.exitCode, signal: e.signal, attempt: failed }, 'program failed; the event will be retried');
+          throw error;
+        }
+        attempts.delete(event.id);
+        stats.skipped++;
+        lastSkipped = { event: event.id, at: new Date(ctx.clock.now()).toISOString(), attempts: failed };
+        log.error({ err: e, exitCode: e.exitCode, signal: e.signal, attempts: failed }, 'program failed on every attempt (maxAttempts); the event is skipped');
       } finally {
         stats.running--;
         inFlight.delete(run);
@@ -142,6 +162,7 @@ export const exec = definePlugin({
           ...stats,
           lag: subscription?.lag() ?? 0,
           ...(lastError ? { lastError } : {}),
+          ...(lastSkipped ? { lastSkipped } : {}),
         };
       },
     };

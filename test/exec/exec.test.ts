@@ -117,6 +117,23 @@ t.test('exit 0 acknowledges; a failure is retried with backoff until it succeeds
   await agent.stop();
 });
 
+t.test('an event the program fails on every time is skipped after maxAttempts, and later events run', async (t) => {
+  const dir = t.testdir();
+  const seen = join(dir, 'seen');
+  // Fails on the first event only; records every run's uptimeSeconds.
+  const { agent, clock } = build(dir, sh(`input=$(cat); n=$(echo "$input" | sed 's/.*"uptimeSeconds":\\([0-9]*\\).*/\\1/'); echo $n >> "${seen}"; [ "$n" != 1 ]`, { maxAttempts: 2, retry: { initialMs: 1000, maxMs: 1000 } }));
+  await agent.start();
+  const first = agent.journal.append('system.ping', { agentId: 'x', uptimeSeconds: 1 });
+  agent.journal.append('system.ping', { agentId: 'x', uptimeSeconds: 2 });
+  await waitFor(async () => (await agent.health()).plugins.exec?.failures === 1, 'first failure');
+  t.equal(agent.journal.lags().exec, 2, 'the second event waits behind the first (concurrency 1)');
+  await clock.advance(1000);
+  await waitFor(() => agent.journal.lags().exec === 0, 'the first given up, the second run');
+  t.same(readFileSync(seen, 'utf8').trim().split('\n'), ['1', '1', '2'], 'two runs of the first event, then the second');
+  t.match((await agent.health()).plugins.exec, { runs: 3, failures: 2, skipped: 1, lastSkipped: { event: first.id, attempts: 2 } });
+  await agent.stop();
+});
+
 t.test('a program that overruns the timeout is killed (SIGTERM) and the event retried', async (t) => {
   const dir = t.testdir();
   const pidFile = join(dir, 'pid');
