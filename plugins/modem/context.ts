@@ -87,6 +87,11 @@ export interface DriverContext {
   mem1: string;
   /** The tail of the serial read chain (reading.ts). */
   readChain: Promise<unknown>;
+  /**
+   * The storage counts (AT+CPMS?) the last full read left behind: messages kept there on purpose (the
+   * user's drafts and sent items). The health check reads everything again only when they change.
+   */
+  leftStored: string | undefined;
   /** Ends the current connection so the supervisor reopens the port; set while one runs. */
   resetRequested: (() => void) | undefined;
 }
@@ -104,6 +109,7 @@ export function createContext(parts: Pick<DriverContext, 'id' | 'options' | 'dep
     storages: [],
     mem1: '',
     readChain: Promise.resolve(),
+    leftStored: undefined,
     resetRequested: undefined,
   });
 }

@@ -20,9 +20,14 @@ export async function healthLoop(m: DriverContext): Promise<void> {
     if (!m.ready) continue;
     try {
       await checkHealth(m);
-      const stored = parse.parseCpmsRead((await m.at.send('AT+CPMS?')).lines);
+      const stored = await storedCounts(m);
       // A message in storage that no indication announced (lost URC, modem restarted): read it now.
-      if (stored.some((s) => s.used > 0 && s.mem !== 'SR') || stored.find((s) => s.mem === 'SR' && s.used > 0)) await readStored(m);
+      // Drafts and sent items stay in storage; while the counts are what the last full read left,
+      // there is nothing new to read (AT+CMGL=4 of every storage at each interval was wasted).
+      if (stored.used && stored.key !== m.leftStored) {
+        await readStored(m);
+        m.leftStored = (await storedCounts(m)).key;
+      }
       m.misses = 0;
     } catch (error) {
       if (!(error instanceof AtError) || error.code !== 'E_TIMEOUT') {
@@ -34,6 +39,12 @@ export async function healthLoop(m: DriverContext): Promise<void> {
       if (m.misses >= m.options.hangThreshold) await softReset(m);
     }
   }
+}
+
+/** AT+CPMS? (27.005 3.2.2): whether any storage holds messages, and the counts as one comparable key. */
+async function storedCounts(m: DriverContext): Promise<{ used: boolean; key: string }> {
+  const stored = parse.parseCpmsRead((await m.at.send('AT+CPMS?')).lines);
+  return { used: stored.some((s) => s.used > 0), key: stored.map((s) => `${s.mem}:${s.used}`).join(',') };
 }
 
 /** Signal, registration and operator; online when registered, offline with the reason otherwise. */

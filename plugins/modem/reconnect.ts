@@ -36,6 +36,8 @@ export async function supervise(m: DriverContext): Promise<void> {
       await checkHealth(m);
       // Messages that arrived while the agent was down come first.
       await readStored(m);
+      // Not known yet what that read left behind on purpose: the next health check reads once more.
+      m.leftStored = undefined;
       m.deps.outbox.wake();
       reason = await Promise.race([port.closed.then(() => 'port closed'), reset.then(() => 'reset')]);
     } catch (error) {

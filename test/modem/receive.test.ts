@@ -244,6 +244,26 @@ t.test('an SMS-SUBMIT in the receive storage: drafts and sent items (<stat> 2, 3
   await rig.clock.advance(31_000);
   t.equal(storage.used, 2, 'drafts still there after another sweep');
   t.equal(ofType(rig.events, 'sms.received').length, 0);
+
+  // Only the drafts left: the health checks go on without listing every storage each time.
+  const sent = (prefix: string) => rig.sim.transcriptEntries().filter((e) => e.dir === '>' && e.text.startsWith(prefix)).length;
+  const check = async () => {
+    const before = sent('AT+CSQ');
+    await rig.clock.advance(31_000);
+    await rig.until(() => sent('AT+CSQ') > before && sent('AT+CPMS?') > 0, 'a health check');
+    await rig.clock.advance(0);
+  };
+  await check();
+  const listed = sent('AT+CMGL');
+  await check();
+  await check();
+  t.equal(sent('AT+CMGL'), listed, 'no AT+CMGL=4 while the storage holds only what was left on purpose');
+  // A message stored without an indication (a lost +CMTI) changes the counts: read at the next check.
+  const [part] = encodeDeliver({ from: '+15550100122', text: 'no indication', timestamp: new Date(rig.clock.now()) });
+  storage.store({ stat: 0, kind: 'deliver', pdu: part!.pdu, tpduLength: part!.tpduLength });
+  await rig.clock.advance(31_000);
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 2, 'read and deleted');
+  t.ok(sent('AT+CMGL') > listed, 'listed again');
 });
 
 t.test('routed mode: a +CMT that decodes as an SMS-SUBMIT is stored raw (it is not on the SIM to be found again)', async (t) => {
