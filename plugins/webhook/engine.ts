@@ -549,12 +549,13 @@ export class Engine {
       const response = await ep.policy(route, timeoutMs).execute(async ({ signal }) => {
         const r = await this.#transport({ url: target.url, headers, body: formatted.body, signal });
         // 5xx and 408 are the receiver failing: they count for the breaker (thrown inside it).
-        if (r.status >= 500 || r.status === 408) throw new ReceiverError(r.status, r.retryAfter);
+        if (r.status !== null && (r.status >= 500 || r.status === 408)) throw new ReceiverError(r.status, r.retryAfter);
         return r;
       }, this.#abort.signal);
       status = response.status;
       retryAfter = response.retryAfter;
-      if (route === 'bypass' && status >= 200 && status < 300) ep.reset();
+      if (response.redirect) failure = { errorClass: 'redirect', message: 'the receiver answered a redirect (301, 302, 303, 307 or 308; redirects are not followed)' };
+      if (route === 'bypass' && status !== null && status >= 200 && status < 300) ep.reset();
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         // cockatiel still counts the circuit open (a restored state): look again in a second.

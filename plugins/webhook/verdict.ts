@@ -23,6 +23,8 @@ export type Judgement =
  */
 export function judge(status: number | null, failure?: { errorClass: ErrorClass; message: string }): Judgement {
   if (status === null) {
+    // A redirect the HTTP client refused to follow (transport.ts): an answer, not a failure to retry.
+    if (failure?.errorClass === 'redirect') return { kind: 'rejected', errorClass: 'redirect', error: failure.message };
     const f = failure ?? { errorClass: 'network' as const, message: 'network error' };
     return { kind: 'retry', errorClass: f.errorClass, error: f.message, metric: f.errorClass === 'timeout' ? 'timeout' : 'network' };
   }

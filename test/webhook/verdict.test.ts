@@ -9,6 +9,7 @@ t.test('judge: 2xx delivered, 410 gone, 3xx and other 4xx rejected, 5xx/408/429 
   for (const s of [400, 401, 403, 404, 409, 413, 422]) t.match(judge(s), { kind: 'rejected', errorClass: 'http' }, String(s));
   for (const s of [408, 429, 500, 502, 503, 504]) t.match(judge(s), { kind: 'retry', errorClass: 'http', metric: 'retry', error: `the receiver answered ${s}` }, String(s));
   t.match(judge(100), { kind: 'rejected' }, 'an informational final status is no success');
+  t.match(judge(null, { errorClass: 'redirect', message: 'the receiver answered a redirect' }), { kind: 'rejected', errorClass: 'redirect' }, 'a redirect the client refused to follow is an answer, not retried');
 });
 
 t.test('judge: no answer is retried, timeouts and network errors told apart', async (t) => {
