@@ -238,3 +238,26 @@ t.test('logs and the delivery log hold no secret, body or full number', async (t
   for (const leak of [secret!, SECRET, '424242', '15559876543', 'pa55word', 'tok-999'])
     t.notOk(everything.includes(leak), `no ${leak.slice(0, 12)}… anywhere`);
 });
+
+t.test('outcomes are committed relaxed (no fsync) yet committed: another connection reads them', async (t) => {
+  const good = await receiver(t);
+  const h = await harness(t);
+  const store = h.agent.store;
+  let relaxed = 0;
+  const real = store.relaxed.bind(store);
+  store.relaxed = <T>(fn: () => T): T => {
+    // The journal's cursor saves go through it too: count the engine's outcome writes only.
+    if (/#flush/.test(new Error().stack ?? '')) relaxed++;
+    return real(fn);
+  };
+  t.teardown(() => void (store.relaxed = real));
+  h.service.create({ url: good.url });
+  h.receive('one');
+  await good.waitFor(1);
+  await h.service.settled();
+  t.ok(relaxed > 0, 'the outcome batch went through store.relaxed()');
+  const { openStore } = await import('../../core/store.ts');
+  const other = openStore({ path: store.path });
+  t.teardown(() => other.close());
+  t.same(other.all<{ status: string }>('SELECT status FROM webhook_deliveries').map((r) => r.status), ['delivered'], 'visible to another connection: committed');
+});
