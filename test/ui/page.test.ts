@@ -98,6 +98,28 @@ if (!hasChromium()) {
       await rig.until(page.locator('#hooks-result', { hasText: 'Delivered' }), 'the test delivery');
     });
 
+    await t.test('a webhook added from the page: a generated secret shown once, a bad URL named', async (t) => {
+      const added = await receiver(t, 204);
+      await page.getByText('Add a webhook').click();
+      await page.getByLabel('URL', { exact: true }).fill('not a url');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await rig.until(page.locator('#hook-form-result.error', { hasText: '(url)' }), 'the refusal naming the field');
+      t.ok(await page.locator('#hook-secret-once').isHidden(), 'no secret shown for a refused webhook');
+      t.match(problems.splice(0), [/status of 400/], 'the refused webhook is the only failed request');
+      await page.getByLabel('URL', { exact: true }).fill(added.url);
+      await page.getByLabel('sms.delivered').check();
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await rig.until(page.locator('#hook-form-result', { hasText: 'Added: sms.received, sms.delivered' }), 'the added webhook');
+      const shown = (await page.locator('#hook-secret-value').textContent()) ?? '';
+      t.match(shown, /^whsec_[A-Za-z0-9+/=]{32,}$/, 'the generated secret, shown once');
+      const list = (await rig.call('/webhooks')) as { items: { id: string; url: string; format: string; events: string[] }[] };
+      const made = list.items.find((w) => w.url === added.url);
+      t.match(made, { format: 'standard', events: ['sms.received', 'sms.delivered'] }, 'created as asked');
+      await rig.until(page.locator(`#hooks li[data-id="${made!.id}"]`), 'the new webhook in the list');
+      t.equal(await page.getByLabel('URL', { exact: true }).inputValue(), '', 'the form is cleared');
+      t.notOk(JSON.stringify(list).includes(shown), 'the API never shows the secret again');
+    });
+
     await t.test('an SMS sent from the page reaches delivered', async (t) => {
       rig.agent.use('simulator').setDeliveryOutcome('+15550100123', 'delivered', 1000);
       await page.getByLabel('To', { exact: true }).fill('+15550100123');

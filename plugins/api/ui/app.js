@@ -294,6 +294,32 @@ $('send-form').addEventListener('submit', (e) => {
   });
 });
 
+$('hook-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const once = $('hook-secret-once');
+  once.hidden = true;
+  $('hook-secret-value').textContent = '';
+  void act($('hook-form-result'), submitter(e), async () => {
+    const url = value('hook-url');
+    if (!url) throw new ApiFailure(400, 'invalid_request', 'Enter the receiver’s URL', 'url');
+    const events = [...document.querySelectorAll('#hook-events input:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
+    if (!events.length) throw new ApiFailure(400, 'invalid_request', 'Choose at least one event', 'events');
+    const secretInput = /** @type {HTMLInputElement} */ ($('hook-secret'));
+    const format = /** @type {HTMLSelectElement} */ ($('hook-format')).value;
+    const generated = !secretInput.value;
+    const r = await call('/webhooks', { method: 'POST', json: { url, events, format, ...(generated ? {} : { secret: secretInput.value }) } });
+    /** @type {HTMLInputElement} */ ($('hook-url')).value = '';
+    secretInput.value = '';
+    // A generated secret is in this answer only: the operator copies it now or rotates it later.
+    if (generated && r.secret) {
+      $('hook-secret-value').textContent = r.secret;
+      once.hidden = false;
+    }
+    schedule('webhooks');
+    return `Added: ${r.webhook.events.join(', ')} → ${r.webhook.url}`;
+  });
+});
+
 /** @param {any} r UssdResult */
 function ussdAnswer(r) {
   $('ussd-reply-form').hidden = !r.sessionOpen;
