@@ -2,6 +2,7 @@
 // 27.007 closely; the others reproduce the quirks of SIMCom SIM800, Huawei E-series sticks and
 // Quectel EC25 modules.
 import type { Behavior } from './behavior.ts';
+import { huaweiCpin, qpinc, spic } from './behaviors/pin.ts';
 import { ccidBare, curc, huaweiIccid, portsel, qccid, qindcfg } from './behaviors/vendor.ts';
 import type { Modem } from './modem.ts';
 import type { StorageName } from './storage.ts';
@@ -110,8 +111,9 @@ export const sim800: Profile = {
   boot: (m) => ['RDY', '+CFUN: 1', `+CPIN: ${m.sim.status === 'READY' ? 'READY' : m.sim.status}`, ...(m.sim.status === 'READY' ? ['Call Ready', 'SMS Ready'] : [])],
   simReadyUrcs: ['+CPIN: READY', 'Call Ready', 'SMS Ready'],
   noise: null,
-  behaviors: [ccidBare],
-  without: ['ccid'],
+  // No 27.007 +CPINR: the SIM's PIN attempts come from SIMCom's +SPIC.
+  behaviors: [ccidBare, spic],
+  without: ['ccid', 'cpinr'],
 };
 
 export const huawei: Profile = {
@@ -139,8 +141,9 @@ export const huawei: Profile = {
     registration: (m) => [`^MODE: ${m.registered ? '5,4' : '0,0'}`],
     periodic: { everyMs: 20_000, lines: () => ['^BOOT:20952927,0,0,0,75'] },
   },
-  behaviors: [huaweiIccid, curc, portsel],
-  without: ['ccid'],
+  // No 27.007 +CPINR: the SIM's PIN attempts come from ^CPIN?.
+  behaviors: [huaweiIccid, curc, portsel, huaweiCpin],
+  without: ['ccid', 'cpinr'],
 };
 
 export const quectel: Profile = {
@@ -165,8 +168,9 @@ export const quectel: Profile = {
   noise: {
     signal: (m) => [`+QIND: "csq",${m.csq().rssi},${m.csq().ber}`],
   },
-  behaviors: [qccid, qindcfg],
-  without: ['ccid'],
+  // No 27.007 +CPINR: the SIM's PIN attempts come from +QPINC.
+  behaviors: [qccid, qindcfg, qpinc],
+  without: ['ccid', 'cpinr'],
 };
 
 export const profiles: Record<ProfileName, Profile> = { generic, sim800, huawei, quectel };

@@ -76,3 +76,48 @@ export const cpinr = defineBehavior({
     return true;
   },
 });
+
+// The vendors' own attempt counters, for modems without 8.65 +CPINR (the profiles drop `cpinr`).
+// PIN2 is not modelled: its counters print as untouched.
+
+/** Quectel: AT+QPINC="SC" → +QPINC: "SC",<pin counter>,<puk counter>; "P2" for PIN2; read lists both. */
+export const qpinc = defineBehavior({
+  name: 'qpinc',
+  match: is('+QPINC'),
+  handle(ctx) {
+    const { cmd, modem } = ctx;
+    const sc = `+QPINC: "SC",${modem.sim.pinAttempts},${modem.sim.pukAttempts}`;
+    const p2 = `+QPINC: "P2",${PIN_ATTEMPTS},${PUK_ATTEMPTS}`;
+    if (cmd.kind === 'test') ctx.info('+QPINC: ("SC","P2")');
+    else if (cmd.kind === 'read') ctx.info(sc, p2);
+    else if (cmd.kind === 'set' && cmd.params[0]?.toUpperCase() === 'SC') ctx.info(sc);
+    else if (cmd.kind === 'set' && cmd.params[0]?.toUpperCase() === 'P2') ctx.info(p2);
+    else ctx.cme(50);
+    return true;
+  },
+});
+
+/** SIMCom SIM800: AT+SPIC → +SPIC: <pin1>,<puk1>,<pin2>,<puk2> (the times left). */
+export const spic = defineBehavior({
+  name: 'spic',
+  match: (cmd) => cmd.name === '+SPIC' && (cmd.kind === 'exec' || cmd.kind === 'test'),
+  handle(ctx) {
+    if (ctx.cmd.kind === 'exec') ctx.info(`+SPIC: ${ctx.modem.sim.pinAttempts},${ctx.modem.sim.pukAttempts},${PIN_ATTEMPTS},${PUK_ATTEMPTS}`);
+    return true;
+  },
+});
+
+/** Huawei: AT^CPIN? → ^CPIN: <code>,[<times>],<puk_times>,<pin_times>,<puk2_times>,<pin2_times>. */
+export const huaweiCpin = defineBehavior({
+  name: 'huawei-cpin',
+  match: (cmd) => cmd.name === '^CPIN' && cmd.kind === 'read',
+  handle(ctx) {
+    const sim = ctx.modem.sim;
+    if (sim.status === 'NOT INSERTED') ctx.cme(10);
+    else {
+      const times = sim.status === 'SIM PIN' ? sim.pinAttempts : sim.status === 'SIM PUK' ? sim.pukAttempts : '';
+      ctx.info(`^CPIN: ${sim.status},${times},${sim.pukAttempts},${sim.pinAttempts},${PUK_ATTEMPTS},${PIN_ATTEMPTS}`);
+    }
+    return true;
+  },
+});

@@ -40,6 +40,11 @@ for (const profile of profiles) {
     t.equal(state(), 'sim-locked');
     t.equal(pinWrites(), 1, 'sent once');
     t.equal(sim.modem.sim.pinAttempts, 2, 'one attempt used');
+    // The counter the driver asked: 27.007 +CPINR where the modem has it, else the vendor's own.
+    const counter = { generic: 'AT+CPINR', sim800: 'AT+SPIC', huawei: 'AT^CPIN?', quectel: 'AT+QPINC' }[profile];
+    const answered = sim.transcriptEntries().filter((e) => e.dir === '<' && /^(\+CPINR|\+SPIC|\^CPIN|\+QPINC):/.test(e.text)).map((e) => e.text);
+    t.ok(sim.transcriptEntries().some((e) => e.dir === '>' && e.text.startsWith(counter)), `asked ${counter}`);
+    t.ok(answered.length >= 2, `read the counter before and after the PIN: ${answered.join(' | ')}`);
   });
 }
 
