@@ -118,6 +118,21 @@ if (!hasChromium()) {
       await rig.until(page.locator(`#hooks li[data-id="${made!.id}"]`), 'the new webhook in the list');
       t.equal(await page.getByLabel('URL', { exact: true }).inputValue(), '', 'the form is cleared');
       t.notOk(JSON.stringify(list).includes(shown), 'the API never shows the secret again');
+
+      const item = page.locator(`#hooks li[data-id="${made!.id}"]`);
+      await item.getByRole('button', { name: 'Disable' }).click();
+      await rig.until(item.locator('.badge', { hasText: 'disabled' }), 'shown disabled');
+      t.match(await rig.call(`/webhooks/${made!.id}`), { enabled: false }, 'disabled in the agent');
+      await item.getByRole('button', { name: 'Enable' }).click();
+      await rig.until(item.locator('.badge', { hasText: 'enabled' }), 'shown enabled again');
+      page.once('dialog', (d) => void d.dismiss());
+      await item.getByRole('button', { name: 'Delete' }).click();
+      t.match(await rig.call(`/webhooks/${made!.id}`), { enabled: true }, 'a dismissed confirmation deletes nothing');
+      page.once('dialog', (d) => void d.accept());
+      await item.getByRole('button', { name: 'Delete' }).click();
+      await rig.until(page.locator('#hooks-result', { hasText: `Deleted ${added.url}` }), 'the deletion');
+      await page.locator(`#hooks li[data-id="${made!.id}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+      t.notOk(((await rig.call('/webhooks')) as { items: { id: string }[] }).items.some((w) => w.id === made!.id), 'gone from the agent');
     });
 
     await t.test('an SMS sent from the page reaches delivered', async (t) => {

@@ -121,7 +121,7 @@ const loaders = {
       call('/sms/webhook-deliveries?limit=200'),
       call('/sms/webhook-deliveries?status=failed&limit=50'),
     ]);
-    renderHooks($('hooks'), hooks.items, successRates(recent.items), testHook);
+    renderHooks($('hooks'), hooks.items, successRates(recent.items), { test: testHook, toggle: toggleHook, remove: removeHook });
     renderDeliveries($('deliveries'), failedFirst([...failed.items, ...recent.items]).slice(0, 50), retryDelivery);
   },
 };
@@ -382,6 +382,25 @@ function testHook(id, button) {
     const r = await call(`/webhooks/${encodeURIComponent(id)}/test`, { method: 'POST' });
     schedule('webhooks');
     return attemptText(r);
+  });
+}
+
+/** @param {string} id @param {boolean} enable @param {HTMLButtonElement} button */
+function toggleHook(id, enable, button) {
+  void act($('hooks-result'), button, async () => {
+    const w = await call(`/webhooks/${encodeURIComponent(id)}`, { method: 'PATCH', json: { enabled: enable } });
+    schedule('webhooks', 'status');
+    return enable ? `Enabled ${w.url}: held deliveries resume.` : `Disabled ${w.url}: its deliveries are held until it is enabled.`;
+  });
+}
+
+/** @param {string} id @param {string} url @param {HTMLButtonElement} button */
+function removeHook(id, url, button) {
+  if (!window.confirm(`Delete the webhook to ${url}? Its waiting deliveries end as failed.`)) return;
+  void act($('hooks-result'), button, async () => {
+    await call(`/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    schedule('webhooks', 'status');
+    return `Deleted ${url}.`;
   });
 }
 

@@ -191,18 +191,20 @@ export function renderReports(ul, items) {
  * @param {Element} ul
  * @param {any[]} hooks
  * @param {Map<string, { ok: number, total: number }>} rates
- * @param {(id: string, button: HTMLButtonElement) => void} onTest
+ * @param {{ test: (id: string, button: HTMLButtonElement) => void, toggle: (id: string, enable: boolean, button: HTMLButtonElement) => void, remove: (id: string, url: string, button: HTMLButtonElement) => void }} on
  */
-export function renderHooks(ul, hooks, rates, onTest) {
+export function renderHooks(ul, hooks, rates, on) {
   replace(ul, hooks.length
     ? hooks.map((w) => {
         const r = rates.get(w.id);
         const rate = r ? `${Math.round((r.ok / r.total) * 100)}% of the last ${r.total} delivered` : 'no recent deliveries';
-        const button = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `test-${w.id}`, onclick: () => onTest(w.id, button) }, 'Send test'));
+        const test = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `test-${w.id}`, onclick: () => on.test(w.id, test) }, 'Send test'));
+        const toggle = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `toggle-${w.id}`, onclick: () => on.toggle(w.id, !w.enabled, toggle) }, w.enabled ? 'Disable' : 'Enable'));
+        const remove = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small danger', 'data-key': `delete-${w.id}`, onclick: () => on.remove(w.id, w.url, remove) }, 'Delete'));
         return h('li', { class: 'item', 'data-id': w.id },
           h('div', { class: 'line' }, h('span', { class: 'who url' }, w.url), badge(w.enabled ? 'enabled' : 'disabled')),
           h('div', { class: 'meta muted small' }, `${w.format} · ${w.events.join(', ')}${w.disabledReason ? ` · ${w.disabledReason}` : ''}`),
-          h('div', { class: 'line' }, h('span', { class: `rate${r && r.ok < r.total ? ' bad' : ''}`, 'data-role': 'rate' }, rate), button));
+          h('div', { class: 'line' }, h('span', { class: `rate${r && r.ok < r.total ? ' bad' : ''}`, 'data-role': 'rate' }, rate), h('span', { class: 'actions' }, test, toggle, remove)));
       })
     : [empty('No webhook subscriptions.')]);
 }
