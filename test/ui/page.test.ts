@@ -132,6 +132,8 @@ if (!hasChromium()) {
       await item.getByRole('button', { name: 'Delete' }).click();
       await rig.until(page.locator('#hooks-result', { hasText: `Deleted ${added.url}` }), 'the deletion');
       await page.locator(`#hooks li[data-id="${made!.id}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+      t.ok(await page.locator('#hook-secret-once').isHidden(), 'the deleted webhook’s secret is no longer shown');
+      t.equal(await page.locator('#hook-secret-value').textContent(), '', 'nor left in the page');
       t.notOk(((await rig.call('/webhooks')) as { items: { id: string }[] }).items.some((w) => w.id === made!.id), 'gone from the agent');
     });
 

@@ -313,6 +313,7 @@ $('hook-form').addEventListener('submit', (e) => {
     // A generated secret is in this answer only: the operator copies it now or rotates it later.
     if (generated && r.secret) {
       $('hook-secret-value').textContent = r.secret;
+      once.dataset.id = r.webhook.id;
       once.hidden = false;
     }
     schedule('webhooks');
@@ -399,6 +400,12 @@ function removeHook(id, url, button) {
   if (!window.confirm(`Delete the webhook to ${url}? Its waiting deliveries end as failed.`)) return;
   void act($('hooks-result'), button, async () => {
     await call(`/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    // The secret shown once under the form belongs to nothing any more.
+    const once = $('hook-secret-once');
+    if (once.dataset.id === id) {
+      once.hidden = true;
+      $('hook-secret-value').textContent = '';
+    }
     schedule('webhooks', 'status');
     return `Deleted ${url}.`;
   });
