@@ -48,12 +48,7 @@ export const ofetchTransport: Transport = async ({ url, headers, body, signal })
 };
 
 /** undici's network error for a redirect under `redirect: 'error'`, somewhere along the cause chain. */
-function isRedirect(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { message?: unknown }).message === 'unexpected redirect') return true;
-  }
-  return false;
-}
+const isRedirect = (error: unknown): boolean => fromCauses(error, (e) => (e.message === 'unexpected redirect' ? true : undefined)) ?? false;
 
 /** Error classes a delivery log shows. */
 export type ErrorClass = 'timeout' | 'dns' | 'unreachable' | 'refused' | 'reset' | 'tls' | 'network' | 'http' | 'redirect' | 'circuit-open' | 'local';
@@ -61,16 +56,22 @@ export type ErrorClass = 'timeout' | 'dns' | 'unreachable' | 'refused' | 'reset'
 const unreachableCodes = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'EADDRNOTAVAIL']);
 const dnsCodes = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
 
-/** The first `code` found along an error's cause chain (and inside AggregateErrors). */
-export function errorCode(error: unknown, depth = 0): string | undefined {
+/** The first thing `pick` finds along an error's cause chain (and inside AggregateErrors). */
+function fromCauses<T>(error: unknown, pick: (e: { code?: unknown; message?: unknown }) => T | undefined, depth = 0): T | undefined {
   if (!error || typeof error !== 'object' || depth > 6) return undefined;
-  const e = error as { code?: unknown; cause?: unknown; errors?: unknown[] };
-  if (typeof e.code === 'string' && e.code !== 'ERR_INVALID_ARG_TYPE') return e.code;
+  const e = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown[] };
+  const found = pick(e);
+  if (found !== undefined) return found;
   if (Array.isArray(e.errors)) for (const inner of e.errors) {
-    const code = errorCode(inner, depth + 1);
-    if (code) return code;
+    const f = fromCauses(inner, pick, depth + 1);
+    if (f !== undefined) return f;
   }
-  return errorCode(e.cause, depth + 1);
+  return fromCauses(e.cause, pick, depth + 1);
+}
+
+/** The first `code` found along an error's cause chain (and inside AggregateErrors). */
+export function errorCode(error: unknown): string | undefined {
+  return fromCauses(error, (e) => (typeof e.code === 'string' && e.code !== 'ERR_INVALID_ARG_TYPE' ? e.code : undefined));
 }
 
 /**
