@@ -124,11 +124,12 @@ export class Store {
    */
   relaxed<T>(fn: () => T): T {
     if (this.#depth > 0 || this.#synchronous === 'NORMAL' || this.#synchronous === 'OFF') return fn();
-    this.db.exec('PRAGMA synchronous = NORMAL');
+    // Cached statements: a running sink calls this once per turn of the event loop.
+    this.statement('PRAGMA synchronous = NORMAL').run();
     try {
       return fn();
     } finally {
-      this.db.exec(`PRAGMA synchronous = ${this.#synchronous}`);
+      this.statement(`PRAGMA synchronous = ${this.#synchronous}`).run();
     }
   }
 
