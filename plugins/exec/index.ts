@@ -119,12 +119,13 @@ export const exec = definePlugin({
         lastError = undefined;
         attempts.delete(event.id);
       } catch (error) {
+        // Stopping is not the program's failure: the event simply runs again after the restart.
+        if (stopping.signal.aborted) throw error;
         stats.failures++;
         const e = error as ExecError;
         lastError = { code: e.code, message: e.message };
         const failed = (attempts.get(event.id) ?? 0) + 1;
-        // Stopping is not the program's failure: the event simply runs again after the restart.
-        if (stopping.signal.aborted || o.maxAttempts === 0 || failed < o.maxAttempts) {
+        if (o.maxAttempts === 0 || failed < o.maxAttempts) {
           attempts.set(event.id, failed);
           log.warn({ err: e, exitCode: e.exitCode, signal: e.signal, attempt: failed }, 'program failed; the event will be retried');
           throw error;
