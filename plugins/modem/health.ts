@@ -24,10 +24,7 @@ export async function healthLoop(m: DriverContext): Promise<void> {
       // A message in storage that no indication announced (lost URC, modem restarted): read it now.
       // Drafts and sent items stay in storage; while the counts are what the last full read left,
       // there is nothing new to read (AT+CMGL=4 of every storage at each interval was wasted).
-      if (stored.used && stored.key !== m.leftStored) {
-        await readStored(m);
-        m.leftStored = (await storedCounts(m)).key;
-      }
+      if (stored.used && stored.key !== m.leftStored) await sweepStorage(m);
       m.misses = 0;
     } catch (error) {
       if (!(error instanceof AtError) || error.code !== 'E_TIMEOUT') {
@@ -39,6 +36,18 @@ export async function healthLoop(m: DriverContext): Promise<void> {
       if (m.misses >= m.options.hangThreshold) await softReset(m);
     }
   }
+}
+
+/**
+ * Reads every stored message (readStored), then remembers the counts of what is left there on purpose
+ * (drafts, sent items), so the health check lists the storages again only when they change. Used at
+ * set-up and by the health check. A modem that does not answer AT+CPMS? then is simply read again at
+ * the next check.
+ */
+export async function sweepStorage(m: DriverContext): Promise<void> {
+  m.leftStored = undefined;
+  await readStored(m);
+  m.leftStored = await storedCounts(m).then((s) => s.key, () => undefined);
 }
 
 /** AT+CPMS? (27.005 3.2.2): whether any storage holds messages, and the counts as one comparable key. */

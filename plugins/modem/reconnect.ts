@@ -1,9 +1,8 @@
 // The connection's life: open the port, set the modem up, run until the port closes or a reset is due,
 // then reopen with capped exponential backoff. A locked SIM ends it for good (a SIM blocks after three PINs).
 import type { DriverContext } from './context.ts';
-import { checkHealth } from './health.ts';
+import { checkHealth, sweepStorage } from './health.ts';
 import { openPort, type Port } from './port.ts';
-import { readStored } from './reading.ts';
 import { setUp } from './setup.ts';
 import { SimLocked } from './sim.ts';
 
@@ -35,9 +34,7 @@ export async function supervise(m: DriverContext): Promise<void> {
       m.ready = true;
       await checkHealth(m);
       // Messages that arrived while the agent was down come first.
-      await readStored(m);
-      // Not known yet what that read left behind on purpose: the next health check reads once more.
-      m.leftStored = undefined;
+      await sweepStorage(m);
       m.deps.outbox.wake();
       reason = await Promise.race([port.closed.then(() => 'port closed'), reset.then(() => 'reset')]);
     } catch (error) {
