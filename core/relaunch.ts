@@ -205,8 +205,9 @@ export async function fillCompileCache(cacheDir: string, warm: Warm): Promise<bo
 export async function relaunch(warm?: Warm): Promise<void> {
   const mark = process.env[MARK];
   if (mark === 'warm' && warm) {
-    const dir = getCompileCacheDir();
-    if (dir) await fillCompileCache(process.env.NODE_COMPILE_CACHE ?? dir, warm);
+    // NODE_COMPILE_CACHE is the directory the first image chose (relaunchPlan); Node has it on already.
+    const dir = process.env.NODE_COMPILE_CACHE;
+    if (dir && getCompileCacheDir()) await fillCompileCache(dir, warm);
     try {
       process.execve!(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, [MARK]: 'cache' });
     } catch {
