@@ -4,7 +4,8 @@
 // - the compile cache (NODE_COMPILE_CACHE): with every .ts file's stripped source and V8 code cached,
 //   Node never loads its TypeScript stripper (amaro, a WebAssembly build of swc: ~17 MB resident for
 //   the life of the process, measured) and starts faster;
-// - V8 flags that keep the heap near what the agent really holds (agentV8Flags).
+// - glibc malloc settings that let a burst's memory go back to the system (agentMallocEnv), and the
+//   V8 flags an operator gives in SMSEDGE_V8_FLAGS (agentV8Flags: none by default).
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { constants, enableCompileCache, flushCompileCache, getCompileCacheDir } from 'node:module';
@@ -20,36 +21,29 @@ import { version } from './version.ts';
  * SMSEDGE_V8_FLAGS replaces the list (empty: none). Why each one: see the comments.
  */
 export const agentV8Flags: readonly string[] = [
-  // Node 24's V8 keeps every heap page it ever used in a pool (released only on memory pressure), so
-  // the heap's peak during a burst becomes the process's RSS for good: without flags, draining a
-  // 5,000-event webhook backlog left the agent ~160 MB larger (the young generation alone grew to
-  // 128 MB on a 24 GB machine, sized from physical memory). A small young generation and slower old
-  // space growth keep the peak near what is live. Measured with `npm run bench -- --only
-  // pipeline,memory` (one session, load < 1): these two flags: drain ratio 0.63, growth 36 MB;
-  // --memory-saver-mode (the earlier default): 0.51, 32 MB; --max-semi-space-size=2 alone: 0.70,
-  // 115 MB. Throughput matters less than memory on a Pi, but this pair gives most of both.
-  '--max-semi-space-size=2',
-  '--heap-growing-percent=20',
-  // The optimizing compiler then runs on the main thread instead of V8's worker threads. Its zone
-  // memory (~45 MB at the peak of a backlog, V8's own figure) was freed on those threads and stayed
-  // in their malloc arenas; on the main thread it is reused. Same session, three full-agent drains
-  // each: RSS after the backlog 109 MB instead of 122 MB; drain ratio unchanged (0.57 vs 0.58); the
-  // cost is a few ms of compiling on the main thread while code first gets hot.
-  '--no-concurrent-recompilation',
+  // None by default. A small young generation (--max-semi-space-size=2 --heap-growing-percent=20, the
+  // earlier defaults) kept a burst's peak low but promoted what was in flight at each scavenge (~300
+  // scavenges and 17 full collections per 5,000-event drain instead of 15 scavenges): 20-26 % of the
+  // drain's throughput. What a burst grows is now given back once the agent is quiet (core/heap.ts).
+  // --no-concurrent-recompilation (also an earlier default) kept the optimizing compiler's zone memory
+  // out of worker-thread malloc arenas; agentMallocEnv's 8 KB mmap threshold does that too, without
+  // taking the compiler onto the main thread (-9 % drain throughput in the same bench run).
 ];
 
 /**
  * glibc malloc settings the agent runs with, unless the environment sets them already (glibc reads
  * them only when the process starts). A burst (a webhook backlog draining) makes V8's optimizing
- * compiler allocate tens of MB of short-lived zone memory on its worker threads; glibc keeps what
- * those threads freed in per-thread arenas, so it stayed resident for good (~25 MB after a 5,000-event
- * backlog, measured with the probe's smaps figures). Blocks of 16 KB and more are mapped on their own
- * and unmapped when freed, and two arenas are shared by all threads. No measurable cost to throughput
- * (`npm run bench -- --only pipeline`). Ignored by other C libraries (musl).
+ * compiler allocate tens of MB of short-lived zone memory (segments of 8 to 32 KB) on its worker
+ * threads; glibc keeps what those threads freed in per-thread arenas, so it stayed resident for good.
+ * Blocks of 8 KB and more are mapped on their own and unmapped when freed, and two arenas are shared by
+ * all threads. After a 5,000-event backlog and the heap release, RSS above idle (/tmp drains of the
+ * full agent, probe smaps figures): glibc's defaults ~25 MB, a 16 KB threshold 19-23 MB, 8 KB 12-13 MB.
+ * No measurable cost to throughput (alternating drains, median 2,021 vs 1,902 events/s without it).
+ * Ignored by other C libraries (musl).
  */
 export const agentMallocEnv: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
-  MALLOC_MMAP_THRESHOLD_: '16384',
+  MALLOC_MMAP_THRESHOLD_: '8192',
 };
 
 /** The agentMallocEnv keys the relaunch added, comma-separated, so the agent can take them out again. */

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createAgent, AgentStartError } from '../agent.ts';
 import { defineCommand } from '../command.ts';
 import { ConfigError, loadConfig } from '../config.ts';
+import { releaseHeapWhenQuiet } from '../heap.ts';
 import { createLogger } from '../log.ts';
 import { DependencyError } from '../order.ts';
 
@@ -68,7 +69,10 @@ export default defineCommand({
     // Node writes the compile cache at exit; an agent that is killed or loses power never exits,
     // and would strip its TypeScript again at every start (core/relaunch.ts). Everything is loaded now.
     flushCompileCache();
+    // What start-up and each burst grew is given back once the agent is quiet (core/heap.ts).
+    const heap = process.env.SMSEDGE_HEAP_RELEASE === '0' ? undefined : releaseHeapWhenQuiet({ log });
     await stopSignal;
+    heap?.stop();
     try {
       await agent.stop();
       return 0;

@@ -1,6 +1,7 @@
 // Memory: RSS (VmRSS from /proc) of the agent with every plugin that has landed, idle on the built-in
 // simulator, against a bare Node 24 HTTP server, each in its own child process, measured the same way
-// after the same settling time; then the agent's RSS after draining a 5,000-event webhook backlog (median of the same number of rounds).
+// after the same settling time; then the agent's RSS after draining a 5,000-event backlog (every sink caught
+// up, then the same settling time; median of the same number of rounds).
 // `npx node test/bench/memory.ts` prints the section alone.
 import { fileURLToPath } from 'node:url';
 import { startBroker } from './broker.ts';
@@ -108,7 +109,7 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
         for (let r = 0; r < rounds; r++) {
           const a = await prepareAgent(spec);
           try {
-            const drained = await drainBacklog(a, receiver, n, { settleMs });
+            const drained = await drainBacklog(a, receiver, n, { settleMs, allSinks: true });
             after.push(drained.rssAfterMb);
             if (drained.heapAfterMb !== null) afterHeap.push(drained.heapAfterMb);
           } finally {
