@@ -72,7 +72,7 @@ const MB = 2 ** 20;
  */
 export function releaseHeapWhenQuiet(options: HeapReleaseOptions = {}): HeapRelease {
   const everyMs = options.everyMs ?? 500;
-  const growth = options.growthBytes ?? 8 * MB;
+  const growth = options.growthBytes ?? 16 * MB;
   const quietBelow = options.quietBelow ?? 0.2;
   const rss = options.rss ?? (() => process.memoryUsage.rss());
   const utilization = options.utilization ?? loopUtilization();
