@@ -55,6 +55,23 @@ export default defineConfig({ agentId: 'outside', dataDir: ${JSON.stringify(join
   t.match(r.stdout, /agent stopped/);
 });
 
+t.test('a started agent gives back what start-up grew once it is quiet (core/heap.ts)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'smsedge-cfg-'));
+  writeFileSync(
+    join(dir, 'heap.config.ts'),
+    `import { defineConfig } from 'smsedge';
+export default defineConfig({ agentId: 'heap', dataDir: ${JSON.stringify(join(dir, 'data'))}, log: { level: 'debug' }, plugins: [] });
+`,
+  );
+  // Stopped by the release's own log line: the first quiet look comes half a second after start-up.
+  const r = await run(['start', '--config', join(dir, 'heap.config.ts')], { cwd: dir, until: /heap released/ });
+  t.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.includes('heap released'));
+  const logged = JSON.parse(line!) as { rssBeforeMb: number; rssAfterMb: number; ms: number };
+  t.ok(logged.rssAfterMb > 0 && logged.rssAfterMb <= logged.rssBeforeMb + 1, `RSS ${logged.rssBeforeMb} → ${logged.rssAfterMb} MB in ${logged.ms} ms`);
+  t.match(r.stdout, /agent stopped/);
+});
+
 t.test('a bad config: one error naming plugin and key, exit code 2, nothing started', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'smsedge-cfg-'));
   writeFileSync(
