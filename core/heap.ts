@@ -3,8 +3,9 @@
 // the agent's RSS for good (+166 MB after a 5,000-event backlog with V8's default heap sizing; a regular
 // full GC gave back nothing, measured). V8's own memory reducer never asks for that. So once the agent
 // is quiet again and has grown since the last time, it asks V8 for a "last resort" collection, the one
-// V8 runs on memory pressure: the same drain then ended 3 MB above idle, not 166. It costs one full
-// collection (40-100 ms on a 2-core x86 server) at a quiet moment, at most once per growth.
+// V8 runs on memory pressure: after the same drain RSS was 100 MB instead of 262, 12 MB above idle
+// (`npm run bench -- --only memory`). It costs one full collection (40-100 ms on a 2-core x86 server)
+// at a quiet moment, at most once per growth.
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

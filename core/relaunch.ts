@@ -18,7 +18,7 @@ import { version } from './version.ts';
 /**
  * V8 flags `smsedge start` runs with, unless the node command line (or NODE_OPTIONS, for the flags
  * it accepts) sets the same flag either way, e.g. `node --no-memory-saver-mode core/cli.ts start`.
- * SMSEDGE_V8_FLAGS replaces the list (empty: none). Why each one: see the comments.
+ * SMSEDGE_V8_FLAGS replaces the list (empty: none).
  */
 export const agentV8Flags: readonly string[] = [
   // None by default. A small young generation (--max-semi-space-size=2 --heap-growing-percent=20, the
@@ -36,10 +36,10 @@ export const agentV8Flags: readonly string[] = [
  * compiler allocate tens of MB of short-lived zone memory (segments of 8 to 32 KB) on its worker
  * threads; glibc keeps what those threads freed in per-thread arenas, so it stayed resident for good.
  * Blocks of 8 KB and more are mapped on their own and unmapped when freed, and two arenas are shared by
- * all threads. After a 5,000-event backlog and the heap release, RSS above idle (/tmp drains of the
- * full agent, probe smaps figures): glibc's defaults ~25 MB, a 16 KB threshold 19-23 MB, 8 KB 12-13 MB.
- * No measurable cost to throughput (alternating drains, median 2,021 vs 1,902 events/s without it).
- * Ignored by other C libraries (musl).
+ * all threads. RSS above idle after a 5,000-event backlog and the heap release (full-agent drains,
+ * the bench probe's smaps figures): glibc's defaults ~25 MB, a 16 KB threshold 19-23 MB, 8 KB 12-13 MB.
+ * No measurable cost to throughput (alternating drains, medians: 2,021 events/s at 8 KB against 1,902
+ * at 16 KB; 1,985 against 2,018 at 128 KB). Ignored by other C libraries (musl).
  */
 export const agentMallocEnv: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
