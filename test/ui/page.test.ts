@@ -125,12 +125,32 @@ if (!hasChromium()) {
       t.match(await rig.call(`/webhooks/${made!.id}`), { enabled: false }, 'disabled in the agent');
       await item.getByRole('button', { name: 'Enable' }).click();
       await rig.until(item.locator('.badge', { hasText: 'enabled' }), 'shown enabled again');
+
+      await item.getByRole('button', { name: 'Edit' }).click();
+      t.equal(await page.getByLabel('URL', { exact: true }).inputValue(), added.url, 'Edit fills the form in from the webhook');
+      t.ok(await page.getByLabel('sms.delivered').isChecked(), 'with its events');
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      t.equal(await page.getByLabel('URL', { exact: true }).inputValue(), '', 'Cancel empties it again');
+      t.equal(await page.getByRole('button', { name: 'Add webhook' }).count(), 1, 'and it adds again');
+      const moved = await receiver(t, 204);
+      await item.getByRole('button', { name: 'Edit' }).click();
+      await page.getByLabel('URL', { exact: true }).fill(moved.url);
+      await page.getByLabel('sms.delivered').uncheck();
+      await page.getByLabel('sms.failed').check();
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await rig.until(page.locator('#hook-form-result', { hasText: `Saved: sms.received, sms.failed → ${moved.url}` }), 'the saved webhook');
+      t.match(await rig.call(`/webhooks/${made!.id}`), { url: moved.url, events: ['sms.received', 'sms.failed'], format: 'standard' }, 'changed in the agent');
+      await rig.until(item.locator('.url', { hasText: moved.url }), 'the list shows the new URL');
+      t.equal(await page.getByRole('button', { name: 'Add webhook' }).count(), 1, 'the form adds again after saving');
+      t.equal(await page.getByLabel('URL', { exact: true }).inputValue(), '', 'and is empty');
+      t.notOk(problems.splice(0).length, 'no request failed');
+
       page.once('dialog', (d) => void d.dismiss());
       await item.getByRole('button', { name: 'Delete' }).click();
       t.match(await rig.call(`/webhooks/${made!.id}`), { enabled: true }, 'a dismissed confirmation deletes nothing');
       page.once('dialog', (d) => void d.accept());
       await item.getByRole('button', { name: 'Delete' }).click();
-      await rig.until(page.locator('#hooks-result', { hasText: `Deleted ${added.url}` }), 'the deletion');
+      await rig.until(page.locator('#hooks-result', { hasText: `Deleted ${moved.url}` }), 'the deletion');
       await page.locator(`#hooks li[data-id="${made!.id}"]`).waitFor({ state: 'detached', timeout: 10_000 });
       t.ok(await page.locator('#hook-secret-once').isHidden(), 'the deleted webhook’s secret is no longer shown');
       t.equal(await page.locator('#hook-secret-value').textContent(), '', 'nor left in the page');

@@ -121,7 +121,7 @@ const loaders = {
       call('/sms/webhook-deliveries?limit=200'),
       call('/sms/webhook-deliveries?status=failed&limit=50'),
     ]);
-    renderHooks($('hooks'), hooks.items, successRates(recent.items), { test: testHook, toggle: toggleHook, remove: removeHook });
+    renderHooks($('hooks'), hooks.items, successRates(recent.items), { test: testHook, edit: editHook, toggle: toggleHook, remove: removeHook });
     renderDeliveries($('deliveries'), failedFirst([...failed.items, ...recent.items]).slice(0, 50), retryDelivery);
   },
 };
@@ -294,6 +294,36 @@ $('send-form').addEventListener('submit', (e) => {
   });
 });
 
+const eventBoxes = () => /** @type {HTMLInputElement[]} */ ([...document.querySelectorAll('#hook-events input')]);
+
+/** The webhook the form changes (PATCH), or null: the form adds one. */
+let editing = /** @type {any} */ (null);
+
+/** Puts the webhook form in edit mode for `w` (filled in from it), or back to adding one (`null`). */
+function hookFormMode(/** @type {any} */ w) {
+  editing = w;
+  $('hook-editing').hidden = !w;
+  $('hook-editing-url').textContent = w ? w.url : '';
+  $('hook-submit').textContent = w ? 'Save changes' : 'Add webhook';
+  $('hook-secret-hint').textContent = w ? '(empty: the current one is kept; one given here replaces it at once)' : '(empty: one is generated and shown once)';
+  /** @type {HTMLInputElement} */ ($('hook-url')).value = w ? w.url : '';
+  for (const box of eventBoxes()) box.checked = w ? w.events.includes(box.value) : box.value === 'sms.received';
+  /** @type {HTMLSelectElement} */ ($('hook-format')).value = w ? w.format : 'standard';
+  /** @type {HTMLInputElement} */ ($('hook-secret')).value = '';
+}
+
+/** @param {any} w a webhook from GET /webhooks */
+function editHook(w) {
+  hookFormMode(w);
+  $('hook-form-result').textContent = '';
+  /** @type {HTMLDetailsElement} */ ($('hook-add')).open = true;
+  $('hook-url').focus();
+}
+$('hook-edit-cancel').addEventListener('click', () => {
+  hookFormMode(null);
+  $('hook-form-result').textContent = '';
+});
+
 $('hook-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const once = $('hook-secret-once');
@@ -302,10 +332,23 @@ $('hook-form').addEventListener('submit', (e) => {
   void act($('hook-form-result'), submitter(e), async () => {
     const url = value('hook-url');
     if (!url) throw new ApiFailure(400, 'invalid_request', 'Enter the receiver’s URL', 'url');
-    const events = [...document.querySelectorAll('#hook-events input:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
+    const offered = new Set(eventBoxes().map((i) => i.value));
+    const events = eventBoxes().filter((i) => i.checked).map((i) => i.value);
     if (!events.length) throw new ApiFailure(400, 'invalid_request', 'Choose at least one event', 'events');
     const secretInput = /** @type {HTMLInputElement} */ ($('hook-secret'));
     const format = /** @type {HTMLSelectElement} */ ($('hook-format')).value;
+    if (editing) {
+      const w = editing;
+      // Events the page offers no box for (set through the API) are kept, not dropped unseen.
+      const kept = w.events.filter((/** @type {string} */ ev) => !offered.has(ev));
+      const saved = await call(`/webhooks/${encodeURIComponent(w.id)}`, {
+        method: 'PATCH',
+        json: { url, events: [...events, ...kept], format, ...(secretInput.value ? { secret: secretInput.value } : {}) },
+      });
+      hookFormMode(null);
+      schedule('webhooks', 'status');
+      return `Saved: ${saved.events.join(', ')} → ${saved.url}`;
+    }
     const generated = !secretInput.value;
     const r = await call('/webhooks', { method: 'POST', json: { url, events, format, ...(generated ? {} : { secret: secretInput.value }) } });
     /** @type {HTMLInputElement} */ ($('hook-url')).value = '';
@@ -400,6 +443,7 @@ function removeHook(id, url, button) {
   if (!window.confirm(`Delete the webhook to ${url}? Its waiting deliveries end as failed.`)) return;
   void act($('hooks-result'), button, async () => {
     await call(`/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    if (editing?.id === id) hookFormMode(null);
     // The secret shown once under the form belongs to nothing any more.
     const once = $('hook-secret-once');
     if (once.dataset.id === id) {
