@@ -146,6 +146,20 @@ if (!hasChromium()) {
       t.notOk(problems.splice(0).length, 'no request failed');
 
       page.once('dialog', (d) => void d.dismiss());
+      await item.getByRole('button', { name: 'Rotate secret' }).click();
+      t.ok(await page.locator('#hooks-secret-once').isHidden(), 'a dismissed rotation shows nothing');
+      t.match(await rig.call(`/webhooks/${made!.id}`), { previousSecretUntil: null }, 'and rotates nothing');
+      page.once('dialog', (d) => void d.accept());
+      await item.getByRole('button', { name: 'Rotate secret' }).click();
+      await rig.until(page.locator('#hooks-result', { hasText: `New secret for ${moved.url}; the old one also signs until` }), 'the rotation');
+      const rotated = (await page.locator('#hooks-secret-value').textContent()) ?? '';
+      t.match(rotated, /^whsec_[A-Za-z0-9+/=]{32,}$/, 'the new secret, shown once');
+      t.not(rotated, shown, 'a new one');
+      const after = (await rig.call(`/webhooks/${made!.id}`)) as { previousSecretUntil: string | null };
+      t.ok(after.previousSecretUntil, 'the old one signs alongside for a while');
+      t.notOk(JSON.stringify(after).includes(rotated), 'the API does not show it');
+
+      page.once('dialog', (d) => void d.dismiss());
       await item.getByRole('button', { name: 'Delete' }).click();
       t.match(await rig.call(`/webhooks/${made!.id}`), { enabled: true }, 'a dismissed confirmation deletes nothing');
       page.once('dialog', (d) => void d.accept());
@@ -154,6 +168,8 @@ if (!hasChromium()) {
       await page.locator(`#hooks li[data-id="${made!.id}"]`).waitFor({ state: 'detached', timeout: 10_000 });
       t.ok(await page.locator('#hook-secret-once').isHidden(), 'the deleted webhook’s secret is no longer shown');
       t.equal(await page.locator('#hook-secret-value').textContent(), '', 'nor left in the page');
+      t.ok(await page.locator('#hooks-secret-once').isHidden(), 'nor its rotated one');
+      t.equal(await page.locator('#hooks-secret-value').textContent(), '', 'which is not left in the page either');
       t.notOk(((await rig.call('/webhooks')) as { items: { id: string }[] }).items.some((w) => w.id === made!.id), 'gone from the agent');
     });
 

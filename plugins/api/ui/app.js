@@ -121,7 +121,7 @@ const loaders = {
       call('/sms/webhook-deliveries?limit=200'),
       call('/sms/webhook-deliveries?status=failed&limit=50'),
     ]);
-    renderHooks($('hooks'), hooks.items, successRates(recent.items), { test: testHook, edit: editHook, toggle: toggleHook, remove: removeHook });
+    renderHooks($('hooks'), hooks.items, successRates(recent.items), { test: testHook, edit: editHook, rotate: rotateHook, toggle: toggleHook, remove: removeHook });
     renderDeliveries($('deliveries'), failedFirst([...failed.items, ...recent.items]).slice(0, 50), retryDelivery);
   },
 };
@@ -438,18 +438,44 @@ function toggleHook(id, enable, button) {
   });
 }
 
+/** Hides a secret shown once (under the list or under the form) when it belongs to webhook `id`, or always. */
+function forgetShownSecret(/** @type {string | null} */ id) {
+  for (const [box, code] of [['hooks-secret-once', 'hooks-secret-value'], ['hook-secret-once', 'hook-secret-value']]) {
+    if (id !== null && $(box).dataset.id !== id) continue;
+    $(box).hidden = true;
+    $(code).textContent = '';
+  }
+}
+
+/** @param {any} w a webhook from GET /webhooks @param {HTMLButtonElement} button */
+function rotateHook(w, button) {
+  // Only a `standard` receiver accepts two signatures: for the other formats the old secret stops now.
+  const overlap = w.format === 'standard';
+  const question = overlap
+    ? `Rotate the secret of ${w.url}? The old one keeps signing alongside the new one for 24 hours.`
+    : `Rotate the secret of ${w.url}? With the ${w.format} format the receiver needs the new secret at once.`;
+  if (!window.confirm(question)) return;
+  forgetShownSecret(null);
+  void act($('hooks-result'), button, async () => {
+    const r = await call(`/webhooks/${encodeURIComponent(w.id)}/rotate-secret`, { method: 'POST' });
+    $('hooks-secret-value').textContent = r.secret;
+    $('hooks-secret-once').dataset.id = w.id;
+    $('hooks-secret-once').hidden = false;
+    schedule('webhooks');
+    return overlap && r.previousSecretUntil
+      ? `New secret for ${w.url}; the old one also signs until ${new Date(r.previousSecretUntil).toLocaleString()}.`
+      : `New secret for ${w.url}; the old one no longer signs.`;
+  });
+}
+
 /** @param {string} id @param {string} url @param {HTMLButtonElement} button */
 function removeHook(id, url, button) {
   if (!window.confirm(`Delete the webhook to ${url}? Its waiting deliveries end as failed.`)) return;
   void act($('hooks-result'), button, async () => {
     await call(`/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
     if (editing?.id === id) hookFormMode(null);
-    // The secret shown once under the form belongs to nothing any more.
-    const once = $('hook-secret-once');
-    if (once.dataset.id === id) {
-      once.hidden = true;
-      $('hook-secret-value').textContent = '';
-    }
+    // A secret shown once for it belongs to nothing any more.
+    forgetShownSecret(id);
     schedule('webhooks', 'status');
     return `Deleted ${url}.`;
   });
