@@ -159,6 +159,18 @@ if (!hasChromium()) {
       t.ok(after.previousSecretUntil, 'the old one signs alongside for a while');
       t.notOk(JSON.stringify(after).includes(rotated), 'the API does not show it');
 
+      await item.getByRole('button', { name: 'Replay' }).click();
+      t.not(await page.locator('#hook-replay').getAttribute('open'), null, 'Replay opens the replay form');
+      t.match(await page.locator('#replay-target').textContent(), moved.url, 'aimed at that webhook');
+      // The agent runs on a manual clock: replay from well before anything it journaled.
+      await page.getByRole('textbox', { name: 'Since' }).fill('2000-01-01T00:00:00');
+      await page.getByRole('button', { name: 'Replay events' }).click();
+      await rig.until(page.locator('#replay-result', { hasText: `for ${moved.url}` }), 'the replay');
+      const queued = Number(/Queued (\d+) event/.exec((await page.locator('#replay-result').textContent()) ?? '')?.[1]);
+      t.ok(queued >= 1, `the SMS injected earlier is among them (${queued})`);
+      const log = (await rig.call(`/sms/webhook-deliveries?webhookId=${made!.id}`)) as { items: { eventType: string }[] };
+      t.ok(log.items.filter((d) => d.eventType === 'sms.received').length >= queued, 'queued in the delivery log');
+
       page.once('dialog', (d) => void d.dismiss());
       await item.getByRole('button', { name: 'Delete' }).click();
       t.match(await rig.call(`/webhooks/${made!.id}`), { enabled: true }, 'a dismissed confirmation deletes nothing');
@@ -169,6 +181,7 @@ if (!hasChromium()) {
       t.ok(await page.locator('#hook-secret-once').isHidden(), 'the deleted webhook’s secret is no longer shown');
       t.equal(await page.locator('#hook-secret-value').textContent(), '', 'nor left in the page');
       t.ok(await page.locator('#hooks-secret-once').isHidden(), 'nor its rotated one');
+      t.ok(await page.locator('#replay-submit').isDisabled(), 'the replay form no longer aims at it');
       t.equal(await page.locator('#hooks-secret-value').textContent(), '', 'which is not left in the page either');
       t.notOk(((await rig.call('/webhooks')) as { items: { id: string }[] }).items.some((w) => w.id === made!.id), 'gone from the agent');
     });

@@ -121,7 +121,7 @@ const loaders = {
       call('/sms/webhook-deliveries?limit=200'),
       call('/sms/webhook-deliveries?status=failed&limit=50'),
     ]);
-    renderHooks($('hooks'), hooks.items, successRates(recent.items), { test: testHook, edit: editHook, rotate: rotateHook, toggle: toggleHook, remove: removeHook });
+    renderHooks($('hooks'), hooks.items, successRates(recent.items), { test: testHook, edit: editHook, replay: replayHook, rotate: rotateHook, toggle: toggleHook, remove: removeHook });
     renderDeliveries($('deliveries'), failedFirst([...failed.items, ...recent.items]).slice(0, 50), retryDelivery);
   },
 };
@@ -438,6 +438,45 @@ function toggleHook(id, enable, button) {
   });
 }
 
+/** The webhook the replay form sends past events to, or null. */
+let replaying = /** @type {any} */ (null);
+
+/** A datetime-local value (local time, to the second) for `ms`. */
+const localInput = (/** @type {number} */ ms) => {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 19);
+};
+
+function replayTarget(/** @type {any} */ w) {
+  replaying = w;
+  /** @type {HTMLButtonElement} */ ($('replay-submit')).disabled = !w;
+  $('replay-target').textContent = w ? `To ${w.url} (${w.events.join(', ')}), each event once more: the same event id, a new delivery id.` : 'Choose a webhook with its Replay button.';
+}
+
+/** @param {any} w a webhook from GET /webhooks */
+function replayHook(w) {
+  replayTarget(w);
+  const since = /** @type {HTMLInputElement} */ ($('replay-since'));
+  if (!since.value) since.value = localInput(Date.now() - 3_600_000);
+  $('replay-result').textContent = '';
+  /** @type {HTMLDetailsElement} */ ($('hook-replay')).open = true;
+  since.focus();
+}
+
+$('replay-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void act($('replay-result'), submitter(e), async () => {
+    const w = replaying;
+    if (!w) throw new ApiFailure(400, 'invalid_request', 'Choose a webhook with its Replay button', 'id');
+    // datetime-local has no zone: the browser reads it as local time, as the operator meant it.
+    const since = new Date(value('replay-since'));
+    if (!value('replay-since') || Number.isNaN(since.getTime())) throw new ApiFailure(400, 'invalid_request', 'Enter the time to replay from', 'since');
+    const r = await call(`/webhooks/${encodeURIComponent(w.id)}/replay`, { method: 'POST', json: { since: since.toISOString() } });
+    schedule('webhooks', 'status');
+    return `Queued ${r.queued} event${r.queued === 1 ? '' : 's'} for ${w.url}${r.truncated ? ' (cut at the replay limit: replay the rest from a later time)' : ''}.`;
+  });
+});
+
 /** Hides a secret shown once (under the list or under the form) when it belongs to webhook `id`, or always. */
 function forgetShownSecret(/** @type {string | null} */ id) {
   for (const [box, code] of [['hooks-secret-once', 'hooks-secret-value'], ['hook-secret-once', 'hook-secret-value']]) {
@@ -474,6 +513,7 @@ function removeHook(id, url, button) {
   void act($('hooks-result'), button, async () => {
     await call(`/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
     if (editing?.id === id) hookFormMode(null);
+    if (replaying?.id === id) replayTarget(null);
     // A secret shown once for it belongs to nothing any more.
     forgetShownSecret(id);
     schedule('webhooks', 'status');

@@ -203,10 +203,11 @@ export function renderHooks(ul, hooks, rates, on) {
         const remove = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small danger', 'data-key': `delete-${w.id}`, onclick: () => on.remove(w.id, w.url, remove) }, 'Delete'));
         const edit = h('button', { type: 'button', class: 'ghost small', 'data-key': `edit-${w.id}`, onclick: () => on.edit(w) }, 'Edit');
         const rotate = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `rotate-${w.id}`, onclick: () => on.rotate(w, rotate) }, 'Rotate secret'));
+        const replay = h('button', { type: 'button', class: 'ghost small', 'data-key': `replay-${w.id}`, onclick: () => on.replay(w) }, 'Replay');
         return h('li', { class: 'item', 'data-id': w.id },
           h('div', { class: 'line' }, h('span', { class: 'who url' }, w.url), badge(w.enabled ? 'enabled' : 'disabled')),
           h('div', { class: 'meta muted small' }, `${w.format} · ${w.events.join(', ')}${w.disabledReason ? ` · ${w.disabledReason}` : ''}`),
-          h('div', { class: 'line' }, h('span', { class: `rate${r && r.ok < r.total ? ' bad' : ''}`, 'data-role': 'rate' }, rate), h('span', { class: 'actions' }, test, edit, rotate, toggle, remove)));
+          h('div', { class: 'line' }, h('span', { class: `rate${r && r.ok < r.total ? ' bad' : ''}`, 'data-role': 'rate' }, rate), h('span', { class: 'actions' }, test, edit, replay, rotate, toggle, remove)));
       })
     : [empty('No webhook subscriptions.')]);
 }
