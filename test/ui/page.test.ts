@@ -145,6 +145,27 @@ if (!hasChromium()) {
       t.equal(await page.getByLabel('URL', { exact: true }).inputValue(), '', 'and is empty');
       t.notOk(problems.splice(0).length, 'no request failed');
 
+      // A URL with a token in its query is shown without it; an edit that leaves the field alone keeps it.
+      const tokened = await receiver(t, 204);
+      await page.getByLabel('URL', { exact: true }).fill(`${tokened.url}?token=keep-me`);
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await rig.until(page.locator('#hook-form-result', { hasText: `Added: sms.received → ${tokened.url}` }), 'the webhook with a token');
+      const withToken = ((await rig.call('/webhooks')) as { items: { id: string; url: string }[] }).items.find((w) => w.url === tokened.url);
+      const tokenItem = page.locator(`#hooks li[data-id="${withToken!.id}"]`);
+      await rig.until(tokenItem, 'it in the list');
+      await tokenItem.getByRole('button', { name: 'Edit' }).click();
+      t.equal(await page.getByLabel('URL', { exact: true }).inputValue(), tokened.url, 'shown without its query');
+      t.ok(await page.locator('#hook-url-hint').isVisible(), 'and the form says so');
+      await page.getByLabel('sms.delivered').check();
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await rig.until(page.locator('#hook-form-result', { hasText: `Saved: sms.received, sms.delivered → ${tokened.url}` }), 'the saved webhook');
+      await tokenItem.getByRole('button', { name: 'Send test' }).click();
+      await rig.until(page.locator('#hooks-result', { hasText: 'Delivered' }), 'the test delivery');
+      t.same(tokened.paths, ['/hook?token=keep-me'], 'the stored URL kept its token');
+      page.once('dialog', (d) => void d.accept());
+      await tokenItem.getByRole('button', { name: 'Delete' }).click();
+      await tokenItem.waitFor({ state: 'detached', timeout: 10_000 });
+
       page.once('dialog', (d) => void d.dismiss());
       await item.getByRole('button', { name: 'Rotate secret' }).click();
       t.ok(await page.locator('#hooks-secret-once').isHidden(), 'a dismissed rotation shows nothing');

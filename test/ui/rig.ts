@@ -39,14 +39,17 @@ export interface Receiver {
   /** What the next requests get. */
   status: number;
   received: number;
+  /** The path and query of each request. */
+  paths: string[];
 }
 
 export async function receiver(t: Test, status: number): Promise<Receiver> {
-  const r: Receiver = { url: '', status, received: 0 };
+  const r: Receiver = { url: '', status, received: 0, paths: [] };
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       r.received++;
+      r.paths.push(req.url ?? '');
       res.writeHead(r.status).end();
     });
   });

@@ -305,6 +305,8 @@ function hookFormMode(/** @type {any} */ w) {
   $('hook-editing').hidden = !w;
   $('hook-editing-url').textContent = w ? w.url : '';
   $('hook-submit').textContent = w ? 'Save changes' : 'Add webhook';
+  // The API shows a URL without its query and credentials (they may hold a token).
+  $('hook-url-hint').hidden = !w;
   $('hook-secret-hint').textContent = w ? '(empty: the current one is kept; one given here replaces it at once)' : '(empty: one is generated and shown once)';
   /** @type {HTMLInputElement} */ ($('hook-url')).value = w ? w.url : '';
   for (const box of eventBoxes()) box.checked = w ? w.events.includes(box.value) : box.value === 'sms.received';
@@ -341,9 +343,10 @@ $('hook-form').addEventListener('submit', (e) => {
       const w = editing;
       // Events the page offers no box for (set through the API) are kept, not dropped unseen.
       const kept = w.events.filter((/** @type {string} */ ev) => !offered.has(ev));
+      // An unchanged URL is not sent: it is the shown one, not the stored one (see hookFormMode).
       const saved = await call(`/webhooks/${encodeURIComponent(w.id)}`, {
         method: 'PATCH',
-        json: { url, events: [...events, ...kept], format, ...(secretInput.value ? { secret: secretInput.value } : {}) },
+        json: { ...(url === w.url ? {} : { url }), events: [...events, ...kept], format, ...(secretInput.value ? { secret: secretInput.value } : {}) },
       });
       hookFormMode(null);
       schedule('webhooks', 'status');
