@@ -336,13 +336,13 @@ $('hook-form').addEventListener('submit', (e) => {
     if (!url) throw new ApiFailure(400, 'invalid_request', 'Enter the receiver’s URL', 'url');
     const offered = new Set(eventBoxes().map((i) => i.value));
     const events = eventBoxes().filter((i) => i.checked).map((i) => i.value);
-    if (!events.length) throw new ApiFailure(400, 'invalid_request', 'Choose at least one event', 'events');
+    // Editing: events the page offers no box for (`*`, or set through the API) are kept, not dropped unseen.
+    const kept = editing ? editing.events.filter((/** @type {string} */ ev) => !offered.has(ev)) : [];
+    if (!events.length && !kept.length) throw new ApiFailure(400, 'invalid_request', 'Choose at least one event', 'events');
     const secretInput = /** @type {HTMLInputElement} */ ($('hook-secret'));
     const format = /** @type {HTMLSelectElement} */ ($('hook-format')).value;
     if (editing) {
       const w = editing;
-      // Events the page offers no box for (set through the API) are kept, not dropped unseen.
-      const kept = w.events.filter((/** @type {string} */ ev) => !offered.has(ev));
       // An unchanged URL is not sent: it is the shown one, not the stored one (see hookFormMode).
       const saved = await call(`/webhooks/${encodeURIComponent(w.id)}`, {
         method: 'PATCH',
