@@ -120,14 +120,11 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
 }
 
 /** Resolves when /health shows every journal consumer at the head. */
-async function untilCaughtUp(a: AgentDir, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const h = await health(a);
-    if (h?.journal && Object.values(h.journal.lag).every((lag) => lag === 0)) return;
-    if (performance.now() > deadline) throw new Error(`sinks still behind after ${timeoutMs} ms: ${JSON.stringify(h?.journal)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function untilCaughtUp(a: AgentDir): Promise<void> {
+  await waitFor(async () => {
+    const lags = (await health(a))?.journal?.lag;
+    return !!lags && Object.values(lags).every((lag) => lag === 0);
+  }, 'every sink to catch up with the journal', 60_000);
 }
 
 /** The baseline: the same bodies POSTed by a bare ofetch loop in a child process. */
