@@ -14,7 +14,7 @@ import pino from 'pino';
 import { writeBacklog } from './backlog.ts';
 import { health, missing, prepareAgent, root, spawnAgent, waitOnline, type AgentDir } from './agent.ts';
 import { postJson } from './http.ts';
-import { rssMb, spawnNode } from './proc.ts';
+import { mainThreadCpuMs, rssMb, spawnNode } from './proc.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 import { median, percentile, ratio, round } from './stats.ts';
 
@@ -25,6 +25,14 @@ export interface PipelineBench {
   eventsPerSec: number;
   baselineEventsPerSec: number;
   ratio: number;
+  /**
+   * Main-thread CPU per event while draining (µs; null without /proc), the agent's and the bare
+   * loop's, and their ratio (bare / agent). Both are main-thread bound, so this ratio tracks `ratio`
+   * with far less noise: it does not move with what else the machine is running.
+   */
+  cpuUsPerEvent: number | null;
+  baselineCpuUsPerEvent: number | null;
+  cpuRatio: number | null;
   p50Ms: number;
   p99Ms: number;
   p90Ms: number;
@@ -75,6 +83,8 @@ export function eventIds(receiver: Receiver): Set<string> {
 export interface DrainResult {
   eventsPerSec: number;
   drainMs: number;
+  /** The agent's main-thread CPU per event from the first receipt to the last (µs; NaN without /proc). */
+  cpuUsPerEvent: number;
   /** RSS of the agent after it drained the backlog and sat idle for `settleMs`. */
   rssAfterMb: number;
   /** V8 heap in use after a full GC then (from the probe inside the agent): what is retained. */
@@ -98,6 +108,7 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
   writeBacklog(a.dbPath, n);
   receiver.clear();
   const child = spawnAgent(a, { nodeArgs: ['--expose-gc', '--import', probeScript], env: { SMSEDGE_PROBE_MS: '3600000', ...options.env } });
+  const cpu = cpuPerReceipt(receiver, child.pid, n);
   try {
     await receiver.waitAccepted(n, 120_000).catch((error) => {
       throw new Error(`${(error as Error).message}\n--- agent output ---\n${child.stdout().slice(-3000)}\n${child.stderr().slice(-2000)}`);
@@ -113,10 +124,30 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
     const probe = await child.stderrLine(/^PROBE (.+"gc":true.*)$/m, 5000).catch(() => undefined);
     const heapAfterMb = probe ? (JSON.parse(probe[1]!) as { heapMb: number }).heapMb : null;
     const ids = eventIds(receiver);
-    return { eventsPerSec: ((n - 1) * 1000) / drainMs, drainMs, rssAfterMb, heapAfterMb, bodies: receiver.accepted.map((r) => r.body), duplicates: receiver.accepted.length - ids.size };
+    return { eventsPerSec: ((n - 1) * 1000) / drainMs, drainMs, cpuUsPerEvent: cpu(), rssAfterMb, heapAfterMb, bodies: receiver.accepted.map((r) => r.body), duplicates: receiver.accepted.length - ids.size };
   } finally {
+    cpu();
     await child.stop();
   }
+}
+
+/**
+ * Main-thread CPU of process `pid` per receipt from the first receipt to the `n`th, read at the
+ * receiver as they arrive (µs; NaN without /proc). Call the returned function for the figure; it
+ * also stops listening.
+ */
+function cpuPerReceipt(receiver: Receiver, pid: number, n: number): () => number {
+  let first = Number.NaN;
+  let last = Number.NaN;
+  const off = receiver.onAccepted(() => {
+    const k = receiver.accepted.length;
+    if (k === 1) first = mainThreadCpuMs(pid);
+    else if (k === n) last = mainThreadCpuMs(pid);
+  });
+  return () => {
+    off();
+    return ((last - first) * 1000) / (n - 1);
+  };
 }
 
 /** Resolves when /health shows every journal consumer at the head. */
@@ -128,18 +159,21 @@ async function untilCaughtUp(a: AgentDir): Promise<void> {
 }
 
 /** The baseline: the same bodies POSTed by a bare ofetch loop in a child process. */
-async function blast(receiver: Receiver, bodies: string[], concurrency: number, dir: string): Promise<number> {
+async function blast(receiver: Receiver, bodies: string[], concurrency: number, dir: string): Promise<{ eventsPerSec: number; cpuUsPerEvent: number }> {
   const file = join(dir, 'bodies.json');
   writeFileSync(file, JSON.stringify(bodies));
   receiver.clear();
   const child = spawnNode(blastScript, [file, receiver.url, String(concurrency)]);
+  const cpu = cpuPerReceipt(receiver, child.pid, bodies.length);
+  let cpuUsPerEvent: number;
   try {
     await child.line(/done (\d+) failed (\d+)/, 120_000);
   } finally {
+    cpuUsPerEvent = cpu();
     await child.stop();
   }
   const at = receiver.accepted.map((r) => r.at);
-  return ((bodies.length - 1) * 1000) / (at[bodies.length - 1]! - at[0]!);
+  return { eventsPerSec: ((bodies.length - 1) * 1000) / (at[bodies.length - 1]! - at[0]!), cpuUsPerEvent };
 }
 
 /** Injection → receipt at `rate` SMS/s for `seconds`, agent in this process (same clock as the receiver). */
@@ -213,6 +247,8 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
   const receiver = await startReceiver();
   const ours: number[] = [];
   const base: number[] = [];
+  const oursCpu: number[] = [];
+  const baseCpu: number[] = [];
   let duplicates = 0;
   try {
     for (let r = 0; r < rounds; r++) {
@@ -220,8 +256,11 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
       try {
         const drained = await drainBacklog(a, receiver, n, { settleMs: 0 });
         ours.push(drained.eventsPerSec);
+        oursCpu.push(drained.cpuUsPerEvent);
         duplicates += drained.duplicates;
-        base.push(await blast(receiver, drained.bodies, concurrency, a.dir));
+        const bare = await blast(receiver, drained.bodies, concurrency, a.dir);
+        base.push(bare.eventsPerSec);
+        baseCpu.push(bare.cpuUsPerEvent);
       } finally {
         a.remove();
       }
@@ -232,10 +271,17 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
   const { samples, toJournal, rate } = await measureLatency({ seconds: opts.latencySeconds ?? 10 });
   const eventsPerSec = median(ours);
   const baselineEventsPerSec = median(base);
+  // NaN without /proc: reported as null.
+  const cpuUsPerEvent = median(oursCpu);
+  const baselineCpuUsPerEvent = median(baseCpu);
+  const known = Number.isFinite(cpuUsPerEvent) && Number.isFinite(baselineCpuUsPerEvent);
   return {
     eventsPerSec: Math.round(eventsPerSec),
     baselineEventsPerSec: Math.round(baselineEventsPerSec),
     ratio: ratio(eventsPerSec, baselineEventsPerSec),
+    cpuUsPerEvent: known ? Math.round(cpuUsPerEvent) : null,
+    baselineCpuUsPerEvent: known ? Math.round(baselineCpuUsPerEvent) : null,
+    cpuRatio: known ? ratio(baselineCpuUsPerEvent, cpuUsPerEvent) : null,
     p50Ms: round(percentile(samples, 50), 2),
     p99Ms: round(percentile(samples, 99), 2),
     p90Ms: round(percentile(samples, 90), 2),
@@ -256,6 +302,7 @@ export function formatPipelineBench(r: PipelineBench | { skipped: string }): str
   return [
     `pipeline (backlog of ${r.backlog} sms.received → signed standard webhook → loopback receiver; ${r.concurrency} in flight; median of ${r.rounds})`,
     `  drain      smsedge ${r.eventsPerSec} events/s   bare ofetch loop ${r.baselineEventsPerSec} events/s   ${r.ratio}x   target >= 0.8${r.duplicates ? `   (${r.duplicates} duplicates)` : ''}`,
+    ...(r.cpuUsPerEvent === null ? [] : [`             main-thread CPU per event: smsedge ${r.cpuUsPerEvent} µs   bare loop ${r.baselineCpuUsPerEvent} µs   ${r.cpuRatio}x (bare / smsedge)`]),
     `  latency    injection into the simulator → receipt, ${r.latencyRatePerSec} SMS/s, ${r.latencySamples} samples: p50 ${r.p50Ms} ms  p90 ${r.p90Ms} ms  p99 ${r.p99Ms} ms  max ${r.maxMs} ms   target p99 <= 10 ms`,
     `             of which injection → committed to the journal: p50 ${r.journalP50Ms} ms  p99 ${r.journalP99Ms} ms`,
   ].join('\n');

@@ -119,6 +119,21 @@ export function rssMb(pid: number): number {
   }
 }
 
+/**
+ * CPU time (user + system) of a process's main thread in ms (its thread id is its pid), from /proc;
+ * NaN when it is gone or there is no /proc. Linux counts it in ticks of 10 ms (USER_HZ 100).
+ */
+export function mainThreadCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** A port that was free a moment ago (for children that must be told their port up front). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -24,8 +24,8 @@ export interface Receiver {
   readonly all: Receipt[];
   /** Changes how requests are answered from now on (default: 200). */
   answer(fn: (r: Omit<Receipt, 'status'>) => Answer): void;
-  /** Calls `fn` on every accepted receipt as it arrives. */
-  onAccepted(fn: (r: Receipt) => void): void;
+  /** Calls `fn` on every accepted receipt as it arrives, until the returned function is called. */
+  onAccepted(fn: (r: Receipt) => void): () => void;
   /** Resolves when `n` requests were accepted in total. */
   waitAccepted(n: number, timeoutMs?: number): Promise<void>;
   clear(): void;
@@ -36,7 +36,7 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
   let answerFn: (r: Omit<Receipt, 'status'>) => Answer = () => 200;
   const accepted: Receipt[] = [];
   const all: Receipt[] = [];
-  const listeners: ((r: Receipt) => void)[] = [];
+  let listeners: ((r: Receipt) => void)[] = [];
   let waiters: { n: number; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -72,7 +72,12 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
     accepted,
     all,
     answer: (fn) => (answerFn = fn),
-    onAccepted: (fn) => listeners.push(fn),
+    onAccepted(fn) {
+      listeners.push(fn);
+      return () => {
+        listeners = listeners.filter((l) => l !== fn);
+      };
+    },
     waitAccepted(n, timeoutMs = 60_000) {
       if (accepted.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
