@@ -83,3 +83,22 @@ t.test('the SSE parser gives the same events however the stream is cut', async (
     { numRuns: 300 },
   );
 });
+
+t.test('extra headers typed as "Name: value" lines', async (t) => {
+  t.same(f.parseHeaderLines('X-Env: test\n\n  X-Token:abc:def  \r\nAuthorization: Bearer x y'), { headers: { 'X-Env': 'test', 'X-Token': 'abc:def', Authorization: 'Bearer x y' } });
+  t.same(f.parseHeaderLines(''), { headers: {} }, 'nothing typed: no headers');
+  t.same(f.parseHeaderLines('X-Ok: 1\nno colon here'), { error: 'line 2 is not "Name: value"' }, 'the first bad line is named');
+  t.same(f.parseHeaderLines('Bad Name: 1'), { error: 'line 1 is not "Name: value"' }, 'a name with a space is no token');
+  t.same(f.parseHeaderLines('X-Empty:'), { headers: { 'X-Empty': '' } }, 'an empty value is a value');
+});
+
+t.test('a webhook’s options as the list shows them', async (t) => {
+  t.same(f.hookOptions({ filters: {}, maxAttempts: null, timeoutMs: null, rateLimitPerMinute: null, headers: [] }), [], 'none set: nothing');
+  t.same(
+    f.hookOptions({ filters: { from: '+15550100199', modem: 'usb1' }, maxAttempts: 1, timeoutMs: 2500, rateLimitPerMinute: 60, headers: ['X-Env', 'X-Token'] }),
+    ['from +155****0199', 'modem usb1', '1 attempt at most', 'timeout 2500 ms', '60/min', 'headers X-Env, X-Token'],
+    'a full number is masked like every number on the page',
+  );
+  t.same(f.hookOptions({ filters: { from: '+4477*' }, maxAttempts: 5, timeoutMs: 10000 }), ['from +4477*', '5 attempts at most', 'timeout 10 s'], 'a short prefix stays, its * kept');
+  t.same(f.hookOptions({ filters: { from: '+1555010019*' } }), ['from +155****0019*'], 'a long prefix is masked too');
+});

@@ -207,6 +207,66 @@ if (!hasChromium()) {
       t.notOk(((await rig.call('/webhooks')) as { items: { id: string }[] }).items.some((w) => w.id === made!.id), 'gone from the agent');
     });
 
+    await t.test('a webhook’s options from the page: sender and modem filters, limits, extra headers', async (t) => {
+      const opts = await receiver(t, 204);
+      await page.getByLabel('URL', { exact: true }).fill(opts.url);
+      await page.getByText('More options').click();
+      await page.getByLabel('Sender filter').fill('+1555*');
+      await page.getByLabel('Attempts at most').fill('3');
+      await page.getByLabel('Requests per minute at most').fill('600');
+      await page.getByLabel('Extra headers').fill('X-Env: test\nnot a header line');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await rig.until(page.locator('#hook-form-result.error', { hasText: 'line 2 is not "Name: value" (headers)' }), 'the bad header line named');
+      await page.getByLabel('Extra headers').fill('X-Env: test\n\nX-Token: s3cr3t-value');
+      await page.getByLabel('Timeout per attempt, ms').fill('50');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await rig.until(page.locator('#hook-form-result.error', { hasText: '(timeoutMs)' }), 'the agent’s refusal naming the field');
+      t.match(problems.splice(0), [/status of 400/], 'the refused timeout is the only failed request');
+      await page.getByLabel('Timeout per attempt, ms').fill('5000');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await rig.until(page.locator('#hook-form-result', { hasText: `Added: sms.received → ${opts.url}` }), 'the added webhook');
+      const made = ((await rig.call('/webhooks')) as { items: { id: string; url: string }[] }).items.find((w) => w.url === opts.url)!;
+      t.match(await rig.call(`/webhooks/${made.id}`), {
+        filters: { from: '+1555*' }, maxAttempts: 3, timeoutMs: 5000, rateLimitPerMinute: 600, headers: ['X-Env', 'X-Token'],
+      }, 'created with its options');
+      t.equal(await page.getByLabel('Extra headers').inputValue(), '', 'the form is emptied, header values too');
+      const item = page.locator(`#hooks li[data-id="${made.id}"]`);
+      await rig.until(item.locator('[data-role="options"]', { hasText: 'from +1555* · 3 attempts at most · timeout 5 s · 600/min · headers X-Env, X-Token' }), 'the options in the list');
+      t.notOk(((await item.textContent()) ?? '').includes('s3cr3t'), 'no header value in the list');
+      await item.getByRole('button', { name: 'Send test' }).click();
+      await rig.until(page.locator('#hooks-result', { hasText: 'Delivered' }), 'the test delivery');
+      t.match(opts.headers.at(-1), { 'x-env': 'test', 'x-token': 's3cr3t-value' }, 'the receiver got the extra headers');
+
+      await item.getByRole('button', { name: 'Edit' }).click();
+      t.not(await page.locator('#hook-more').getAttribute('open'), null, 'Edit opens the options of a webhook that has some');
+      t.equal(await page.getByLabel('Sender filter').inputValue(), '+1555*', 'filled in: the sender filter');
+      t.equal(await page.getByLabel('Attempts at most').inputValue(), '3', 'the attempts');
+      t.equal(await page.getByLabel('Extra headers').inputValue(), '', 'header values are not shown');
+      t.match(await page.locator('#hook-headers-hint').textContent(), 'now: X-Env, X-Token', 'their names are');
+      await page.getByLabel('Sender filter').fill('');
+      await page.getByLabel('Modem filter').fill('default');
+      await page.getByLabel('Attempts at most').fill('');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await rig.until(page.locator('#hook-form-result', { hasText: `Saved: sms.received → ${opts.url}` }), 'the saved webhook');
+      t.match(await rig.call(`/webhooks/${made.id}`), {
+        filters: { modem: 'default' }, maxAttempts: null, timeoutMs: 5000, rateLimitPerMinute: 600, headers: ['X-Env', 'X-Token'],
+      }, 'emptied fields cleared, headers left alone kept');
+      t.notOk('from' in ((await rig.call(`/webhooks/${made.id}`)) as { filters: object }).filters, 'the sender filter is gone');
+      await rig.until(item.locator('[data-role="options"]', { hasText: 'modem default · timeout 5 s' }), 'the list follows');
+
+      await item.getByRole('button', { name: 'Edit' }).click();
+      await page.getByLabel('Remove the current headers').check();
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await rig.until(page.locator('#hook-form-result', { hasText: 'Saved:' }), 'saved again');
+      t.same(((await rig.call(`/webhooks/${made.id}`)) as { headers: string[] }).headers, [], 'headers removed');
+      await rig.until(item.locator('[data-role="options"]', { hasText: /modem default · timeout 5 s · 600\/min$/ }), 'the list without them');
+      t.notOk(((await item.textContent()) ?? '').includes('headers'), 'no headers listed any more');
+      t.notOk(problems.splice(0).length, 'no other request failed');
+      page.once('dialog', (d) => void d.accept());
+      await item.getByRole('button', { name: 'Delete' }).click();
+      await item.waitFor({ state: 'detached', timeout: 10_000 });
+    });
+
     await t.test('an SMS sent from the page reaches delivered', async (t) => {
       rig.agent.use('simulator').setDeliveryOutcome('+15550100123', 'delivered', 1000);
       await page.getByLabel('To', { exact: true }).fill('+15550100123');

@@ -1,7 +1,7 @@
 // A real agent (modem on the simulator, API with a key, webhook) on a ManualClock, a loopback webhook
 // receiver whose answer the test sets, and real Chromium driven by playwright-core.
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
 import { chromium, type Browser, type Locator } from 'playwright-core';
@@ -41,15 +41,18 @@ export interface Receiver {
   received: number;
   /** The path and query of each request. */
   paths: string[];
+  /** The headers of each request, in arrival order. */
+  headers: IncomingHttpHeaders[];
 }
 
 export async function receiver(t: Test, status: number): Promise<Receiver> {
-  const r: Receiver = { url: '', status, received: 0, paths: [] };
+  const r: Receiver = { url: '', status, received: 0, paths: [], headers: [] };
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       r.received++;
       r.paths.push(req.url ?? '');
+      r.headers.push(req.headers);
       res.writeHead(r.status).end();
     });
   });

@@ -1,6 +1,6 @@
 // The operator page: sign-in, panels, forms, and live updates (the event stream, else polling).
 import { ApiFailure, call, clearKey, getKey, setKey, stream, whenUnauthorized } from './api.js';
-import { failedFirst, successRates } from './format.js';
+import { failedFirst, parseHeaderLines, successRates } from './format.js';
 import { renderDeliveries, renderHooks, renderInbound, renderModems, renderOutbound, renderReports, renderStatus, webhookCounts } from './render.js';
 
 /** Polling period while the event stream is down, and the slow refresh while it is up. */
@@ -312,6 +312,47 @@ function hookFormMode(/** @type {any} */ w) {
   for (const box of eventBoxes()) box.checked = w ? w.events.includes(box.value) : box.value === 'sms.received';
   /** @type {HTMLSelectElement} */ ($('hook-format')).value = w ? w.format : 'standard';
   /** @type {HTMLInputElement} */ ($('hook-secret')).value = '';
+  const fill = (/** @type {string} */ id, /** @type {unknown} */ v) => (/** @type {HTMLInputElement} */ ($(id)).value = v === null || v === undefined ? '' : String(v));
+  fill('hook-from', w?.filters?.from);
+  fill('hook-modem', w?.filters?.modem);
+  fill('hook-attempts', w?.maxAttempts);
+  fill('hook-timeout', w?.timeoutMs);
+  fill('hook-rate', w?.rateLimitPerMinute);
+  fill('hook-headers', '');
+  // Header values are never shown by the API: the names are listed, and lines typed here replace them all.
+  const names = w?.headers?.length ? w.headers.join(', ') : '';
+  $('hook-headers-hint').textContent = names ? `(now: ${names}, values not shown; lines given here replace them all)` : '(one “Name: value” per line)';
+  $('hook-headers-clear-box').hidden = !names;
+  /** @type {HTMLInputElement} */ ($('hook-headers-clear')).checked = false;
+  /** @type {HTMLDetailsElement} */ ($('hook-more')).open = Boolean(w && (names || w.filters?.from || w.filters?.modem || w.maxAttempts || w.timeoutMs || w.rateLimitPerMinute));
+}
+
+/**
+ * The form's "More options" as API fields; each one is sent (null or {} when empty), so an edit that
+ * empties a field clears it. Headers are sent only when lines were given or removal was ticked.
+ */
+function hookOptionFields() {
+  /** @param {string} id @param {string} field */
+  const int = (id, field) => {
+    const raw = value(id);
+    if (!raw) return null;
+    const n = Number(raw);
+    if (!Number.isInteger(n)) throw new ApiFailure(400, 'invalid_request', 'Enter a whole number', field);
+    return n;
+  };
+  const from = value('hook-from');
+  const modem = value('hook-modem');
+  const parsed = parseHeaderLines(/** @type {HTMLTextAreaElement} */ ($('hook-headers')).value);
+  if ('error' in parsed) throw new ApiFailure(400, 'invalid_request', `Extra headers: ${parsed.error}`, 'headers');
+  const typed = Object.keys(parsed.headers).length > 0;
+  const clear = /** @type {HTMLInputElement} */ ($('hook-headers-clear')).checked;
+  return {
+    filters: { ...(from ? { from } : {}), ...(modem ? { modem } : {}) },
+    maxAttempts: int('hook-attempts', 'maxAttempts'),
+    timeoutMs: int('hook-timeout', 'timeoutMs'),
+    rateLimitPerMinute: int('hook-rate', 'rateLimitPerMinute'),
+    ...(typed ? { headers: parsed.headers } : clear ? { headers: null } : {}),
+  };
 }
 
 /** @param {any} w a webhook from GET /webhooks */
@@ -341,21 +382,22 @@ $('hook-form').addEventListener('submit', (e) => {
     if (!events.length && !kept.length) throw new ApiFailure(400, 'invalid_request', 'Choose at least one event', 'events');
     const secretInput = /** @type {HTMLInputElement} */ ($('hook-secret'));
     const format = /** @type {HTMLSelectElement} */ ($('hook-format')).value;
+    const options = hookOptionFields();
     if (editing) {
       const w = editing;
       // An unchanged URL is not sent: it is the shown one, not the stored one (see hookFormMode).
       const saved = await call(`/webhooks/${encodeURIComponent(w.id)}`, {
         method: 'PATCH',
-        json: { ...(url === w.url ? {} : { url }), events: [...events, ...kept], format, ...(secretInput.value ? { secret: secretInput.value } : {}) },
+        json: { ...(url === w.url ? {} : { url }), events: [...events, ...kept], format, ...options, ...(secretInput.value ? { secret: secretInput.value } : {}) },
       });
       hookFormMode(null);
       schedule('webhooks', 'status');
       return `Saved: ${saved.events.join(', ')} → ${saved.url}`;
     }
     const generated = !secretInput.value;
-    const r = await call('/webhooks', { method: 'POST', json: { url, events, format, ...(generated ? {} : { secret: secretInput.value }) } });
-    /** @type {HTMLInputElement} */ ($('hook-url')).value = '';
-    secretInput.value = '';
+    const r = await call('/webhooks', { method: 'POST', json: { url, events, format, ...options, ...(generated ? {} : { secret: secretInput.value }) } });
+    // Back to an empty form (the secret shown once below stays).
+    hookFormMode(null);
     // A generated secret is in this answer only: the operator copies it now or rotates it later.
     if (generated && r.secret) {
       $('hook-secret-value').textContent = r.secret;

@@ -140,6 +140,45 @@ export function successRates(list) {
 }
 
 /**
+ * Extra headers typed one per line as `Name: value` (blank lines skipped), checked as the agent checks
+ * them: a token for the name, no line breaks in the value. The first bad line is named.
+ * @param {string} text
+ * @returns {{ headers: Record<string, string> } | { error: string }}
+ */
+export function parseHeaderLines(text) {
+  /** @type {Record<string, string>} */
+  const headers = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*:\s*(.*)$/.exec(line);
+    if (!m) return { error: `line ${i + 1} is not "Name: value"` };
+    headers[m[1]] = m[2];
+  }
+  return { headers };
+}
+
+/**
+ * A webhook's options besides URL, events and format, as short phrases for its list item. The sender
+ * filter is masked like every number on the page (a trailing `*` kept); header values are never
+ * shown by the API, only their names.
+ * @param {{ filters?: { from?: string, modem?: string }, maxAttempts?: number | null, timeoutMs?: number | null, rateLimitPerMinute?: number | null, headers?: string[] }} w
+ * @returns {string[]}
+ */
+export function hookOptions(w) {
+  const out = [];
+  const from = w.filters?.from;
+  if (from) out.push(`from ${from.endsWith('*') ? `${maskPhone(from.slice(0, -1))}*` : maskPhone(from)}`);
+  if (w.filters?.modem) out.push(`modem ${w.filters.modem}`);
+  if (w.maxAttempts) out.push(`${w.maxAttempts} attempt${w.maxAttempts === 1 ? '' : 's'} at most`);
+  if (w.timeoutMs) out.push(`timeout ${w.timeoutMs >= 1000 && w.timeoutMs % 1000 === 0 ? `${w.timeoutMs / 1000} s` : `${w.timeoutMs} ms`}`);
+  if (w.rateLimitPerMinute) out.push(`${w.rateLimitPerMinute}/min`);
+  if (w.headers?.length) out.push(`headers ${w.headers.join(', ')}`);
+  return out;
+}
+
+/**
  * An incremental parser for a text/event-stream body (WHATWG HTML, "server-sent events"): feed it
  * decoded chunks; it calls `onMessage` for each complete event. Comments and unknown fields are
  * ignored; `data` lines are joined with "\n".

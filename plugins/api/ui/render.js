@@ -1,6 +1,6 @@
 // Panels as DOM. Everything from the agent goes in as text nodes (never HTML): SMS text comes from
 // anyone who knows the number.
-import { ago, duration, maskImei, maskPhone, signalBars, sparkline } from './format.js';
+import { ago, duration, hookOptions, maskImei, maskPhone, signalBars, sparkline } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -206,7 +206,7 @@ export function renderHooks(ul, hooks, rates, on) {
         const replay = h('button', { type: 'button', class: 'ghost small', 'data-key': `replay-${w.id}`, onclick: () => on.replay(w) }, 'Replay');
         return h('li', { class: 'item', 'data-id': w.id },
           h('div', { class: 'line' }, h('span', { class: 'who url' }, w.url), badge(w.enabled ? 'enabled' : 'disabled')),
-          h('div', { class: 'meta muted small' }, `${w.format} · ${w.events.join(', ')}${w.disabledReason ? ` · ${w.disabledReason}` : ''}`),
+          h('div', { class: 'meta muted small', 'data-role': 'options' }, [w.format, w.events.join(', '), ...hookOptions(w), ...(w.disabledReason ? [w.disabledReason] : [])].join(' · ')),
           h('div', { class: 'line' }, h('span', { class: `rate${r && r.ok < r.total ? ' bad' : ''}`, 'data-role': 'rate' }, rate), h('span', { class: 'actions' }, test, edit, replay, rotate, toggle, remove)));
       })
     : [empty('No webhook subscriptions.')]);
