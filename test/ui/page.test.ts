@@ -248,6 +248,11 @@ if (!hasChromium()) {
       await page.getByLabel('Attempts at most').fill('');
       await page.getByRole('button', { name: 'Save changes' }).click();
       await rig.until(page.locator('#hook-form-result', { hasText: `Saved: sms.received → ${opts.url}` }), 'the saved webhook');
+      // Edit at once, before the list has reloaded: the form shows what was just saved, not the old settings.
+      await item.getByRole('button', { name: 'Edit' }).click();
+      t.equal(await page.getByLabel('Modem filter').inputValue(), 'default', 'Edit right after saving fills in the saved modem filter');
+      t.equal(await page.getByLabel('Sender filter').inputValue(), '', 'and not the old sender filter');
+      await page.getByRole('button', { name: 'Cancel' }).click();
       t.match(await rig.call(`/webhooks/${made.id}`), {
         filters: { modem: 'default' }, maxAttempts: null, timeoutMs: 5000, rateLimitPerMinute: 600, headers: ['X-Env', 'X-Token'],
       }, 'emptied fields cleared, headers left alone kept');

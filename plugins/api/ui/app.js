@@ -116,12 +116,14 @@ const loaders = {
       return;
     }
     // The newest 200 give the success rates; failed ones are fetched apart so an old failure still shows.
+    const load = ++hookLoads;
     const [hooks, recent, failed] = await Promise.all([
       call('/webhooks'),
       call('/sms/webhook-deliveries?limit=200'),
       call('/sms/webhook-deliveries?status=failed&limit=50'),
     ]);
-    renderHooks($('hooks'), hooks.items, successRates(recent.items), { test: testHook, edit: editHook, replay: replayHook, rotate: rotateHook, toggle: toggleHook, remove: removeHook });
+    for (const w of hooks.items) remember(w, load);
+    renderHooks($('hooks'), hooks.items.map((/** @type {any} */ w) => latestHooks.get(w.id) ?? w), successRates(recent.items), { test: testHook, edit: editHook, replay: replayHook, rotate: rotateHook, toggle: toggleHook, remove: removeHook });
     renderDeliveries($('deliveries'), failedFirst([...failed.items, ...recent.items]).slice(0, 50), retryDelivery);
   },
 };
@@ -294,6 +296,23 @@ $('send-form').addEventListener('submit', (e) => {
   });
 });
 
+/**
+ * The newest copy of each webhook the page has seen, from a list load or a save. Edit fills the form
+ * in from it: a list that has not reloaded yet after a save (or a load that started before it) would
+ * otherwise hand Edit the old settings, and saving them would undo the change.
+ */
+const latestHooks = new Map();
+/** List loads started so far, and for each webhook saved from the page, that count at its save. */
+let hookLoads = 0;
+const savedAtLoad = new Map();
+/** @param {any} w @param {number} [load] the list load that fetched it; none for a save's answer */
+function remember(w, load) {
+  if (load === undefined) {
+    latestHooks.set(w.id, w);
+    savedAtLoad.set(w.id, hookLoads);
+  } else if ((savedAtLoad.get(w.id) ?? -1) < load) latestHooks.set(w.id, w);
+}
+
 const eventBoxes = () => /** @type {HTMLInputElement[]} */ ([...document.querySelectorAll('#hook-events input')]);
 
 /** The webhook the form changes (PATCH), or null: the form adds one. */
@@ -357,7 +376,7 @@ function hookOptionFields() {
 
 /** @param {any} w a webhook from GET /webhooks */
 function editHook(w) {
-  hookFormMode(w);
+  hookFormMode(latestHooks.get(w.id) ?? w);
   $('hook-form-result').textContent = '';
   /** @type {HTMLDetailsElement} */ ($('hook-add')).open = true;
   $('hook-url').focus();
@@ -390,6 +409,7 @@ $('hook-form').addEventListener('submit', (e) => {
         method: 'PATCH',
         json: { ...(url === w.url ? {} : { url }), events: [...events, ...kept], format, ...options, ...(secretInput.value ? { secret: secretInput.value } : {}) },
       });
+      remember(saved);
       hookFormMode(null);
       schedule('webhooks', 'status');
       return `Saved: ${saved.events.join(', ')} → ${saved.url}`;
@@ -478,6 +498,7 @@ function testHook(id, button) {
 function toggleHook(id, enable, button) {
   void act($('hooks-result'), button, async () => {
     const w = await call(`/webhooks/${encodeURIComponent(id)}`, { method: 'PATCH', json: { enabled: enable } });
+    remember(w);
     schedule('webhooks', 'status');
     return enable ? `Enabled ${w.url}: held deliveries resume.` : `Disabled ${w.url}: its deliveries are held until it is enabled.`;
   });
