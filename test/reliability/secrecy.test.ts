@@ -1,6 +1,6 @@
 // Secrecy: a whole scenario in a child agent at the most verbose log level, with a known API key,
 // webhook secrets, SIM PIN, SMS texts and phone numbers (inbound and outbound, a failing receiver, a
-// receiver URL with credentials and a token in it). Afterwards none of them may appear in what the
+// receiver URL with credentials and a token in it, an extra header carrying a receiver's token). Afterwards none of them may appear in what the
 // agent logged, in the webhook delivery log, in /health or in /metrics; the PIN not in the AT trace.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ const DEFAULT_SECRET = 'default-webhook-secret-Hq93Lm0x';
 const SIM_PIN = '7351';
 const URL_PASSWORD = 'urlpassw0rdZk3';
 const URL_TOKEN = 'tok_9f8e7d6c5b4a';
+const HEADER_TOKEN = 'hdr_5c4b3a29z8y7';
 const INBOUND_TEXT = 'Sesame quartz 4471 never log me';
 const OUTBOUND_TEXT = 'Outbound zebra 8812 keep quiet';
 const SENDER = '+15557654321';
@@ -32,6 +33,7 @@ const forbidden: [string, RegExp][] = [
   ['SIM PIN', /(?<![\dA-Za-z])7351(?![\dA-Za-z])/],
   ['password in a URL', /urlpassw0rdZk3/],
   ['token in a URL', /tok_9f8e7d6c5b4a/],
+  ['token in an extra header', /hdr_5c4b3a29z8y7/],
   ['inbound SMS text', /Sesame quartz|never log me/],
   ['outbound SMS text', /Outbound zebra|keep quiet/],
   ['sender number', /\+?15557654321|5557654321/],
@@ -69,11 +71,11 @@ for (const variant of ['default secret from the environment', 'default secret ge
     await waitOnline(a, agent);
     const auth = { authorization: `Bearer ${API_KEY}` };
 
-    const sub = async (url: string, secret?: string) => {
-      const r = await postJson(`${a.origin}/webhooks`, { url, format: 'standard', ...(secret ? { secret } : {}) }, auth);
+    const sub = async (url: string, secret?: string, headers?: Record<string, string>) => {
+      const r = await postJson(`${a.origin}/webhooks`, { url, format: 'standard', ...(secret ? { secret } : {}), ...(headers ? { headers } : {}) }, auth);
       t.equal(r.status, 201, `subscription to ${new URL(url).port} created`);
     };
-    await sub(`http://user:${URL_PASSWORD}@127.0.0.1:${new URL(healthy.url).port}/hook?token=${URL_TOKEN}`, WEBHOOK_SECRET);
+    await sub(`http://user:${URL_PASSWORD}@127.0.0.1:${new URL(healthy.url).port}/hook?token=${URL_TOKEN}`, WEBHOOK_SECRET, { 'X-Receiver-Token': HEADER_TOKEN });
     await sub(failing.url, WEBHOOK_SECRET);
     t.equal((await postJson(`${a.origin}/sms/subscribe`, { url: healthy.url }, auth)).status, 201, 'callstack subscription signed with the default secret');
 
@@ -91,6 +93,7 @@ for (const variant of ['default secret from the environment', 'default secret ge
     const payloads = healthy.accepted.map((r) => r.body).join('\n');
     t.ok(payloads.includes(INBOUND_TEXT), 'the receiver itself got the text (secrecy is about logs, not payloads)');
     t.ok(leaks('payloads', payloads).length >= 2, 'and the leak detector sees text and number there (it can fail)');
+    t.ok(healthy.accepted.some((r) => r.headers['x-receiver-token'] === HEADER_TOKEN), 'the receiver got the extra header');
 
     const deliveries = await httpGet(`${a.origin}/sms/webhook-deliveries?limit=100`, auth);
     t.equal(deliveries.status, 200);
