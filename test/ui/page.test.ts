@@ -223,6 +223,10 @@ if (!hasChromium()) {
       await rig.until(page.locator('#hook-form-result.error', { hasText: '(timeoutMs)' }), 'the agent’s refusal naming the field');
       t.match(problems.splice(0), [/status of 400/], 'the refused timeout is the only failed request');
       await page.getByLabel('Timeout per attempt, ms').fill('5000');
+      await page.getByLabel('Attempts at most').pressSequentially('e');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await rig.until(page.locator('#hook-form-result.error', { hasText: 'Enter a whole number (maxAttempts)' }), 'what is no number refused, not taken as empty');
+      await page.getByLabel('Attempts at most').fill('3');
       await page.getByRole('button', { name: 'Add webhook' }).click();
       await rig.until(page.locator('#hook-form-result', { hasText: `Added: sms.received → ${opts.url}` }), 'the added webhook');
       const made = ((await rig.call('/webhooks')) as { items: { id: string; url: string }[] }).items.find((w) => w.url === opts.url)!;

@@ -354,6 +354,8 @@ function hookOptionFields() {
   /** @param {string} id @param {string} field */
   const int = (id, field) => {
     const raw = value(id);
+    // A number field holding something that is no number reads as empty: refuse it rather than clear the option.
+    if (/** @type {HTMLInputElement} */ ($(id)).validity.badInput) throw new ApiFailure(400, 'invalid_request', 'Enter a whole number', field);
     if (!raw) return null;
     const n = Number(raw);
     if (!Number.isInteger(n)) throw new ApiFailure(400, 'invalid_request', 'Enter a whole number', field);
