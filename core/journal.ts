@@ -65,6 +65,11 @@ export const journalMigrations = [
         seq INTEGER NOT NULL,
         updated_ms INTEGER NOT NULL);`,
   },
+  {
+    // The newest events of a kind (GET /calls): without it, a rare type meant reading the whole journal.
+    version: 2,
+    up: 'CREATE INDEX journal_events_type ON journal_events (type, seq)',
+  },
 ];
 
 /**
@@ -165,6 +170,23 @@ export class Journal {
     params.push(query.limit ?? 1000);
     return this.#store
       .all<EventRow>(`SELECT seq, id, type, ts, data FROM journal_events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`, ...params)
+      .map(rowToEvent);
+  }
+
+  /**
+   * The newest events of the given types first; with `beforeId`, those appended before that event
+   * (keyset paging). An id the journal no longer has (pruned) ends the listing: nothing is returned.
+   */
+  latest(query: { types: readonly string[]; beforeId?: string; limit?: number }): AnyEvent[] {
+    const types = query.types.map(() => '?').join(',');
+    const before = query.beforeId === undefined ? '' : ' AND seq < (SELECT seq FROM journal_events WHERE id = ?)';
+    return this.#store
+      .all<EventRow>(
+        `SELECT seq, id, type, ts, data FROM journal_events WHERE type IN (${types})${before} ORDER BY seq DESC LIMIT ?`,
+        ...query.types,
+        ...(query.beforeId === undefined ? [] : [query.beforeId]),
+        query.limit ?? 50,
+      )
       .map(rowToEvent);
   }
 

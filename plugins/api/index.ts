@@ -6,6 +6,7 @@ import { isLoopback } from './auth.ts';
 import { Idempotency } from './idempotency.ts';
 import { apiOptions } from './options.ts';
 import { collectProcessMetrics } from './process.ts';
+import { callRoutes } from './routes/calls.ts';
 import { eventRoutes } from './routes/events.ts';
 import { collectAgentMetrics, healthRoutes } from './routes/health.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
@@ -44,7 +45,7 @@ export const api = definePlugin({
       return service;
     };
     const deps = { health: () => ctx.health(), sms: () => ctx.tryUse('sms') };
-    for (const def of [...smsRoutes(sms, ctx.store), ...ussdRoutes(sms), ...healthRoutes(deps, http.metrics)]) http.route(def);
+    for (const def of [...smsRoutes(sms, ctx.store), ...ussdRoutes(sms), ...callRoutes(ctx.journal), ...healthRoutes(deps, http.metrics)]) http.route(def);
     http.route({
       method: 'GET',
       path: '/openapi.json',

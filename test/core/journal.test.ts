@@ -310,3 +310,22 @@ t.test('a running sink commits its cursor relaxed (visible to another connection
   t.equal(cursor(), 4);
   t.equal(relaxed, before, 'the final save at stop waits for the disk');
 });
+
+t.test('latest: the newest events of some types first, paged by event id, through the type index', async (t) => {
+  const { journal, store } = setup(t);
+  const calls = [1, 2, 3].map((n) => {
+    journal.append('system.ping', ping(n));
+    return journal.append('call.missed', { from: `+1555010010${n}`, at: '2026-11-23T07:00:0' + n + '+00:00', modem: 'default' });
+  });
+  journal.append('system.ping', ping(4));
+  t.same(journal.latest({ types: ['call.missed'] }).map((e) => e.id), calls.map((c) => c.id).reverse(), 'newest first, other types left out');
+  const first = journal.latest({ types: ['call.missed'], limit: 2 });
+  t.same(first.map((e) => e.id), [calls[2]!.id, calls[1]!.id], 'limited');
+  t.same(journal.latest({ types: ['call.missed'], beforeId: first[1]!.id, limit: 2 }).map((e) => e.id), [calls[0]!.id], 'the next page');
+  t.same(journal.latest({ types: ['call.missed'], beforeId: 'no-such-event' }), [], 'an unknown (pruned) cursor ends the listing');
+  t.same(journal.latest({ types: ['call.missed', 'system.ping'], limit: 2 }).map((e) => e.type), ['system.ping', 'call.missed'], 'several types, in journal order');
+  t.same(journal.latest({ types: [] }), [], 'no types, nothing');
+  const plan = store.all<{ detail: string }>("EXPLAIN QUERY PLAN SELECT seq FROM journal_events WHERE type IN ('call.missed') ORDER BY seq DESC LIMIT 50").map((r) => r.detail).join('; ');
+  t.match(plan, /journal_events_type/, `the type index is used (${plan})`);
+  t.notMatch(plan, /TEMP B-TREE/, 'without a sort');
+});

@@ -79,6 +79,18 @@ if (!hasChromium()) {
       t.equal(navigations, 1, 'one navigation only');
     });
 
+    await t.test('a call injected from the page is listed under Missed calls once the caller gives up', async (t) => {
+      t.equal(await page.locator('#calls').textContent(), 'No missed calls in the journal.', 'none yet');
+      await page.getByLabel('From').fill('+15550100177');
+      await page.getByRole('button', { name: 'Inject call' }).click();
+      await rig.until(page.locator('#sim-result', { hasText: 'The modem is ringing' }), 'the call placed');
+      const item = page.locator('#calls li.item', { hasText: '+155****0177' });
+      await rig.until(item, 'the missed call in the list');
+      t.match(await item.textContent(), /modem default/, 'with its modem');
+      t.notOk(((await page.locator('body').textContent()) ?? '').includes('5550100177'), 'the full number is not shown');
+      t.match(await rig.call('/calls'), { items: [{ from: '+15550100177', modem: 'default' }] }, 'the API has the number');
+    });
+
     await t.test('a failing webhook is retried from the page', async (t) => {
       const failed = page.locator('#deliveries li.d-failed', { hasText: 'sms.received' });
       // Two attempts answered 500, the second after the backoff (agent time): then the delivery failed.

@@ -1,7 +1,7 @@
 // The operator page: sign-in, panels, forms, and live updates (the event stream, else polling).
 import { ApiFailure, call, clearKey, getKey, setKey, stream, whenUnauthorized } from './api.js';
 import { failedFirst, parseHeaderLines, successRates } from './format.js';
-import { renderDeliveries, renderHooks, renderInbound, renderModems, renderOutbound, renderReports, renderStatus, webhookCounts } from './render.js';
+import { renderCalls, renderDeliveries, renderHooks, renderInbound, renderModems, renderOutbound, renderReports, renderStatus, webhookCounts } from './render.js';
 
 /** Polling period while the event stream is down, and the slow refresh while it is up. */
 const POLL_MS = 10_000;
@@ -83,7 +83,7 @@ async function enter(doc) {
 
 // --- loading panels ------------------------------------------------------------------------------
 
-/** @typedef {'status' | 'history' | 'inbound' | 'outbound' | 'reports' | 'webhooks'} Panel */
+/** @typedef {'status' | 'history' | 'inbound' | 'outbound' | 'reports' | 'calls' | 'webhooks'} Panel */
 
 /** @type {Record<Panel, () => Promise<void>>} */
 const loaders = {
@@ -108,6 +108,11 @@ const loaders = {
   async reports() {
     const { items } = await call('/sms/delivery-reports?limit=20');
     renderReports($('reports'), items);
+  },
+  async calls() {
+    if (!state.paths.has('/calls')) return;
+    const { items } = await call('/calls?limit=20');
+    renderCalls($('calls'), items);
   },
   async webhooks() {
     if (!state.paths.has('/webhooks')) {
@@ -191,7 +196,7 @@ const affects = {
   'sms.delivered': ['outbound', 'reports', 'webhooks'],
   'sms.failed': ['outbound', 'reports', 'webhooks'],
   'sms.expired': ['outbound', 'webhooks'],
-  'call.missed': ['webhooks'],
+  'call.missed': ['calls', 'webhooks'],
   'modem.online': ['status', 'history'],
   'modem.offline': ['status', 'history'],
   'webhook.test': ['webhooks'],
@@ -227,7 +232,7 @@ async function live(signal) {
           delay = 1000;
           link('Live', 'live');
           // Whatever happened while the stream was down.
-          schedule('inbound', 'outbound', 'reports', 'webhooks', 'history');
+          schedule('inbound', 'outbound', 'reports', 'calls', 'webhooks', 'history');
         },
         onMessage: (m) => {
           last = Date.now();
@@ -468,7 +473,7 @@ $('sim-form').addEventListener('submit', (e) => {
 $('sim-call').addEventListener('click', () => {
   void act($('sim-result'), /** @type {HTMLButtonElement} */ ($('sim-call')), async () => {
     await call('/simulator/call', { method: 'POST', json: { from: value('sim-from') } });
-    return 'The modem is ringing.';
+    return 'The modem is ringing; once the caller gives up it is listed under Missed calls.';
   });
 });
 

@@ -189,6 +189,18 @@ export function renderReports(ul, items) {
 
 /**
  * @param {Element} ul
+ * @param {{ id: string, from: string | null, at: string, modem: string }[]} items GET /calls
+ */
+export function renderCalls(ul, items) {
+  replace(ul, items.length
+    ? items.map((c) => h('li', { class: 'item', 'data-id': c.id },
+        h('div', { class: 'line' }, h('span', { class: 'who' }, c.from ? maskPhone(c.from) : 'number withheld'), time(c.at)),
+        h('div', { class: 'meta muted small' }, `modem ${c.modem}`)))
+    : [empty('No missed calls in the journal.')]);
+}
+
+/**
+ * @param {Element} ul
  * @param {any[]} hooks
  * @param {Map<string, { ok: number, total: number }>} rates
  * @param {{ test: (id: string, button: HTMLButtonElement) => void, toggle: (id: string, enable: boolean, button: HTMLButtonElement) => void, remove: (id: string, url: string, button: HTMLButtonElement) => void }} on
