@@ -261,3 +261,27 @@ t.test('outcomes are committed relaxed (no fsync) yet committed: another connect
   t.teardown(() => other.close());
   t.same(other.all<{ status: string }>('SELECT status FROM webhook_deliveries').map((r) => r.status), ['delivered'], 'visible to another connection: committed');
 });
+
+t.test('at most perEndpoint attempts in flight per endpoint and global overall; a person\'s test is made anyway and takes no slot', async (t) => {
+  const hang = (req: { body: string }) => (req.body.includes('"webhook.test"') ? 200 : 'hang' as const);
+  const a = await receiver(t, hang);
+  const b = await receiver(t, hang);
+  const h = await harness(t, { concurrency: { perEndpoint: 2, global: 3 }, breaker: { threshold: 100 } });
+  const subA = h.service.create({ url: a.url }).webhook;
+  h.service.create({ url: b.url });
+  for (let i = 0; i < 4; i++) h.receive(`m${i}`);
+  await until(() => a.received.length + b.received.length >= 3, 'the first attempts');
+  // Not a sleep: several turns of the event loop and a round trip to each receiver, in which more
+  // attempts would have started if the limits let them.
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setImmediate(r));
+    await Promise.all([fetch(`${a.url}/probe`, { method: 'POST', body: '{"type":"webhook.test"}' }), fetch(`${b.url}/probe`, { method: 'POST', body: '{"type":"webhook.test"}' })]);
+  }
+  const scheduled = (r: typeof a) => r.received.filter((x) => x.path !== '/probe').length;
+  t.equal(scheduled(a) + scheduled(b), 3, `global: 3 in flight overall (${scheduled(a)} + ${scheduled(b)})`);
+  t.ok(scheduled(a) <= 2 && scheduled(b) <= 2, 'perEndpoint: at most 2 to each');
+  const tested = await h.service.test(subA.id);
+  t.match(tested, { status: 'delivered', httpStatus: 200 }, 'a test is made while the limits are full');
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  t.equal(scheduled(a) + scheduled(b), 3 + 1, 'and no scheduled attempt started beyond the limits meanwhile');
+});
