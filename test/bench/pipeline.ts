@@ -124,30 +124,30 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
     const probe = await child.stderrLine(/^PROBE (.+"gc":true.*)$/m, 5000).catch(() => undefined);
     const heapAfterMb = probe ? (JSON.parse(probe[1]!) as { heapMb: number }).heapMb : null;
     const ids = eventIds(receiver);
-    return { eventsPerSec: ((n - 1) * 1000) / drainMs, drainMs, cpuUsPerEvent: cpu(), rssAfterMb, heapAfterMb, bodies: receiver.accepted.map((r) => r.body), duplicates: receiver.accepted.length - ids.size };
+    return { eventsPerSec: ((n - 1) * 1000) / drainMs, drainMs, cpuUsPerEvent: cpu.perEvent(), rssAfterMb, heapAfterMb, bodies: receiver.accepted.map((r) => r.body), duplicates: receiver.accepted.length - ids.size };
   } finally {
-    cpu();
+    cpu.stop();
     await child.stop();
   }
 }
 
 /**
  * Main-thread CPU of process `pid` per receipt from the first receipt to the `n`th, read at the
- * receiver as they arrive (µs; NaN without /proc). Call the returned function for the figure; it
- * also stops listening.
+ * receiver as they arrive (µs; NaN without /proc, or before the `n`th). It stops listening at the
+ * `n`th receipt; `stop()` for a run that ended before it.
  */
-function cpuPerReceipt(receiver: Receiver, pid: number, n: number): () => number {
+function cpuPerReceipt(receiver: Receiver, pid: number, n: number): { perEvent(): number; stop(): void } {
   let first = Number.NaN;
   let last = Number.NaN;
-  const off = receiver.onAccepted(() => {
+  const stop = receiver.onAccepted(() => {
     const k = receiver.accepted.length;
     if (k === 1) first = mainThreadCpuMs(pid);
-    else if (k === n) last = mainThreadCpuMs(pid);
+    if (k === n) {
+      last = mainThreadCpuMs(pid);
+      stop();
+    }
   });
-  return () => {
-    off();
-    return ((last - first) * 1000) / (n - 1);
-  };
+  return { perEvent: () => ((last - first) * 1000) / (n - 1), stop };
 }
 
 /** Resolves when /health shows every journal consumer at the head. */
@@ -165,15 +165,14 @@ async function blast(receiver: Receiver, bodies: string[], concurrency: number, 
   receiver.clear();
   const child = spawnNode(blastScript, [file, receiver.url, String(concurrency)]);
   const cpu = cpuPerReceipt(receiver, child.pid, bodies.length);
-  let cpuUsPerEvent: number;
   try {
     await child.line(/done (\d+) failed (\d+)/, 120_000);
   } finally {
-    cpuUsPerEvent = cpu();
+    cpu.stop();
     await child.stop();
   }
   const at = receiver.accepted.map((r) => r.at);
-  return { eventsPerSec: ((bodies.length - 1) * 1000) / (at[bodies.length - 1]! - at[0]!), cpuUsPerEvent };
+  return { eventsPerSec: ((bodies.length - 1) * 1000) / (at[bodies.length - 1]! - at[0]!), cpuUsPerEvent: cpu.perEvent() };
 }
 
 /** Injection → receipt at `rate` SMS/s for `seconds`, agent in this process (same clock as the receiver). */
