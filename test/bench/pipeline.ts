@@ -94,10 +94,10 @@ export interface DrainResult {
 }
 
 /**
- * Runs the agent once to create the subscription (the webhook sink's cursor starts there), stops it,
- * writes `n` events into its journal, starts it again and times the drain at the receiver.
+ * Runs the agent once to create a subscription to `receiver` (the webhook sink's cursor starts
+ * there), stops it and writes `n` events into its journal: what an outage leaves to drain.
  */
-export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, options: { settleMs?: number; env?: Record<string, string>; allSinks?: boolean } = {}): Promise<DrainResult> {
+export async function backlogFor(a: AgentDir, receiver: Receiver, n: number): Promise<void> {
   const first = spawnAgent(a);
   try {
     await waitOnline(a, first);
@@ -106,6 +106,11 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
     await first.stop();
   }
   writeBacklog(a.dbPath, n);
+}
+
+/** A backlog of `n` (backlogFor), then the agent started again and the drain timed at the receiver. */
+export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, options: { settleMs?: number; env?: Record<string, string>; allSinks?: boolean } = {}): Promise<DrainResult> {
+  await backlogFor(a, receiver, n);
   receiver.clear();
   const child = spawnAgent(a, { nodeArgs: ['--expose-gc', '--import', probeScript], env: { SMSEDGE_PROBE_MS: '3600000', ...options.env } });
   const cpu = cpuPerReceipt(receiver, child.pid, n);
