@@ -72,6 +72,9 @@ t.test('bad recipients, text and options are 400 naming the field', async (t) =>
     t.same([res.status, body.error.code, body.error.field], [400, 'invalid_request', field], JSON.stringify(json).slice(0, 80));
   }
   t.equal(h.sms.sent.length, 0);
+  // A number pasted with spaces is refused, not guessed at: the message says what to change.
+  const spaced = await h.request('/sms/send', send({ to: '+1 555 0100', text: 'x' }));
+  t.match(((await spaced.json()) as { error: { message: string } }).error.message, /digits only \(no spaces, dashes or brackets\)/);
   // Exactly 10 parts is fine.
   t.equal((await h.request('/sms/send', send({ to: '+15550100100', text: 'x'.repeat(153 * 10) }))).status, 202);
 });

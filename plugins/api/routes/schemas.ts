@@ -7,7 +7,7 @@ import * as v from 'valibot';
  */
 export const phone = v.pipe(
   v.string(),
-  v.regex(/^(?:\+[1-9]\d{6,14}|\d{3,15})$/, 'a phone number: E.164 (+15550100100), national digits, or a short code'),
+  v.regex(/^(?:\+[1-9]\d{6,14}|\d{3,15})$/, 'a phone number: E.164 (+15550100100), national digits, or a short code, in digits only (no spaces, dashes or brackets)'),
 );
 
 /**
