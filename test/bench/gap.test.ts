@@ -74,6 +74,7 @@ t.test('a real small run names what only the agent does', { skip: absent ?? fals
   // timed are most of the drain's, never more.
   const attempts = sql('INSERT INTO webhook_attempts')?.calls ?? 0;
   t.ok(attempts > 0 && attempts <= 300, `attempt rows were timed in the window (${attempts})`);
+  t.equal(r.sqlEvents, attempts, 'the SQL figures are per delivery timed');
   t.ok(sql('UPDATE webhook_deliveries')?.usEach, 'outcome writes were timed');
   t.notOk(r.components.some((c) => c.key.includes('sqltime')), 'the SQL timing stays out of the profiled drain');
   const text = formatGapReport(r);

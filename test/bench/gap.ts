@@ -22,7 +22,13 @@ export interface GapReport {
   sampledUsPerEvent: { ours: number; baseline: number };
   components: GapRow[];
   functions: GapRow[];
-  /** The agent's SQL in the window, most expensive first: µs per event drained, calls, µs per call. */
+  /**
+   * Deliveries whose outcome was written while the SQL was timed (one attempt row each): the events
+   * the SQL figures are per. Signals open and close that window, and outcomes are written in batches,
+   * so it is most of the backlog rather than all of it.
+   */
+  sqlEvents: number;
+  /** The agent's SQL in that window, most expensive first: µs per event, calls, µs per call. */
   sql: { sql: string; usPerEvent: number; calls: number; usEach: number }[];
 }
 
@@ -130,6 +136,8 @@ export async function gapReport(options: { backlog?: number; top?: number; dir: 
     const components = compare(selfTime(ours, of, ot, byComponent), selfTime(base, bf, bt, byComponent), n);
     const sum = (rows: GapRow[], side: 'ours' | 'baseline') => Math.round(rows.reduce((s, r) => s + r[side], 0));
     const timed = JSON.parse(readFileSync(sqlFile, 'utf8')) as Record<string, { n: number; us: number }>;
+    const sqlEvents = Object.entries(timed).find(([sql]) => sql.startsWith('INSERT INTO webhook_attempts'))?.[1].n ?? 0;
+    if (!sqlEvents) throw new Error('no delivery outcome was written while the SQL was timed');
     return {
       events: n,
       concurrency,
@@ -137,8 +145,9 @@ export async function gapReport(options: { backlog?: number; top?: number; dir: 
       sampledUsPerEvent: { ours: sum(components, 'ours'), baseline: sum(components, 'baseline') },
       components: components.slice(0, top),
       functions: compare(selfTime(ours, of, ot, byFunction), selfTime(base, bf, bt, byFunction), n).slice(0, top),
+      sqlEvents,
       sql: Object.entries(timed)
-        .map(([sql, s]) => ({ sql, usPerEvent: Math.round((s.us / n) * 10) / 10, calls: s.n, usEach: Math.round((s.us / s.n) * 10) / 10 }))
+        .map(([sql, s]) => ({ sql, usPerEvent: Math.round((s.us / sqlEvents) * 10) / 10, calls: s.n, usEach: Math.round((s.us / s.n) * 10) / 10 }))
         .sort((x, y) => y.usPerEvent - x.usPerEvent)
         .slice(0, top),
     };
@@ -162,7 +171,7 @@ export function formatGapReport(r: GapReport): string {
     ' smsedge    bare     gap  function',
     ...table(r.functions),
     '',
-    'SQL in the agent (timed around each call; µs per event drained, calls, µs per call)',
+    `SQL in the agent (timed around each call, over ${r.sqlEvents} deliveries: µs per delivery, calls, µs per call)`,
     ...r.sql.map((s) => `${num(s.usPerEvent)} ${String(s.calls).padStart(7)} ×${num(s.usEach)}  ${s.sql.length > 120 ? `${s.sql.slice(0, 117)}...` : s.sql}`),
   ].join('\n');
 }
