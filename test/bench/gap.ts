@@ -1,8 +1,9 @@
 // `npm run bench:gap [-- --backlog N --top N --json]`: where the pipeline drain's main-thread time
-// goes, per event, in the agent against the bare ofetch loop over the same bodies. Both run once under
-// `--cpu-prof`; only the samples between the receiver's first and last receipt count. A second drain
-// of the same backlog times each of the agent's SQLite statements (sqltime.ts). A profiled run is slower than a plain one: read the
-// shares and the gaps, not the totals (those are `npm run bench -- --only pipeline`).
+// goes, per event, in the agent against the bare ofetch loop over the same bodies. Both run once
+// under `--cpu-prof`; only the samples between the receiver's first and last receipt count. Another
+// drain of the same backlog times each of the agent's SQLite statements (sqltime.ts). A profiled run
+// is slower than a plain one: read the shares and the gaps, not the totals (those are
+// `npm run bench -- --only pipeline`).
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +12,9 @@ import { parseArgs } from 'node:util';
 import { prepareAgent, root, spawnAgent } from './agent.ts';
 import { backlogFor, defaultConcurrency } from './pipeline.ts';
 import { spawnNode, until } from './proc.ts';
+import { round } from './stats.ts';
 import { compare, component, functionKey, readProfile, selfTime, type CpuProfile, type GapRow } from './profile.ts';
-import { startReceiver, type Receiver } from './receiver.ts';
+import { atFirstAndLast, startReceiver, type Receiver } from './receiver.ts';
 
 export interface GapReport {
   events: number;
@@ -40,20 +42,12 @@ const INTERVAL_US = '100';
 
 /** hrtime (µs, the profile's clock) at the first and the `n`th receipt; `onEdge` is called at both. */
 function window(receiver: Receiver, n: number, onEdge: () => void = () => {}): () => [number, number] {
-  let from = Number.NaN;
-  let to = Number.NaN;
-  const stop = receiver.onAccepted(() => {
-    const k = receiver.accepted.length;
-    if (k !== 1 && k !== n) return;
-    const now = Number(process.hrtime.bigint() / 1000n);
-    if (k === 1) from = now;
-    if (k === n) {
-      to = now;
-      stop();
-    }
+  const edges = { first: Number.NaN, last: Number.NaN };
+  atFirstAndLast(receiver, n, (edge) => {
+    edges[edge] = Number(process.hrtime.bigint() / 1000n);
     onEdge();
   });
-  return () => [from, to];
+  return () => [edges.first, edges.last];
 }
 
 /** A SQLite database with its WAL (if any) copied over `to`'s. */
@@ -147,7 +141,7 @@ export async function gapReport(options: { backlog?: number; top?: number; dir: 
       functions: compare(selfTime(ours, of, ot, byFunction), selfTime(base, bf, bt, byFunction), n).slice(0, top),
       sqlEvents,
       sql: Object.entries(timed)
-        .map(([sql, s]) => ({ sql, usPerEvent: Math.round((s.us / sqlEvents) * 10) / 10, calls: s.n, usEach: Math.round((s.us / s.n) * 10) / 10 }))
+        .map(([sql, s]) => ({ sql, usPerEvent: round(s.us / sqlEvents), calls: s.n, usEach: round(s.us / s.n) }))
         .sort((x, y) => y.usPerEvent - x.usPerEvent)
         .slice(0, top),
     };

@@ -15,7 +15,7 @@ import { writeBacklog } from './backlog.ts';
 import { health, missing, prepareAgent, root, spawnAgent, waitOnline, type AgentDir } from './agent.ts';
 import { postJson } from './http.ts';
 import { mainThreadCpuMs, rssMb, spawnNode } from './proc.ts';
-import { startReceiver, type Receiver } from './receiver.ts';
+import { atFirstAndLast, startReceiver, type Receiver } from './receiver.ts';
 import { median, percentile, ratio, round } from './stats.ts';
 
 /** A known Standard Webhooks secret (32 bytes), so receivers in tests can verify. */
@@ -144,13 +144,9 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
 function cpuPerReceipt(receiver: Receiver, pid: number, n: number): { perEvent(): number; stop(): void } {
   let first = Number.NaN;
   let last = Number.NaN;
-  const stop = receiver.onAccepted(() => {
-    const k = receiver.accepted.length;
-    if (k === 1) first = mainThreadCpuMs(pid);
-    if (k === n) {
-      last = mainThreadCpuMs(pid);
-      stop();
-    }
+  const stop = atFirstAndLast(receiver, n, (edge) => {
+    if (edge === 'first') first = mainThreadCpuMs(pid);
+    else last = mainThreadCpuMs(pid);
   });
   return { perEvent: () => ((last - first) * 1000) / (n - 1), stop };
 }

@@ -1,6 +1,7 @@
 // Reading V8 CPU profiles (`node --cpu-prof`) for the gap report (gap.ts): self time within a window
 // of the process's life, grouped by component, and two processes compared per event.
 import { readFileSync } from 'node:fs';
+import { round } from './stats.ts';
 
 /** The parts of a `.cpuprofile` used here (Chrome DevTools protocol, Profiler.Profile). */
 export interface CpuProfile {
@@ -76,9 +77,7 @@ export function compare(ours: Map<string, number>, baseline: Map<string, number>
     .map((key) => {
       const o = (ours.get(key) ?? 0) / events;
       const b = (baseline.get(key) ?? 0) / events;
-      return { key, ours: round1(o), baseline: round1(b), gap: round1(o - b) };
+      return { key, ours: round(o), baseline: round(b), gap: round(o - b) };
     })
     .sort((x, y) => y.gap - x.gap || y.ours - x.ours);
 }
-
-const round1 = (n: number) => Math.round(n * 10) / 10;

@@ -95,3 +95,22 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
     },
   };
 }
+
+/**
+ * Calls `at` with the first accepted receipt from now on (the receiver's count at 1) and with the
+ * `n`th, then stops listening; the returned function stops it earlier (a run that ended before).
+ * How a drain is bounded: its first and last delivery as the receiver saw them.
+ *
+ * @example const stop = atFirstAndLast(receiver, 5000, (edge) => marks.push([edge, performance.now()]))
+ */
+export function atFirstAndLast(receiver: Receiver, n: number, at: (edge: 'first' | 'last') => void): () => void {
+  const stop = receiver.onAccepted(() => {
+    const k = receiver.accepted.length;
+    if (k === 1) at('first');
+    if (k === n) {
+      stop();
+      at('last');
+    }
+  });
+  return stop;
+}
