@@ -1,10 +1,13 @@
 // Per-endpoint policies, cockatiel's, built once per endpoint (and per timeout duration, when a
 // subscription sets its own) and composed with wrap(), outermost first:
-//   global bulkhead → endpoint bulkhead → circuit breaker → timeout → the POST
-// The bulkheads are outermost so that an attempt refused for capacity never reaches the breaker (it
-// says nothing about the receiver) and a half-open probe takes a slot like any attempt; the breaker
-// wraps the timeout so that a timed-out attempt counts as the receiver failing. The retry schedule is
-// not a policy here: it lives in the store with each delivery (see backoff.ts), so it survives restarts.
+//   circuit breaker → timeout → the POST
+// The breaker wraps the timeout so that a timed-out attempt counts as the receiver failing. How many
+// attempts are in flight (per endpoint and overall) is not a policy: the scheduler counts them and
+// starts an attempt only into a free slot (capacity() below), so a bulkhead would never refuse one;
+// two bulkhead layers per attempt only repeated that bookkeeping (about 1.5 % of a backlog drain's
+// main-thread CPU in an A/B run, within its noise).
+// The retry schedule is not a policy either: it lives in the store with each delivery (see
+// backoff.ts), so it survives restarts.
 import {
   BrokenCircuitError,
   CircuitState,
@@ -12,12 +15,10 @@ import {
   ExponentialBackoff,
   IsolatedCircuitError,
   TimeoutStrategy,
-  bulkhead,
   circuitBreaker,
   handleWhen,
   timeout,
   wrap,
-  type BulkheadPolicy,
   type CircuitBreakerPolicy,
   type IBackoff,
   type IBackoffFactory,
@@ -27,14 +28,11 @@ import {
 } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
 
-/** How an attempt goes through the policies. */
-export type Route =
-  /** Scheduled: both bulkheads, the breaker, the timeout. */
-  | 'scheduled'
-  /** Asked for by a person (test, manual retry) while the circuit is closed: breaker and timeout, never refused for capacity. */
-  | 'direct'
-  /** Asked for by a person while the circuit is open: the timeout alone; a success closes the circuit. */
-  | 'bypass';
+/**
+ * How an attempt goes through the policies: through the breaker and the timeout, or (asked for by a
+ * person while the circuit is open) through the timeout alone, a success then closing the circuit.
+ */
+export type Route = 'breaker' | 'bypass';
 
 export interface BreakerOptions {
   /** Consecutive failed attempts that open the circuit. Default 5. */
@@ -97,13 +95,16 @@ export interface SavedBreaker {
 /** One receiver endpoint's policies and the scheduler's bookkeeping for it. */
 export class Endpoint {
   readonly key: string;
-  readonly bulkhead: BulkheadPolicy;
+  /** Scheduled attempts in flight at most (a person's are made anyway and take no slot). */
+  readonly limit: number;
   breaker: CircuitBreakerPolicy;
   /** Clock time when an open circuit lets a probe through. */
   openUntil: number | null = null;
   /** Set from `Retry-After` on 429/503: nothing goes to this endpoint before then. */
   pausedUntil = 0;
   inFlight = 0;
+  /** Of those, the scheduled ones: only they count against `limit`. */
+  scheduled = 0;
   /** Deliveries claimed by the scheduler: prefetched, in flight, or with an outcome not yet written. */
   claimed = 0;
   /** Earliest `next_at` of its waiting deliveries not yet claimed; undefined: ask the store. */
@@ -115,7 +116,6 @@ export class Endpoint {
   /** host:port, as offline detection tells hosts apart. */
   readonly host: string;
 
-  readonly #global: BulkheadPolicy;
   readonly #clock: Clock;
   readonly #options: BreakerOptions;
   readonly #onStateChange: (e: Endpoint) => void;
@@ -126,7 +126,6 @@ export class Endpoint {
   constructor(
     key: string,
     limit: number,
-    global: BulkheadPolicy,
     clock: Clock,
     options: BreakerOptions,
     saved: SavedBreaker | undefined,
@@ -134,8 +133,7 @@ export class Endpoint {
   ) {
     this.key = key;
     this.host = URL.canParse(key) ? new URL(key).host : key;
-    this.bulkhead = bulkhead(limit);
-    this.#global = global;
+    this.limit = limit;
     this.#clock = clock;
     this.#options = options;
     this.#onStateChange = onStateChange;
@@ -159,7 +157,7 @@ export class Endpoint {
         t = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }).dangerouslyUnref();
         this.#timeouts.set(timeoutMs, t);
       }
-      p = route === 'scheduled' ? wrap(this.#global, this.bulkhead, this.breaker, t) : route === 'direct' ? wrap(this.breaker, t) : t;
+      p = route === 'breaker' ? wrap(this.breaker, t) : t;
       this.#policies.set(id, p);
     }
     return p;
@@ -210,7 +208,7 @@ export class Endpoint {
   }
 
   /**
-   * How many more attempts may start now (ignoring the global bulkhead), and if none, when to look
+   * How many more attempts may start now (ignoring the overall limit), and if none, when to look
    * again (undefined: when an attempt in flight settles).
    */
   capacity(now: number): { slots: number; until?: number } {
@@ -222,6 +220,6 @@ export class Endpoint {
       return { slots: this.inFlight === 0 ? 1 : 0 };
     }
     if (state === 'half-open') return { slots: 0 };
-    return { slots: Math.max(0, this.bulkhead.executionSlots) };
+    return { slots: Math.max(0, this.limit - this.scheduled) };
   }
 }

@@ -1,8 +1,8 @@
 // The delivery scheduler: takes due deliveries from the store, endpoint by endpoint, within the
-// bulkheads, circuit breakers, Retry-After pauses and rate limits, POSTs them (signed afresh each
+// limits on attempts in flight, circuit breakers, Retry-After pauses and rate limits, POSTs them (signed afresh each
 // attempt) and writes the outcome back in batches. The store is the truth; memory holds only what is
 // claimed right now, so a crash loses nothing but attempts in flight (which are simply made again).
-import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError, bulkhead, type BulkheadPolicy } from 'cockatiel';
+import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
 import { publicEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/log.ts';
@@ -28,9 +28,9 @@ export interface EngineOptions {
   retry: RetryPolicy;
   /** Per-attempt timeout unless the subscription sets its own. */
   timeoutMs: number;
-  /** Attempts in flight per endpoint (bulkhead). */
+  /** Attempts in flight per endpoint at most. */
   perEndpoint: number;
-  /** Attempts in flight overall (bulkhead). */
+  /** Attempts in flight overall at most. */
   global: number;
   breaker: BreakerOptions;
   /** Longest `Retry-After` honoured; longer ones are clamped to this. */
@@ -87,8 +87,6 @@ export class Engine {
   readonly #transport: Transport;
   readonly #endpoints = new Map<string, Endpoint>();
   readonly #claimed = new Set<string>();
-  /** The overall bulkhead, shared by every endpoint's scheduled policy (see endpoint.ts). */
-  readonly #global: BulkheadPolicy;
   readonly #abort = new AbortController();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #waiters = new Map<string, ((r: AttemptResult) => void)[]>();
@@ -97,6 +95,8 @@ export class Engine {
   #writes: { verdict: Verdict; ep: Endpoint; id: string }[] = [];
   #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #inFlight = 0;
+  /** Scheduled attempts in flight (a person's are not counted against the limits). */
+  #scheduled = 0;
   #wake: (() => void) | undefined;
   /** The loop's pending timed wake-up (see #sleep). */
   #timer: { at: number; ctrl: AbortController } | undefined;
@@ -112,7 +112,6 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.#o = options;
     this.#transport = options.transport ?? ofetchTransport;
-    this.#global = bulkhead(options.global);
     this.#reach = new Reachability(OFFLINE_WINDOW_MS, (endpoint) => options.deliveries.answered(endpoint));
   }
 
@@ -241,7 +240,7 @@ export class Engine {
           if (!budget) wakeAt = Math.max(probeAt, now + 1);
         }
         for (const ep of [...this.#endpoints.values()]) {
-          if (budget <= 0 || this.#global.executionSlots <= 0) break;
+          if (budget <= 0 || this.#o.global - this.#scheduled <= 0) break;
           if (!ep.queue.length && (ep.nextDue === undefined || ep.nextDue > now)) {
             if (ep.nextDue !== undefined) wakeAt = Math.min(wakeAt, ep.nextDue);
             else this.#forget(ep);
@@ -252,7 +251,7 @@ export class Engine {
             if (cap.until !== undefined) wakeAt = Math.min(wakeAt, cap.until);
             continue;
           }
-          let slots = Math.min(cap.slots, this.#global.executionSlots, budget);
+          let slots = Math.min(cap.slots, this.#o.global - this.#scheduled, budget);
           let sent = false;
           while (slots > 0) {
             const row = this.#next(ep, now);
@@ -318,7 +317,7 @@ export class Engine {
     if (!ep) {
       const saved = this.#o.store.get<{ breaker: string; open_until: number | null }>('SELECT breaker, open_until FROM webhook_endpoints WHERE endpoint = ?', key);
       const state: SavedBreaker | undefined = saved ? { state: JSON.parse(saved.breaker), openUntil: saved.open_until } : undefined;
-      ep = new Endpoint(key, this.#o.perEndpoint, this.#global, this.#o.clock, this.#o.breaker, state, (e) => this.#saveBreaker(e));
+      ep = new Endpoint(key, this.#o.perEndpoint, this.#o.clock, this.#o.breaker, state, (e) => this.#saveBreaker(e));
       this.#endpoints.set(key, ep);
     }
     return ep;
@@ -487,6 +486,10 @@ export class Engine {
   async #dispatch(ep: Endpoint, row: DueDelivery, direct: boolean): Promise<AttemptResult> {
     ep.inFlight++;
     this.#inFlight++;
+    if (!direct) {
+      ep.scheduled++;
+      this.#scheduled++;
+    }
     // One async frame rather than a .finally/.catch/.then chain: fewer promises per attempt.
     let verdict: Verdict;
     try {
@@ -494,6 +497,10 @@ export class Engine {
     } catch (error) {
       this.#o.log.error({ err: error, delivery: row.id }, 'webhook attempt failed unexpectedly (bug)');
       verdict = { release: true, result: resultOf(row.id, row.status, 'skipped', { errorClass: 'local', error: 'internal error' }) };
+    }
+    if (!direct) {
+      ep.scheduled--;
+      this.#scheduled--;
     }
     this.#settle(ep, row, verdict);
     // Asked for by a person: the answer and the delivery log must agree, so write it now.
@@ -538,9 +545,10 @@ export class Engine {
     if (target.authorization && !headers.authorization) headers.authorization = target.authorization;
 
     const timeoutMs = sub?.timeoutMs ?? o.timeoutMs;
-    // A person's test or retry is made now, whatever the bulkheads say and even while the circuit is
-    // open (they may just have fixed the receiver); a success then closes the circuit.
-    const route = !direct ? 'scheduled' : ep.state === 'closed' ? 'direct' : 'bypass';
+    // A person's test or retry is made now, whatever the limits on attempts in flight say (the loop
+    // checks them before it starts one) and even while the circuit is open (they may just have fixed
+    // the receiver); a success then closes the circuit.
+    const route = direct && ep.state !== 'closed' ? 'bypass' : 'breaker';
     const started = performance.now();
     let status: number | null = null;
     let retryAfter: string | null = null;
@@ -561,10 +569,6 @@ export class Engine {
         // cockatiel still counts the circuit open (a restored state): look again in a second.
         ep.openUntil = Math.max(ep.openUntil ?? 0, o.clock.now() + 1000);
         return { release: true, metric: 'circuit_open', result: resultOf(row.id, row.status, 'circuit_open', { errorClass: 'circuit-open', error: 'the circuit is open' }) };
-      }
-      if (error instanceof BulkheadRejectedError) {
-        // Not reached while the loop checks capacity first; if it were, the delivery just waits its turn.
-        return { release: true, result: resultOf(row.id, row.status, 'skipped', { errorClass: 'local', error: 'no free slot' }) };
       }
       if (this.#abort.signal.aborted) {
         // Stopping: the attempt is abandoned, not counted; it is made again after the restart.

@@ -11,7 +11,7 @@ export const webhookOptions = v.strictObject({
   defaultSecret: v.optional(v.pipe(v.string(), v.minLength(8))),
   /** Per-attempt timeout. */
   timeoutMs: v.optional(v.pipe(positive, v.maxValue(120_000)), 10_000),
-  /** Attempts in flight per endpoint and overall (bulkheads). */
+  /** Attempts in flight per endpoint and overall, at most. */
   concurrency: v.optional(v.strictObject({
     perEndpoint: v.optional(v.pipe(positive, v.maxValue(64)), 4),
     global: v.optional(v.pipe(positive, v.maxValue(512)), 32),

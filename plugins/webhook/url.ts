@@ -40,7 +40,7 @@ export function hostAllowed(hostname: string, allowHosts: readonly string[]): bo
 }
 
 /**
- * The key deliveries are grouped by for the bulkhead, the circuit breaker and offline detection:
+ * The key deliveries are grouped by for the limit on attempts in flight, the circuit breaker and offline detection:
  * scheme, host, port and path, without userinfo or query (so it may be stored and shown).
  */
 export function endpointKey(value: string): string {
