@@ -1,7 +1,8 @@
 // The delivery scheduler: takes due deliveries from the store, endpoint by endpoint, within the
 // limits on attempts in flight, circuit breakers, Retry-After pauses and rate limits, POSTs them
-// (signed afresh each attempt) and writes the outcome back in batches. The store is the truth; memory holds only what is
-// claimed right now, so a crash loses nothing but attempts in flight (which are simply made again).
+// (signed afresh each attempt) and writes the outcome back in batches. The store is the truth; memory
+// holds only what is claimed right now, so a crash loses nothing but attempts in flight (which are
+// simply made again).
 import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
 import { publicEvent } from '../../core/events.ts';
