@@ -178,6 +178,45 @@ t.test('the circuit opens after consecutive failures, its state survives a resta
   t.same((await h.agent.health()).plugins.webhook!.openCircuits, []);
 });
 
+t.test('after a restart, a circuit that cockatiel still counts open is looked at again each second, spending no attempts', async (t) => {
+  // cockatiel hydrates an open circuit with a fresh period counted from the restart, while the
+  // engine probes at the saved end (the true one): in between cockatiel refuses the probe. Both
+  // periods are jittered with Math.random: fixed here, so they are equal and the gap is the 20 s the
+  // clock moved between opening and restarting.
+  const random = Math.random;
+  Math.random = () => 0.5;
+  t.teardown(() => {
+    Math.random = random;
+  });
+  const r = await receiver(t, () => 500);
+  const h = await harness(t, { breaker: { threshold: 2, halfOpenAfterMs: 600_000, maxHalfOpenAfterMs: 600_000 }, retry: { initialDelayMs: 1000 } });
+  h.service.create({ url: r.url });
+  for (let i = 0; i < 2; i++) h.receive(`m${i}`);
+  await until(() => r.received.length >= 2, 'two failures');
+  await h.service.settled();
+  await drive(h, 5_000, 4, () => false);
+  const [open] = (await h.agent.health()).plugins.webhook!.openCircuits as { until: string }[];
+  const savedEnd = Date.parse(open!.until);
+  const seen = r.received.length;
+  const attempts = () => h.service.deliveries({}).items.reduce((n, d) => n + d.attempts, 0);
+  const spent = attempts();
+  await h.restart();
+  r.reply = () => 200;
+  await h.service.settled();
+  await h.clock.advance(savedEnd - h.clock.now() + 1);
+  await h.service.settled();
+  for (let i = 0; i < 3; i++) {
+    await h.clock.advance(1000);
+    await h.service.settled();
+  }
+  t.equal(r.received.length, seen, 'refused by cockatiel: nothing sent');
+  t.equal(attempts(), spent, 'and no attempt spent');
+  t.ok(h.service.deliveries({}).items.every((d) => d.status === 'retrying'), 'the deliveries still wait');
+  t.match((await h.agent.health()).plugins.webhook!.openCircuits, [{ state: 'open' }]);
+  await drive(h, 60_000, 20, () => h.service.counts().delivered === 2);
+  t.equal(h.service.counts().delivered, 2, 'once cockatiel\'s period ended, a probe closed it; all delivered');
+});
+
 t.test('rateLimitPerMinute spaces deliveries without spending attempts', async (t) => {
   const r = await receiver(t);
   const h = await harness(t);
