@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ManualClock } from '../../core/clock.ts';
 import type { PostRequest } from '../../plugins/webhook/index.ts';
 import { harness, receiver, until, SECRET } from './helpers.ts';
@@ -156,14 +156,20 @@ t.test('a clock earlier than the release date holds deliveries, says so in healt
   t.ok(signedAt >= Date.parse('2020-01-01T00:10:00Z') && signedAt <= clock.now(), 'signed with the trustworthy time');
 });
 
-t.test('the circuit opens after consecutive failures, its state survives a restart', async (t) => {
+/** A receiver answering 500 and a harness whose circuit to it opened (2 failures, 600 s), the clock 20 s on. */
+async function openCircuit(t: Test, events: number) {
   const r = await receiver(t, () => 500);
   const h = await harness(t, { breaker: { threshold: 2, halfOpenAfterMs: 600_000, maxHalfOpenAfterMs: 600_000 }, retry: { initialDelayMs: 1000 } });
   h.service.create({ url: r.url });
-  for (let i = 0; i < 3; i++) h.receive(`m${i}`);
+  for (let i = 0; i < events; i++) h.receive(`m${i}`);
   await until(() => r.received.length >= 2, 'two failures');
   await h.service.settled();
   await drive(h, 5_000, 4, () => false);
+  return { r, h };
+}
+
+t.test('the circuit opens after consecutive failures, its state survives a restart', async (t) => {
+  const { r, h } = await openCircuit(t, 3);
   const seen = r.received.length;
   let health = await h.agent.health();
   t.match(health.plugins.webhook!.openCircuits, [{ state: 'open' }]);
@@ -188,13 +194,7 @@ t.test('after a restart, a circuit that cockatiel still counts open is looked at
   t.teardown(() => {
     Math.random = random;
   });
-  const r = await receiver(t, () => 500);
-  const h = await harness(t, { breaker: { threshold: 2, halfOpenAfterMs: 600_000, maxHalfOpenAfterMs: 600_000 }, retry: { initialDelayMs: 1000 } });
-  h.service.create({ url: r.url });
-  for (let i = 0; i < 2; i++) h.receive(`m${i}`);
-  await until(() => r.received.length >= 2, 'two failures');
-  await h.service.settled();
-  await drive(h, 5_000, 4, () => false);
+  const { r, h } = await openCircuit(t, 2);
   const [open] = (await h.agent.health()).plugins.webhook!.openCircuits as { until: string }[];
   const savedEnd = Date.parse(open!.until);
   const seen = r.received.length;
