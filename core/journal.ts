@@ -329,15 +329,16 @@ class SinkRunner implements SinkSubscription {
       const inFlight = window.filter((s) => !s.done);
       const room = Math.min(concurrency - inFlight.length, maxWindow - window.length);
       if (room > 0) {
-        const rows = this.#deps.store.all<EventRow>(
+        // As arrays (Store.arrays): a backlog is read here event by event.
+        const rows = this.#deps.store.arrays<[seq: number, id: string, type: string, ts: string, data: string]>(
           'SELECT seq, id, type, ts, data FROM journal_events WHERE seq > ? ORDER BY seq LIMIT ?',
           fetchedUpTo,
           room,
         );
-        for (const row of rows) {
-          fetchedUpTo = row.seq;
-          const slot = { seq: row.seq, done: false, promise: Promise.resolve() };
-          slot.promise = this.#deliver(rowToEvent(row)).then(() => {
+        for (const [seq, id, type, ts, data] of rows) {
+          fetchedUpTo = seq;
+          const slot = { seq, done: false, promise: Promise.resolve() };
+          slot.promise = this.#deliver(rowToEvent({ seq, id, type, ts, data })).then(() => {
             slot.done = true;
           });
           window.push(slot);

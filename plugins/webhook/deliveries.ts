@@ -33,8 +33,8 @@ export interface DeliveryRow {
   updated_at: number;
 }
 
-/** A due delivery with its event, as the scheduler takes it. */
-export interface DueDelivery extends DeliveryRow {
+/** A due delivery with its event, as the scheduler takes it: the columns it reads, nothing more. */
+export interface DueDelivery extends Pick<DeliveryRow, 'id' | 'subscription_id' | 'url' | 'endpoint' | 'status' | 'attempts' | 'tries' | 'next_at' | 'backoff' | 'created_at'> {
   event: AnyEvent | undefined;
 }
 
@@ -79,13 +79,22 @@ export interface Outcome {
   lastError?: string | null;
 }
 
-type JoinedRow = DeliveryRow & { e_seq: number | null; e_id: string | null; e_type: string | null; e_ts: string | null; e_data: string | null };
+// A due delivery and its event in one row, as an array (Store.arrays: read once per delivery while a
+// backlog drains, so it becomes a plain object here, built by one literal).
+const DUE_SELECT = `SELECT d.id, d.subscription_id, d.url, d.endpoint, d.status, d.attempts, d.tries, d.next_at, d.backoff, d.created_at,
+    e.seq, e.id, e.type, e.ts, e.data
+  FROM webhook_deliveries d LEFT JOIN journal_events e ON e.id = d.event_id`;
+type DueArray = [
+  id: string, subscription_id: string | null, url: string | null, endpoint: string, status: DeliveryStatus, attempts: number,
+  tries: number, next_at: number | null, backoff: string | null, created_at: number,
+  e_seq: number | null, e_id: string | null, e_type: string | null, e_ts: string | null, e_data: string | null,
+];
 
-/** Attaches the event in place (no copy: this runs once per delivery on the hot path). */
-function withEvent(r: JoinedRow): DueDelivery {
-  const out = r as unknown as DueDelivery;
-  out.event = r.e_id ? rowToEvent({ seq: r.e_seq!, id: r.e_id, type: r.e_type!, ts: r.e_ts!, data: r.e_data! }) : undefined;
-  return out;
+function toDue(a: DueArray): DueDelivery {
+  return {
+    id: a[0], subscription_id: a[1], url: a[2], endpoint: a[3], status: a[4], attempts: a[5], tries: a[6], next_at: a[7], backoff: a[8], created_at: a[9],
+    event: a[11] === null ? undefined : rowToEvent({ seq: a[10]!, id: a[11], type: a[12]!, ts: a[13]!, data: a[14]! }),
+  };
 }
 
 export class Deliveries {
@@ -118,24 +127,18 @@ export class Deliveries {
    * past that (next_at, id) position (keyset paging: rows already handed out are not read again).
    */
   due(endpoint: string, now: number, limit: number, after?: { at: number; id: string }): DueDelivery[] {
-    const select = `SELECT d.*, e.seq AS e_seq, e.id AS e_id, e.type AS e_type, e.ts AS e_ts, e.data AS e_data
-         FROM webhook_deliveries d LEFT JOIN journal_events e ON e.id = d.event_id
-         WHERE d.endpoint = ? AND d.next_at IS NOT NULL AND d.next_at <= ?`;
+    const select = `${DUE_SELECT} WHERE d.endpoint = ? AND d.next_at IS NOT NULL AND d.next_at <= ?`;
     const rows = after
-      ? this.#store.all<JoinedRow>(`${select} AND (d.next_at, d.id) > (?, ?) ORDER BY d.next_at, d.id LIMIT ?`,
+      ? this.#store.arrays<DueArray>(`${select} AND (d.next_at, d.id) > (?, ?) ORDER BY d.next_at, d.id LIMIT ?`,
           endpoint, now, after.at, after.id, limit)
-      : this.#store.all<JoinedRow>(`${select} ORDER BY d.next_at, d.id LIMIT ?`, endpoint, now, limit);
-    return rows.map(withEvent);
+      : this.#store.arrays<DueArray>(`${select} ORDER BY d.next_at, d.id LIMIT ?`, endpoint, now, limit);
+    return rows.map(toDue);
   }
 
   /** One delivery with its event. */
   withEvent(id: string): DueDelivery | undefined {
-    const row = this.#store.get<JoinedRow>(
-      `SELECT d.*, e.seq AS e_seq, e.id AS e_id, e.type AS e_type, e.ts AS e_ts, e.data AS e_data
-       FROM webhook_deliveries d LEFT JOIN journal_events e ON e.id = d.event_id WHERE d.id = ?`,
-      id,
-    );
-    return row ? withEvent(row) : undefined;
+    const [row] = this.#store.arrays<DueArray>(`${DUE_SELECT} WHERE d.id = ?`, id);
+    return row ? toDue(row) : undefined;
   }
 
   /** The earliest `next_at` of an endpoint's waiting deliveries after `after`, if any. */

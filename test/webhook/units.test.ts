@@ -1,5 +1,9 @@
 import t from 'tap';
+import { systemClock } from '../../core/clock.ts';
+import { Journal, journalMigrations } from '../../core/journal.ts';
+import { silentLogger } from '../../core/log.ts';
 import { openStore } from '../../core/store.ts';
+import { received } from '../fixtures/events.ts';
 import { defaultRetryPolicy, nextDelay, retryAfterMs, type BackoffState } from '../../plugins/webhook/backoff.ts';
 import { Deliveries } from '../../plugins/webhook/deliveries.ts';
 import { webhookMigrations } from '../../plugins/webhook/schema.ts';
@@ -78,6 +82,32 @@ t.test('the ofetch transport over loopback: a redirect is reported, not followed
   t.same(await post(300), { status: 300, retryAfter: null }, 'a 300 is not a redirect fetch would follow: its status comes back');
   t.notOk(hits.includes('/followed'), 'nothing followed');
   await t.rejects(ofetchTransport({ url: 'http://127.0.0.1:1/', headers: {}, body: '{}', signal: new AbortController().signal }), 'a refused connection still rejects');
+});
+
+t.test('due deliveries come with their events, oldest due first, as plain objects; keyset paging goes on after a position', async (t) => {
+  const store = openStore({ path: ':memory:' });
+  store.migrate('journal', journalMigrations);
+  store.migrate('webhook', webhookMigrations);
+  const journal = new Journal(store, { clock: systemClock, log: silentLogger() });
+  const d = new Deliveries(store);
+  const events = [0, 1, 2].map((i) => journal.append('sms.received', received(i, { text: `t${i}` })));
+  const ep = 'http://h/x';
+  const rows = d.insert(events.map((e) => ({ eventId: e.id, eventType: e.type, subscriptionId: 's', url: null, endpoint: ep })), 1000);
+  d.insert([{ eventId: 'gone', eventType: 'sms.received', subscriptionId: null, url: 'http://h/x', endpoint: ep }], 1500);
+  d.insert([{ eventId: events[0]!.id, eventType: 'sms.received', subscriptionId: 'other', url: null, endpoint: 'http://elsewhere/' }], 1000);
+  const due = d.due(ep, 2000, 10);
+  t.same(due.map((r) => r.id), [...rows.map((r) => r.id), due[3]!.id]);
+  t.same(due[0], {
+    id: rows[0]!.id, subscription_id: 's', url: null, endpoint: ep, status: 'pending', attempts: 0, tries: 0, next_at: 1000, backoff: null, created_at: 1000,
+    event: { seq: events[0]!.seq, id: events[0]!.id, type: 'sms.received', timestamp: events[0]!.timestamp, data: received(0, { text: 't0' }) },
+  });
+  t.equal(Object.getPrototypeOf(due[0]), Object.prototype, 'a plain object, not the driver\'s null-prototype row');
+  t.equal(due[3]!.event, undefined, 'an event the journal no longer has');
+  t.same(d.due(ep, 2000, 10, { at: 1000, id: rows[1]!.id }).map((r) => r.id), [rows[2]!.id, due[3]!.id]);
+  t.same(d.due(ep, 1200, 10).length, 3, 'only those due by now');
+  t.same(d.withEvent(rows[1]!.id)?.event?.data, received(1, { text: 't1' }));
+  t.equal(d.withEvent('nope'), undefined);
+  store.close();
 });
 
 t.test('retention prunes finished deliveries by age and count, never waiting ones', async (t) => {
