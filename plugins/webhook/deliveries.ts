@@ -36,6 +36,8 @@ export interface DeliveryRow {
 /** A due delivery with its event, as the scheduler takes it: the columns it reads, nothing more. */
 export interface DueDelivery extends Pick<DeliveryRow, 'id' | 'subscription_id' | 'url' | 'endpoint' | 'status' | 'attempts' | 'tries' | 'next_at' | 'backoff' | 'created_at'> {
   event: AnyEvent | undefined;
+  /** The event's data as the journal recorded it (JSON text), when the event is there. */
+  eventData: string | undefined;
 }
 
 export interface NewDelivery {
@@ -94,6 +96,7 @@ function toDue(a: DueArray): DueDelivery {
   return {
     id: a[0], subscription_id: a[1], url: a[2], endpoint: a[3], status: a[4], attempts: a[5], tries: a[6], next_at: a[7], backoff: a[8], created_at: a[9],
     event: a[11] === null ? undefined : rowToEvent({ seq: a[10]!, id: a[11], type: a[12]!, ts: a[13]!, data: a[14]! }),
+    eventData: a[11] === null ? undefined : a[14]!,
   };
 }
 

@@ -528,10 +528,12 @@ export class Engine {
 
     const secrets = sub ? o.subscriptions.signingSecrets(sub, o.defaultSecret, now) : o.defaultSecret ? [o.defaultSecret] : [];
     const target = this.#target(url);
-    const formatted = await formatters[sub?.format ?? 'standard']({
-      // Once, for every format: a message's callbackUrl (another receiver's address, maybe with its
-      // token) is never sent to any receiver.
-      event: publicEvent(row.event),
+    // Once, for every format: a message's callbackUrl (another receiver's address, maybe with its
+    // token) is never sent to any receiver.
+    const event = publicEvent(row.event);
+    const pending = formatters[sub?.format ?? 'standard']({
+      event,
+      dataJson: event === row.event ? row.eventData : undefined,
       deliveryId: row.id,
       subscriptionId: sub?.id ?? null,
       url: target.url,
@@ -539,6 +541,9 @@ export class Engine {
       nowSec: Math.floor(now / 1000),
       agentId: o.agentId,
     });
+    // Formats are synchronous but may return a promise: awaiting a plain value would still cost a
+    // promise and a turn of the microtask queue per attempt.
+    const formatted = pending instanceof Promise ? await pending : pending;
     // Built by assignment: spreading into a literal makes V8 copy through a slow path per attempt.
     const headers: Record<string, string> = { 'user-agent': USER_AGENT };
     if (sub?.headers) Object.assign(headers, sub.headers);

@@ -36,6 +36,18 @@ t.test('standard: verifies with standardwebhooks; both secrets sign during a rot
   t.throws(() => new Webhook(generateSecret()).verify(out.body, out.headers));
 });
 
+t.test('standard: the recorded data put in as it is gives the very bytes (and signature) of serializing it afresh', async (t) => {
+  const secret = generateSecret();
+  const fresh = await formatters.standard(input([secret]));
+  const recorded = await formatters.standard({ ...input([secret]), dataJson: JSON.stringify(event.data) });
+  t.equal(recorded.body, fresh.body);
+  t.same(recorded.headers, fresh.headers);
+  // And it is the recorded text that goes out: what the journal holds is what the receiver gets.
+  const marked = await formatters.standard({ ...input([secret]), dataJson: '{"marker":1}' });
+  t.same(JSON.parse(marked.body).data, { marker: 1 });
+  t.ok(new Webhook(secret).verify(marked.body, marked.headers));
+});
+
 t.test('callstack: the HMAC reproduces from the exact body bytes and the timestamp header', async (t) => {
   const secret = 'a-callstack-secret-value';
   const out = await formatters.callstack(input([secret]));

@@ -100,6 +100,7 @@ t.test('due deliveries come with their events, oldest due first, as plain object
   t.same(due[0], {
     id: rows[0]!.id, subscription_id: 's', url: null, endpoint: ep, status: 'pending', attempts: 0, tries: 0, next_at: 1000, backoff: null, created_at: 1000,
     event: { seq: events[0]!.seq, id: events[0]!.id, type: 'sms.received', timestamp: events[0]!.timestamp, data: received(0, { text: 't0' }) },
+    eventData: JSON.stringify(received(0, { text: 't0' })),
   });
   t.equal(Object.getPrototypeOf(due[0]), Object.prototype, 'a plain object, not the driver\'s null-prototype row');
   t.equal(due[3]!.event, undefined, 'an event the journal no longer has');

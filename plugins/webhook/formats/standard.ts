@@ -12,7 +12,10 @@ import type { FormatInput, Formatted } from './types.ts';
  */
 export function standard(input: FormatInput): Formatted {
   const { event } = input;
-  const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data, id: event.id });
+  // The same bytes either way: the recorded data is JSON.stringify's text of the same value.
+  const body = input.dataJson === undefined
+    ? JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data, id: event.id })
+    : `{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.timestamp)},"data":${input.dataJson},"id":${JSON.stringify(event.id)}}`;
   const timestamp = String(input.nowSec);
   const headers: Record<string, string> = {
     'content-type': 'application/json',

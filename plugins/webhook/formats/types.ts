@@ -7,6 +7,12 @@ export type FormatName = (typeof formatNames)[number];
 export interface FormatInput {
   /** As receivers may see it: the engine passes it through core's publicEvent() (no `callbackUrl`). */
   event: AnyEvent;
+  /**
+   * `event.data` as the journal recorded it (JSON.stringify's text, so the same bytes as stringifying
+   * it again), when the engine has it and publicEvent() left the data as it was: a format may put it
+   * in its body as it is instead of serializing the data afresh on every attempt.
+   */
+  dataJson?: string;
   /** The delivery id: one per (event, subscription), the same on every retry. */
   deliveryId: string;
   /** The subscription, or null for a per-message callback. */
