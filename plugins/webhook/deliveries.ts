@@ -6,6 +6,7 @@ import { rowToEvent } from '../../core/journal.ts';
 import { redactString } from '../../core/redact.ts';
 import type { Store } from '../../core/store.ts';
 import { displayUrl } from './url.ts';
+import type { PreparedRequest } from './request.ts';
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'held';
 export const deliveryStatuses: readonly DeliveryStatus[] = ['pending', 'retrying', 'delivered', 'failed', 'held'];
@@ -38,6 +39,8 @@ export interface DueDelivery extends Pick<DeliveryRow, 'id' | 'subscription_id' 
   event: AnyEvent | undefined;
   /** The event's data as the journal recorded it (JSON text), when the event is there. */
   eventData: string | undefined;
+  /** Its request, built with its page ahead of the attempt (request.ts); the scheduler's, never stored. */
+  request: PreparedRequest | undefined;
 }
 
 export interface NewDelivery {
@@ -97,6 +100,7 @@ function toDue(a: DueArray): DueDelivery {
     id: a[0], subscription_id: a[1], url: a[2], endpoint: a[3], status: a[4], attempts: a[5], tries: a[6], next_at: a[7], backoff: a[8], created_at: a[9],
     event: a[11] === null ? undefined : rowToEvent({ seq: a[10]!, id: a[11], type: a[12]!, ts: a[13]!, data: a[14]! }),
     eventData: a[11] === null ? undefined : a[14]!,
+    request: undefined,
   };
 }
 

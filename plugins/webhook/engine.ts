@@ -5,18 +5,16 @@
 // simply made again).
 import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
-import { publicEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../core/store.ts';
-import { version } from '../../core/version.ts';
 import type { RetryPolicy } from './backoff.ts';
 import type { Deliveries, DeliveryStatus, DueDelivery, Outcome } from './deliveries.ts';
 import { Endpoint, ReceiverError, type BreakerOptions, type SavedBreaker } from './endpoint.ts';
-import { formatters } from './formats/index.ts';
 import type { Subscriptions } from './subscriptions.ts';
 import { classifyError, ofetchTransport, type ErrorClass, type Transport } from './transport.ts';
 import { displayUrl, hostAllowed, requestTarget } from './url.ts';
 import { Reachability } from './reach.ts';
+import { buildRequest, stillValid, type PreparedRequest, type RequestContext } from './request.ts';
 import { judge, nextAttempt } from './verdict.ts';
 
 export interface EngineOptions {
@@ -79,7 +77,6 @@ interface Verdict {
 const OFFLINE_WINDOW_MS = 10 * 60_000;
 const PAGE = 64;
 const WOKEN = new Error('woken');
-const USER_AGENT = `smsedge/${version}`;
 /** Request targets are parsed once per URL (a `new URL` per attempt showed in profiles); bounded like the key caches. */
 const TARGETS_MAX = 256;
 
@@ -93,6 +90,7 @@ export class Engine {
   readonly #waiters = new Map<string, ((r: AttemptResult) => void)[]>();
   readonly #targets = new Map<string, ReturnType<typeof requestTarget>>();
   readonly #reach: Reachability;
+  readonly #requests: RequestContext;
   #writes: { verdict: Verdict; ep: Endpoint; id: string }[] = [];
   #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #inFlight = 0;
@@ -112,6 +110,11 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.#o = options;
+    this.#requests = {
+      agentId: options.agentId,
+      secrets: (sub, now) => (sub ? options.subscriptions.signingSecrets(sub, options.defaultSecret, now) : options.defaultSecret ? [options.defaultSecret] : []),
+      target: (url) => this.#target(url),
+    };
     this.#transport = options.transport ?? ofetchTransport;
     this.#reach = new Reachability(OFFLINE_WINDOW_MS, (endpoint) => options.deliveries.answered(endpoint));
   }
@@ -371,6 +374,7 @@ export class Engine {
       for (const row of rows) {
         if (this.#claimed.has(row.id)) continue;
         this.#claim(ep, row);
+        this.#prepare(row, now);
         ep.queue.push(row);
       }
       const last = rows[rows.length - 1];
@@ -382,6 +386,25 @@ export class Engine {
       }
     }
     return ep.queue.shift() as DueDelivery | undefined;
+  }
+
+  /**
+   * Builds a due delivery's request now, with the rest of its page (see request.ts); one that cannot
+   * be sent as things are (no event, a deleted or disabled subscription) is left to its attempt,
+   * which says why. A format that answers with a promise is left to the attempt too.
+   */
+  #prepare(row: DueDelivery, now: number): void {
+    const sub = row.subscription_id ? this.#o.subscriptions.get(row.subscription_id) : undefined;
+    if (!row.event || (row.subscription_id && (!sub || !sub.enabled))) return;
+    const url = sub ? sub.url : row.url;
+    if (!url) return;
+    try {
+      const built = buildRequest(this.#requests, row, sub, url, now);
+      if (!(built instanceof Promise)) row.request = built;
+      else built.catch(() => {});
+    } catch {
+      // Left to the attempt, which builds it again and reports what failed.
+    }
   }
 
   /** Token bucket per subscription (`rateLimitPerMinute`): ms until the next token, 0 when one was taken. */
@@ -526,29 +549,10 @@ export class Engine {
     if (!sub && o.allowHosts?.length && !hostAllowed(new URL(url).hostname, o.allowHosts))
       return this.#end(row, 'failed', 'local', 'the callback host is not in allowHosts');
 
-    const secrets = sub ? o.subscriptions.signingSecrets(sub, o.defaultSecret, now) : o.defaultSecret ? [o.defaultSecret] : [];
-    const target = this.#target(url);
-    // Once, for every format: a message's callbackUrl (another receiver's address, maybe with its
-    // token) is never sent to any receiver.
-    const event = publicEvent(row.event);
-    const pending = formatters[sub?.format ?? 'standard']({
-      event,
-      dataJson: event === row.event ? row.eventData : undefined,
-      deliveryId: row.id,
-      subscriptionId: sub?.id ?? null,
-      url: target.url,
-      secrets,
-      nowSec: Math.floor(now / 1000),
-      agentId: o.agentId,
-    });
-    // Formats are synchronous but may return a promise: awaiting a plain value would still cost a
-    // promise and a turn of the microtask queue per attempt.
-    const formatted = pending instanceof Promise ? await pending : pending;
-    // Built by assignment: spreading into a literal makes V8 copy through a slow path per attempt.
-    const headers: Record<string, string> = { 'user-agent': USER_AGENT };
-    if (sub?.headers) Object.assign(headers, sub.headers);
-    Object.assign(headers, formatted.headers);
-    if (target.authorization && !headers.authorization) headers.authorization = target.authorization;
+    // Built ahead with its page (#next) unless that is no longer what this attempt would send.
+    const built = row.request && stillValid(row.request, sub, now) ? row.request : buildRequest(this.#requests, row, sub, url, now);
+    const request = built instanceof Promise ? await built : built;
+    row.request = undefined;
 
     const timeoutMs = sub?.timeoutMs ?? o.timeoutMs;
     // A person's test or retry is made now, whatever the limits on attempts in flight say (the loop
@@ -561,7 +565,7 @@ export class Engine {
     let failure: { errorClass: ErrorClass; message: string } | undefined;
     try {
       const response = await ep.policy(route, timeoutMs).execute(async ({ signal }) => {
-        const r = await this.#transport({ url: target.url, headers, body: formatted.body, signal });
+        const r = await this.#transport({ url: request.url, headers: request.headers, body: request.body, signal });
         // 5xx and 408 are the receiver failing: they count for the breaker (thrown inside it).
         if (r.status !== null && (r.status >= 500 || r.status === 408)) throw new ReceiverError(r.status, r.retryAfter);
         return r;
