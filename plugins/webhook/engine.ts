@@ -1,8 +1,8 @@
 // The delivery scheduler: takes due deliveries from the store, endpoint by endpoint, within the
 // limits on attempts in flight, circuit breakers, Retry-After pauses and rate limits, POSTs them
-// (signed afresh each attempt) and writes the outcome back in batches. The store is the truth; memory
-// holds only what is claimed right now, so a crash loses nothing but attempts in flight (which are
-// simply made again).
+// (each attempt signed for itself: built with its page at most 5 s before, see request.ts, or then)
+// and writes the outcome back in batches. The store is the truth; memory holds only what is claimed
+// right now, so a crash loses nothing but attempts in flight (which are simply made again).
 import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';

@@ -21,7 +21,7 @@ export interface FormatInput {
   url: string;
   /** Signing secrets, newest first; two during a rotation's overlap, none when unsigned. */
   secrets: readonly string[];
-  /** Unix seconds of this attempt: every attempt is signed afresh. */
+  /** Unix seconds of this attempt (or of its build, at most 5 s before it: see request.ts); every attempt is signed for itself. */
   nowSec: number;
   agentId: string;
 }
