@@ -14,7 +14,7 @@ import type { Subscriptions } from './subscriptions.ts';
 import { classifyError, ofetchTransport, type ErrorClass, type Transport } from './transport.ts';
 import { displayUrl, hostAllowed, requestTarget } from './url.ts';
 import { Reachability } from './reach.ts';
-import { buildRequest, stillValid, type PreparedRequest, type RequestContext } from './request.ts';
+import { buildRequest, stillValid, type RequestContext } from './request.ts';
 import { judge, nextAttempt } from './verdict.ts';
 
 export interface EngineOptions {
