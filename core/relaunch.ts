@@ -26,8 +26,8 @@ export const agentV8Flags: readonly string[] = [
   // scavenges and 17 full collections per 5,000-event drain instead of 15 scavenges): 20-26 % of the
   // drain's throughput. What a burst grows is now given back once the agent is quiet (core/heap.ts).
   // --no-concurrent-recompilation (also an earlier default) kept the optimizing compiler's zone memory
-  // out of worker-thread malloc arenas; agentMallocEnv's 8 KB mmap threshold does that too, without
-  // taking the compiler onto the main thread (-9 % drain throughput in the same bench run).
+  // out of worker-thread malloc arenas; agentMallocEnv's mmap threshold and trimming do that too,
+  // without taking the compiler onto the main thread (-9 % drain throughput in the same bench run).
 ];
 
 /**
@@ -35,15 +35,21 @@ export const agentV8Flags: readonly string[] = [
  * them only when the process starts). A burst (a webhook backlog draining) makes V8's optimizing
  * compiler allocate tens of MB of short-lived zone memory (segments of 8 to 32 KB) on its worker
  * threads; glibc keeps what those threads freed in per-thread arenas, so it stayed resident for good.
- * Blocks of 8 KB and more are mapped on their own and unmapped when freed, and two arenas are shared by
- * all threads. RSS above idle after a 5,000-event backlog and the heap release (full-agent drains,
- * the bench probe's smaps figures): glibc's defaults ~25 MB, a 16 KB threshold 19-23 MB, 8 KB 12-13 MB.
- * No measurable cost to throughput (alternating drains, medians: 2,021 events/s at 8 KB against 1,902
- * at 16 KB; 1,985 against 2,018 at 128 KB). Ignored by other C libraries (musl).
+ * Two arenas are shared by all threads; blocks of 24 KB and more are mapped on their own and unmapped
+ * when freed; and an arena gives back the free memory at its top once 32 KB of it is there (no pad
+ * kept). RSS above idle after a 5,000-event backlog and the heap release (`npm run bench -- --only
+ * memory`, 2026-12-06): glibc's defaults ~25-32 MB; a 16 KB mmap threshold 19-20 MB, 24 KB 18-22 MB;
+ * 24 KB with this trimming 15 MB; the earlier 8 KB threshold 13-18 MB. That 8 KB threshold cost the
+ * drain 6-8 % (alternating drains, medians of 4-5, against the bare loop beside them: 0.73-0.74 at
+ * 8 KB, 0.77 at 24 KB, 0.75-0.79 at 24 KB with this trimming): every 8-24 KB block, the compiler's
+ * zone segments among them, was an mmap and an munmap, and the compiler finishing later keeps the
+ * drain's first thousand events slow. Ignored by other C libraries (musl).
  */
 export const agentMallocEnv: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
-  MALLOC_MMAP_THRESHOLD_: '8192',
+  MALLOC_MMAP_THRESHOLD_: '24576',
+  MALLOC_TRIM_THRESHOLD_: '32768',
+  MALLOC_TOP_PAD_: '0',
 };
 
 /** The agentMallocEnv keys the relaunch added, comma-separated, so the agent can take them out again. */

@@ -33,7 +33,8 @@ t.test('relaunchPlan leaves a flag the operator set, either way and in either sp
   t.same(relaunchPlan({ execArgv: [], env: { ...malloc, SMSEDGE_V8_FLAGS: '' }, cacheDir: '/c' })?.execArgv, [], 'the cache alone is worth it');
   const arena = relaunchPlan({ execArgv: [], env: { MALLOC_ARENA_MAX: '8', SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined });
   t.equal(arena?.env.MALLOC_ARENA_MAX, '8', 'a malloc setting the operator made is kept');
-  t.equal(arena?.env.SMSEDGE_RELAUNCH_ENV, 'MALLOC_MMAP_THRESHOLD_', 'and not taken out later');
+  t.equal(arena?.env.SMSEDGE_RELAUNCH_ENV, Object.keys(agentMallocEnv).filter((k) => k !== 'MALLOC_ARENA_MAX').join(','), 'and not taken out later');
+  t.equal(arena?.env.MALLOC_MMAP_THRESHOLD_, agentMallocEnv.MALLOC_MMAP_THRESHOLD_, 'the others are added');
   t.same(relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined })?.execArgv, [], 'the malloc settings alone are worth it');
   t.equal(relaunchPlan({ execArgv: ['--inspect=9229'], env: {}, cacheDir: '/c' }), undefined, 'never under a debugger');
 });
