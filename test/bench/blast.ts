@@ -18,6 +18,14 @@ const headers = bodies.map(() => ({
 }));
 let next = 0;
 let failed = 0;
+// SMSEDGE_BENCH_CPU_FROM=k (steady.ts): main-thread CPU per POST from the kth answer to the last, on stderr.
+const cpuFrom = Number(process.env.SMSEDGE_BENCH_CPU_FROM ?? 0);
+let answered = 0;
+let cpuAt = 0;
+const threadCpuUs = () => {
+  const c = process.threadCpuUsage();
+  return c.user + c.system;
+};
 await Promise.all(
   Array.from({ length: Number(concurrency) }, async () => {
     while (next < bodies.length) {
@@ -31,7 +39,9 @@ await Promise.all(
         responseType: 'text',
       });
       if (res.status < 200 || res.status >= 300) failed++;
+      if (++answered === cpuFrom) cpuAt = threadCpuUs();
     }
   }),
 );
+if (cpuFrom && cpuFrom < bodies.length) process.stderr.write(`CPU ${((threadCpuUs() - cpuAt) / (bodies.length - cpuFrom)).toFixed(1)}\n`);
 process.stdout.write(`done ${bodies.length} failed ${failed}\n`);

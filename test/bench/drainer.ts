@@ -4,6 +4,8 @@
 //   drain <dir> <n> <url|->  starts the agent on it; exits once n deliveries were made
 // With url `-` no request leaves the process: the transport answers 200 on the next turn, so what is
 // counted is the agent's own work alone (journal, store, signing, formatting, scheduling, policies).
+// With SMSEDGE_BENCH_CPU_FROM=k it also prints `CPU <µs>` on stderr: the main thread's CPU per delivery
+// from the kth to the last (for steady.ts).
 import { join } from 'node:path';
 import pino from 'pino';
 import { createAgent } from '../../core/agent.ts';
@@ -28,8 +30,20 @@ const local = target === '-';
 let made = 0;
 let drained: () => void = () => {};
 const done = new Promise<void>((resolve) => (drained = resolve));
+// SMSEDGE_BENCH_CPU_FROM=k (steady.ts): main-thread CPU per delivery from the kth to the last, on stderr.
+const cpuFrom = Number(process.env.SMSEDGE_BENCH_CPU_FROM ?? 0);
+let cpuAt = 0;
+const threadCpuUs = () => {
+  const c = process.threadCpuUsage();
+  return c.user + c.system;
+};
 const counted = (r: PostResponse) => {
-  if (++made === n) drained();
+  made++;
+  if (cpuFrom && made === cpuFrom) cpuAt = threadCpuUs();
+  if (made === n) {
+    if (cpuFrom && cpuFrom < n) process.stderr.write(`CPU ${((threadCpuUs() - cpuAt) / (n - cpuFrom)).toFixed(1)}\n`);
+    drained();
+  }
   return r;
 };
 const transport = local
@@ -43,7 +57,8 @@ const port = await freePort();
 const agent = () =>
   createAgent(resolveConfig({ agentId: 'bench', dataDir: dir, plugins: [modem(), api({ port }), webhook({ transport })] }), {
     // The real logger at its default level, to /dev/null: formatting costs what it costs.
-    log: createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) }),
+    // Synchronous: an asynchronous /dev/null destination not yet open when the process exits threw.
+    log: createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: true }) }),
   });
 
 if (mode === 'prep') {
