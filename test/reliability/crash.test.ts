@@ -25,9 +25,9 @@ t.test('SIGKILL three times during a burst with flapping receivers loses nothing
   r.receivers.forEach((rx, i) => {
     t.same([...r.journalIds].filter((id) => !rx.events.has(id)), [], `receiver ${i + 1} has every event id`);
     t.same(rx.messages, inboxIds, `receiver ${i + 1} has every inbox message id`);
-    // What a kill can leave unrecorded: the attempts in flight (the per-endpoint bulkhead) and the
-    // outcomes waiting for the next batched write (10 ms, plus the write itself: bounded here by what
-    // the receiver ever accepted within 50 ms). Re-sending more would mean lost progress.
+    // What a kill can leave unrecorded: the attempts in flight (the per-endpoint limit) and the
+    // outcomes waiting for the next batched write (every 50 ms by default: bounded here by what the
+    // receiver ever accepted within 50 ms). Re-sending more would mean lost progress.
     const bound = r.kills * (r.perEndpoint + rx.peak50ms);
     t.ok(rx.duplicates <= bound, `receiver ${i + 1}: ${rx.duplicates} duplicates after ${r.kills} kills (bound ${bound})`);
   });
