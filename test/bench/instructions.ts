@@ -20,9 +20,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
 import { BENCH_API_KEY } from './agent.ts';
 import { defaultConcurrency } from './pipeline.ts';
+import { runToEnd } from './proc.ts';
 import { startReceiver } from './receiver.ts';
 import { ratio } from './stats.ts';
 
@@ -47,15 +47,8 @@ export function callgrindTotal(text: string): number {
   return Number(m[1]);
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(args[0]!, args.slice(1), { env: { ...process.env, SMSEDGE_API_KEY: BENCH_API_KEY, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.slice(0, 4).join(' ')}... exited ${code}\n${err}`))));
-  });
-}
+/** A child to its end, with the bench's API key (the agent's drains need one). */
+const run = (args: string[]) => runToEnd(args, { SMSEDGE_API_KEY: BENCH_API_KEY });
 
 /** Main-thread instructions of `node --predictable <script> <args>` under callgrind. */
 async function instructions(script: string, args: string[]): Promise<number> {

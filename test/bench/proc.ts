@@ -23,6 +23,23 @@ export interface Child {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Runs `args[0]` with the rest as its arguments (this process's environment plus `env`) to its end,
+ * its output read to the last byte; resolves with the tail of its stderr, rejects naming the exit code.
+ *
+ * @example const stderr = await runToEnd([process.execPath, 'test/bench/drainer.ts', 'prep', dir, '1000', '-'])
+ */
+export function runToEnd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(args[0]!, args.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+    child.once('error', reject);
+    // 'close', not 'exit': stderr may still be arriving when the process has exited.
+    child.once('close', (code) => (code === 0 ? resolve(err) : reject(new Error(`${args.slice(0, 4).join(' ')}... exited ${code}\n${err}`))));
+  });
+}
+
 /** Runs `node [nodeArgs] <script> ...args` with this process's Node (24, type stripping); `script` null for `-e`. */
 export function spawnNode(script: string | null, args: string[] = [], options: { env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[]; keepBytes?: number } = {}): Child {
   const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(script ? [script] : []), ...args], {

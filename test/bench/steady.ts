@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_API_KEY } from './agent.ts';
 import { defaultConcurrency } from './pipeline.ts';
-import { spawnNode } from './proc.ts';
+import { runToEnd } from './proc.ts';
 import { startReceiver } from './receiver.ts';
 import { median, ratio, round } from './stats.ts';
 
@@ -47,20 +47,14 @@ export function cpuLine(stderr: string): number {
   return Number(m[1]);
 }
 
-/** Runs a child to its end (its output read to the last byte); its stderr. */
-async function runChild(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const child = spawnNode(args[0]!, args.slice(1), { env: { SMSEDGE_API_KEY: BENCH_API_KEY, NODE_NO_WARNINGS: '1', ...env } });
-  const code = await new Promise<number | null>((resolve) => child.proc.once('close', resolve));
-  if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}:\n${child.stderr().slice(-1500)}`);
-  return child.stderr();
-}
-
+/** A child to its end, with the bench's API key; its stderr. */
+const runChild = (args: string[], env: Record<string, string> = {}) => runToEnd(args, { SMSEDGE_API_KEY: BENCH_API_KEY, NODE_NO_WARNINGS: '1', ...env });
 const cpuOf = async (args: string[], from: number) => cpuLine(await runChild(args, { SMSEDGE_BENCH_CPU_FROM: String(from) }));
 
 /** Writes an agent's data dir with a `standard` subscription to `target` (a URL, or `-`) and a backlog. */
 async function prepare(n: number, target: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'smsedge-steady-'));
-  await runChild([drainer, 'prep', dir, String(n), target]);
+  await runChild([process.execPath, drainer, 'prep', dir, String(n), target]);
   return dir;
 }
 
@@ -79,12 +73,12 @@ export async function benchSteady(options: { backlog?: number; rounds?: number }
         const ownDir = await prepare(n, '-');
         dirs.push(agentDir, ownDir);
         receiver.clear();
-        const agentUs = await cpuOf([drainer, 'drain', agentDir, String(n), receiver.url], from);
+        const agentUs = await cpuOf([process.execPath, drainer, 'drain', agentDir, String(n), receiver.url], from);
         const bodies = join(agentDir, 'bodies.json');
         writeFileSync(bodies, JSON.stringify(receiver.accepted.map((x) => x.body)));
         receiver.clear();
-        const bareUs = await cpuOf([blast, bodies, receiver.url, concurrency], from);
-        const ownUs = await cpuOf([drainer, 'drain', ownDir, String(n), '-'], from);
+        const bareUs = await cpuOf([process.execPath, blast, bodies, receiver.url, concurrency], from);
+        const ownUs = await cpuOf([process.execPath, drainer, 'drain', ownDir, String(n), '-'], from);
         perRound.push({ agentUs, ownUs, bareUs });
       } finally {
         for (const d of dirs) rmSync(d, { recursive: true, force: true });
