@@ -39,8 +39,8 @@ export interface DueDelivery extends Pick<DeliveryRow, 'id' | 'subscription_id' 
   event: AnyEvent | undefined;
   /** The event's data as the journal recorded it (JSON text), when the event is there. */
   eventData: string | undefined;
-  /** Its request, built with its page ahead of the attempt (request.ts); the scheduler's, never stored. */
-  request: PreparedRequest | undefined;
+  /** Its request, built with its page ahead of the attempt (request.ts; a promise for an asynchronous format); the scheduler's, never stored. */
+  request: PreparedRequest | Promise<PreparedRequest> | undefined;
 }
 
 export interface NewDelivery {

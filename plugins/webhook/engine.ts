@@ -394,7 +394,7 @@ export class Engine {
   /**
    * Builds a due delivery's request now, with the rest of its page (see request.ts); one that cannot
    * be sent as things are (no event, a deleted or disabled subscription) is left to its attempt,
-   * which says why. A format that answers with a promise is left to the attempt too.
+   * which says why.
    */
   #prepare(row: DueDelivery, now: number): void {
     const sub = row.subscription_id ? this.#o.subscriptions.get(row.subscription_id) : undefined;
@@ -403,8 +403,10 @@ export class Engine {
     if (!url) return;
     try {
       const built = buildRequest(this.#requests, row, sub, url, now);
-      if (!(built instanceof Promise)) row.request = built;
-      else built.catch(() => {});
+      // A format that answers with a promise (cloudevents) is kept as one; its attempt awaits it. A
+      // rejection is left to the attempt, which builds again and reports what failed.
+      if (built instanceof Promise) built.catch(() => {});
+      row.request = built;
     } catch {
       // Left to the attempt, which builds it again and reports what failed.
     }
@@ -553,9 +555,11 @@ export class Engine {
       return this.#end(row, 'failed', 'local', 'the callback host is not in allowHosts');
 
     // Built ahead with its page (#next) unless that is no longer what this attempt would send.
-    const built = row.request && stillValid(row.request, sub, now) ? row.request : buildRequest(this.#requests, row, sub, url, now);
-    const request = built instanceof Promise ? await built : built;
+    let ahead = row.request;
     row.request = undefined;
+    if (ahead instanceof Promise) ahead = await ahead.catch(() => undefined);
+    const built = ahead && stillValid(ahead, sub, now) ? ahead : buildRequest(this.#requests, row, sub, url, now);
+    const request = built instanceof Promise ? await built : built;
 
     const timeoutMs = sub?.timeoutMs ?? o.timeoutMs;
     // A person's test or retry is made now, whatever the limits on attempts in flight say (the loop

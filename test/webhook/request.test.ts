@@ -129,3 +129,29 @@ t.test('a secret rotated while a page waits for its attempts signs the ones sent
     t.equal(signatures[0], `v1,${hmac(standardKey(rotated.secret), signed, 'base64')}`);
   }
 });
+
+t.test('an asynchronous format (cloudevents) is built once per attempt: its page\'s promise is what the attempt sends', async (t) => {
+  const { formatters } = await import('../../plugins/webhook/formats/index.ts');
+  const original = formatters.cloudevents;
+  const built: string[] = [];
+  formatters.cloudevents = (input) => {
+    built.push(input.deliveryId);
+    return original(input);
+  };
+  t.teardown(() => {
+    formatters.cloudevents = original;
+  });
+  const seen: PostRequest[] = [];
+  const transport = async (req: PostRequest): Promise<PostResponse> => {
+    seen.push(req);
+    return { status: 200, retryAfter: null };
+  };
+  const h = await harness(t, { transport });
+  h.service.create({ url: 'http://127.0.0.1:9/ce', format: 'cloudevents', secret: 'ce-secret-1234567890' });
+  for (let i = 0; i < 5; i++) h.receive(`m${i}`);
+  while (h.service.counts().delivered < 5) await new Promise((r) => setImmediate(r));
+  t.equal(seen.length, 5);
+  t.ok(seen.every((r) => /^Bearer ey/.test(r.headers.authorization!)), 'each signed');
+  t.same([...built].sort(), [...new Set(built)].sort(), 'no delivery formatted twice');
+  t.equal(built.length, 5);
+});
