@@ -34,11 +34,15 @@ export class Registry implements Metrics {
 
   counter(name: string, help: string, labelNames: string[] = []): Counter {
     const family = this.#family(name, help, 'counter', labelNames);
+    const add = (series: { value: number }, by: number) => {
+      if (!(by >= 0) || !Number.isFinite(by)) throw new MetricsError(`${name}: a counter only goes up (got ${by})`);
+      series.value += by;
+    };
     return {
-      inc: (labels = {}, by = 1) => {
-        if (!(by >= 0) || !Number.isFinite(by)) throw new MetricsError(`${name}: a counter only goes up (got ${by})`);
+      inc: (labels = {}, by = 1) => add(this.#series(family, labels), by),
+      labels: (labels) => {
         const series = this.#series(family, labels);
-        series.value += by;
+        return { inc: (by = 1) => add(series, by) };
       },
     };
   }

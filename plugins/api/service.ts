@@ -87,6 +87,11 @@ export interface RouteDef<B = any, Q = any> {
 export interface Counter {
   /** Adds `by` (default 1) to the series with these label values. */
   inc(labels?: Record<string, string>, by?: number): void;
+  /**
+   * The series with these label values, looked up once: for a caller that counts the same few series
+   * many times a second (a webhook backlog draining), `inc` without building and checking labels.
+   */
+  labels(labels: Record<string, string>): { inc(by?: number): void };
 }
 
 export interface Gauge {

@@ -59,6 +59,8 @@ export const webhook = definePlugin({
     const deliveries = new Deliveries(ctx.store);
     const api = ctx.tryUse('api');
     const attempts = api?.metrics.counter('smsedge_webhook_attempts_total', 'Webhook delivery attempts by outcome', ['outcome']);
+    // One series per outcome (a handful of names), looked up once: counted on every attempt of a backlog.
+    const attemptSeries = new Map<string, { inc(by?: number): void }>();
     const engine = new Engine({
       store: ctx.store,
       clock: ctx.clock,
@@ -83,7 +85,12 @@ export const webhook = definePlugin({
       transport: o.transport,
       flushIntervalMs: o.flushIntervalMs,
       offlineProbeMs: o.offlineProbeMs,
-      onAttempt: (outcome) => attempts?.inc({ outcome }),
+      onAttempt: (outcome) => {
+        if (!attempts) return;
+        let series = attemptSeries.get(outcome);
+        if (!series) attemptSeries.set(outcome, (series = attempts.labels({ outcome })));
+        series.inc();
+      },
     });
     const service = new WebhookService({
       store: ctx.store,

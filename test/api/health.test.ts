@@ -110,6 +110,22 @@ t.test('metrics registry: label escaping, types, bad names', async (t) => {
   t.throws(() => m.counter('smsedge_d_total', 'x', ['a']).inc({ b: '1' }), /unknown label/);
 });
 
+t.test('metrics registry: a series bound with labels() counts into the same series as inc(labels)', async (t) => {
+  const h = await harness(t);
+  const m = h.agent.use('api').metrics;
+  const c = m.counter('smsedge_bound_total', 'Bound', ['outcome']);
+  const ok = c.labels({ outcome: 'ok' });
+  ok.inc();
+  ok.inc(2);
+  c.inc({ outcome: 'ok' });
+  c.labels({ outcome: 'failed' }).inc();
+  const text = await m.render();
+  t.ok(text.includes('smsedge_bound_total{outcome="ok"} 4'), text);
+  t.ok(text.includes('smsedge_bound_total{outcome="failed"} 1'), text);
+  t.throws(() => ok.inc(-1), /only goes up/);
+  t.throws(() => c.labels({ other: 'x' }), /unknown label/);
+});
+
 t.test('GET /openapi.json documents every route, including ones added later', async (t) => {
   const h = await harness(t);
   h.agent.use('api').route({ method: 'DELETE', path: '/webhooks/:id', summary: 'Remove a webhook', handler: () => undefined });
