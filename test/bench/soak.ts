@@ -173,8 +173,8 @@ async function steady(minutes: number, rate: number) {
       retainedHeapGrowthMb: heapGrowthMb === null ? null : round(heapGrowthMb, 2),
       retainedHeapMbPer1000Sms: perThousand === null ? null : round(perThousand, 2),
       flat,
-      eldP99MaxMs: Math.max(...samples.map((s) => s.eldP99Ms)),
-      eldMaxMs: Math.max(...samples.map((s) => s.eldMaxMs)),
+      eldP99MaxMs: round(Math.max(...samples.map((s) => s.eldP99Ms)), 2),
+      eldMaxMs: round(Math.max(...samples.map((s) => s.eldMaxMs)), 2),
       samples,
       ok: flat && delivered.every((d) => d === injected),
     };
