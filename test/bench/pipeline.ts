@@ -16,7 +16,7 @@ import { health, missing, prepareAgent, root, spawnAgent, waitOnline, type Agent
 import { postJson } from './http.ts';
 import { mainThreadCpuMs, rssMb, spawnNode } from './proc.ts';
 import { atFirstAndLast, startReceiver, type Receiver } from './receiver.ts';
-import { median, percentile, ratio, round } from './stats.ts';
+import { median, medians, percentile, ratio, round, tenths } from './stats.ts';
 
 /** A known Standard Webhooks secret (32 bytes), so receivers in tests can verify. */
 export const WEBHOOK_SECRET = `whsec_${Buffer.from('smsedge-bench-webhook-secret-32b').toString('base64')}`;
@@ -47,6 +47,15 @@ export interface PipelineBench {
   rounds: number;
   /** Deliveries the receiver got more than once while draining (at-least-once; expected 0 here). */
   duplicates: number;
+  /**
+   * How long each tenth of the drain took at the receiver (ms; medians of the rounds, tenth by tenth),
+   * the agent's and the bare loop's: the first tenths against the last show each side's warm-up (and
+   * the agent writing the backlog's delivery rows while it starts sending).
+   */
+  tenthsMs: number[];
+  baselineTenthsMs: number[];
+  /** `ratio` over the second half of the drain alone (median of the rounds): the drain once warm. */
+  secondHalfRatio: number;
 }
 
 const blastScript = fileURLToPath(new URL('./blast.ts', import.meta.url));
@@ -91,6 +100,8 @@ export interface DrainResult {
   heapAfterMb: number | null;
   bodies: string[];
   duplicates: number;
+  /** How long each tenth of the drain took at the receiver (ms). */
+  tenthsMs: number[];
 }
 
 /**
@@ -129,7 +140,10 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
     const probe = await child.stderrLine(/^PROBE (.+"gc":true.*)$/m, 5000).catch(() => undefined);
     const heapAfterMb = probe ? (JSON.parse(probe[1]!) as { heapMb: number }).heapMb : null;
     const ids = eventIds(receiver);
-    return { eventsPerSec: ((n - 1) * 1000) / drainMs, drainMs, cpuUsPerEvent: cpu.perEvent(), rssAfterMb, heapAfterMb, bodies: receiver.accepted.map((r) => r.body), duplicates: receiver.accepted.length - ids.size };
+    return {
+      eventsPerSec: ((n - 1) * 1000) / drainMs, drainMs, cpuUsPerEvent: cpu.perEvent(), rssAfterMb, heapAfterMb,
+      bodies: receiver.accepted.map((r) => r.body), duplicates: receiver.accepted.length - ids.size, tenthsMs: tenths(at.slice(0, n)),
+    };
   } finally {
     cpu.stop();
     await child.stop();
@@ -160,7 +174,7 @@ async function untilCaughtUp(a: AgentDir): Promise<void> {
 }
 
 /** The baseline: the same bodies POSTed by a bare ofetch loop in a child process. */
-async function blast(receiver: Receiver, bodies: string[], concurrency: number, dir: string): Promise<{ eventsPerSec: number; cpuUsPerEvent: number }> {
+async function blast(receiver: Receiver, bodies: string[], concurrency: number, dir: string): Promise<{ eventsPerSec: number; cpuUsPerEvent: number; tenthsMs: number[] }> {
   const file = join(dir, 'bodies.json');
   writeFileSync(file, JSON.stringify(bodies));
   receiver.clear();
@@ -173,7 +187,7 @@ async function blast(receiver: Receiver, bodies: string[], concurrency: number, 
     await child.stop();
   }
   const at = receiver.accepted.map((r) => r.at);
-  return { eventsPerSec: ((bodies.length - 1) * 1000) / (at[bodies.length - 1]! - at[0]!), cpuUsPerEvent: cpu.perEvent() };
+  return { eventsPerSec: ((bodies.length - 1) * 1000) / (at[bodies.length - 1]! - at[0]!), cpuUsPerEvent: cpu.perEvent(), tenthsMs: tenths(at.slice(0, bodies.length)) };
 }
 
 /** Injection → receipt at `rate` SMS/s for `seconds`, agent in this process (same clock as the receiver). */
@@ -249,6 +263,8 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
   const base: number[] = [];
   const oursCpu: number[] = [];
   const baseCpu: number[] = [];
+  const oursTenths: number[][] = [];
+  const baseTenths: number[][] = [];
   let duplicates = 0;
   try {
     for (let r = 0; r < rounds; r++) {
@@ -261,6 +277,8 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
         const bare = await blast(receiver, drained.bodies, concurrency, a.dir);
         base.push(bare.eventsPerSec);
         baseCpu.push(bare.cpuUsPerEvent);
+        oursTenths.push(drained.tenthsMs);
+        baseTenths.push(bare.tenthsMs);
       } finally {
         a.remove();
       }
@@ -294,8 +312,14 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
     concurrency,
     rounds,
     duplicates,
+    tenthsMs: medians(oursTenths).map((ms) => round(ms)),
+    baselineTenthsMs: medians(baseTenths).map((ms) => round(ms)),
+    secondHalfRatio: round(median(oursTenths.map((ours, i) => secondHalf(baseTenths[i]!) / secondHalf(ours))), 2),
   };
 }
+
+/** Time of tenths 6 to 10 (ms); the ratio of two sides' is their rate ratio over the same events. */
+const secondHalf = (t: readonly number[]) => t.slice(5).reduce((a, b) => a + b, 0);
 
 export function formatPipelineBench(r: PipelineBench | { skipped: string }): string {
   if ('skipped' in r) return `pipeline: skipped: ${r.skipped}`;
@@ -303,6 +327,10 @@ export function formatPipelineBench(r: PipelineBench | { skipped: string }): str
     `pipeline (backlog of ${r.backlog} sms.received → signed standard webhook → loopback receiver; ${r.concurrency} in flight; median of ${r.rounds})`,
     `  drain      smsedge ${r.eventsPerSec} events/s   bare ofetch loop ${r.baselineEventsPerSec} events/s   ${r.ratio}x   target >= 0.8${r.duplicates ? `   (${r.duplicates} duplicates)` : ''}`,
     ...(r.cpuUsPerEvent === null ? [] : [`             main-thread CPU per event: smsedge ${r.cpuUsPerEvent} µs   bare loop ${r.baselineCpuUsPerEvent} µs   ${r.cpuRatio}x (bare / smsedge)`]),
+    ...(r.tenthsMs.length ? [
+      `             each tenth of the drain (ms): smsedge ${r.tenthsMs.join(' ')}   bare loop ${r.baselineTenthsMs.join(' ')}`,
+      `             the second half alone: ${r.secondHalfRatio}x`,
+    ] : []),
     `  latency    injection into the simulator → receipt, ${r.latencyRatePerSec} SMS/s, ${r.latencySamples} samples: p50 ${r.p50Ms} ms  p90 ${r.p90Ms} ms  p99 ${r.p99Ms} ms  max ${r.maxMs} ms   target p99 <= 10 ms`,
     `             of which injection → committed to the journal: p50 ${r.journalP50Ms} ms  p99 ${r.journalP99Ms} ms`,
   ].join('\n');

@@ -25,3 +25,21 @@ export function round(x: number, digits = 1): number {
 export function ratio(ours: number, baseline: number): number {
   return round(ours / baseline, 2);
 }
+
+/**
+ * How long each tenth of a run took, from its receipt times in order (ms): tenth k runs from receipt
+ * ⌊k(n−1)/10⌋ to ⌊(k+1)(n−1)/10⌋. A drain's first tenths against its last show its warm-up.
+ *
+ * @example tenths([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 30]) // [1, 1, 1, 1, 1, 1, 1, 1, 1, 21]
+ */
+export function tenths(at: readonly number[]): number[] {
+  if (at.length < 11) return [];
+  const edge = (k: number) => at[Math.floor((k * (at.length - 1)) / 10)]!;
+  return Array.from({ length: 10 }, (_, k) => edge(k + 1) - edge(k));
+}
+
+/** Element by element medians of equally long series (the rounds of a bench). */
+export function medians(series: readonly (readonly number[])[]): number[] {
+  const n = Math.min(...series.map((s) => s.length));
+  return Number.isFinite(n) ? Array.from({ length: n }, (_, i) => median(series.map((s) => s[i]!))) : [];
+}
