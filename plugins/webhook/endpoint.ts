@@ -1,7 +1,7 @@
-// Per-endpoint policies, cockatiel's, built once per endpoint (and per timeout duration, when a
-// subscription sets its own) and composed with wrap(), outermost first:
-//   circuit breaker → timeout → the POST
-// The breaker wraps the timeout so that a timed-out attempt counts as the receiver failing. How many
+// Per-endpoint policies: cockatiel's circuit breaker, built once per endpoint, with the attempt's
+// deadline (deadline.ts) inside it, outermost first:
+//   circuit breaker → deadline → the POST
+// The breaker wraps the deadline so that a timed-out attempt counts as the receiver failing. How many
 // attempts are in flight (per endpoint and overall) is not a policy: the scheduler counts them and
 // starts an attempt only into a free slot (capacity() below), so a bulkhead would never refuse one;
 // two bulkhead layers per attempt only repeated that bookkeeping (about 1.5 % of a backlog drain's
@@ -14,17 +14,12 @@ import {
   ConsecutiveBreaker,
   ExponentialBackoff,
   IsolatedCircuitError,
-  TimeoutStrategy,
   circuitBreaker,
   handleWhen,
-  timeout,
-  wrap,
   type CircuitBreakerPolicy,
   type IBackoff,
   type IBackoffFactory,
-  type IDefaultPolicyContext,
   type IHalfOpenAfterBackoffContext,
-  type IPolicy,
 } from 'cockatiel';
 import type { Clock } from '../../core/clock.ts';
 
@@ -119,9 +114,6 @@ export class Endpoint {
   readonly #clock: Clock;
   readonly #options: BreakerOptions;
   readonly #onStateChange: (e: Endpoint) => void;
-  /** Composed policies by route and timeout duration; the breaker's are rebuilt when it is reset. */
-  readonly #policies = new Map<string, IPolicy<IDefaultPolicyContext>>();
-  readonly #timeouts = new Map<number, IPolicy<IDefaultPolicyContext>>();
 
   constructor(
     key: string,
@@ -142,36 +134,14 @@ export class Endpoint {
     if (saved) this.openUntil = saved.openUntil;
   }
 
-  /** The composed policy for an attempt of at most `timeoutMs` taking `route`. */
-  policy(route: Route, timeoutMs: number): IPolicy<IDefaultPolicyContext> {
-    const id = `${route}:${timeoutMs}`;
-    let p = this.#policies.get(id);
-    if (!p) {
-      let t = this.#timeouts.get(timeoutMs);
-      if (!t) {
-        // Aggressive: the attempt ends at the deadline (its request aborted through the signal). The
-        // timer is unref'd: an attempt in flight keeps the process alive by its socket already.
-        // abortOnReturn: false — by default cockatiel aborts the attempt's signal after every attempt,
-        // even a finished one: a DOMException and an abort event through undici's listeners per
-        // attempt (~7% of the drain's CPU in a profile) for a request that has already ended.
-        t = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }).dangerouslyUnref();
-        this.#timeouts.set(timeoutMs, t);
-      }
-      p = route === 'breaker' ? wrap(this.breaker, t) : t;
-      this.#policies.set(id, p);
-    }
-    return p;
-  }
-
   /**
    * Closes the circuit (an operator's test just reached the receiver): cockatiel has no reset, so a
-   * breaker is built afresh from a closed state, and the policies holding the old one are rebuilt.
+   * breaker is built afresh from a closed state.
    */
   reset(): void {
     if (this.state === 'closed') return;
     this.breaker = this.#newBreaker(undefined);
     this.openUntil = null;
-    this.#policies.clear();
     this.#onStateChange(this);
   }
 

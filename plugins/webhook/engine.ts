@@ -9,6 +9,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../core/store.ts';
 import type { RetryPolicy } from './backoff.ts';
 import type { Deliveries, DeliveryStatus, DueDelivery, Outcome } from './deliveries.ts';
+import { Deadlines } from './deadline.ts';
 import { Endpoint, ReceiverError, type BreakerOptions, type SavedBreaker } from './endpoint.ts';
 import type { Subscriptions } from './subscriptions.ts';
 import { classifyError, ofetchTransport, type ErrorClass, type Transport } from './transport.ts';
@@ -89,6 +90,7 @@ export class Engine {
   readonly #endpoints = new Map<string, Endpoint>();
   readonly #claimed = new Set<string>();
   readonly #abort = new AbortController();
+  readonly #deadlines = new Deadlines();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #waiters = new Map<string, ((r: AttemptResult) => void)[]>();
   readonly #targets = new Map<string, ReturnType<typeof requestTarget>>();
@@ -132,8 +134,9 @@ export class Engine {
   /** Stops taking work, aborts attempts in flight (they are made again after a restart), writes what is pending. */
   async stop(): Promise<void> {
     const stopping = new Error('webhook engine stopping');
-    // Attempts in flight get this signal through their policies: they are aborted too.
     this.#abort.abort(stopping);
+    // Attempts in flight are aborted too (made again after the restart).
+    this.#deadlines.stop(stopping);
     this.#wake?.();
     await this.#done;
     // The loop's timer (a sweep up to 48 h away) must not keep the process alive.
@@ -571,12 +574,15 @@ export class Engine {
     let retryAfter: string | null = null;
     let failure: { errorClass: ErrorClass; message: string } | undefined;
     try {
-      const response = await ep.policy(route, timeoutMs).execute(async ({ signal }) => {
+      const send = async (signal: AbortSignal) => {
         const r = await this.#transport({ url: request.url, headers: request.headers, body: request.body, signal });
         // 5xx and 408 are the receiver failing: they count for the breaker (thrown inside it).
         if (r.status !== null && (r.status >= 500 || r.status === 408)) throw new ReceiverError(r.status, r.retryAfter);
         return r;
-      }, this.#abort.signal);
+      };
+      // The breaker outermost, the deadline inside it (see endpoint.ts); a bypass has the deadline alone.
+      const timed = () => this.#deadlines.run(timeoutMs, send);
+      const response = await (route === 'breaker' ? ep.breaker.execute(timed) : timed());
       status = response.status;
       retryAfter = response.retryAfter;
       if (response.redirect) failure = { errorClass: 'redirect', message: 'the receiver answered a redirect (301, 302, 303, 307 or 308; redirects are not followed)' };
