@@ -5,7 +5,7 @@ import type { AnyEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../core/store.ts';
 import type { Deliveries, NewDelivery } from './deliveries.ts';
-import { subscriptionMatches, type Subscriptions } from './subscriptions.ts';
+import { subscriptionMatches, type Subscription, type Subscriptions } from './subscriptions.ts';
 import { checkUrl, endpointKey, type WebhookUrlError } from './url.ts';
 
 /** Events that go to a message's `callbackUrl` (SendRequest.callbackUrl), in the standard format. */
@@ -24,12 +24,21 @@ export interface IntakeOptions {
   notify: (endpoint: string, nextAt: number | null) => void;
 }
 
+// A subscription's endpoint key, parsed once per subscription object (they are replaced, never changed
+// in place): a backlog's intake parsed the same URL for every event.
+const endpoints = new WeakMap<Subscription, string>();
+function endpointOf(sub: Subscription): string {
+  let key = endpoints.get(sub);
+  if (key === undefined) endpoints.set(sub, (key = endpointKey(sub.url)));
+  return key;
+}
+
 /** The deliveries one event calls for. */
 export function deliveriesFor(event: AnyEvent, subscriptions: Subscriptions, allowHosts?: readonly string[]): NewDelivery[] {
   const out: NewDelivery[] = [];
   for (const sub of subscriptions.all()) {
     if (!subscriptionMatches(sub, event)) continue;
-    out.push({ eventId: event.id, eventType: event.type, subscriptionId: sub.id, url: null, endpoint: endpointKey(sub.url) });
+    out.push({ eventId: event.id, eventType: event.type, subscriptionId: sub.id, url: null, endpoint: endpointOf(sub) });
   }
   const callbackUrl = (event.data as { callbackUrl?: unknown }).callbackUrl;
   if (typeof callbackUrl === 'string' && callbackUrl && callbackEvents.includes(event.type)) {
@@ -73,7 +82,15 @@ export function createIntake(options: IntakeOptions): (event: AnyEvent) => Promi
         return options.deliveries.insert(rows, now);
       });
       for (const item of items) item.resolve();
-      for (const d of inserted) options.notify(d.endpoint, d.nextAt);
+      // The scheduler is told once per endpoint, with the earliest time: a batch is mostly one endpoint.
+      // (Held or failed ones have no time: nothing to schedule.)
+      const earliest = new Map<string, number>();
+      for (const d of inserted) {
+        if (d.nextAt === null) continue;
+        const at = earliest.get(d.endpoint);
+        if (at === undefined || d.nextAt < at) earliest.set(d.endpoint, d.nextAt);
+      }
+      for (const [endpoint, nextAt] of earliest) options.notify(endpoint, nextAt);
     } catch (error) {
       options.log.error({ err: error, events: items.length }, 'could not record webhook deliveries; the journal will hand the events over again');
       for (const item of items) item.reject(error);

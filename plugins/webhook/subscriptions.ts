@@ -123,6 +123,8 @@ export class Subscriptions {
   readonly #store: Store;
   readonly #now: () => number;
   #byId = new Map<string, Subscription>();
+  /** all(), built once per change: the intake asks for it for every event it takes in. */
+  #list: readonly Subscription[] | undefined;
   /** Called after a change is committed (the engine drops what it prefetched). */
   onChange: (sub: Subscription, change: 'created' | 'updated' | 'deleted') => void = () => {};
 
@@ -134,14 +136,20 @@ export class Subscriptions {
 
   reload(): void {
     this.#byId = new Map(this.#store.all<Row>('SELECT * FROM webhook_subscriptions ORDER BY id').map((r) => [r.id, fromRow(r)]));
+    this.#list = undefined;
     for (const s of this.#byId.values()) {
       registerSecret(s.secret);
       registerSecret(s.previousSecret);
     }
   }
 
-  all(): Subscription[] {
-    return [...this.#byId.values()];
+  all(): readonly Subscription[] {
+    return (this.#list ??= [...this.#byId.values()]);
+  }
+
+  #put(sub: Subscription): void {
+    this.#byId.set(sub.id, sub);
+    this.#list = undefined;
   }
 
   get(id: string): Subscription | undefined {
@@ -191,7 +199,7 @@ export class Subscriptions {
       sub.headers ? JSON.stringify(sub.headers) : null, now, now,
     );
     registerSecret(secret);
-    this.#byId.set(sub.id, sub);
+    this.#put(sub);
     this.onChange(sub, 'created');
     return { sub, secret };
   }
@@ -225,7 +233,7 @@ export class Subscriptions {
       if (sub.url !== old.url)
         this.#store.run('UPDATE webhook_deliveries SET endpoint = ? WHERE subscription_id = ? AND next_at IS NOT NULL', endpointKey(sub.url), id);
     });
-    this.#byId.set(id, sub);
+    this.#put(sub);
     this.onChange(sub, 'updated');
     return sub;
   }
@@ -245,7 +253,7 @@ export class Subscriptions {
     };
     registerSecret(secret);
     this.#write(sub);
-    this.#byId.set(id, sub);
+    this.#put(sub);
     this.onChange(sub, 'updated');
     return { sub, secret };
   }
@@ -256,7 +264,7 @@ export class Subscriptions {
     if (!sub || !sub.enabled) return;
     const next = { ...sub, enabled: false, disabledReason: reason, updatedAt: this.#now() };
     this.#write(next);
-    this.#byId.set(id, next);
+    this.#put(next);
     this.onChange(next, 'updated');
   }
 
@@ -265,6 +273,7 @@ export class Subscriptions {
     if (!sub) return false;
     this.#store.run('DELETE FROM webhook_subscriptions WHERE id = ?', id);
     this.#byId.delete(id);
+    this.#list = undefined;
     this.onChange(sub, 'deleted');
     return true;
   }
