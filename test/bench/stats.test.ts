@@ -1,5 +1,5 @@
 import t from 'tap';
-import { median, medians, tenths } from './stats.ts';
+import { median, medians, paired, tenths } from './stats.ts';
 
 t.test('tenths: the time each tenth of a run took, from its receipt times', async (t) => {
   t.same(tenths([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 30]), [1, 1, 1, 1, 1, 1, 1, 1, 1, 21]);
@@ -15,4 +15,14 @@ t.test('medians: element by element over the rounds', async (t) => {
   t.same(medians([[1, 2, 3], [5, 6]]), [1, 2], 'as long as the shortest');
   t.same(medians([]), []);
   t.equal(median([4, 1, 3, 2]), 2, 'the lower middle of an even count');
+});
+
+t.test('paired: a variant round by round over the reference in the same round', async (t) => {
+  t.same(paired([100, 90, 110], [105, 99, 110]), [1.05, 1.1, 1]);
+  t.same(paired([100, 90], [50]), [0.5], 'as many as both have');
+  // Drift: the machine slows down over the rounds; the medians' ratio (1.0) hides what each pair shows.
+  const reference = [100, 80, 60];
+  const variant = [84, 64, 48];
+  t.equal(median(variant) / median(reference), 64 / 80);
+  t.same(paired(reference, variant).map((x) => Math.round(x * 100) / 100), [0.84, 0.8, 0.8]);
 });

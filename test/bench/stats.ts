@@ -43,3 +43,14 @@ export function medians(series: readonly (readonly number[])[]): number[] {
   const n = Math.min(...series.map((s) => s.length));
   return Number.isFinite(n) ? Array.from({ length: n }, (_, i) => median(series.map((s) => s[i]!))) : [];
 }
+
+/**
+ * Each round's figure of a variant over the reference's figure in the same round: runs made side by
+ * side share the machine's speed at that moment, so their ratios move less than the two medians do.
+ *
+ * @example paired([100, 90, 110], [105, 99, 110]) // [1.05, 1.1, 1]
+ */
+export function paired(reference: readonly number[], variant: readonly number[]): number[] {
+  const n = Math.min(reference.length, variant.length);
+  return Array.from({ length: n }, (_, i) => variant[i]! / reference[i]!);
+}
