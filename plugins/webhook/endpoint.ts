@@ -24,8 +24,8 @@ import {
 import type { Clock } from '../../core/clock.ts';
 
 /**
- * How an attempt goes through the policies: through the breaker and the timeout, or (asked for by a
- * person while the circuit is open) through the timeout alone, a success then closing the circuit.
+ * How an attempt goes through the policies: through the breaker and its deadline, or (asked for by a
+ * person while the circuit is open) with its deadline alone, a success then closing the circuit.
  */
 export type Route = 'breaker' | 'bypass';
 

@@ -10,7 +10,7 @@ import type { Store } from '../../core/store.ts';
 import type { RetryPolicy } from './backoff.ts';
 import type { Deliveries, DeliveryStatus, DueDelivery, Outcome } from './deliveries.ts';
 import { Deadlines } from './deadline.ts';
-import { Endpoint, ReceiverError, type BreakerOptions, type SavedBreaker } from './endpoint.ts';
+import { Endpoint, ReceiverError, type BreakerOptions, type Route, type SavedBreaker } from './endpoint.ts';
 import type { Subscriptions } from './subscriptions.ts';
 import { classifyError, ofetchTransport, type ErrorClass, type Transport } from './transport.ts';
 import { displayUrl, hostAllowed, requestTarget } from './url.ts';
@@ -568,7 +568,7 @@ export class Engine {
     // A person's test or retry is made now, whatever the limits on attempts in flight say (the loop
     // checks them before it starts one) and even while the circuit is open (they may just have fixed
     // the receiver); a success then closes the circuit.
-    const route = direct && ep.state !== 'closed' ? 'bypass' : 'breaker';
+    const route: Route = direct && ep.state !== 'closed' ? 'bypass' : 'breaker';
     const started = performance.now();
     let status: number | null = null;
     let retryAfter: string | null = null;
