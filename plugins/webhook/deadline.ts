@@ -25,9 +25,15 @@ export class Deadlines {
     if (this.#stopped) return Promise.reject(this.#stopped);
     return new Promise<T>((resolve, reject) => {
       const ctrl = new AbortController();
-      const end = (error: Error) => {
-        if (!this.#live.delete(end)) return;
+      // Whichever comes first (the answer, the deadline, stop()) settles the attempt; the others find
+      // it gone from the live set and do nothing.
+      const settle = () => {
+        if (!this.#live.delete(end)) return false;
         clearTimeout(timer);
+        return true;
+      };
+      const end = (error: Error) => {
+        if (!settle()) return;
         ctrl.abort(error);
         reject(error);
       };
@@ -41,16 +47,8 @@ export class Deadlines {
         running = Promise.reject(error);
       }
       running.then(
-        (value) => {
-          if (!this.#live.delete(end)) return;
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (!this.#live.delete(end)) return;
-          clearTimeout(timer);
-          reject(error);
-        },
+        (value) => settle() && resolve(value),
+        (error: unknown) => settle() && reject(error),
       );
     });
   }
