@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { findAllocator, jemallocConf } from '../../core/allocator.ts';
 import { agentMallocEnv, agentV8Flags, compileCacheDir, relaunchPlan } from '../../core/relaunch.ts';
 
 const cli = new URL('../../core/cli.ts', import.meta.url).pathname;
@@ -39,6 +40,21 @@ t.test('relaunchPlan leaves a flag the operator set, either way and in either sp
   t.equal(relaunchPlan({ execArgv: ['--inspect=9229'], env: {}, cacheDir: '/c' }), undefined, 'never under a debugger');
 });
 
+t.test('relaunchPlan preloads the allocator it is given, with its settings, and takes them out again', async (t) => {
+  const lib = '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2';
+  const plan = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: lib });
+  t.equal(plan?.env.LD_PRELOAD, lib);
+  t.equal(plan?.env.MALLOC_CONF, jemallocConf);
+  t.same(plan?.env.SMSEDGE_RELAUNCH_ENV?.split(','), [...Object.keys(agentMallocEnv), 'LD_PRELOAD', 'MALLOC_CONF'], 'programs the agent runs do not inherit the preload');
+  const own = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '', MALLOC_CONF: 'narenas:1' }, cacheDir: undefined, allocator: lib });
+  t.equal(own?.env.MALLOC_CONF, 'narenas:1', 'the operator\'s jemalloc settings are kept');
+  t.notOk(own?.env.SMSEDGE_RELAUNCH_ENV?.split(',').includes('MALLOC_CONF'), 'and left in the environment');
+  const preloaded = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '', LD_PRELOAD: '/opt/libtcmalloc.so' }, cacheDir: undefined, allocator: lib });
+  t.equal(preloaded?.env.LD_PRELOAD, '/opt/libtcmalloc.so', 'an operator\'s own preload is left alone');
+  t.equal(preloaded?.env.MALLOC_CONF, undefined);
+  t.equal(relaunchPlan({ execArgv: [], env: { ...agentMallocEnv, SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: lib })?.env.LD_PRELOAD, lib, 'the allocator alone is worth a relaunch');
+});
+
 t.test('the compile cache goes to systemd’s cache directory, else the user’s', async (t) => {
   t.equal(compileCacheDir({ CACHE_DIRECTORY: '/var/cache/smsedge:/var/cache/other', HOME: '/home/pi' }), '/var/cache/smsedge/node-compile-cache');
   t.equal(compileCacheDir({ XDG_CACHE_HOME: '/x', HOME: '/home/pi' }), '/x/smsedge/node-compile-cache');
@@ -49,7 +65,7 @@ function start(dir: string, env: Record<string, string>) {
   return new Promise<{ code: number | null; pid: number; report: Record<string, unknown>; stderr: string }>((resolve, reject) => {
     // The test runner's own environment must not decide the outcome.
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-    for (const key of ['SMSEDGE_RELAUNCHED', 'SMSEDGE_RELAUNCH_ENV', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE', 'CACHE_DIRECTORY', ...Object.keys(agentMallocEnv)]) delete childEnv[key];
+    for (const key of ['SMSEDGE_RELAUNCHED', 'SMSEDGE_RELAUNCH_ENV', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE', 'CACHE_DIRECTORY', 'LD_PRELOAD', 'MALLOC_CONF', 'SMSEDGE_ALLOCATOR', ...Object.keys(agentMallocEnv)]) delete childEnv[key];
     const child = spawn(process.execPath, [cli, 'start', '--config', join(dir, 'agent.config.ts')], { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let stderr = '';
@@ -81,8 +97,9 @@ const probe = definePlugin({ name: 'probe', setup: () => ({ start() {
     marked: 'SMSEDGE_RELAUNCHED' in process.env,
     cacheEnv: 'NODE_COMPILE_CACHE' in process.env,
     amaro: process.moduleLoadList.some((m) => m.includes('amaro')),
-    mallocInEnv: Object.keys(process.env).filter((k) => k.startsWith('MALLOC_') || k === 'SMSEDGE_RELAUNCH_ENV'),
-    mallocAtStart: readFileSync('/proc/self/environ', 'utf8').split('\\0').filter((v: string) => v.startsWith('MALLOC_')),
+    mallocInEnv: Object.keys(process.env).filter((k) => k.startsWith('MALLOC_') || k === 'SMSEDGE_RELAUNCH_ENV' || k === 'LD_PRELOAD'),
+    mallocAtStart: readFileSync('/proc/self/environ', 'utf8').split('\\0').filter((v: string) => v.startsWith('MALLOC_') && !v.startsWith('MALLOC_CONF=')),
+    jemalloc: readFileSync('/proc/self/maps', 'utf8').includes('/libjemalloc'),
   };
   process.stdout.write('REPORT ' + JSON.stringify(report) + '\\n');
 } }) });
@@ -97,7 +114,10 @@ export default defineConfig({ dataDir: ${JSON.stringify(join(dir, 'data'))}, log
   t.equal(cold.report.marked, false, 'the marker is gone from the environment');
   t.equal(cold.report.cacheEnv, false, 'programs the agent runs do not inherit the cache setting');
   t.same(cold.report.mallocAtStart, Object.entries(agentMallocEnv).map(([k, v]) => `${k}=${v}`), 'the agent started with the malloc settings');
-  t.same(cold.report.mallocInEnv, [], 'which programs it runs do not inherit');
+  t.same(cold.report.mallocInEnv, [], 'which programs it runs do not inherit (nor the preload)');
+  // CI installs libjemalloc2 (.ci/run, README): there this is the preloaded case.
+  const lib = findAllocator({});
+  t.equal(cold.report.jemalloc, lib !== undefined, lib ? `jemalloc preloaded from ${lib}` : 'no jemalloc on this system: the C library\'s malloc');
   t.ok(readdirSync(join(dir, 'cache', 'smsedge', 'node-compile-cache')).length > 0, 'the cache was written');
 
   t.equal(cold.report.amaro, false, 'the first start of a new config already found every .ts file stripped');
