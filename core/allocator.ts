@@ -66,22 +66,37 @@ export interface AllocatorDeps {
   arch?: NodeJS.Architecture;
   exists?: (path: string) => boolean;
   probe?: (library: string) => boolean;
+  /** Told why an allocator asked for, or installed, is not used. Default: a line on stderr. */
+  warn?: (message: string) => void;
 }
 
 /**
  * The allocator library the agent should preload, or undefined for the C library's own.
  * `SMSEDGE_ALLOCATOR`: unset or `jemalloc` looks in the usual places; a path names the library;
  * `system` keeps the C library's. An operator's own LD_PRELOAD is left alone (nothing is added).
+ * Silent when nothing is installed and nothing was asked for; otherwise says why none is used.
  */
 export function findAllocator(env: NodeJS.ProcessEnv, deps: AllocatorDeps = {}): string | undefined {
-  const wanted = env.SMSEDGE_ALLOCATOR?.trim() || 'jemalloc';
+  const asked = env.SMSEDGE_ALLOCATOR?.trim();
+  const wanted = asked || 'jemalloc';
   if (wanted === 'system' || env.LD_PRELOAD) return undefined;
-  if ((deps.platform ?? process.platform) !== 'linux') return undefined;
+  const warn = deps.warn ?? ((message: string) => process.stderr.write(`smsedge: ${message}\n`));
+  const fallback = "running on the C library's malloc";
+  if ((deps.platform ?? process.platform) !== 'linux') {
+    if (asked) warn(`SMSEDGE_ALLOCATOR=${asked}: preloading an allocator works on Linux only; ${fallback}`);
+    return undefined;
+  }
   const exists = deps.exists ?? existsSync;
   const probe = deps.probe ?? ((library: string) => probeAllocator(library, env.MALLOC_CONF ?? jemallocConf));
   const candidates = wanted === 'jemalloc' ? jemallocPaths(deps.arch ?? process.arch) : [wanted];
   const found = candidates.find((path) => exists(path));
-  return found && probe(found) ? found : undefined;
+  if (!found) {
+    if (asked) warn(`SMSEDGE_ALLOCATOR=${asked}: ${wanted === 'jemalloc' ? 'no libjemalloc.so.2 installed (apt install libjemalloc2)' : 'no such file'} (use "jemalloc", "system" or the library's path); ${fallback}`);
+    return undefined;
+  }
+  if (probe(found)) return found;
+  warn(`${found} does not load (node --version under it failed); ${fallback}`);
+  return undefined;
 }
 
 /**

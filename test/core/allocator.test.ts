@@ -10,23 +10,35 @@ const installed = jemallocPaths().find((p) => existsSync(p));
 
 t.test('findAllocator: the first jemalloc that exists and passes the probe', async (t) => {
   const probed: string[] = [];
+  const warned: string[] = [];
   const deps = (present: string[], works = true) => ({
     platform: 'linux' as const,
     arch: 'arm64' as const,
     exists: (p: string) => present.includes(p),
     probe: (p: string) => (probed.push(p), works),
+    warn: (m: string) => warned.push(m),
   });
   const pi = '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2';
   t.equal(findAllocator({}, deps([pi, '/usr/lib/libjemalloc.so.2'])), pi, 'the architecture\'s own directory first (Raspberry Pi OS 64-bit)');
   t.same(probed, [pi], 'only the one chosen is tried');
   t.equal(findAllocator({}, deps(['/usr/lib64/libjemalloc.so.2'])), '/usr/lib64/libjemalloc.so.2', 'Fedora\'s place');
   t.equal(findAllocator({}, deps([])), undefined, 'none installed: the C library\'s malloc');
+  t.same(warned, [], 'silently: nothing was asked for');
   t.equal(findAllocator({}, deps([pi], false)), undefined, 'one that fails the probe is not preloaded');
+  t.match(warned.splice(0), [/aarch64-linux-gnu\/libjemalloc\.so\.2 does not load .*C library's malloc/], 'and the operator is told');
   t.equal(findAllocator({ SMSEDGE_ALLOCATOR: 'system' }, deps([pi])), undefined, 'SMSEDGE_ALLOCATOR=system opts out');
   t.equal(findAllocator({ SMSEDGE_ALLOCATOR: '/opt/jemalloc/lib/libjemalloc.so.2' }, deps(['/opt/jemalloc/lib/libjemalloc.so.2'])), '/opt/jemalloc/lib/libjemalloc.so.2', 'or names the library');
   t.equal(findAllocator({ SMSEDGE_ALLOCATOR: '/nowhere/libjemalloc.so.2' }, deps([pi])), undefined, 'a named library that is missing is not replaced by another');
+  t.match(warned.splice(0), [/SMSEDGE_ALLOCATOR=\/nowhere\/libjemalloc\.so\.2: no such file/]);
+  t.equal(findAllocator({ SMSEDGE_ALLOCATOR: 'jemaloc' }, deps([pi])), undefined, 'a typo is not taken for jemalloc');
+  t.match(warned.splice(0), [/SMSEDGE_ALLOCATOR=jemaloc: no such file \(use "jemalloc", "system" or the library's path\)/]);
+  t.equal(findAllocator({ SMSEDGE_ALLOCATOR: 'jemalloc' }, deps([])), undefined);
+  t.match(warned.splice(0), [/no libjemalloc\.so\.2 installed \(apt install libjemalloc2\)/], 'asked for by name and missing: told how to get it');
   t.equal(findAllocator({ LD_PRELOAD: '/usr/lib/libtcmalloc.so.4' }, deps([pi])), undefined, 'an operator\'s own preload is left alone');
   t.equal(findAllocator({}, { ...deps([pi]), platform: 'darwin' }), undefined, 'Linux only');
+  t.same(warned, []);
+  findAllocator({ SMSEDGE_ALLOCATOR: 'jemalloc' }, { ...deps([pi]), platform: 'darwin' });
+  t.match(warned.splice(0), [/works on Linux only/]);
   t.equal(jemallocPaths('arm')[0], '/usr/lib/arm-linux-gnueabihf/libjemalloc.so.2', '32-bit Raspberry Pi OS');
 });
 
