@@ -47,25 +47,33 @@ export function jemallocPaths(arch: NodeJS.Architecture = process.arch): string[
 }
 
 /**
- * Whether Node starts with `library` preloaded: `node --version` under it (~5 ms) exits 0, prints
- * this Node's version and nothing on stderr. A file that is not a loadable library makes ld.so
- * complain on stderr (and go on without it); a jemalloc built for larger memory pages than the
- * kernel's aborts at its first allocation. Either way the agent then keeps the C library's malloc.
+ * What goes wrong when Node starts with `library` preloaded, or undefined when nothing does:
+ * `node --version` under it (~5 ms) must exit 0, print this Node's version and nothing on stderr.
+ * A file that is not a loadable library makes ld.so complain on stderr (and go on without it); a
+ * jemalloc built for smaller memory pages than the kernel's (Debian's 4 KB build under a Raspberry
+ * Pi 5's 16 KB-page kernel, say) says "Unsupported system page size" and fails its first allocation.
+ * Either way the agent then keeps the C library's malloc.
  */
-export function probeAllocator(library: string, conf: string = jemallocConf): boolean {
+export function probeAllocator(library: string, conf: string = jemallocConf): string | undefined {
   const r = spawnSync(process.execPath, ['--version'], {
     env: { PATH: process.env.PATH ?? '', LD_PRELOAD: library, MALLOC_CONF: conf },
     encoding: 'utf8',
     timeout: 5000,
   });
-  return r.status === 0 && r.stdout.trim() === process.version && r.stderr.trim() === '';
+  const said = r.stderr?.trim().split('\n')[0]?.slice(0, 500);
+  if (said) return said;
+  if (r.error) return r.error.message;
+  if (r.status !== 0) return r.signal ? `node --version was killed by ${r.signal}` : `node --version exited with ${r.status}`;
+  if (r.stdout.trim() !== process.version) return 'node --version printed something else than its version';
+  return undefined;
 }
 
 export interface AllocatorDeps {
   platform?: NodeJS.Platform;
   arch?: NodeJS.Architecture;
   exists?: (path: string) => boolean;
-  probe?: (library: string) => boolean;
+  /** What goes wrong with the library, undefined when nothing does (probeAllocator). */
+  probe?: (library: string) => string | undefined;
   /** Told why an allocator asked for, or installed, is not used. Default: a line on stderr. */
   warn?: (message: string) => void;
 }
@@ -94,8 +102,9 @@ export function findAllocator(env: NodeJS.ProcessEnv, deps: AllocatorDeps = {}):
     if (asked) warn(`SMSEDGE_ALLOCATOR=${asked}: ${wanted === 'jemalloc' ? 'no libjemalloc.so.2 installed (apt install libjemalloc2)' : 'no such file'} (use "jemalloc", "system" or the library's path); ${fallback}`);
     return undefined;
   }
-  if (probe(found)) return found;
-  warn(`${found} does not load (node --version under it failed); ${fallback}`);
+  const problem = probe(found);
+  if (problem === undefined) return found;
+  warn(`${found} does not work here (${problem}); ${fallback}`);
   return undefined;
 }
 
