@@ -1,16 +1,18 @@
 // The memory allocator `smsedge start` runs on: jemalloc when the system has it (Debian and Raspberry
-// Pi OS: `apt install libjemalloc2`), preloaded by the relaunch (core/relaunch.ts), else the C
-// library's own malloc with agentMallocEnv's settings.
+// Pi OS: `apt install libjemalloc2`), else mimalloc (`libmimalloc2.0`), preloaded by the relaunch
+// (core/relaunch.ts); else the C library's own malloc with agentMallocEnv's settings.
 //
 // Why: glibc cannot serve a burst both fast and lean. While a webhook backlog drains, V8's optimizing
 // compiler allocates and frees ~100 MB of 32 KB zone segments on its worker threads (strace -k of a
 // 5,000-event drain: ~3,900 such blocks). Mapped one by one (our 24 KB mmap threshold) each costs an
 // mmap, page faults and an munmap; kept in glibc's arenas (its defaults, or a 128 KB threshold) they
-// fragment them and 25-30 MB stays resident after the burst. jemalloc reuses them and gives the pages
-// back after `dirty_decay_ms`. Alternating 5,000-event drains of `npm run bench:ab`, paired over glibc
-// with our settings: +5 to +10 % events/s, 4-8 % less main-thread CPU per event; with jemallocConf,
-// RSS idle 83-84 MB against 82, 12-13 MB above idle 2 s after the backlog against 14-15, and 89 MB
-// against 93-94 ten seconds later.
+// fragment them and 25-30 MB stays resident after the burst. jemalloc and mimalloc reuse them and give
+// the pages back soon after. Alternating 5,000-event drains of `npm run bench:ab`, paired over glibc
+// with our settings: jemalloc +5 to +10 % events/s, 4-8 % less main-thread CPU per event; mimalloc
+// with mimallocEnv +4.7 %. RSS idle / above idle 2 s after the backlog / 12 s after it: glibc 82 /
+// 13-15 / 93 MB; jemalloc with jemallocConf 83-84 / 12-13 / 89; mimalloc with mimallocEnv 85-86 /
+// 11-12 / 93. mimalloc comes second because it needs no build for the kernel's page size: Debian's
+// jemalloc may be built for 4 KB pages and then refuses a Raspberry Pi 5's 16 KB-page kernel.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -25,6 +27,32 @@ import { existsSync, readFileSync } from 'node:fs';
  */
 export const jemallocConf = 'narenas:2,tcache:false,dirty_decay_ms:1000,muzzy_decay_ms:0';
 
+/**
+ * mimalloc's settings, unless the environment sets them: freed memory returned to the system at once
+ * rather than after 100 ms or more (2.0's names, and 2.1's for the same thing). Its defaults: idle
+ * 89-89.3 MB and 99.6-99.9 MB 12 s after the backlog; these 84.9-85.6 and 93.3-93.5, at the same speed
+ * (paired -1.8 % against jemalloc, within the noise).
+ */
+export const mimallocEnv: Readonly<Record<string, string>> = {
+  MIMALLOC_RESET_DELAY: '0',
+  MIMALLOC_SEGMENT_DECOMMIT_DELAY: '0',
+  MIMALLOC_DECOMMIT_EXTEND_DELAY: '0',
+  MIMALLOC_PURGE_DELAY: '0',
+};
+
+export type AllocatorName = 'jemalloc' | 'mimalloc';
+
+/** What the relaunch preloads: the library and the settings it reads from the environment. */
+export interface Allocator {
+  name: AllocatorName;
+  library: string;
+  env: Readonly<Record<string, string>>;
+}
+
+/** The settings `name` runs with. */
+export const allocatorEnv = (name: AllocatorName): Readonly<Record<string, string>> =>
+  name === 'jemalloc' ? { MALLOC_CONF: jemallocConf } : mimallocEnv;
+
 const triplets: Partial<Record<NodeJS.Architecture, string>> = {
   x64: 'x86_64-linux-gnu',
   arm64: 'aarch64-linux-gnu',
@@ -35,15 +63,13 @@ const triplets: Partial<Record<NodeJS.Architecture, string>> = {
   s390x: 's390x-linux-gnu',
 };
 
-/** Where distributions install jemalloc's shared library, most specific first. */
-export function jemallocPaths(arch: NodeJS.Architecture = process.arch): string[] {
+const files: Record<AllocatorName, string> = { jemalloc: 'libjemalloc.so.2', mimalloc: 'libmimalloc.so.2' };
+
+/** Where distributions install an allocator's shared library, most specific first. */
+export function allocatorPaths(name: AllocatorName, arch: NodeJS.Architecture = process.arch): string[] {
   const triplet = triplets[arch];
-  return [
-    ...(triplet ? [`/usr/lib/${triplet}/libjemalloc.so.2`] : []),
-    '/usr/lib64/libjemalloc.so.2',
-    '/usr/lib/libjemalloc.so.2',
-    '/usr/local/lib/libjemalloc.so.2',
-  ];
+  const file = files[name];
+  return [...(triplet ? [`/usr/lib/${triplet}/${file}`] : []), `/usr/lib64/${file}`, `/usr/lib/${file}`, `/usr/local/lib/${file}`];
 }
 
 /**
@@ -52,11 +78,11 @@ export function jemallocPaths(arch: NodeJS.Architecture = process.arch): string[
  * A file that is not a loadable library makes ld.so complain on stderr (and go on without it); a
  * jemalloc built for smaller memory pages than the kernel's (Debian's 4 KB build under a Raspberry
  * Pi 5's 16 KB-page kernel, say) says "Unsupported system page size" and fails its first allocation.
- * Either way the agent then keeps the C library's malloc.
+ * Either way the agent then tries the next allocator, or keeps the C library's malloc.
  */
-export function probeAllocator(library: string, conf: string = jemallocConf): string | undefined {
+export function probeAllocator(library: string, env: Readonly<Record<string, string>> = {}): string | undefined {
   const r = spawnSync(process.execPath, ['--version'], {
-    env: { PATH: process.env.PATH ?? '', LD_PRELOAD: library, MALLOC_CONF: conf },
+    env: { PATH: process.env.PATH ?? '', ...env, LD_PRELOAD: library },
     encoding: 'utf8',
     timeout: 5000,
   });
@@ -79,15 +105,16 @@ export interface AllocatorDeps {
 }
 
 /**
- * The allocator library the agent should preload, or undefined for the C library's own.
- * `SMSEDGE_ALLOCATOR`: unset or `jemalloc` looks in the usual places; a path names the library;
- * `system` keeps the C library's. An operator's own LD_PRELOAD is left alone (nothing is added).
+ * The allocator the agent should preload, or undefined for the C library's malloc.
+ * `SMSEDGE_ALLOCATOR`: unset means jemalloc, else mimalloc, from the usual places; `jemalloc` or
+ * `mimalloc` only that one; a path names the library (mimalloc's settings when its name says
+ * mimalloc, jemalloc's otherwise); `system` keeps the C library's. An operator's own LD_PRELOAD is
+ * left alone (nothing is added), and so are settings they made (the relaunch adds only missing ones).
  * Silent when nothing is installed and nothing was asked for; otherwise says why none is used.
  */
-export function findAllocator(env: NodeJS.ProcessEnv, deps: AllocatorDeps = {}): string | undefined {
+export function findAllocator(env: NodeJS.ProcessEnv, deps: AllocatorDeps = {}): Allocator | undefined {
   const asked = env.SMSEDGE_ALLOCATOR?.trim();
-  const wanted = asked || 'jemalloc';
-  if (wanted === 'system' || env.LD_PRELOAD) return undefined;
+  if (asked === 'system' || env.LD_PRELOAD) return undefined;
   const warn = deps.warn ?? ((message: string) => process.stderr.write(`smsedge: ${message}\n`));
   const fallback = "running on the C library's malloc";
   if ((deps.platform ?? process.platform) !== 'linux') {
@@ -95,26 +122,39 @@ export function findAllocator(env: NodeJS.ProcessEnv, deps: AllocatorDeps = {}):
     return undefined;
   }
   const exists = deps.exists ?? existsSync;
-  const probe = deps.probe ?? ((library: string) => probeAllocator(library, env.MALLOC_CONF ?? jemallocConf));
-  const candidates = wanted === 'jemalloc' ? jemallocPaths(deps.arch ?? process.arch) : [wanted];
-  const found = candidates.find((path) => exists(path));
-  if (!found) {
-    if (asked) warn(`SMSEDGE_ALLOCATOR=${asked}: ${wanted === 'jemalloc' ? 'no libjemalloc.so.2 installed (apt install libjemalloc2)' : 'no such file'} (use "jemalloc", "system" or the library's path); ${fallback}`);
-    return undefined;
+  const arch = deps.arch ?? process.arch;
+  const named: AllocatorName[] | undefined = asked === 'jemalloc' || asked === 'mimalloc' ? [asked] : undefined;
+  const candidates: Allocator[] = asked && !named
+    ? [{ name: /mimalloc/.test(asked) ? 'mimalloc' : 'jemalloc', library: asked, env: {} }]
+    : (named ?? (['jemalloc', 'mimalloc'] as AllocatorName[])).flatMap((name): Allocator[] => {
+        const library = allocatorPaths(name, arch).find((path) => exists(path));
+        return library ? [{ name, library, env: {} }] : [];
+      });
+  const problems: string[] = [];
+  for (const c of candidates) {
+    if (!exists(c.library)) continue;
+    const settings = Object.fromEntries(Object.entries(allocatorEnv(c.name)).filter(([key]) => env[key] === undefined));
+    const own = Object.fromEntries(Object.keys(allocatorEnv(c.name)).filter((key) => env[key] !== undefined).map((key) => [key, env[key]!]));
+    const problem = (deps.probe ?? ((library: string) => probeAllocator(library, { ...own, ...settings })))(c.library);
+    if (problem === undefined) return { ...c, env: settings };
+    problems.push(`${c.library} does not work here (${problem})`);
   }
-  const problem = probe(found);
-  if (problem === undefined) return found;
-  warn(`${found} does not work here (${problem}); ${fallback}`);
+  if (problems.length) warn(`${problems.join('; ')}; ${fallback}`);
+  else if (asked) {
+    const missing = named ? `no ${files[named[0]!]} installed (apt install ${named[0] === 'jemalloc' ? 'libjemalloc2' : 'libmimalloc2.0'})` : 'no such file';
+    warn(`SMSEDGE_ALLOCATOR=${asked}: ${missing} (use "jemalloc", "mimalloc", "system" or the library's path); ${fallback}`);
+  }
   return undefined;
 }
 
 /**
- * The allocator process `pid` runs on, from the libraries it has mapped: `jemalloc` or `system`;
- * undefined without /proc. What the agent logs at start, and what `npm run bench` reports.
+ * The allocator process `pid` runs on, from the libraries it has mapped: `jemalloc`, `mimalloc` or
+ * `system`; undefined without /proc. What the agent logs at start, and what `npm run bench` reports.
  */
-export function allocatorOf(pid: number | 'self' = 'self'): 'jemalloc' | 'system' | undefined {
+export function allocatorOf(pid: number | 'self' = 'self'): AllocatorName | 'system' | undefined {
   try {
-    return /\/libjemalloc[^/\n]*$/m.test(readFileSync(`/proc/${pid}/maps`, 'utf8')) ? 'jemalloc' : 'system';
+    const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+    return /\/libjemalloc[^/\n]*$/m.test(maps) ? 'jemalloc' : /\/libmimalloc[^/\n]*$/m.test(maps) ? 'mimalloc' : 'system';
   } catch {
     return undefined;
   }

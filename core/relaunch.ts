@@ -4,8 +4,8 @@
 // - the compile cache (NODE_COMPILE_CACHE): with every .ts file's stripped source and V8 code cached,
 //   Node never loads its TypeScript stripper (amaro, a WebAssembly build of swc: ~17 MB resident for
 //   the life of the process, measured) and starts faster;
-// - the memory allocator: jemalloc preloaded when the system has it (core/allocator.ts), else glibc
-//   malloc settings that let a burst's memory go back to the system (agentMallocEnv);
+// - the memory allocator: jemalloc or mimalloc preloaded when the system has one (core/allocator.ts),
+//   else glibc malloc settings that let a burst's memory go back to the system (agentMallocEnv);
 // - the V8 flags an operator gives in SMSEDGE_V8_FLAGS (agentV8Flags: none by default).
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { findAllocator, jemallocConf } from './allocator.ts';
+import { findAllocator, type Allocator } from './allocator.ts';
 import { version } from './version.ts';
 
 /**
@@ -71,9 +71,9 @@ const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').replace(/=.*$/, '
 /**
  * What to start the process again with, or undefined when it already runs as it should. Pure:
  * `cacheDir` is where the compile cache can go (undefined when it is already on or cannot be used);
- * `allocator` the jemalloc library to preload (findAllocator(), undefined for the C library's malloc).
+ * `allocator` the one to preload with its settings (findAllocator(), undefined for the C library's malloc).
  */
-export function relaunchPlan(input: { execArgv: readonly string[]; env: NodeJS.ProcessEnv; cacheDir: string | undefined; allocator?: string | undefined }): RelaunchPlan | undefined {
+export function relaunchPlan(input: { execArgv: readonly string[]; env: NodeJS.ProcessEnv; cacheDir: string | undefined; allocator?: Allocator | undefined }): RelaunchPlan | undefined {
   const { execArgv, env, cacheDir, allocator } = input;
   if (env[MARK] !== undefined) return undefined;
   // A debugger attached to this process would lose it.
@@ -83,7 +83,7 @@ export function relaunchPlan(input: { execArgv: readonly string[]; env: NodeJS.P
   const flags = wanted.filter((f) => !given.has(flagName(f)));
   // glibc's settings stay with jemalloc too: harmless to it, and a program the agent runs never gets
   // them (taken out again below).
-  const preload: Record<string, string> = allocator && !env.LD_PRELOAD ? { LD_PRELOAD: allocator, MALLOC_CONF: jemallocConf } : {};
+  const preload: Record<string, string> = allocator && !env.LD_PRELOAD ? { LD_PRELOAD: allocator.library, ...allocator.env } : {};
   const malloc = [...Object.entries(agentMallocEnv), ...Object.entries(preload)].filter(([key]) => env[key] === undefined);
   if (!flags.length && !cacheDir && !malloc.length) return undefined;
   return {

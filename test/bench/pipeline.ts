@@ -106,7 +106,7 @@ export interface DrainResult {
   /** How long each tenth of the drain took at the receiver (ms). */
   tenthsMs: number[];
   /** The allocator the agent ran on; undefined without /proc. */
-  allocator: 'jemalloc' | 'system' | undefined;
+  allocator: ReturnType<typeof allocatorOf>;
 }
 
 /**

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { findAllocator, jemallocConf } from '../../core/allocator.ts';
+import { findAllocator, jemallocConf, mimallocEnv, type Allocator } from '../../core/allocator.ts';
 import { agentMallocEnv, agentV8Flags, compileCacheDir, relaunchPlan } from '../../core/relaunch.ts';
 
 const cli = new URL('../../core/cli.ts', import.meta.url).pathname;
@@ -41,18 +41,23 @@ t.test('relaunchPlan leaves a flag the operator set, either way and in either sp
 });
 
 t.test('relaunchPlan preloads the allocator it is given, with its settings, and takes them out again', async (t) => {
-  const lib = '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2';
-  const plan = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: lib });
-  t.equal(plan?.env.LD_PRELOAD, lib);
+  const je: Allocator = { name: 'jemalloc', library: '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2', env: { MALLOC_CONF: jemallocConf } };
+  const plan = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: je });
+  t.equal(plan?.env.LD_PRELOAD, je.library);
   t.equal(plan?.env.MALLOC_CONF, jemallocConf);
   t.same(plan?.env.SMSEDGE_RELAUNCH_ENV?.split(','), [...Object.keys(agentMallocEnv), 'LD_PRELOAD', 'MALLOC_CONF'], 'programs the agent runs do not inherit the preload');
-  const own = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '', MALLOC_CONF: 'narenas:1' }, cacheDir: undefined, allocator: lib });
+  const mi: Allocator = { name: 'mimalloc', library: '/usr/lib/aarch64-linux-gnu/libmimalloc.so.2', env: mimallocEnv };
+  const mplan = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: mi });
+  t.equal(mplan?.env.LD_PRELOAD, mi.library);
+  t.equal(mplan?.env.MIMALLOC_RESET_DELAY, '0');
+  t.same(mplan?.env.SMSEDGE_RELAUNCH_ENV?.split(','), [...Object.keys(agentMallocEnv), 'LD_PRELOAD', ...Object.keys(mimallocEnv)]);
+  const own = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '', MALLOC_CONF: 'narenas:1' }, cacheDir: undefined, allocator: je });
   t.equal(own?.env.MALLOC_CONF, 'narenas:1', 'the operator\'s jemalloc settings are kept');
   t.notOk(own?.env.SMSEDGE_RELAUNCH_ENV?.split(',').includes('MALLOC_CONF'), 'and left in the environment');
-  const preloaded = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '', LD_PRELOAD: '/opt/libtcmalloc.so' }, cacheDir: undefined, allocator: lib });
+  const preloaded = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '', LD_PRELOAD: '/opt/libtcmalloc.so' }, cacheDir: undefined, allocator: je });
   t.equal(preloaded?.env.LD_PRELOAD, '/opt/libtcmalloc.so', 'an operator\'s own preload is left alone');
   t.equal(preloaded?.env.MALLOC_CONF, undefined);
-  t.equal(relaunchPlan({ execArgv: [], env: { ...agentMallocEnv, SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: lib })?.env.LD_PRELOAD, lib, 'the allocator alone is worth a relaunch');
+  t.equal(relaunchPlan({ execArgv: [], env: { ...agentMallocEnv, SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: je })?.env.LD_PRELOAD, je.library, 'the allocator alone is worth a relaunch');
 });
 
 t.test('the compile cache goes to systemd’s cache directory, else the user’s', async (t) => {
@@ -65,7 +70,7 @@ function start(dir: string, env: Record<string, string>) {
   return new Promise<{ code: number | null; pid: number; report: Record<string, unknown>; stderr: string }>((resolve, reject) => {
     // The test runner's own environment must not decide the outcome.
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-    for (const key of ['SMSEDGE_RELAUNCHED', 'SMSEDGE_RELAUNCH_ENV', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE', 'CACHE_DIRECTORY', 'LD_PRELOAD', 'MALLOC_CONF', 'SMSEDGE_ALLOCATOR', ...Object.keys(agentMallocEnv)]) delete childEnv[key];
+    for (const key of ['SMSEDGE_RELAUNCHED', 'SMSEDGE_RELAUNCH_ENV', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE', 'CACHE_DIRECTORY', 'LD_PRELOAD', 'MALLOC_CONF', 'SMSEDGE_ALLOCATOR', ...Object.keys(agentMallocEnv), ...Object.keys(mimallocEnv)]) delete childEnv[key];
     const child = spawn(process.execPath, [cli, 'start', '--config', join(dir, 'agent.config.ts')], { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let stderr = '';
@@ -97,9 +102,9 @@ const probe = definePlugin({ name: 'probe', setup: () => ({ start() {
     marked: 'SMSEDGE_RELAUNCHED' in process.env,
     cacheEnv: 'NODE_COMPILE_CACHE' in process.env,
     amaro: process.moduleLoadList.some((m) => m.includes('amaro')),
-    mallocInEnv: Object.keys(process.env).filter((k) => k.startsWith('MALLOC_') || k === 'SMSEDGE_RELAUNCH_ENV' || k === 'LD_PRELOAD'),
+    mallocInEnv: Object.keys(process.env).filter((k) => k.startsWith('MALLOC_') || k.startsWith('MIMALLOC_') || k === 'SMSEDGE_RELAUNCH_ENV' || k === 'LD_PRELOAD'),
     mallocAtStart: readFileSync('/proc/self/environ', 'utf8').split('\\0').filter((v: string) => v.startsWith('MALLOC_') && !v.startsWith('MALLOC_CONF=')),
-    jemalloc: readFileSync('/proc/self/maps', 'utf8').includes('/libjemalloc'),
+    allocator: (() => { const m = readFileSync('/proc/self/maps', 'utf8'); return m.includes('/libjemalloc') ? 'jemalloc' : m.includes('/libmimalloc') ? 'mimalloc' : 'system'; })(),
   };
   process.stdout.write('REPORT ' + JSON.stringify(report) + '\\n');
 } }) });
@@ -116,8 +121,8 @@ export default defineConfig({ dataDir: ${JSON.stringify(join(dir, 'data'))}, log
   t.same(cold.report.mallocAtStart, Object.entries(agentMallocEnv).map(([k, v]) => `${k}=${v}`), 'the agent started with the malloc settings');
   t.same(cold.report.mallocInEnv, [], 'which programs it runs do not inherit (nor the preload)');
   // CI installs libjemalloc2 (.ci/run, README): there this is the preloaded case.
-  const lib = findAllocator({});
-  t.equal(cold.report.jemalloc, lib !== undefined, lib ? `jemalloc preloaded from ${lib}` : 'no jemalloc on this system: the C library\'s malloc');
+  const found = findAllocator({}, { warn: () => {} });
+  t.equal(cold.report.allocator, found?.name ?? 'system', found ? `${found.name} preloaded from ${found.library}` : 'none installed: the C library\'s malloc');
   t.ok(readdirSync(join(dir, 'cache', 'smsedge', 'node-compile-cache')).length > 0, 'the cache was written');
 
   t.equal(cold.report.amaro, false, 'the first start of a new config already found every .ts file stripped');
