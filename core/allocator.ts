@@ -63,12 +63,16 @@ const triplets: Partial<Record<NodeJS.Architecture, string>> = {
   s390x: 's390x-linux-gnu',
 };
 
-const files: Record<AllocatorName, string> = { jemalloc: 'libjemalloc.so.2', mimalloc: 'libmimalloc.so.2' };
+/** Each allocator's shared library and the Debian package that installs it. */
+const packages: Record<AllocatorName, { file: string; apt: string }> = {
+  jemalloc: { file: 'libjemalloc.so.2', apt: 'libjemalloc2' },
+  mimalloc: { file: 'libmimalloc.so.2', apt: 'libmimalloc2.0' },
+};
 
 /** Where distributions install an allocator's shared library, most specific first. */
 export function allocatorPaths(name: AllocatorName, arch: NodeJS.Architecture = process.arch): string[] {
   const triplet = triplets[arch];
-  const file = files[name];
+  const { file } = packages[name];
   return [...(triplet ? [`/usr/lib/${triplet}/${file}`] : []), `/usr/lib64/${file}`, `/usr/lib/${file}`, `/usr/local/lib/${file}`];
 }
 
@@ -98,8 +102,8 @@ export interface AllocatorDeps {
   platform?: NodeJS.Platform;
   arch?: NodeJS.Architecture;
   exists?: (path: string) => boolean;
-  /** What goes wrong with the library, undefined when nothing does (probeAllocator). */
-  probe?: (library: string) => string | undefined;
+  /** What goes wrong with the library under those settings, undefined when nothing does (probeAllocator). */
+  probe?: (library: string, env: Readonly<Record<string, string>>) => string | undefined;
   /** Told why an allocator asked for, or installed, is not used. Default: a line on stderr. */
   warn?: (message: string) => void;
 }
@@ -122,26 +126,29 @@ export function findAllocator(env: NodeJS.ProcessEnv, deps: AllocatorDeps = {}):
     return undefined;
   }
   const exists = deps.exists ?? existsSync;
-  const arch = deps.arch ?? process.arch;
-  const named: AllocatorName[] | undefined = asked === 'jemalloc' || asked === 'mimalloc' ? [asked] : undefined;
-  const candidates: Allocator[] = asked && !named
-    ? [{ name: /mimalloc/.test(asked) ? 'mimalloc' : 'jemalloc', library: asked, env: {} }]
-    : (named ?? (['jemalloc', 'mimalloc'] as AllocatorName[])).flatMap((name): Allocator[] => {
-        const library = allocatorPaths(name, arch).find((path) => exists(path));
-        return library ? [{ name, library, env: {} }] : [];
+  const probe = deps.probe ?? probeAllocator;
+  const named: AllocatorName | undefined = asked === 'jemalloc' || asked === 'mimalloc' ? asked : undefined;
+  // A path names one library; a name, that allocator; nothing, jemalloc then mimalloc.
+  const names: readonly AllocatorName[] = named ? [named] : ['jemalloc', 'mimalloc'];
+  const installed = (name: AllocatorName) => allocatorPaths(name, deps.arch ?? process.arch).find((path) => exists(path));
+  const candidates: { name: AllocatorName; library: string }[] = asked && !named
+    ? [{ name: /mimalloc/.test(asked) ? 'mimalloc' : 'jemalloc', library: asked }]
+    : names.flatMap((name) => {
+        const library = installed(name);
+        return library ? [{ name, library }] : [];
       });
   const problems: string[] = [];
-  for (const c of candidates) {
-    if (!exists(c.library)) continue;
-    const settings = Object.fromEntries(Object.entries(allocatorEnv(c.name)).filter(([key]) => env[key] === undefined));
-    const own = Object.fromEntries(Object.keys(allocatorEnv(c.name)).filter((key) => env[key] !== undefined).map((key) => [key, env[key]!]));
-    const problem = (deps.probe ?? ((library: string) => probeAllocator(library, { ...own, ...settings })))(c.library);
-    if (problem === undefined) return { ...c, env: settings };
-    problems.push(`${c.library} does not work here (${problem})`);
+  for (const { name, library } of candidates) {
+    if (!exists(library)) continue;
+    const defaults = allocatorEnv(name);
+    // Tried with what it will run with: the operator's own settings where they made them, ours otherwise.
+    const problem = probe(library, Object.fromEntries(Object.entries(defaults).map(([key, value]) => [key, env[key] ?? value])));
+    if (problem === undefined) return { name, library, env: Object.fromEntries(Object.entries(defaults).filter(([key]) => env[key] === undefined)) };
+    problems.push(`${library} does not work here (${problem})`);
   }
   if (problems.length) warn(`${problems.join('; ')}; ${fallback}`);
   else if (asked) {
-    const missing = named ? `no ${files[named[0]!]} installed (apt install ${named[0] === 'jemalloc' ? 'libjemalloc2' : 'libmimalloc2.0'})` : 'no such file';
+    const missing = named ? `no ${packages[named].file} installed (apt install ${packages[named].apt})` : 'no such file';
     warn(`SMSEDGE_ALLOCATOR=${asked}: ${missing} (use "jemalloc", "mimalloc", "system" or the library's path); ${fallback}`);
   }
   return undefined;

@@ -45,6 +45,9 @@ t.test('findAllocator: jemalloc, else mimalloc, the first that exists and passes
   t.match(warned.splice(0), [/SMSEDGE_ALLOCATOR=jemaloc: no such file \(use "jemalloc", "mimalloc", "system" or the library's path\)/]);
   t.equal(findAllocator({ LD_PRELOAD: '/usr/lib/libtcmalloc.so.4' }, deps([je])), undefined, 'an operator\'s own preload is left alone');
   t.same(findAllocator({ MALLOC_CONF: 'narenas:1' }, deps([je]))?.env, {}, 'and so are their settings: none added');
+  const tried: Record<string, string>[] = [];
+  findAllocator({ MALLOC_CONF: 'narenas:1' }, { ...deps([je]), probe: (_library, env) => (tried.push({ ...env }), undefined) });
+  t.same(tried, [{ MALLOC_CONF: 'narenas:1' }], 'the probe runs it with what it will run with');
   const { MIMALLOC_RESET_DELAY: _, ...others } = mimallocEnv;
   t.same(findAllocator({ MIMALLOC_RESET_DELAY: '50' }, deps([mi]))?.env, others, 'only the settings they did not make are added');
   t.equal(findAllocator({}, { ...deps([je]), platform: 'darwin' }), undefined, 'Linux only');
