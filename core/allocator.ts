@@ -132,14 +132,13 @@ export function findAllocator(env: NodeJS.ProcessEnv, deps: AllocatorDeps = {}):
   const names: readonly AllocatorName[] = named ? [named] : ['jemalloc', 'mimalloc'];
   const installed = (name: AllocatorName) => allocatorPaths(name, deps.arch ?? process.arch).find((path) => exists(path));
   const candidates: { name: AllocatorName; library: string }[] = asked && !named
-    ? [{ name: /mimalloc/.test(asked) ? 'mimalloc' : 'jemalloc', library: asked }]
+    ? [{ name: /mimalloc/.test(asked) ? 'mimalloc' as const : 'jemalloc' as const, library: asked }].filter((c) => exists(c.library))
     : names.flatMap((name) => {
         const library = installed(name);
         return library ? [{ name, library }] : [];
       });
   const problems: string[] = [];
   for (const { name, library } of candidates) {
-    if (!exists(library)) continue;
     const defaults = allocatorEnv(name);
     // Tried with what it will run with: the operator's own settings where they made them, ours otherwise.
     const problem = probe(library, Object.fromEntries(Object.entries(defaults).map(([key, value]) => [key, env[key] ?? value])));

@@ -81,8 +81,8 @@ export function relaunchPlan(input: { execArgv: readonly string[]; env: NodeJS.P
   const given = new Set([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName));
   const wanted = env.SMSEDGE_V8_FLAGS === undefined ? agentV8Flags : env.SMSEDGE_V8_FLAGS.split(/\s+/).filter(Boolean);
   const flags = wanted.filter((f) => !given.has(flagName(f)));
-  // glibc's settings stay with jemalloc too: harmless to it, and a program the agent runs never gets
-  // them (taken out again below).
+  // glibc's settings stay with jemalloc or mimalloc too: harmless to them, and a program the agent
+  // runs never gets them (taken out again below).
   const preload: Record<string, string> = allocator && !env.LD_PRELOAD ? { LD_PRELOAD: allocator.library, ...allocator.env } : {};
   const malloc = [...Object.entries(agentMallocEnv), ...Object.entries(preload)].filter(([key]) => env[key] === undefined);
   if (!flags.length && !cacheDir && !malloc.length) return undefined;

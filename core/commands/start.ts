@@ -70,7 +70,7 @@ export default defineCommand({
     // Node writes the compile cache at exit; an agent that is killed or loses power never exits,
     // and would strip its TypeScript again at every start (core/relaunch.ts). Everything is loaded now.
     flushCompileCache();
-    // jemalloc when the system has it (core/allocator.ts): what to look at first if memory behaves oddly.
+    // jemalloc or mimalloc when the system has one (core/allocator.ts): what to look at first if memory behaves oddly.
     log.info({ allocator: allocatorOf() ?? 'unknown' }, 'memory allocator');
     // What start-up and each burst grew is given back once the agent is quiet (core/heap.ts).
     const heap = process.env.SMSEDGE_HEAP_RELEASE === '0' ? undefined : releaseHeapWhenQuiet({ log });

@@ -21,6 +21,6 @@ t.test('the pipeline report shows each tenth of the drain for both sides and the
 
 t.test('the pipeline report says which allocator the agent ran on, and how to get jemalloc', async (t) => {
   t.match(formatPipelineBench(result), /smsedge ran on the jemalloc allocator; the bare loop on the C library's/);
-  t.match(formatPipelineBench({ ...result, allocator: 'system' }), /system allocator \(jemalloc not installed: apt-get install libjemalloc2\)/);
+  t.match(formatPipelineBench({ ...result, allocator: 'system' }), /system allocator \(neither jemalloc nor mimalloc installed: apt-get install libjemalloc2 libmimalloc2\.0\)/);
   t.notMatch(formatPipelineBench({ ...result, allocator: null }), /allocator/, 'left out without /proc');
 });

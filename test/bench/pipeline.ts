@@ -336,7 +336,7 @@ export function formatPipelineBench(r: PipelineBench | { skipped: string }): str
   return [
     `pipeline (backlog of ${r.backlog} sms.received → signed standard webhook → loopback receiver; ${r.concurrency} in flight; median of ${r.rounds})`,
     `  drain      smsedge ${r.eventsPerSec} events/s   bare ofetch loop ${r.baselineEventsPerSec} events/s   ${r.ratio}x   target >= 0.8${r.duplicates ? `   (${r.duplicates} duplicates)` : ''}`,
-    ...(r.allocator ? [`             smsedge ran on the ${r.allocator} allocator${r.allocator === 'system' ? ' (jemalloc not installed: apt-get install libjemalloc2)' : ''}; the bare loop on the C library's`] : []),
+    ...(r.allocator ? [`             smsedge ran on the ${r.allocator} allocator${r.allocator === 'system' ? ' (neither jemalloc nor mimalloc installed: apt-get install libjemalloc2 libmimalloc2.0)' : ''}; the bare loop on the C library's`] : []),
     ...(r.cpuUsPerEvent === null ? [] : [`             main-thread CPU per event: smsedge ${r.cpuUsPerEvent} µs   bare loop ${r.baselineCpuUsPerEvent} µs   ${r.cpuRatio}x (bare / smsedge)`]),
     ...(r.tenthsMs.length ? [
       `             each tenth of the drain (ms): smsedge ${r.tenthsMs.join(' ')}   bare loop ${r.baselineTenthsMs.join(' ')}`,

@@ -6,6 +6,7 @@ import { findAllocator, jemallocConf, mimallocEnv, type Allocator } from '../../
 import { agentMallocEnv, agentV8Flags, compileCacheDir, relaunchPlan } from '../../core/relaunch.ts';
 
 const cli = new URL('../../core/cli.ts', import.meta.url).pathname;
+const allocatorModule = new URL('../../core/allocator.ts', import.meta.url).href;
 
 t.test('relaunchPlan adds the agent flags and the compile cache, once', async (t) => {
   const plan = relaunchPlan({ execArgv: ['--expose-gc'], env: { PATH: '/bin' }, cacheDir: '/var/cache/smsedge' });
@@ -94,6 +95,7 @@ t.test('smsedge start relaunches itself in place: same pid, flags on, cache fill
   writeFileSync(
     join(dir, 'agent.config.ts'),
     `import { readFileSync } from 'node:fs';
+import { allocatorOf } from ${JSON.stringify(allocatorModule)};
 import { defineConfig, definePlugin } from 'smsedge';
 const probe = definePlugin({ name: 'probe', setup: () => ({ start() {
   const report: Record<string, unknown> = {
@@ -104,7 +106,7 @@ const probe = definePlugin({ name: 'probe', setup: () => ({ start() {
     amaro: process.moduleLoadList.some((m) => m.includes('amaro')),
     mallocInEnv: Object.keys(process.env).filter((k) => k.startsWith('MALLOC_') || k.startsWith('MIMALLOC_') || k === 'SMSEDGE_RELAUNCH_ENV' || k === 'LD_PRELOAD'),
     mallocAtStart: readFileSync('/proc/self/environ', 'utf8').split('\\0').filter((v: string) => v.startsWith('MALLOC_') && !v.startsWith('MALLOC_CONF=')),
-    allocator: (() => { const m = readFileSync('/proc/self/maps', 'utf8'); return m.includes('/libjemalloc') ? 'jemalloc' : m.includes('/libmimalloc') ? 'mimalloc' : 'system'; })(),
+    allocator: allocatorOf(),
   };
   process.stdout.write('REPORT ' + JSON.stringify(report) + '\\n');
 } }) });
