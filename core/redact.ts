@@ -10,6 +10,19 @@ const phoneKeys = /^(from|to|sender|recipient|recipients|phonenumber|phone|numbe
 
 const urlPattern = /\b(?:https?|mqtts?|wss?|tcp):\/\/[^\s"'<>]+/gi;
 const phonePattern = /(?<![\w.\-:/])\+?\d{7,20}(?![\w.\-])/g;
+/**
+ * Numbers written the way people and programs print them, with spaces, dashes, dots or brackets:
+ * international (`+1 555 867 5309`, `0049 171 1234567`, `+49 (0)171 1234567`), North American
+ * (`555-867-5309`, `(555) 867-5309`, `1-555-867-5309`) and national ones with a trunk 0 (`0171 1234567`,
+ * `020 7946 0958`, `06 12 34 56 78`). Kept narrow so dates (2026-12-07), times, IPv4 addresses and
+ * versions are not taken for numbers; each match must also hold 7 to 15 digits (E.164's maximum).
+ */
+const groupedPhonePatterns = [
+  /(?<![\w+.\-/])(?:\+|\b00)[1-9]\d{0,2}(?:[ \-.]?(?:\(\d{1,4}\)|\d{1,8})){1,6}(?![\w\-]|\.\d)/g,
+  /(?<![\w+.\-/(])(?:1[ \-.])?(?:\(\d{3}\) ?|\d{3}[ \-.])\d{3}[ \-.]\d{4}(?![\w\-]|\.\d)/g,
+  /(?<![\w+.\-/])0\d(?:[ .\-]\d{2}){4}(?![\w\-]|\.\d)/g,
+  /(?<![\w+.\-/])0\d{1,5}[ \-/]\d{3,10}(?:[ \-]\d{2,6})?(?![\w\-]|\.\d)/g,
+];
 const hexPattern = /\b[0-9A-Fa-f]{24,}\b/g;
 
 const literalSecrets = new Set<string>();
@@ -33,6 +46,11 @@ export function maskPhone(value: string): string {
   return `${plus}${digits.slice(0, 3)}****${digits.slice(-4)}`;
 }
 
+function maskGrouped(match: string): string {
+  const digits = match.replace(/\D/g, '').length;
+  return digits >= 7 && digits <= 15 ? maskPhone(match) : match;
+}
+
 /** `https://user:pw@host/path?token=x` → `https://host/path?[redacted]`. */
 export function redactUrl(value: string): string {
   try {
@@ -53,6 +71,7 @@ export function redactString(value: string): string {
     return redactUrl(trail ? u.slice(0, -trail.length) : u) + trail;
   });
   out = out.replace(hexPattern, (h) => `[hex:${h.length / 2}B]`);
+  for (const pattern of groupedPhonePatterns) out = out.replace(pattern, maskGrouped);
   out = out.replace(phonePattern, (p) => maskPhone(p));
   return out;
 }

@@ -70,7 +70,8 @@ function scrubber(event: AnyEvent): (line: string) => string {
 /**
  * Runs a program per event (like Gammu's RunOnReceive): the event JSON on stdin, `SMSEDGE_*`
  * variables in its environment. Exit 0 acknowledges; anything else, or overrunning `timeoutMs`
- * (which kills it), retries with backoff, up to `maxAttempts` runs. Its output goes to the log, redacted.
+ * (which kills it), retries with backoff, up to `maxAttempts` runs. Its output goes to the log at debug
+ * level only, redacted.
  *
  * @example
  * exec({ command: '/usr/local/bin/on-sms', types: ['sms.received'], timeoutMs: 10_000 })
@@ -108,9 +109,11 @@ export const exec = definePlugin({
         killGraceMs: o.killGraceMs,
         clock: ctx.clock,
         signal: stopping.signal,
+        // Only at debug: a program may print the text transformed (upper-cased, translated) or a
+        // number in a notation no rule knows, which no scrubbing can be sure to catch. The failure
+        // itself (exit code, signal, timeout) is logged at warn below.
         onLine: (stream, line) => {
-          if (stream === 'stdout') log.info({ stream, line: scrub(line) }, 'program output');
-          else log.warn({ stream, line: scrub(line) }, 'program output');
+          if (log.isLevelEnabled('debug')) log.debug({ stream, line: scrub(line) }, 'program output');
         },
       });
       inFlight.add(run);

@@ -20,6 +20,39 @@ t.test('phone numbers are masked to their first three and last four digits', asy
   t.equal(maskPhone('12345'), '12345', 'short codes are not personal');
 });
 
+t.test('phone numbers are masked in every common notation; dates, times, addresses and ids are not numbers', async (t) => {
+  const numbers: [string, string][] = [
+    ['call 555-867-5309 now', 'call 555****5309 now'],
+    ['(555) 867-5309', '555****5309'],
+    ['555.867.5309', '555****5309'],
+    ['1-555-867-5309', '155****5309'],
+    ['+1 555 867 5309', '+155****5309'],
+    ['+1-555-867-5309.', '+155****5309.'],
+    ['0049 171 1234567', '004****4567'],
+    ['+49 (0)171 1234567', '+490****4567'],
+    ['+44 20 7946 0958', '+442****0958'],
+    ['0171 1234567', '017****4567'],
+    ['030 12345678', '030****5678'],
+    ['020 7946 0958', '020****0958'],
+    ['06 12 34 56 78', '061****5678'],
+    ['to: +4917112345678', 'to: +491****5678'],
+  ];
+  for (const [input, masked] of numbers) t.equal(redactString(input), masked, input);
+  for (const kept of [
+    'at 2026-12-07T03:44:01.123Z ok',
+    '2026-12-07 10:00',
+    '12/07/2026',
+    '192.168.100.200',
+    '10.0.0.1:8080',
+    'v1.2.3',
+    '0193a1f2-7c4e-7b3a-9d21-5e0f6a8b9c01',
+    'took 1234 ms',
+    'part 3 of 10',
+    'ports 8080 and 9000',
+  ])
+    t.equal(redactString(kept), kept, kept);
+});
+
 t.test('URLs lose userinfo and query strings', async (t) => {
   t.equal(redactUrl('https://user:pw@hooks.example.com/in/abc?token=s3cr3t'), 'https://hooks.example.com/in/abc?[redacted]');
   t.equal(redactString('posting to http://10.0.0.5:9000/hook?key=abc now'), 'posting to http://10.0.0.5:9000/hook?[redacted] now');

@@ -14,11 +14,11 @@ import { waitFor } from '../file/wait.ts';
 
 type Options = Parameters<typeof exec>[0];
 
-function build(dataDir: string, options: Options, extra: { clock?: ManualClock; logs?: string[] } = {}) {
+function build(dataDir: string, options: Options, extra: { clock?: ManualClock; logs?: string[]; level?: 'debug' | 'info' } = {}) {
   const clock = extra.clock ?? new ManualClock();
   const log = extra.logs
     ? createLogger({
-        level: 'debug',
+        level: extra.level ?? 'debug',
         destination: new Writable({
           write(chunk, _enc, cb) {
             extra.logs!.push(String(chunk));
@@ -193,10 +193,11 @@ t.test('concurrency bounds the programs running at once', async (t) => {
   await agent.stop();
 });
 
-t.test('program output is logged, with the SMS body and full numbers redacted', async (t) => {
+t.test('program output is logged at debug only, with the SMS body and numbers in any notation redacted', async (t) => {
   const dir = t.testdir();
   const logs: string[] = [];
-  const { agent } = build(dir, sh('echo "got $SMSEDGE_TEXT from $SMSEDGE_FROM"; echo "warned" >&2; printf "no newline"'), { logs });
+  const script = 'echo "got $SMSEDGE_TEXT from $SMSEDGE_FROM"; echo "warned" >&2; echo "call (555) 867-5309 or 0049 171 1234567"; printf "no newline"';
+  const { agent } = build(dir, sh(script), { logs });
   await agent.start();
   agent.journal.append('sms.received', received(7, 'secret code 481516'));
   await waitFor(() => agent.journal.lags().exec === 0, 'acknowledged');
@@ -205,13 +206,35 @@ t.test('program output is logged, with the SMS body and full numbers redacted', 
   // stdout and stderr are separate pipes: compare per stream.
   const by = (stream: string) => out.filter((r) => r.stream === stream).map((r) => [r.level, r.line]);
   t.same(by('stdout'), [
-    ['info', 'got [text] from +155****0100'],
-    ['info', 'no newline'],
+    ['debug', 'got [text] from +155****0100'],
+    ['debug', 'call 555****5309 or 004****4567'],
+    ['debug', 'no newline'],
   ]);
-  t.same(by('stderr'), [['warn', 'warned']]);
+  t.same(by('stderr'), [['debug', 'warned']]);
   const all = logs.join('');
   t.notMatch(all, /481516/);
   t.notMatch(all, /15550100100/);
+  t.notMatch(all, /867-5309|171 1234567/);
+});
+
+t.test('at info level, nothing a program prints reaches the log: not a transformed text, not a dashed number', async (t) => {
+  const dir = t.testdir();
+  const logs: string[] = [];
+  // Upper-cased text and a number written with dashes: the shapes scrubbing cannot be sure to catch.
+  const script = 'printf "%s\\n" "$SMSEDGE_TEXT" | tr a-z A-Z; echo "555-867-5309" >&2; exit 3';
+  const { agent } = build(dir, sh(script, { maxAttempts: 1 }), { logs, level: 'info' });
+  await agent.start();
+  agent.journal.append('sms.received', received(9, 'meet me at noon'));
+  await waitFor(() => agent.journal.lags().exec === 0, 'skipped after its one attempt');
+  await agent.stop();
+  const records = logs.map((l) => JSON.parse(l));
+  t.equal(records.filter((r) => r.msg === 'program output').length, 0, 'no program output record');
+  const failed = records.find((r) => /program failed/.test(r.msg));
+  t.ok(failed, 'the failure itself is logged');
+  t.equal(failed.exitCode, 3);
+  const all = logs.join('');
+  t.notMatch(all, /MEET ME AT NOON/);
+  t.notMatch(all, /867-5309/);
 });
 
 t.test('a program printing one line of a multi-line SMS, or the code in it, logs neither', async (t) => {
