@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError, type CommandDefinition, type CommandIO } from './command.ts';
 import { ConfigError } from './config.ts';
 import { configFileOf, enableCompileCacheHere, relaunch } from './relaunch.ts';
+import { simulatorCommands } from './simulator.ts';
 import { version } from './version.ts';
 
 // A config outside the project can `import ... from 'smsedge'`: resolve that to this checkout.
@@ -21,13 +22,17 @@ registerHooks({
 
 const commandsDir = new URL('./commands/', import.meta.url);
 
-/** Every file in core/commands/ is a subcommand. */
-export async function loadCommands(): Promise<Map<string, CommandDefinition>> {
+/**
+ * Every file in core/commands/ is a subcommand; with `simulator`, the simulator's commands too (when it
+ * is installed): they are loaded only when asked for, so `start` never loads the simulator's code.
+ */
+export async function loadCommands(options: { simulator?: boolean } = {}): Promise<Map<string, CommandDefinition>> {
   const commands = new Map<string, CommandDefinition>();
   for (const file of readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort()) {
     const mod = (await import(new URL(file, commandsDir).href)) as { default?: CommandDefinition };
     if (mod.default?.name) commands.set(mod.default.name, mod.default);
   }
+  if (options.simulator) for (const command of await simulatorCommands()) commands.set(command.name, command);
   return commands;
 }
 
@@ -39,8 +44,9 @@ function usage(commands: Map<string, CommandDefinition>): string {
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: CommandIO): Promise<number> {
-  const commands = await loadCommands();
   const [name, ...rest] = argv;
+  let commands = await loadCommands();
+  if (!name || !commands.has(name)) commands = await loadCommands({ simulator: true });
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(usage(commands));
     return name ? 0 : 2;

@@ -56,7 +56,7 @@ export class ConfigError extends Error {
  * Types agent.config.ts; returns its argument.
  *
  * @example
- * export default defineConfig({ agentId: 'pi-1', plugins: [modem({ path: '/dev/ttyUSB2' }), api()] });
+ * export default defineConfig({ agentId: 'pi-1', plugins: [modem({ port: '/dev/ttyUSB2' }), api()] });
  */
 export function defineConfig(config: AgentConfig): AgentConfig {
   return config;

@@ -16,3 +16,4 @@ export { defaultBehaviors } from './behaviors/index.ts';
 export { parseCommands, type Command } from './command.ts';
 export { serveStdio } from './stdio.ts';
 export { scenarios, type Scenario, type ScenarioName } from './scenarios/index.ts';
+export { onSimulator } from './port.ts';

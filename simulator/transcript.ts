@@ -10,6 +10,7 @@
 //
 // Escapes: `\r`, `\n`, `\xNN`, `\\`. Blank lines are ignored; a `<` line with nothing after it is an
 // empty line from the modem. In a `>` line, `***` matches any text (a redacted PIN).
+import { escapeText } from '../plugins/modem/trace.ts';
 
 export interface TranscriptEntry {
   dir: '>' | '<';
@@ -36,18 +37,8 @@ export class TranscriptError extends Error {
   }
 }
 
-export function escapeText(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const c = ch.charCodeAt(0);
-    if (ch === '\\') out += '\\\\';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\n') out += '\\n';
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out;
-}
+// The escaping is the modem plugin's trace format (a trace is a transcript).
+export { escapeText };
 
 export function unescapeText(text: string, line = 0): string {
   return text.replace(/\\(x[0-9a-fA-F]{2}|r|n|\\|.)/g, (_, e: string) => {

@@ -26,7 +26,7 @@ export { apiOptions, type ApiOptions } from './options.ts';
  *
  * @example
  * // agent.config.ts
- * plugins: [modem(), api({ host: '0.0.0.0' })] // SMSEDGE_API_KEY must then be set
+ * plugins: [modem({ port: '/dev/ttyUSB2' }), api({ host: '0.0.0.0' })] // SMSEDGE_API_KEY must then be set
  */
 export const api = definePlugin({
   name: 'api',

@@ -1,39 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { definePlugin } from '../../core/plugin.ts';
 import { ModemDriver } from './driver.ts';
-import { testHooks } from './hooks.ts';
 import { Inbox } from './inbox.ts';
 import { modemOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
-import { systemBinding, type BindingInterface } from './port.ts';
+import { portBinding } from './port.ts';
 import { Reports } from './reports.ts';
 import { migrations } from './schema.ts';
 import { SmsGateway } from './service.ts';
-import { createSimulator, type Simulator } from '../../simulator/index.ts';
 import { fileSink, Trace } from './trace.ts';
-
-declare module '../../core/plugin.ts' {
-  interface Services {
-    /** The in-process simulated modem, when a modem instance runs on it (`port: 'simulator'`). */
-    simulator: Simulator;
-  }
-}
-
-const injected = new Map<string, BindingInterface>();
-
-/**
- * Registers a binding for a port name, for a modem instance configured with `port: <name>` (a
- * transcript replay, another simulator). Returns the function that removes it.
- *
- * @example
- * const replay = createReplay(text);
- * injectBinding(replay.path, replay.binding);
- * modem({ port: replay.path });
- */
-export function injectBinding(port: string, binding: BindingInterface): () => void {
-  injected.set(port, binding);
-  return () => injected.delete(port);
-}
 
 /**
  * The modem plugin: one instance per modem (`id` tells them apart). The first instance provides the
@@ -47,25 +21,11 @@ export const modem = definePlugin({
   name: 'modem',
   instanceKey: 'id',
   options: modemOptions,
-  setup(ctx) {
+  async setup(ctx) {
     const o = ctx.options;
     ctx.store.migrate('modem', migrations);
-    let simulator: Simulator | undefined;
-    let binding: BindingInterface;
-    let path: string;
-    if (o.port === 'simulator') {
-      const inbox = typeof o.simulator.inbox === 'string'
-        ? (JSON.parse(readFileSync(o.simulator.inbox, 'utf8')) as { from: string; text: string }[])
-        : o.simulator.inbox;
-      simulator = createSimulator({ profile: o.simulator.profile, clock: ctx.clock, inbox, pin: o.simulator.pin ?? null, storageFile: o.simulator.storageFile });
-      testHooks.simulator?.(simulator);
-      binding = simulator.binding as unknown as BindingInterface;
-      path = simulator.path;
-      if (!ctx.tryUse('simulator')) ctx.provide('simulator', simulator);
-    } else {
-      binding = injected.get(o.port) ?? systemBinding();
-      path = o.port;
-    }
+    // A registered port (the simulator, a replay) or the system's serial binding for a device path.
+    const port = await portBinding(ctx);
     const id = o.id;
     const common = { store: ctx.store, events: ctx.events, clock: ctx.clock, log: ctx.log, modem: id };
     const inbox = new Inbox({ ...common, concatTimeoutMs: o.concatTimeoutMinutes * 60_000 });
@@ -75,10 +35,10 @@ export const modem = definePlugin({
     const driver = new ModemDriver(
       {
         id,
-        path,
+        path: port.path,
         baudRate: o.baudRate,
-        binding,
-        simulator: !!simulator,
+        binding: port.binding,
+        simulator: port.simulated ?? false,
         cnmi: o.cnmi,
         pin: process.env[o.pinEnv] || undefined,
         healthIntervalMs: o.healthIntervalSeconds * 1000,
@@ -87,7 +47,7 @@ export const modem = definePlugin({
         reconnectMaxMs: o.reconnectMaxSeconds * 1000,
         hangUpCalls: o.hangUpCalls,
       },
-      { ...common, inbox, outbox, reports, trace: o.trace ? new Trace(fileSink(o.trace)) : undefined, beforeStore: testHooks.beforeStore, afterStore: testHooks.afterStore },
+      { ...common, inbox, outbox, reports, trace: o.trace ? new Trace(fileSink(o.trace)) : undefined, ...o.testingHooks },
     );
     const existing = ctx.tryUse('sms');
     const gateway = existing instanceof SmsGateway ? existing : new SmsGateway(ctx.store, ctx.clock, ctx.log);
@@ -135,7 +95,7 @@ export const modem = definePlugin({
         await workerDone;
         await pinging;
         await failover;
-        simulator?.close();
+        port.close?.();
       },
       health() {
         const h = driver.health();
@@ -152,7 +112,7 @@ export const modem = definePlugin({
 });
 
 export { ModemDriver } from './driver.ts';
-export { testHooks } from './hooks.ts';
+export { registerPort, type PortBinding, type PortFactory } from './port.ts';
 export { AtEngine } from './at.ts';
 export { AtError } from './errors.ts';
 export { SmsGateway, SmsServiceError } from './service.ts';

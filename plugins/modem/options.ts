@@ -1,13 +1,17 @@
 import * as v from 'valibot';
 
+const hook = v.custom<(pdu: string) => Promise<void> | void>((x) => typeof x === 'function', 'a function');
 const positive = (fallback: number) => v.optional(v.pipe(v.number(), v.minValue(0)), fallback);
 
 /** The modem plugin's options, validated before the agent starts (errors name the key). */
 export const modemOptions = v.strictObject({
   /** Tells instances apart (`modem#a`); appears as `modem` in events. */
   id: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'letters, digits, _ and - (max 32)')), 'default'),
-  /** `simulator` (the in-process simulated modem) or a device path such as `/dev/ttyUSB2`. */
-  port: v.optional(v.pipe(v.string(), v.minLength(1)), 'simulator'),
+  /**
+   * The modem's device path, such as `/dev/serial/by-id/usb-...` or `/dev/ttyUSB2`; `simulator` for the
+   * built-in simulated modem. Required: a config that forgets it must not run on the simulator unseen.
+   */
+  port: v.pipe(v.string('a device path such as /dev/ttyUSB2, or "simulator"'), v.minLength(1, 'a device path such as /dev/ttyUSB2, or "simulator"')),
   baudRate: v.optional(v.pipe(v.number(), v.integer(), v.minValue(300)), 115200),
   simulator: v.optional(
     v.strictObject({
@@ -45,6 +49,19 @@ export const modemOptions = v.strictObject({
   reconnectMaxSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 60),
   /** A delivery report matches a part sent at most this many hours before. */
   reportWindowHours: v.optional(v.pipe(v.number(), v.minValue(1)), 72),
+  /**
+   * Called around storing each PDU read from the modem (zwave-js's `testingHooks`): the crash tests
+   * stop the agent between reading and storing, and between storing and deleting from the SIM.
+   */
+  testingHooks: v.optional(
+    v.strictObject({
+      /** After a PDU is read from the modem, before it is stored. */
+      beforeStore: v.optional(hook),
+      /** After a PDU is durable, before it is deleted from the modem. */
+      afterStore: v.optional(hook),
+    }),
+    {},
+  ),
   /** Send retries on transient errors (cockatiel: retries, not calls) and their backoff. */
   retry: v.optional(
     v.strictObject({

@@ -1,6 +1,23 @@
 import { appendFileSync } from 'node:fs';
-import { escapeText as escape } from '../../simulator/transcript.ts';
 import { redactCommand } from './errors.ts';
+
+/**
+ * Escapes one line of modem traffic for a trace (and the simulator's transcripts): `\\`, `\r`, `\n`,
+ * other control characters as `\xNN`, so each exchange stays on one line.
+ */
+export function escapeText(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.charCodeAt(0);
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\n') out += '\\n';
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out;
+}
+const escape = escapeText;
 
 /** Receives one transcript line (no line end). */
 export type TraceSink = (line: string) => void;

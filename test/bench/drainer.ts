@@ -55,7 +55,7 @@ const transport = local
 
 const port = await freePort();
 const agent = () =>
-  createAgent(resolveConfig({ agentId: 'bench', dataDir: dir, plugins: [modem(), api({ port }), webhook({ transport })] }), {
+  createAgent(resolveConfig({ agentId: 'bench', dataDir: dir, plugins: [modem({ port: 'simulator' }), api({ port }), webhook({ transport })] }), {
     // The real logger at its default level, to /dev/null: formatting costs what it costs.
     // Synchronous: an asynchronous /dev/null destination not yet open when the process exits threw.
     log: createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: true }) }),

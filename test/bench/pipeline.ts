@@ -211,7 +211,7 @@ export async function measureLatency(options: { rate?: number; seconds?: number;
   const receiver = await startReceiver();
   // The real logger at its default level, writing to /dev/null: formatting costs what it costs.
   const log = createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) });
-  const agent = createAgent(resolveConfig({ agentId: 'bench', dataDir: dir, plugins: [modem(), webhook(options.webhookOptions ?? {})] }), { log });
+  const agent = createAgent(resolveConfig({ agentId: 'bench', dataDir: dir, plugins: [modem({ port: 'simulator' }), webhook(options.webhookOptions ?? {})] }), { log });
   const injectedAt = new Map<string, number>();
   const latencies = new Map<string, number>();
   const journaled = new Map<string, number>();

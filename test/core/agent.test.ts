@@ -136,9 +136,9 @@ t.test('options are validated before anything starts, naming plugin and key', as
 
 t.test('instances with an instance key get distinct names', async (t) => {
   const modem = definePlugin({ name: 'modem', instanceKey: 'id', options: v.object({ id: v.optional(v.string(), 'default') }), setup: () => {} });
-  const c = resolveConfig({ dataDir: t.testdir(), plugins: [modem(), modem({ id: 'b' })] });
+  const c = resolveConfig({ dataDir: t.testdir(), plugins: [modem({ port: 'simulator' }), modem({ port: 'simulator', id: 'b' })] });
   t.same(c.plugins.map((p) => p.name), ['modem', 'modem#b']);
-  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [modem({ id: 'b' }), modem({ id: 'b' })] }), { message: /distinct "id"/ });
+  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [modem({ port: 'simulator', id: 'b' }), modem({ port: 'simulator', id: 'b' })] }), { message: /distinct "id"/ });
 });
 
 t.test('an agent can be started again after stop', async (t) => {

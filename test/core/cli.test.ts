@@ -100,7 +100,7 @@ t.test('a required plugin failing at start exits 1 with a clear message', async 
     join(dir, 'fail.config.ts'),
     `import { defineConfig, definePlugin } from 'smsedge';
 const modem = definePlugin({ name: 'modem', setup: () => ({ start() { throw new Error('no such device /dev/ttyUSB9'); } }) });
-export default defineConfig({ dataDir: ${JSON.stringify(join(dir, 'data'))}, plugins: [modem()] });
+export default defineConfig({ dataDir: ${JSON.stringify(join(dir, 'data'))}, plugins: [modem({ port: 'simulator' })] });
 `,
   );
   const r = await run(['start', '--config', join(dir, 'fail.config.ts')], { cwd: dir });

@@ -1,15 +1,13 @@
 // Two modems: messages queued by round robin on a modem that stays offline move to an online one after
 // the grace period (failoverSeconds); a message pinned to it waits for it.
 import t from 'tap';
-import { testHooks } from '../../plugins/modem/index.ts';
 import type { OutboundMessage } from '../../core/services.ts';
-import type { Simulator } from '../../simulator/index.ts';
+import { onSimulator, type Simulator } from '../../simulator/index.ts';
 import { ofType, startRig } from './helpers.ts';
 
 t.test('round-robin messages leave a modem that stays offline; pinned ones wait', async (t) => {
   const sims: Simulator[] = [];
-  testHooks.simulator = (sim) => void sims.push(sim);
-  t.teardown(() => void (testHooks.simulator = undefined));
+  t.teardown(onSimulator((sim) => void sims.push(sim)));
   const rig = await startRig(t, { id: 'a', failoverSeconds: 60 }, { plugins: [{ id: 'b', failoverSeconds: 60, retry: { initialDelayMs: 0 } }] });
   const [simA, simB] = sims;
   const sms = rig.agent.use('sms');
@@ -52,8 +50,7 @@ t.test('round-robin messages leave a modem that stays offline; pinned ones wait'
 
 t.test('a message whose first part went out stays with its modem', async (t) => {
   const sims: Simulator[] = [];
-  testHooks.simulator = (sim) => void sims.push(sim);
-  t.teardown(() => void (testHooks.simulator = undefined));
+  t.teardown(onSimulator((sim) => void sims.push(sim)));
   const rig = await startRig(t, { id: 'a', failoverSeconds: 30 }, { plugins: [{ id: 'b', failoverSeconds: 30, retry: { initialDelayMs: 0 } }] });
   const [simA, simB] = sims;
   const sms = rig.agent.use('sms');

@@ -44,7 +44,7 @@ t.test('system.ping every N minutes when enabled', async (t) => {
 async function pinAgent(dir: string, simPin: string, envPin: string, profile: (typeof profiles)[number] = 'generic') {
   process.env.SMSEDGE_TEST_PIN = envPin;
   const clock = new ManualClock();
-  const agent = createAgent(resolveConfig({ agentId: 'pin', dataDir: dir, plugins: [modem({ pinEnv: 'SMSEDGE_TEST_PIN', simulator: { pin: simPin, profile } })] }), { clock, log: silentLogger() });
+  const agent = createAgent(resolveConfig({ agentId: 'pin', dataDir: dir, plugins: [modem({ port: 'simulator', pinEnv: 'SMSEDGE_TEST_PIN', simulator: { pin: simPin, profile } })] }), { clock, log: silentLogger() });
   await agent.start();
   const events: AnyEvent[] = [];
   agent.journal.listen((e) => events.push(e));

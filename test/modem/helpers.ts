@@ -21,7 +21,7 @@ export interface Rig {
 export async function startRig(t: Test, options: Record<string, unknown> = {}, extra: { dir?: string; clock?: ManualClock; plugins?: Record<string, unknown>[]; agentId?: string; waitOnline?: boolean; maxWaitMs?: number } = {}): Promise<Rig> {
   const dir = extra.dir ?? t.testdir();
   const clock = extra.clock ?? new ManualClock(Date.parse('2026-03-01T10:00:00Z'));
-  const plugins = [{ retry: { initialDelayMs: 0 }, ...options }, ...(extra.plugins ?? [])].map((o) => modem(o));
+  const plugins = [{ retry: { initialDelayMs: 0 }, ...options }, ...(extra.plugins ?? [])].map((o) => modem({ port: 'simulator', ...o }));
   const config = resolveConfig({ agentId: extra.agentId ?? 'test', dataDir: dir, plugins });
   const agent = createAgent(config, { clock, log: silentLogger() });
   await agent.start();

@@ -4,19 +4,19 @@ import { createAgent } from '../../core/agent.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { resolveConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
-import { modem, testHooks } from '../../plugins/modem/index.ts';
-import { defineBehavior, is, type Behavior } from '../../simulator/index.ts';
+import { modem } from '../../plugins/modem/index.ts';
+import { defineBehavior, is, onSimulator, type Behavior } from '../../simulator/index.ts';
 import { profiles } from './helpers.ts';
 
 /** The agent on a SIM asking for `simPin`, the environment holding `envPin`; `behaviors` go in front. */
 async function pinAgent(t: Test, dir: string, simPin: string, envPin: string, behaviors: Behavior[], profile: (typeof profiles)[number] = 'generic') {
   process.env.SMSEDGE_TEST_PIN = envPin;
-  testHooks.simulator = (sim) => behaviors.forEach((b) => sim.useBehavior(b));
-  t.teardown(() => void (testHooks.simulator = undefined));
+  const unwatch = onSimulator((sim) => behaviors.forEach((b) => sim.useBehavior(b)));
+  t.teardown(unwatch);
   const clock = new ManualClock();
-  const agent = createAgent(resolveConfig({ agentId: 'pin', dataDir: dir, plugins: [modem({ pinEnv: 'SMSEDGE_TEST_PIN', simulator: { pin: simPin, profile } })] }), { clock, log: silentLogger() });
+  const agent = createAgent(resolveConfig({ agentId: 'pin', dataDir: dir, plugins: [modem({ port: 'simulator', pinEnv: 'SMSEDGE_TEST_PIN', simulator: { pin: simPin, profile } })] }), { clock, log: silentLogger() });
   await agent.start();
-  testHooks.simulator = undefined;
+  unwatch();
   t.teardown(() => agent.stop());
   const state = () => agent.use('sms').modems()[0]!.state;
   for (let i = 0; i < 1200 && !['online', 'sim-locked'].includes(state()); i++) await clock.advance(250);

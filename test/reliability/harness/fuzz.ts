@@ -95,7 +95,7 @@ export async function runPduFuzz(options: { count: number; seed: number; batch?:
   process.on('uncaughtException', onCrash);
   // The real logger (redaction included) at its default level, to /dev/null: garbage goes through it too.
   const log = createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) });
-  const agent = createAgent(resolveConfig({ agentId: 'fuzz', dataDir: dir, store: { synchronous: 'NORMAL' }, plugins: [modem({ healthIntervalSeconds: 3600 })] }), { log });
+  const agent = createAgent(resolveConfig({ agentId: 'fuzz', dataDir: dir, store: { synchronous: 'NORMAL' }, plugins: [modem({ port: 'simulator', healthIntervalSeconds: 3600 })] }), { log });
   const fed = new Map<string, { pdu: string; tpduLength: number }>();
   let count = 0;
   let sentinels = 0;

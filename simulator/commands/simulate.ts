@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UsageError, defineCommand } from '../command.ts';
+import { UsageError, defineCommand } from '../../core/command.ts';
 
 export default defineCommand({
   name: 'simulate',
@@ -21,8 +21,7 @@ export default defineCommand({
       strict: true,
     });
     if (!values.stdio) throw new UsageError('--stdio is required (the simulator speaks AT on stdin/stdout)');
-    // Loaded lazily: the other subcommands do not pay for the simulator.
-    const sim = await import('../../simulator/index.ts');
+    const sim = await import('../index.ts');
     if (values.replay) {
       const replay = sim.createReplay(readFileSync(values.replay, 'utf8'));
       replay.done.then(

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createAgent } from '../agent.ts';
-import { systemClock } from '../clock.ts';
-import { defineCommand, UsageError } from '../command.ts';
-import { resolveConfig } from '../config.ts';
-import { createLogger, silentLogger } from '../log.ts';
-import { openStore } from '../store.ts';
+import { createAgent } from '../../core/agent.ts';
+import { systemClock } from '../../core/clock.ts';
+import { defineCommand, UsageError } from '../../core/command.ts';
+import { resolveConfig } from '../../core/config.ts';
+import { createLogger, silentLogger } from '../../core/log.ts';
+import { openStore } from '../../core/store.ts';
 
 export default defineCommand({
   name: 'replay',
@@ -28,13 +28,12 @@ export default defineCommand({
     }
     const timeoutMs = Number(values.timeout ?? '30') * 1000;
     if (!(timeoutMs > 0)) throw new UsageError('--timeout must be a positive number of seconds');
-    // Loaded lazily: other subcommands do not pay for the simulator and the plugin.
-    const { createReplay } = await import('../../simulator/index.ts');
-    const { modem, injectBinding } = await import('../../plugins/modem/index.ts');
+    const { createReplay } = await import('../replay.ts');
+    const { modem, registerPort } = await import('../../plugins/modem/index.ts');
     const replay = createReplay(text);
     // A capture has its PIN redacted to the `***` wildcard: any PIN matches, so give the plugin one.
     if (/^> AT\+CPIN="?\*\*\*/m.test(text)) process.env.SMSEDGE_REPLAY_PIN ??= '0000';
-    const remove = injectBinding(replay.path, replay.binding as never);
+    const remove = registerPort(replay.path, () => ({ binding: replay.binding as never, path: replay.path }));
     const store = openStore({ path: ':memory:' });
     const agent = createAgent(
       resolveConfig({ agentId: 'replay', dataDir: '.', plugins: [modem({ port: replay.path, pinEnv: 'SMSEDGE_REPLAY_PIN', healthIntervalSeconds: 3600, reconnectMaxSeconds: 3600 })] }),
