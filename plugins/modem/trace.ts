@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, statSync } from 'node:fs';
 import { redactCommand } from './errors.ts';
 
 /**
@@ -65,7 +65,21 @@ export class Trace {
   }
 }
 
-/** A sink that appends to a file (synchronously, so a crash loses nothing that was traced). */
+/**
+ * A sink that appends to a file (synchronously, so a crash loses nothing that was traced). The trace
+ * holds PDUs (texts) and numbers: like the database, it is readable by the agent's user only. The file
+ * is opened for each line, so one that logrotate moved away is created again, 0600 whatever the umask;
+ * one that already exists with looser permissions is tightened when the sink is made (at start).
+ */
 export function fileSink(path: string): TraceSink {
-  return (line) => appendFileSync(path, `${line}\n`);
+  tighten(path);
+  return (line) => appendFileSync(path, `${line}\n`, { mode: 0o600 });
+}
+
+function tighten(path: string): void {
+  try {
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  } catch {
+    // Not there yet (created 0600 by the first line), or not ours to change: the trace is optional.
+  }
 }
