@@ -1,9 +1,11 @@
-import { assertBodySize, EventStream, getQuery, getRouterParams, H3, HTTPResponse, removeRoute, type H3Event, type HTTPError } from 'h3';
+import { assertBodySize, EventStream, getQuery, getRequestIP, getRouterParams, H3, HTTPResponse, removeRoute, type H3Event, type HTTPError } from 'h3';
 import * as v from 'valibot';
 import type { Clock } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import { keyMatches, presentedKey } from './auth.ts';
+import { checkRequestOrigin } from './origin.ts';
+import { AuthThrottle } from './throttle.ts';
 import { errorBody, toApiError, validationError } from './errors.ts';
 import { Idempotency } from './idempotency.ts';
 import { Registry } from './metrics.ts';
@@ -18,6 +20,10 @@ export interface ApiAppOptions {
   bodyLimit: number;
   /** Where Idempotency-Key answers are kept; without it the header is refused. */
   idempotency?: Idempotency;
+  /** Failed authentications per client address; default: 10 at once, then one per 5 s. */
+  throttle?: AuthThrottle;
+  /** Host names besides localhost/127.0.0.1/[::1] an API without a key answers to. */
+  allowedHosts?: readonly string[];
 }
 
 /** A route as registered, with what the OpenAPI document needs. */
@@ -88,9 +94,27 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
     return jsonResponse(404, errorBody('not_found', 'no such route', undefined, requestId), event);
   });
 
-  function authorized(event: H3Event): boolean {
+  const throttle = options.throttle ?? new AuthThrottle({ clock: options.clock });
+
+  /**
+   * Whether the request carries the key. A wrong key costs its address a try; an address out of tries
+   * is answered 429 on routes that need the key, and counts as keyless on the others, until its wait
+   * is over: its keys are not even compared meanwhile.
+   */
+  function authorized(event: H3Event, required: boolean): boolean {
     if (apiKey === undefined) return true;
-    return keyMatches(presentedKey(event.req.headers), apiKey);
+    const presented = presentedKey(event.req.headers);
+    if (presented === undefined) return false;
+    const address = getRequestIP(event) ?? 'in-process';
+    const waitMs = throttle.waitMs(address);
+    if (waitMs > 0) {
+      if (!required) return false;
+      event.res.headers.set('retry-after', String(Math.ceil(waitMs / 1000)));
+      throw new ApiError(429, 'too_many_failed_authentications', `too many wrong API keys from this address; try again in ${Math.ceil(waitMs / 1000)} s`);
+    }
+    if (keyMatches(presented, apiKey)) return true;
+    if (throttle.fail(address)) log.warn({ client: address }, 'too many wrong API keys from one address: throttled');
+    return false;
   }
 
   async function readJsonBody(event: H3Event, def: RouteDef): Promise<unknown> {
@@ -139,7 +163,8 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
       event.res.headers.set('x-request-id', requestId);
       let status = 500;
       try {
-        const apiKeyValid = authorized(event);
+        checkRequestOrigin(event.req.method, event.req.headers, { keyConfigured: apiKey !== undefined, allowedHosts: options.allowedHosts });
+        const apiKeyValid = authorized(event, def.auth !== false);
         if (def.auth !== false && !apiKeyValid) {
           event.res.headers.set('www-authenticate', 'Bearer');
           throw new ApiError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)');

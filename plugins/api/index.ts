@@ -2,7 +2,8 @@ import { definePlugin } from '../../core/plugin.ts';
 import { registerSecret } from '../../core/redact.ts';
 import type { SmsService } from '../../core/services.ts';
 import { createApiApp, type ApiApp } from './app.ts';
-import { isLoopback } from './auth.ts';
+import { ConfigError } from '../../core/config.ts';
+import { isLoopback, keyWeakness } from './auth.ts';
 import { Idempotency } from './idempotency.ts';
 import { apiOptions } from './options.ts';
 import { collectProcessMetrics } from './process.ts';
@@ -33,10 +34,14 @@ export const api = definePlugin({
   after: ['modem'],
   options: apiOptions,
   setup(ctx) {
-    const { host, port, apiKeyEnv, bodyLimit } = ctx.options;
+    const { host, port, apiKeyEnv, bodyLimit, allowedHosts } = ctx.options;
     const apiKey = process.env[apiKeyEnv] || undefined;
     registerSecret(apiKey);
-    const http: ApiApp = createApiApp({ log: ctx.log, clock: ctx.clock, apiKey, bodyLimit, idempotency: new Idempotency(ctx.store, ctx.clock) });
+    // A key guards an API on the network only if it cannot be guessed; failed tries are throttled too.
+    const weakness = apiKey === undefined ? undefined : keyWeakness(apiKey);
+    if (weakness && !isLoopback(host)) throw new ConfigError(apiKeyEnv, `the API key ${weakness}`);
+    if (weakness) ctx.log.warn({ apiKeyEnv }, `the API key ${weakness}; it is accepted only because the API listens on loopback`);
+    const http: ApiApp = createApiApp({ log: ctx.log, clock: ctx.clock, apiKey, bodyLimit, allowedHosts, idempotency: new Idempotency(ctx.store, ctx.clock) });
     ctx.provide('api', http);
 
     const sms = (): SmsService => {

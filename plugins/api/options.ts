@@ -15,6 +15,11 @@ export const apiOptions = v.strictObject({
   host: v.optional(v.pipe(v.string(), v.regex(HOST, 'an IP address or host name')), () => process.env.SMSEDGE_HOST ?? '127.0.0.1'),
   port: v.optional(port, () => (process.env.SMSEDGE_PORT ? Number(process.env.SMSEDGE_PORT) : 8080)),
   apiKeyEnv: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')), 'SMSEDGE_API_KEY'),
+  /**
+   * Host names (besides localhost, 127.0.0.1 and [::1]) an API without a key answers to, e.g. a name
+   * in /etc/hosts for this machine. Without a key any other Host is refused (DNS rebinding).
+   */
+  allowedHosts: v.optional(v.array(v.pipe(v.string(), v.regex(HOST, 'a host name')))),
   /** Largest request body in bytes (413 beyond). */
   bodyLimit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(16 * 1024 * 1024)), 64 * 1024),
 });
