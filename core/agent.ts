@@ -29,7 +29,7 @@ interface Slot {
 
 export class AgentStartError extends Error {
   override name = 'AgentStartError';
-  readonly code = 'E_START';
+  readonly code = 'start_failed';
   readonly plugin: string;
   constructor(plugin: string, cause: unknown) {
     super(`plugin "${plugin}" failed to start: ${(cause as Error)?.message ?? String(cause)}`, { cause });

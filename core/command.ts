@@ -32,5 +32,5 @@ export function defineCommand(def: CommandDefinition): CommandDefinition {
 /** Thrown for bad command-line usage; the CLI prints the message and exits with 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
-  readonly code = 'E_USAGE';
+  readonly code = 'usage';
 }

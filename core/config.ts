@@ -44,7 +44,7 @@ export interface ResolvedConfig {
 /** A configuration problem; `key` is the dotted path of the offending setting. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  readonly code = 'E_CONFIG';
+  readonly code = 'config_error';
   readonly key: string;
   constructor(key: string, message: string) {
     super(`${key}: ${message}`);

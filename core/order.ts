@@ -10,8 +10,8 @@ export interface Orderable {
 
 export class DependencyError extends Error {
   override name = 'DependencyError';
-  readonly code: 'E_MISSING_DEPENDENCY' | 'E_DEPENDENCY_CYCLE';
-  constructor(code: 'E_MISSING_DEPENDENCY' | 'E_DEPENDENCY_CYCLE', message: string) {
+  readonly code: 'missing_dependency' | 'dependency_cycle';
+  constructor(code: 'missing_dependency' | 'dependency_cycle', message: string) {
     super(message);
     this.code = code;
   }
@@ -28,7 +28,7 @@ export function startOrder<T extends Orderable>(plugins: T[]): T[] {
     const deps: T[] = [];
     for (const d of p.dependsOn) {
       const found = plugins.filter((q) => q !== p && matches(d, q.name));
-      if (!found.length) throw new DependencyError('E_MISSING_DEPENDENCY', `plugin "${p.name}" depends on "${d}", which is not in the config`);
+      if (!found.length) throw new DependencyError('missing_dependency', `plugin "${p.name}" depends on "${d}", which is not in the config`);
       deps.push(...found);
     }
     for (const d of p.after) deps.push(...plugins.filter((q) => q !== p && matches(d, q.name)));
@@ -42,7 +42,7 @@ export function startOrder<T extends Orderable>(plugins: T[]): T[] {
     const at = visiting.indexOf(p);
     if (at >= 0) {
       const cycle = [...visiting.slice(at), p].map((q) => q.name).join(' -> ');
-      throw new DependencyError('E_DEPENDENCY_CYCLE', `plugin dependency cycle: ${cycle}`);
+      throw new DependencyError('dependency_cycle', `plugin dependency cycle: ${cycle}`);
     }
     visiting.push(p);
     for (const d of edges.get(p)!) visit(d);

@@ -22,8 +22,8 @@ export interface StoreOptions {
 
 export class StoreError extends Error {
   override name = 'StoreError';
-  readonly code: 'E_MIGRATION' | 'E_CLOSED';
-  constructor(code: 'E_MIGRATION' | 'E_CLOSED', message: string, options?: ErrorOptions) {
+  readonly code: 'migration_failed' | 'closed';
+  constructor(code: 'migration_failed' | 'closed', message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
   }
@@ -87,7 +87,7 @@ export class Store {
           );
         });
       } catch (error) {
-        throw new StoreError('E_MIGRATION', `migration ${namespace}#${m.version} failed: ${(error as Error).message}`, {
+        throw new StoreError('migration_failed', `migration ${namespace}#${m.version} failed: ${(error as Error).message}`, {
           cause: error,
         });
       }
@@ -100,7 +100,7 @@ export class Store {
   }
 
   #prepared(cache: Map<string, StatementSync>, sql: string, arrays: boolean): StatementSync {
-    if (this.#closed) throw new StoreError('E_CLOSED', 'store is closed');
+    if (this.#closed) throw new StoreError('closed', 'store is closed');
     let stmt = cache.get(sql);
     if (!stmt) {
       stmt = this.db.prepare(sql);

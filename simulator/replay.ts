@@ -78,11 +78,11 @@ export function createReplay(transcript: string | TranscriptStep[], opts: { cloc
     if (failure) return;
     const step = steps[p];
     if (!step) {
-      fail(new TranscriptError('E_REPLAY_EXTRA', (steps.at(-1)?.line ?? 0) + 1, `the transcript ended, but the host wrote ${show(unit)}`));
+      fail(new TranscriptError('replay_extra', (steps.at(-1)?.line ?? 0) + 1, `the transcript ended, but the host wrote ${show(unit)}`));
       return;
     }
     if (step.kind !== 'write' || !matches(step.text, unit)) {
-      fail(new TranscriptError('E_REPLAY_MISMATCH', step.line, `expected the host to write ${show(step.kind === 'write' ? step.text : '(nothing: the modem speaks next)')}, got ${show(unit)}`));
+      fail(new TranscriptError('replay_mismatch', step.line, `expected the host to write ${show(step.kind === 'write' ? step.text : '(nothing: the modem speaks next)')}, got ${show(unit)}`));
       return;
     }
     p++;
@@ -132,7 +132,7 @@ export function createReplay(transcript: string | TranscriptStep[], opts: { cloc
       abort.abort();
       ports.remove(path);
       if (p < steps.length && !failure) {
-        fail(new TranscriptError('E_REPLAY_INCOMPLETE', steps[p]!.line, 'the host stopped before the transcript ended'));
+        fail(new TranscriptError('replay_incomplete', steps[p]!.line, 'the host stopped before the transcript ended'));
       }
     },
   };

@@ -20,7 +20,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'garbage', 'drop-chars', 'slow', 'hang', 'urc-inside-response', 'cms-500', 'cms-304', 'cms-330', 'storage-full',
 ];
 
-/** Bad input to the simulator API. Codes: E_FAULT, E_PROFILE, E_ARGUMENT. */
+/** Bad input to the simulator API. Codes: unknown_fault, unknown_profile, invalid_argument. */
 export class SimulatorError extends Error {
   override name = 'SimulatorError';
   readonly code: string;
@@ -154,14 +154,14 @@ const KEEP = 1000;
 function limitOf(value: number | undefined, name: string): number {
   if (value === undefined) return KEEP;
   if (value === Infinity || (Number.isInteger(value) && value >= 0)) return value;
-  throw new SimulatorError('E_ARGUMENT', `${name} must be a whole number of entries (or Infinity)`);
+  throw new SimulatorError('invalid_argument', `${name} must be a whole number of entries (or Infinity)`);
 }
 
 function rssiOf(value: number): number {
-  if (!Number.isFinite(value)) throw new SimulatorError('E_ARGUMENT', 'signal must be a number');
+  if (!Number.isFinite(value)) throw new SimulatorError('invalid_argument', 'signal must be a number');
   if (value < 0) return Math.max(0, Math.min(31, Math.round((value + 113) / 2))); // 27.007 8.5: -113 dBm = 0, 2 dB steps
   if (value === 99 || (Number.isInteger(value) && value <= 31)) return value;
-  throw new SimulatorError('E_ARGUMENT', 'signal must be 0-31, 99, or a negative dBm value');
+  throw new SimulatorError('invalid_argument', 'signal must be 0-31, 99, or a negative dBm value');
 }
 
 /**
@@ -173,18 +173,18 @@ function rssiOf(value: number): number {
 function textForParts(
   text: string, parts: number, choice: 'auto' | 'gsm7' | 'ucs2' | undefined, ref16: boolean | undefined, port: boolean,
 ): { text: string; encoding: 'gsm7' | 'ucs2' } {
-  if (!Number.isInteger(parts) || parts < 1 || parts > 255) throw new SimulatorError('E_ARGUMENT', 'parts must be 1-255');
+  if (!Number.isInteger(parts) || parts < 1 || parts > 255) throw new SimulatorError('invalid_argument', 'parts must be 1-255');
   const base = text || 'Part of a long message.';
   let encoding: 'gsm7' | 'ucs2';
   try {
     encoding = segments(base, { encoding: choice }).encoding;
   } catch (error) {
-    throw new SimulatorError('E_ARGUMENT', `cannot encode that SMS: ${(error as Error).message}`);
+    throw new SimulatorError('invalid_argument', `cannot encode that SMS: ${(error as Error).message}`);
   }
   const count = (t: string) => segments(t, { encoding, ref16, port }).parts;
   const needs = count(base);
   if (needs === parts) return { text: base, encoding };
-  if (needs > parts) throw new SimulatorError('E_ARGUMENT', `the text needs ${needs} parts, more than ${parts}`);
+  if (needs > parts) throw new SimulatorError('invalid_argument', `the text needs ${needs} parts, more than ${parts}`);
   // Doubling, not appending one copy at a time: 255 parts of a short text stay a few dozen counts.
   let long = `${base} ${base}`;
   while (count(long) <= parts) long = `${long} ${long}`;
@@ -199,7 +199,7 @@ function textForParts(
   // unless the cut would split a surrogate pair, which moves whole (one unit back keeps the count).
   let out = long.slice(0, lo);
   if (/[\uD800-\uDBFF]$/.test(out)) out = out.slice(0, -1);
-  if (count(out) !== parts) throw new SimulatorError('E_ARGUMENT', `cannot make that text exactly ${parts} parts`);
+  if (count(out) !== parts) throw new SimulatorError('invalid_argument', `cannot make that text exactly ${parts} parts`);
   return { text: out, encoding };
 }
 
@@ -214,7 +214,7 @@ function textForParts(
 export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
   const profileName = opts.profile ?? 'generic';
   const profile = profiles[profileName];
-  if (!profile) throw new SimulatorError('E_PROFILE', `unknown profile "${profileName}" (${Object.keys(profiles).join(', ')})`);
+  if (!profile) throw new SimulatorError('unknown_profile', `unknown profile "${profileName}" (${Object.keys(profiles).join(', ')})`);
   const clock = opts.clock ?? systemClock;
   const path = opts.path ?? ports.nextPath();
   const modem = new Modem(profile, clock, { pin: opts.pin, puk: opts.puk, identity: opts.identity });
@@ -281,7 +281,7 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
     const storage = modem.storage(modem.mem[2]);
     for (const part of encodeDeliver({ from: m.from, text: m.text, timestamp: m.timestamp ?? new Date(clock.now()), smsc: modem.smsc })) {
       if (!storage.store({ stat: 0, kind: 'deliver', pdu: part.pdu, tpduLength: part.tpduLength })) {
-        throw new SimulatorError('E_ARGUMENT', `inbox does not fit in ${storage.name} (capacity ${storage.capacity})`);
+        throw new SimulatorError('invalid_argument', `inbox does not fit in ${storage.name} (capacity ${storage.capacity})`);
       }
     }
   }
@@ -302,8 +302,8 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
     clock,
     connect,
     receiveSms(o) {
-      if (!o || typeof o.from !== 'string' || !o.from) throw new SimulatorError('E_ARGUMENT', 'receiveSms needs a sender (from)');
-      if (o.text === undefined && !o.data) throw new SimulatorError('E_ARGUMENT', 'receiveSms needs text or data');
+      if (!o || typeof o.from !== 'string' || !o.from) throw new SimulatorError('invalid_argument', 'receiveSms needs a sender (from)');
+      if (o.text === undefined && !o.data) throw new SimulatorError('invalid_argument', 'receiveSms needs text or data');
       const sized = o.parts !== undefined && !o.data ? textForParts(o.text ?? '', o.parts, o.encoding, o.ref16, o.port !== undefined) : null;
       const text = sized ? sized.text : o.text;
       let encoded;
@@ -313,7 +313,7 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
           timestamp: o.timestamp ?? new Date(modem.now()), tzQuarterHours: o.timestamp === undefined ? modem.tzQuarters : undefined, smsc: modem.smsc,
         });
       } catch (error) {
-        throw new SimulatorError('E_ARGUMENT', `cannot encode that SMS: ${(error as Error).message}`);
+        throw new SimulatorError('invalid_argument', `cannot encode that SMS: ${(error as Error).message}`);
       }
       const total = encoded.length;
       let order = encoded.map((_, i) => i + 1);
@@ -321,7 +321,7 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
       else if (Array.isArray(o.order)) {
         const sorted = [...o.order].sort((a, b) => a - b);
         if (sorted.length !== total || sorted.some((v, i) => v !== i + 1)) {
-          throw new SimulatorError('E_ARGUMENT', `order must list parts 1-${total} once each`);
+          throw new SimulatorError('invalid_argument', `order must list parts 1-${total} once each`);
         }
         order = o.order;
       }
@@ -373,7 +373,7 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
           const storage = modem.storage(modem.mem[2]);
           const [part] = encodeDeliver({ from: o.from ?? '+15550001111', text: o.text ?? 'Arrived mid-answer', timestamp: new Date(modem.now()), smsc: modem.smsc });
           const stored = storage.store({ stat: 0, kind: 'deliver', pdu: part!.pdu, tpduLength: part!.tpduLength });
-          if (!stored) throw new SimulatorError('E_FAULT', `${storage.name} is full`);
+          if (!stored) throw new SimulatorError('unknown_fault', `${storage.name} is full`);
           modem.armFault(kind, o.count ?? 1, { lines: [`+CMTI: "${storage.name}",${stored.index}`] });
           return;
         }
@@ -387,14 +387,14 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
           return;
         }
         default:
-          throw new SimulatorError('E_FAULT', `unknown fault "${String(kind)}" (${FAULT_KINDS.join(', ')})`);
+          throw new SimulatorError('unknown_fault', `unknown fault "${String(kind)}" (${FAULT_KINDS.join(', ')})`);
       }
     },
     clearFaults: () => modem.faults.clear(),
     sent: () => modem.sent.map((s) => ({ ...s })),
     setDeliveryOutcome(recipient, outcome, delayMs) {
       if (!['delivered', 'failed', 'pending-then-delivered'].includes(outcome)) {
-        throw new SimulatorError('E_ARGUMENT', `unknown outcome "${outcome}"`);
+        throw new SimulatorError('invalid_argument', `unknown outcome "${outcome}"`);
       }
       modem.deliveryOutcomes.set(recipient, { outcome, delayMs: delayMs ?? modem.defaultDelivery.delayMs });
     },

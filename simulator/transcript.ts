@@ -24,7 +24,7 @@ export type TranscriptStep =
   | { kind: 'read'; text: string; line: number }
   | { kind: 'delay'; ms: number; line: number };
 
-/** Thrown for a malformed transcript (E_TRANSCRIPT_SYNTAX) or a replay that went wrong (E_REPLAY_*). */
+/** Thrown for a malformed transcript (transcript_syntax) or a replay that went wrong (replay_*). */
 export class TranscriptError extends Error {
   override name = 'TranscriptError';
   readonly code: string;
@@ -46,7 +46,7 @@ export function unescapeText(text: string, line = 0): string {
     if (e === 'n') return '\n';
     if (e === '\\') return '\\';
     if (e[0] === 'x' && e.length === 3) return String.fromCharCode(parseInt(e.slice(1), 16));
-    throw new TranscriptError('E_TRANSCRIPT_SYNTAX', line, `unknown escape \\${e}`);
+    throw new TranscriptError('transcript_syntax', line, `unknown escape \\${e}`);
   });
 }
 
@@ -69,18 +69,18 @@ export function parseTranscript(source: string): TranscriptStep[] {
     if (raw.trim() === '' || raw.startsWith('#')) continue;
     if (raw.startsWith('@')) {
       const m = /^@delay\s+(\d+)\s*$/.exec(raw);
-      if (!m) throw new TranscriptError('E_TRANSCRIPT_SYNTAX', line, `unknown directive "${raw}" (only @delay <ms>)`);
+      if (!m) throw new TranscriptError('transcript_syntax', line, `unknown directive "${raw}" (only @delay <ms>)`);
       steps.push({ kind: 'delay', ms: Number(m[1]), line });
       continue;
     }
     const dir = raw[0];
     if ((dir !== '>' && dir !== '<') || (raw.length > 1 && raw[1] !== ' ')) {
-      throw new TranscriptError('E_TRANSCRIPT_SYNTAX', line, 'a line starts with "> " (host), "< " (modem), "#" or "@delay"');
+      throw new TranscriptError('transcript_syntax', line, 'a line starts with "> " (host), "< " (modem), "#" or "@delay"');
     }
     const body = raw.slice(2);
     // The modem's prompt keeps its trailing space; other modem lines lose trailing blanks.
     const text = dir === '<' ? (body === '>' || body === '> ' ? '> ' : unescapeText(body.trimEnd(), line)) : unescapeText(body.trimEnd(), line);
-    if (dir === '>' && text === '') throw new TranscriptError('E_TRANSCRIPT_SYNTAX', line, 'empty host write');
+    if (dir === '>' && text === '') throw new TranscriptError('transcript_syntax', line, 'empty host write');
     steps.push({ kind: dir === '>' ? 'write' : 'read', text, line });
   }
   return steps;

@@ -47,24 +47,24 @@ function lastSeptet(bytes: Uint8Array, start: number, septets: number): number {
 
 /** Reads a TP address at `p`; returns it and the offset after it. */
 export function decodeAddress(bytes: Uint8Array, p: number, end: number, field: string): { address: Address; next: number } {
-  if (p + 2 > end) throw new PduDecodeError('E_TRUNCATED', p, `${field} address is cut off`);
+  if (p + 2 > end) throw new PduDecodeError('truncated', p, `${field} address is cut off`);
   const digits = bytes[p]!;
   // At most 20 semi-octets (10 octets of digits) fit in an address field.
-  if (digits > 20) throw new PduDecodeError('E_LENGTH', p, `${field} address length ${digits} exceeds 20 digits`);
+  if (digits > 20) throw new PduDecodeError('invalid_length', p, `${field} address length ${digits} exceeds 20 digits`);
   const octets = (digits + 1) >> 1;
   const next = p + 2 + octets;
-  if (next > end) throw new PduDecodeError('E_TRUNCATED', p, `${field} address is cut off`);
+  if (next > end) throw new PduDecodeError('truncated', p, `${field} address is cut off`);
   return { address: readNumber(bytes, bytes[p + 1]!, p + 2, digits, next), next };
 }
 
 /** Reads the SMSC field at 0 (its length counts octets, TOA included; 0 means none). */
 export function decodeSmsc(bytes: Uint8Array, end: number): { smsc: Address | null; next: number } {
-  if (end < 1) throw new PduDecodeError('E_TRUNCATED', 0, 'empty PDU');
+  if (end < 1) throw new PduDecodeError('truncated', 0, 'empty PDU');
   const octets = bytes[0]!;
   if (octets === 0) return { smsc: null, next: 1 };
-  if (octets > 11) throw new PduDecodeError('E_LENGTH', 0, `SMSC length ${octets} exceeds 11 octets`);
+  if (octets > 11) throw new PduDecodeError('invalid_length', 0, `SMSC length ${octets} exceeds 11 octets`);
   const next = 1 + octets;
-  if (next > end) throw new PduDecodeError('E_TRUNCATED', 0, 'SMSC address is cut off');
+  if (next > end) throw new PduDecodeError('truncated', 0, 'SMSC address is cut off');
   return { smsc: readNumber(bytes, bytes[1]!, 2, (octets - 1) * 2, next), next };
 }
 
@@ -97,7 +97,7 @@ export function encodeAddress(number: string, allowAlphanumeric: boolean): Uint8
   }
   const septets = gsm7Length(number);
   if (!allowAlphanumeric || septets < 1 || septets > 11) {
-    throw new SmsEncodeError('E_ADDRESS', 'address must be 1-20 digits, optionally with a leading +' +
+    throw new SmsEncodeError('invalid_address', 'address must be 1-20 digits, optionally with a leading +' +
       (allowAlphanumeric ? ', or 1-11 GSM 7-bit characters' : ''));
   }
   const octets = packedLength(septets);
@@ -111,7 +111,7 @@ export function encodeAddress(number: string, allowAlphanumeric: boolean): Uint8
 /** Bytes of the SMSC field: `00` (use the SIM's SMSC) when `number` is absent. */
 export function encodeSmsc(number: string | undefined): Uint8Array {
   if (number === undefined || number === '') return new Uint8Array(1);
-  if (!diallable(number)) throw new SmsEncodeError('E_ADDRESS', 'SMSC must be 1-20 digits, optionally with a leading +');
+  if (!diallable(number)) throw new SmsEncodeError('invalid_address', 'SMSC must be 1-20 digits, optionally with a leading +');
   const tp = encodeAddress(number, false);
   tp[0] = tp.length - 1;
   return tp;

@@ -26,22 +26,22 @@ export interface DecodeOptions {
  * decodePdu('0791448720003023240DD0E474D81C0EBB010000111011315214000BE474D81C0EBB5DE3771B').from // 'diafaan'
  */
 export function decodePdu(hex: string, opts: DecodeOptions = {}): DecodedPdu {
-  if (typeof hex !== 'string') throw new PduDecodeError('E_HEX', 0, 'PDU must be a hex string');
+  if (typeof hex !== 'string') throw new PduDecodeError('invalid_hex', 0, 'PDU must be a hex string');
   let clean = hex.trim();
   if (clean.indexOf(' ') >= 0 || clean.indexOf('\n') >= 0 || clean.indexOf('\r') >= 0 || clean.indexOf('\t') >= 0) {
     clean = clean.replace(/\s+/g, ''); // a PDU wrapped over several log lines
   }
-  if (clean.length === 0) throw new PduDecodeError('E_EMPTY', 0, 'empty PDU');
+  if (clean.length === 0) throw new PduDecodeError('empty', 0, 'empty PDU');
   const { bytes, stop } = fromHex(clean);
   const n = bytes.length;
-  if (n === 0) throw new PduDecodeError('E_HEX', 0, 'PDU is not hex');
+  if (n === 0) throw new PduDecodeError('invalid_hex', 0, 'PDU is not hex');
   const junk = stop < clean.length;
   try {
     return decodeBytes(bytes, opts);
   } catch (err) {
     // Cut short by a non-hex character: say so rather than "truncated".
-    if (junk && err instanceof PduDecodeError && err.code === 'E_TRUNCATED') {
-      throw new PduDecodeError('E_HEX', n, `PDU has a non-hex character at position ${stop}`);
+    if (junk && err instanceof PduDecodeError && err.code === 'truncated') {
+      throw new PduDecodeError('invalid_hex', n, `PDU has a non-hex character at position ${stop}`);
     }
     throw err;
   }
@@ -55,8 +55,8 @@ function decodeBytes(bytes: Uint8Array, opts: DecodeOptions): DecodedPdu {
   }
   if (opts.tpduLength !== undefined) {
     const t = opts.tpduLength;
-    if (!Number.isInteger(t) || t < 1 || t > 255) throw new PduDecodeError('E_TPDU_LENGTH', 0, `TPDU length ${t} is impossible`);
-    if (t > n) throw new PduDecodeError('E_TRUNCATED', n, `PDU has ${n} octets, the TPDU length says ${t}`);
+    if (!Number.isInteger(t) || t < 1 || t > 255) throw new PduDecodeError('tpdu_length_mismatch', 0, `TPDU length ${t} is impossible`);
+    if (t > n) throw new PduDecodeError('truncated', n, `PDU has ${n} octets, the TPDU length says ${t}`);
     // The SMSC field is there when the octets before the TPDU are exactly one SMSC field.
     const smsc = n > t && bytes[0]! + 1 + t <= n;
     return parse(bytes, smsc, endFor(bytes, smsc, t)).pdu;
@@ -79,12 +79,12 @@ function decodeBytes(bytes: Uint8Array, opts: DecodeOptions): DecodedPdu {
 function asDecodeError(err: unknown): PduDecodeError {
   if (err instanceof PduDecodeError) return err;
   // Defensive: a bug must still surface as the one error type callers handle.
-  return new PduDecodeError('E_INTERNAL', 0, err instanceof Error ? err.message : String(err));
+  return new PduDecodeError('internal', 0, err instanceof Error ? err.message : String(err));
 }
 
 function endFor(bytes: Uint8Array, smsc: boolean, tpduLength: number): number {
   const end = (smsc ? bytes[0]! + 1 : 0) + tpduLength;
-  if (end > bytes.length) throw new PduDecodeError('E_TRUNCATED', bytes.length, `PDU is shorter than its TPDU length ${tpduLength}`);
+  if (end > bytes.length) throw new PduDecodeError('truncated', bytes.length, `PDU is shorter than its TPDU length ${tpduLength}`);
   return end;
 }
 
@@ -98,7 +98,7 @@ function parse(bytes: Uint8Array, hasSmsc: boolean, end: number): Attempt {
     smsc = s.smsc && s.smsc.number !== '' ? s.smsc.number : null;
     p = s.next;
   }
-  if (p >= end) throw new PduDecodeError('E_TRUNCATED', p, 'TPDU is missing');
+  if (p >= end) throw new PduDecodeError('truncated', p, 'TPDU is missing');
   const start = p;
   const fo = bytes[p]!;
   const mti = fo & 3;
@@ -109,7 +109,7 @@ function parse(bytes: Uint8Array, hasSmsc: boolean, end: number): Attempt {
 }
 
 function need(p: number, count: number, end: number, field: string): void {
-  if (p + count > end) throw new PduDecodeError('E_TRUNCATED', p, `${field} is cut off`);
+  if (p + count > end) throw new PduDecodeError('truncated', p, `${field} is cut off`);
 }
 
 function parseDeliver(bytes: Uint8Array, start: number, end: number, smsc: string | null): Attempt {
@@ -236,7 +236,7 @@ function parseUserData(bytes: Uint8Array, p: number, end: number, udhi: boolean,
   const ud = p + 1;
   const septets = dcs.encoding === 'gsm7' && !dcs.compressed;
   // 9.2.3.16: at most 160 septets or 140 octets of user data.
-  if (septets ? udl > 160 : udl > 140) throw new PduDecodeError('E_LENGTH', p, `user data length ${udl} is impossible`);
+  if (septets ? udl > 160 : udl > 140) throw new PduDecodeError('invalid_length', p, `user data length ${udl} is impossible`);
   const declared = septets ? (udl * 7 + 7) >> 3 : udl;
   const used = ud + declared;
   const udEnd = Math.min(used, end);
@@ -249,7 +249,7 @@ function parseUserData(bytes: Uint8Array, p: number, end: number, udhi: boolean,
     } else {
       need(ud, 1, udEnd, 'user data header length');
       const udhl = bytes[ud]!;
-      if (udhl + 1 > declared) throw new PduDecodeError('E_UDH', ud, `header length ${udhl} exceeds the user data`);
+      if (udhl + 1 > declared) throw new PduDecodeError('invalid_udh', ud, `header length ${udhl} exceeds the user data`);
       need(ud + 1, udhl, udEnd, 'user data header');
       udh = parseUdh(bytes, ud + 1, ud + 1 + udhl, warnings);
       body = ud + 1 + udhl;
@@ -263,7 +263,7 @@ function parseUserData(bytes: Uint8Array, p: number, end: number, udhi: boolean,
     // Fill bits: the text starts at the first septet boundary after the header (9.2.3.24).
     const headerSeptets = udh || body > ud ? Math.ceil(((body - ud) * 8) / 7) : 0;
     let count = udl - headerSeptets;
-    if (count < 0) throw new PduDecodeError('E_UDH', ud, 'user data header is longer than TP-UDL');
+    if (count < 0) throw new PduDecodeError('invalid_udh', ud, 'user data header is longer than TP-UDL');
     const available = Math.floor(((udEnd - ud) * 8) / 7) - headerSeptets;
     if (count > available) count = Math.max(0, available);
     const lang = udh?.language;

@@ -62,7 +62,7 @@ function concatRef(opts: { concatRef?: number; ref16?: boolean }): number {
   if (opts.concatRef !== undefined) {
     const max = opts.ref16 ? 0xffff : 0xff;
     if (!Number.isInteger(opts.concatRef) || opts.concatRef < 0 || opts.concatRef > max) {
-      throw new SmsEncodeError('E_RANGE', `concatRef must be 0..${max}`);
+      throw new SmsEncodeError('out_of_range', `concatRef must be 0..${max}`);
     }
     return opts.concatRef;
   }
@@ -72,13 +72,13 @@ function concatRef(opts: { concatRef?: number; ref16?: boolean }): number {
 
 function byteRange(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0 || value > 255) throw new SmsEncodeError('E_RANGE', `${name} must be 0..255`);
+  if (!Number.isInteger(value) || value < 0 || value > 255) throw new SmsEncodeError('out_of_range', `${name} must be 0..255`);
   return value;
 }
 
 /** 23.040 9.2.3.12.1: the relative validity octet for at least `minutes`. */
 export function relativeValidity(minutes: number): number {
-  if (!(minutes > 0) || minutes > 635040) throw new SmsEncodeError('E_RANGE', 'validity must be 1 minute to 63 weeks');
+  if (!(minutes > 0) || minutes > 635040) throw new SmsEncodeError('out_of_range', 'validity must be 1 minute to 63 weeks');
   if (minutes <= 720) return Math.max(0, Math.ceil(minutes / 5) - 1);
   if (minutes <= 1440) return 143 + Math.ceil((minutes - 720) / 30);
   if (minutes <= 30 * 1440) return 166 + Math.ceil(minutes / 1440);
@@ -147,7 +147,7 @@ export function encodeSubmit(opts: SubmitOptions): { encoding: 'gsm7' | 'ucs2'; 
   const mr = byteRange(opts.mr, 'mr', 0);
   const plan = planText(opts.text, opts.encoding ?? 'auto', opts.ref16);
   const total = plan.chunks.length;
-  if (total > 255) throw new SmsEncodeError('E_TOO_LONG', `text needs ${total} parts; at most 255 are possible`);
+  if (total > 255) throw new SmsEncodeError('too_long', `text needs ${total} parts; at most 255 are possible`);
   const ref = total > 1 ? concatRef(opts) : 0;
   const vp = opts.validityMinutes !== undefined ? relativeValidity(opts.validityMinutes) : -1;
   // 23.038 clause 4: 00 GSM 7-bit, 08 UCS2; with bit 4 set the low bits carry the class (0 = flash).
@@ -179,7 +179,7 @@ export function encodeDeliver(opts: DeliverOptions): EncodedPart[] {
   encodeTimestamp(opts.timestamp ?? new Date(), opts.tzQuarterHours, scts, 0);
   if (opts.port) {
     for (const v of [opts.port.src, opts.port.dst]) {
-      if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new SmsEncodeError('E_RANGE', 'ports must be 0..65535');
+      if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new SmsEncodeError('out_of_range', 'ports must be 0..65535');
     }
   }
   const portUdh = opts.port ? PORT_IE_OCTETS : 0;
@@ -199,8 +199,8 @@ export function encodeDeliver(opts: DeliverOptions): EncodedPart[] {
     chunks = plan.chunks;
   }
   const total = chunks.length;
-  if (total > 255) throw new SmsEncodeError('E_TOO_LONG', `message needs ${total} parts; at most 255 are possible`);
-  if (opts.class !== undefined && ![0, 1, 2, 3].includes(opts.class)) throw new SmsEncodeError('E_RANGE', 'class must be 0..3');
+  if (total > 255) throw new SmsEncodeError('too_long', `message needs ${total} parts; at most 255 are possible`);
+  if (opts.class !== undefined && ![0, 1, 2, 3].includes(opts.class)) throw new SmsEncodeError('out_of_range', 'class must be 0..3');
   const ref = total > 1 ? concatRef(opts) : 0;
   const dcs = (encoding === 'ucs2' ? 0x08 : encoding === '8bit' ? 0x04 : 0) | (opts.class !== undefined ? 0x10 | opts.class : 0);
   const parts: EncodedPart[] = [];

@@ -2,9 +2,9 @@
  * Why a PDU could not be decoded. `code` is stable (tests and callers branch on it); `offset` is the
  * byte offset in the PDU as given (including the SMSC field when present) where decoding stopped.
  *
- * Codes: E_HEX (not hex), E_EMPTY, E_TRUNCATED (a field runs past the end), E_LENGTH (a length field
- * is impossible), E_BCD (a timestamp semi-octet is not a decimal digit or the date does not exist),
- * E_UDH (user data header IEs overrun their declared length), E_TPDU_LENGTH (the given <length>
+ * Codes: invalid_hex (not hex), empty, truncated (a field runs past the end), invalid_length (a length field
+ * is impossible), invalid_bcd (a timestamp semi-octet is not a decimal digit or the date does not exist),
+ * invalid_udh (user data header IEs overrun their declared length), tpdu_length_mismatch (the given <length>
  * cannot describe this PDU).
  */
 export class PduDecodeError extends Error {
@@ -18,7 +18,7 @@ export class PduDecodeError extends Error {
   }
 }
 
-/** Why a message could not be encoded: E_ADDRESS (bad number), E_TOO_LONG (more than 255 parts), E_CHARSET, E_RANGE. */
+/** Why a message could not be encoded: invalid_address (bad number), too_long (more than 255 parts), charset, out_of_range. */
 export class SmsEncodeError extends Error {
   override name = 'SmsEncodeError';
   readonly code: string;

@@ -70,7 +70,7 @@ export function planText(text: string, choice: TextEncodingChoice, ref16: boolea
       sizes.push(units);
       return { encoding: 'gsm7', chunks, units: sizes, unitsUsed: total, lastUnits: units, perPart: per };
     }
-    if (choice === 'gsm7') throw new SmsEncodeError('E_CHARSET', 'text has characters outside the GSM 7-bit alphabet');
+    if (choice === 'gsm7') throw new SmsEncodeError('charset', 'text has characters outside the GSM 7-bit alphabet');
   }
   const single = capacity('ucs2', otherUdh > 0 ? otherUdh + 1 : 0);
   if (n <= single) return { encoding: 'ucs2', chunks: [[0, n]], units: [n], unitsUsed: n, lastUnits: n, perPart: single };

@@ -9,7 +9,7 @@ function digit2(bytes: Uint8Array, at: number, field: string): number {
   const o = bytes[at]!;
   const lo = o & 0xf;
   const hi = o >> 4;
-  if (lo > 9 || hi > 9) throw new PduDecodeError('E_BCD', at, `${field} has a non-decimal semi-octet`);
+  if (lo > 9 || hi > 9) throw new PduDecodeError('invalid_bcd', at, `${field} has a non-decimal semi-octet`);
   return lo * 10 + hi;
 }
 
@@ -22,7 +22,7 @@ export function decodeTimestamp(bytes: Uint8Array, p: number, field: string, war
   const mi = digit2(bytes, p + 4, field);
   const ss = digit2(bytes, p + 5, field);
   if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59) {
-    throw new PduDecodeError('E_BCD', p, `${field} is not a valid date and time`);
+    throw new PduDecodeError('invalid_bcd', p, `${field} is not a valid date and time`);
   }
   // 23.040 leaves the century open; two-digit years 70-99 are read as 1970-1999.
   const year = yy >= 70 ? 1900 + yy : 2000 + yy;
@@ -56,9 +56,9 @@ export function isoOffsetQuarters(iso: string): number | null {
  */
 export function encodeTimestamp(when: Date | string, tzQuarterHours: number | undefined, out: Uint8Array, p: number): void {
   const ms = typeof when === 'string' ? Date.parse(when) : when.getTime();
-  if (!Number.isFinite(ms)) throw new SmsEncodeError('E_RANGE', 'timestamp is not a valid date');
+  if (!Number.isFinite(ms)) throw new SmsEncodeError('out_of_range', 'timestamp is not a valid date');
   const tz = tzQuarterHours ?? (typeof when === 'string' ? isoOffsetQuarters(when) : null) ?? 0;
-  if (!Number.isInteger(tz) || tz < -79 || tz > 79) throw new SmsEncodeError('E_RANGE', 'time zone must be -79..79 quarter hours');
+  if (!Number.isInteger(tz) || tz < -79 || tz > 79) throw new SmsEncodeError('out_of_range', 'time zone must be -79..79 quarter hours');
   const local = new Date(ms + tz * 15 * 60_000);
   out[p] = swapBcd(local.getUTCFullYear() % 100);
   out[p + 1] = swapBcd(local.getUTCMonth() + 1);

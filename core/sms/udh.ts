@@ -14,11 +14,11 @@ export function parseUdh(bytes: Uint8Array, p: number, end: number, warnings: st
   const udh: Udh = { ies: [], concat: null };
   let q = p;
   while (q < end) {
-    if (q + 2 > end) throw new PduDecodeError('E_UDH', q, 'information element header overruns the UDH');
+    if (q + 2 > end) throw new PduDecodeError('invalid_udh', q, 'information element header overruns the UDH');
     const iei = bytes[q]!;
     const len = bytes[q + 1]!;
     const data = q + 2;
-    if (data + len > end) throw new PduDecodeError('E_UDH', q, `information element ${iei} overruns the UDH`);
+    if (data + len > end) throw new PduDecodeError('invalid_udh', q, `information element ${iei} overruns the UDH`);
     udh.ies.push({ iei, data: bytes.slice(data, data + len) });
     // A repeated IE: 9.2.3.24 says the last occurrence is used.
     if ((iei === 0x00 && len === 3) || (iei === 0x08 && len === 4)) {

@@ -10,7 +10,7 @@ const CR = 0x0d;
 function bytesOf(hex: string): Uint8Array {
   const clean = hex.trim();
   const { bytes, stop } = fromHex(clean);
-  if (stop < clean.length) throw new PduDecodeError('E_HEX', bytes.length, 'not an even-length hex string');
+  if (stop < clean.length) throw new PduDecodeError('invalid_hex', bytes.length, 'not an even-length hex string');
   return bytes;
 }
 
@@ -25,7 +25,7 @@ export function decodeGsm7Packed(hex: string): string {
 /** Packed GSM 7-bit hex of `text`, CR-padded per 6.1.2.3.1 so the receiver cannot read a stray '@'. */
 export function encodeGsm7Packed(text: string): string {
   const septets = gsm7Length(text);
-  if (septets < 0) throw new SmsEncodeError('E_CHARSET', 'text has characters outside the GSM 7-bit alphabet');
+  if (septets < 0) throw new SmsEncodeError('charset', 'text has characters outside the GSM 7-bit alphabet');
   const endsWithCr = text.length > 0 && text.charCodeAt(text.length - 1) === CR;
   const padded = septets % 8 === 7 || (endsWithCr && septets % 8 === 0) ? text + '\r' : text;
   const total = septets + (padded === text ? 0 : 1);

@@ -15,7 +15,7 @@ interface Family {
 
 export class MetricsError extends Error {
   override name = 'MetricsError';
-  readonly code = 'E_METRIC';
+  readonly code = 'invalid_metric';
 }
 
 /**

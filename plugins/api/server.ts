@@ -6,8 +6,8 @@ import { isLoopback } from './auth.ts';
 
 export class ServerError extends Error {
   override name = 'ServerError';
-  readonly code: 'E_BIND' | 'E_NO_KEY';
-  constructor(code: 'E_BIND' | 'E_NO_KEY', message: string, options?: ErrorOptions) {
+  readonly code: 'bind_failed' | 'no_api_key';
+  constructor(code: 'bind_failed' | 'no_api_key', message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
   }
@@ -29,7 +29,7 @@ export interface Server {
 export async function serve(app: H3, options: { host: string; port: number; keyConfigured: boolean }): Promise<Server> {
   const { host, port } = options;
   if (!options.keyConfigured && !isLoopback(host))
-    throw new ServerError('E_NO_KEY', `refusing to listen on ${host} without an API key: set the API key variable, or bind to 127.0.0.1`);
+    throw new ServerError('no_api_key', `refusing to listen on ${host} without an API key: set the API key variable, or bind to 127.0.0.1`);
   let listener: Listener;
   const handler = toNodeHandler(app);
   try {
@@ -46,7 +46,7 @@ export async function serve(app: H3, options: { host: string; port: number; keyC
       isProd: true,
     });
   } catch (error) {
-    throw new ServerError('E_BIND', `cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
+    throw new ServerError('bind_failed', `cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
   }
   const server = listener.server;
   // listhen wraps the server with http-shutdown, whose per-request 'finish' listener reads
@@ -62,7 +62,7 @@ export async function serve(app: H3, options: { host: string; port: number; keyC
   if (port !== 0 && actual !== port) {
     // Belt and braces: whatever listhen decided, a different port than configured is a start-up error.
     await close();
-    throw new ServerError('E_BIND', `cannot listen on ${host}:${port} (got port ${actual})`);
+    throw new ServerError('bind_failed', `cannot listen on ${host}:${port} (got port ${actual})`);
   }
   // listhen names the wildcard address itself as the local URL; show the loopback address instead.
   const urls = (await listener.getURLs({ extraURLs: [] })).map((u) =>

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Clock } from '../../core/clock.ts';
 
-export type ExecErrorCode = 'E_EXEC_SPAWN' | 'E_EXEC_EXIT' | 'E_EXEC_TIMEOUT';
+export type ExecErrorCode = 'exec_spawn_failed' | 'exec_exit' | 'exec_timeout';
 
 /** Why a run did not acknowledge its event. */
 export class ExecError extends Error {
@@ -94,7 +94,7 @@ export function runProgram(o: RunOptions): Promise<void> {
     });
 
     child.once('error', (error: NodeJS.ErrnoException) => {
-      finish(new ExecError('E_EXEC_SPAWN', `could not run ${o.command}: ${error.code ?? error.message}`, { cause: error }));
+      finish(new ExecError('exec_spawn_failed', `could not run ${o.command}: ${error.code ?? error.message}`, { cause: error }));
     });
     // 'close' waits for stdio to end, which a program's background children can hold open; 'exit'
     // is the program itself. Output already read is flushed, the rest is dropped.
@@ -102,9 +102,9 @@ export function runProgram(o: RunOptions): Promise<void> {
       for (const flush of readers) flush();
       child.stdout.destroy();
       child.stderr.destroy();
-      if (timedOut) finish(new ExecError('E_EXEC_TIMEOUT', `${o.command} did not finish within ${o.timeoutMs} ms`, { exitCode, signal }));
+      if (timedOut) finish(new ExecError('exec_timeout', `${o.command} did not finish within ${o.timeoutMs} ms`, { exitCode, signal }));
       else if (exitCode === 0) finish();
-      else finish(new ExecError('E_EXEC_EXIT', `${o.command} exited with ${signal ?? `code ${exitCode}`}`, { exitCode, signal }));
+      else finish(new ExecError('exec_exit', `${o.command} exited with ${signal ?? `code ${exitCode}`}`, { exitCode, signal }));
     });
 
     // A program that does not read its stdin closes the pipe (EPIPE): that is its business.

@@ -91,7 +91,7 @@ export class AtEngine {
 
   /**
    * Queues a command and resolves with its information lines when it ends in OK; rejects with an
-   * AtError otherwise (E_CME/E_CMS with the code and meaning, E_ERROR, E_TIMEOUT, E_CLOSED).
+   * AtError otherwise (cme_error/cms_error with the code and meaning, at_error, timeout, closed).
    */
   send(command: string, options: SendOptions = {}): Promise<AtResponse> {
     return this.#queue.run(() => this.#execute(command, options));
@@ -107,9 +107,9 @@ export class AtEngine {
     return this.#queue.depth;
   }
 
-  /** The port is gone: fail the running command and everything queued with E_CLOSED. */
+  /** The port is gone: fail the running command and everything queued with closed. */
   close(reason = 'port closed'): void {
-    const error = new AtError('E_CLOSED', this.#pending?.command ?? '', reason);
+    const error = new AtError('closed', this.#pending?.command ?? '', reason);
     this.#queue.close(error);
     this.#signals.rejectAll(error);
     this.#settleTimer?.abort();
@@ -135,7 +135,7 @@ export class AtEngine {
     };
     const settleMs = options.settleMs;
     this.#pending = pending;
-    const timeout = () => new AtError('E_TIMEOUT', command, `no answer within ${timeoutMs} ms`);
+    const timeout = () => new AtError('timeout', command, `no answer within ${timeoutMs} ms`);
     try {
       if (options.pdu !== undefined) {
         const prompted = this.#signals.waitFor((s) => s.kind === 'prompt' || s.kind === 'final', timeoutMs, timeout);
@@ -178,7 +178,7 @@ export class AtEngine {
     try {
       await this.#opts.write(data);
     } catch (error) {
-      throw new AtError('E_CLOSED', this.#pending?.command ?? '', 'write failed: port is gone', { cause: error });
+      throw new AtError('closed', this.#pending?.command ?? '', 'write failed: port is gone', { cause: error });
     }
   }
 

@@ -138,18 +138,18 @@ export class ModemDriver implements PartSender {
   /** AT+CMGS with the PDU (27.005 3.5.1); resolves with the TP-MR from `+CMGS: <mr>`. */
   async sendPart(pdu: string, tpduLength: number): Promise<number> {
     const m = this.#m;
-    if (!m.ready) throw new AtError('E_CLOSED', 'AT+CMGS', 'modem is not ready');
+    if (!m.ready) throw new AtError('closed', 'AT+CMGS', 'modem is not ready');
     // A network submit takes seconds; 27.005 gives no bound, real modems answer within ~60 s.
     let r;
     try {
       r = await this.at.send(`AT+CMGS=${tpduLength}`, { pdu, timeoutMs: Math.max(m.options.commandTimeoutMs, 60_000) });
     } catch (error) {
       // No answer to a send counts toward a hang like a missed health check.
-      if (error instanceof AtError && error.code === 'E_TIMEOUT' && ++m.misses >= m.options.hangThreshold) void softReset(m);
+      if (error instanceof AtError && error.code === 'timeout' && ++m.misses >= m.options.hangThreshold) void softReset(m);
       throw error;
     }
     const mr = Number(parse.params(parse.valueOf(r.lines, '+CMGS') ?? '')[0]);
-    if (!Number.isInteger(mr)) throw new AtError('E_ERROR', 'AT+CMGS', 'no message reference in the answer');
+    if (!Number.isInteger(mr)) throw new AtError('at_error', 'AT+CMGS', 'no message reference in the answer');
     return mr;
   }
 

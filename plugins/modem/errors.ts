@@ -2,19 +2,19 @@ import type { FinalResult } from './classify.ts';
 
 export type AtErrorCode =
   /** `ERROR` (or Huawei's `COMMAND NOT SUPPORT`). */
-  | 'E_ERROR'
+  | 'at_error'
   /** `+CME ERROR: n` (27.007 9.2): equipment / SIM errors. */
-  | 'E_CME'
+  | 'cme_error'
   /** `+CMS ERROR: n` (27.005 3.2.5): message service errors. */
-  | 'E_CMS'
+  | 'cms_error'
   /** NO CARRIER, BUSY, NO ANSWER, NO DIALTONE. */
-  | 'E_CALL'
+  | 'call_ended'
   /** No final result within the command's timeout. */
-  | 'E_TIMEOUT'
+  | 'timeout'
   /** The port closed (or was closed) while the command waited. */
-  | 'E_CLOSED'
+  | 'closed'
   /** The request was refused before reaching the modem (bad argument). */
-  | 'E_INVALID';
+  | 'invalid_command';
 
 /** 27.007 9.2.1/9.2.2: +CME ERROR codes. */
 const cme: Record<number, string> = {
@@ -83,7 +83,7 @@ export class AtError extends Error {
 
   constructor(code: AtErrorCode, command: string, meaning: string, extra: { cme?: number; cms?: number; line?: string; cause?: unknown } = {}) {
     const number = extra.cme ?? extra.cms;
-    super(`${redactCommand(command)}: ${number !== undefined ? `${code === 'E_CME' ? 'CME' : 'CMS'} ${number} ` : ''}${meaning}`, extra.cause ? { cause: extra.cause } : undefined);
+    super(`${redactCommand(command)}: ${number !== undefined ? `${code === 'cme_error' ? 'CME' : 'CMS'} ${number} ` : ''}${meaning}`, extra.cause ? { cause: extra.cause } : undefined);
     this.code = code;
     this.command = redactCommand(command);
     this.meaning = meaning;
@@ -101,17 +101,17 @@ export class AtError extends Error {
     switch (final.kind) {
       case 'cme':
         return final.code !== undefined
-          ? new AtError('E_CME', command, cmeMeaning(final.code), { cme: final.code, line: final.line })
-          : new AtError('E_CME', command, final.detail ?? 'unknown', { cme: codeFor(cme, final.detail), line: final.line });
+          ? new AtError('cme_error', command, cmeMeaning(final.code), { cme: final.code, line: final.line })
+          : new AtError('cme_error', command, final.detail ?? 'unknown', { cme: codeFor(cme, final.detail), line: final.line });
       case 'cms':
         return final.code !== undefined
-          ? new AtError('E_CMS', command, cmsMeaning(final.code), { cms: final.code, line: final.line })
-          : new AtError('E_CMS', command, final.detail ?? 'unknown', { cms: codeFor(cms, final.detail), line: final.line });
+          ? new AtError('cms_error', command, cmsMeaning(final.code), { cms: final.code, line: final.line })
+          : new AtError('cms_error', command, final.detail ?? 'unknown', { cms: codeFor(cms, final.detail), line: final.line });
       case 'error':
       case 'not-supported':
-        return new AtError('E_ERROR', command, final.kind === 'error' ? 'error' : 'command not supported', { line: final.line });
+        return new AtError('at_error', command, final.kind === 'error' ? 'error' : 'command not supported', { line: final.line });
       default:
-        return new AtError('E_CALL', command, final.line.toLowerCase(), { line: final.line });
+        return new AtError('call_ended', command, final.line.toLowerCase(), { line: final.line });
     }
   }
 }
@@ -139,9 +139,9 @@ export function redactCommand(command: string, mask = '****'): string {
  */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof AtError)) return false;
-  if (error.code === 'E_TIMEOUT' || error.code === 'E_CLOSED') return true;
-  if (error.code === 'E_CMS' && error.cms !== undefined) return [38, 41, 42, 47, 192, 212, 314, 331, 332, 500].includes(error.cms) || error.cms >= 512;
-  if (error.code === 'E_CME' && error.cme !== undefined) return [14, 30, 31, 100].includes(error.cme);
+  if (error.code === 'timeout' || error.code === 'closed') return true;
+  if (error.code === 'cms_error' && error.cms !== undefined) return [38, 41, 42, 47, 192, 212, 314, 331, 332, 500].includes(error.cms) || error.cms >= 512;
+  if (error.code === 'cme_error' && error.cme !== undefined) return [14, 30, 31, 100].includes(error.cme);
   return false;
 }
 
@@ -152,9 +152,9 @@ export function isTransient(error: unknown): boolean {
  * stray NO CARRIER, a bare ERROR, a +CME error, an unknown code) may be a passing state of the modem or
  * the network: the send is retried, and fails only once its retries are spent.
  *
- * @example isPermanent(new AtError('E_CMS', 'AT+CMGS=23', 'invalid PDU mode parameter', { cms: 304 })) // true
+ * @example isPermanent(new AtError('cms_error', 'AT+CMGS=23', 'invalid PDU mode parameter', { cms: 304 })) // true
  */
 export function isPermanent(error: AtError): boolean {
-  if (error.code === 'E_INVALID') return true;
-  return error.code === 'E_CMS' && error.cms !== undefined && cms[error.cms] !== undefined && !isTransient(error);
+  if (error.code === 'invalid_command') return true;
+  return error.code === 'cms_error' && error.cms !== undefined && cms[error.cms] !== undefined && !isTransient(error);
 }

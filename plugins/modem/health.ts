@@ -27,7 +27,7 @@ export async function healthLoop(m: DriverContext): Promise<void> {
       if (stored.used && stored.key !== m.leftStored) await sweepStorage(m);
       m.misses = 0;
     } catch (error) {
-      if (!(error instanceof AtError) || error.code !== 'E_TIMEOUT') {
+      if (!(error instanceof AtError) || error.code !== 'timeout') {
         log.debug({ err: error }, 'health check failed');
         continue;
       }

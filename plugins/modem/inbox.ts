@@ -88,7 +88,7 @@ export class Inbox {
       this.decodeErrors++;
       this.#d.store.run(
         'INSERT INTO modem_raw (id, modem, pdu, error, stored_at) VALUES (?, ?, ?, ?, ?)',
-        newId(), this.#d.modem, pdu, `${error.code ?? 'E_DECODE'}: ${error.message}`, isoWithOffset(this.#d.clock.now()),
+        newId(), this.#d.modem, pdu, `${error.code ?? 'decode_failed'}: ${error.message}`, isoWithOffset(this.#d.clock.now()),
       );
       this.#d.log.warn({ err: error, pdu, octets: pdu.length >> 1 }, 'undecodable PDU stored raw');
       return 'raw';

@@ -103,7 +103,7 @@ export class Outbox {
     // cockatiel decides and counts; its own wait is zero, because it waits on the global timer: the
     // backoff is slept on the injected clock at the start of each retry (see #attempt).
     this.#policy = retry(
-      handleWhen((e) => e instanceof AtError && !isPermanent(e) && e.code !== 'E_CLOSED' && e.code !== 'E_TIMEOUT'),
+      handleWhen((e) => e instanceof AtError && !isPermanent(e) && e.code !== 'closed' && e.code !== 'timeout'),
       { maxAttempts: deps.retry.attempts, backoff: new ConstantBackoff(0) },
     );
     this.#policy.onRetry((r) => deps.log.warn({ err: 'error' in r ? r.error : undefined, attempt: r.attempt }, 'send failed; retrying'));
@@ -251,7 +251,7 @@ export class Outbox {
         mr = await this.#attempt(part, sender, signal);
       } catch (error) {
         if (signal.aborted) return;
-        if (error instanceof AtError && error.code === 'E_TIMEOUT') {
+        if (error instanceof AtError && error.code === 'timeout') {
           const timeouts = (store.get<{ timeouts: number }>('SELECT timeouts FROM modem_outbox WHERE id = ?', row.id)?.timeouts ?? 0) + 1;
           if (timeouts <= this.#d.retry.attempts) {
             store.run(`UPDATE modem_outbox SET status = 'queued', timeouts = ? WHERE id = ?`, timeouts, row.id);
@@ -259,7 +259,7 @@ export class Outbox {
             return;
           }
         }
-        if (error instanceof AtError && error.code === 'E_CLOSED') {
+        if (error instanceof AtError && error.code === 'closed') {
           // The modem went away: the message waits, its accepted parts keep their references.
           store.run(`UPDATE modem_outbox SET status = 'queued' WHERE id = ?`, row.id);
           log.warn({ messageId: row.id, part: part.part }, 'modem gone while sending; the message waits for it');

@@ -56,7 +56,7 @@ export async function takeIn(m: DriverContext, pdu: string, length: number | und
     return true;
   }
   if (decoded.type === 'submit') {
-    inbox.raw(pdu, Object.assign(new Error('an SMS-SUBMIT where incoming messages are read'), { code: 'E_SUBMIT' }));
+    inbox.raw(pdu, Object.assign(new Error('an SMS-SUBMIT where incoming messages are read'), { code: 'unexpected_submit' }));
     return true;
   }
   if (decoded.type === 'status-report') {
@@ -79,7 +79,7 @@ const isOwn = (r: parse.SlotReading) => r.kind === 'pdu' && (r.stat === 2 || r.s
 /**
  * Makes the message in slot `index` durable and returns what was stored, which may then be deleted;
  * null when the slot must stay (empty: a new SMS could land there before a delete; a draft or sent item).
- * An empty PDU line is read once more (line noise can take a line); empty twice, it is stored raw (E_EMPTY).
+ * An empty PDU line is read once more (line noise can take a line); empty twice, it is stored raw (empty).
  * An answer that is not PDU mode means the modem lost its set-up (a reset we did not see, 27.005 3.2.3
  * +CMGF back to its default): PDU mode is set up again and the slot read once more; if it is still not
  * a PDU, what was read is stored raw, so nothing is deleted that is not kept somewhere.
@@ -104,8 +104,8 @@ async function takeSlot(m: DriverContext, index: number, first?: parse.SlotReadi
     // Nothing identifies an empty read: each is recorded (a crash before the delete records it twice).
     const raw = spoiled ?? two.header ?? '';
     await m.deps.beforeStore?.(raw);
-    if (spoiled !== null) inbox.raw(raw, Object.assign(new Error('the stored message read spoiled, then empty'), { code: 'E_SPOILED' }));
-    else inbox.raw(raw, Object.assign(new Error('an empty PDU line, twice'), { code: 'E_EMPTY' }), { claim: false });
+    if (spoiled !== null) inbox.raw(raw, Object.assign(new Error('the stored message read spoiled, then empty'), { code: 'spoiled' }));
+    else inbox.raw(raw, Object.assign(new Error('an empty PDU line, twice'), { code: 'empty' }), { claim: false });
     return raw;
   }
   if (two.kind === 'pdu') {
@@ -116,7 +116,7 @@ async function takeSlot(m: DriverContext, index: number, first?: parse.SlotReadi
     const quirk = one.kind === 'pdu' && one.pdu === two.pdu && two.pdu.length % 2 === 0;
     if (quirk || one.kind !== 'pdu') return (await takeIn(m, two.pdu, two.length)) ? two.pdu : null;
     await m.deps.beforeStore?.(two.pdu);
-    inbox.raw(two.pdu, Object.assign(new Error('the stored message read spoiled twice'), { code: 'E_SPOILED' }));
+    inbox.raw(two.pdu, Object.assign(new Error('the stored message read spoiled twice'), { code: 'spoiled' }));
     return two.pdu;
   }
   if (one.kind === 'pdu') {
@@ -128,7 +128,7 @@ async function takeSlot(m: DriverContext, index: number, first?: parse.SlotReadi
   const raw = kept.lines.join('\n');
   if (raw === '') return null; // a listing entry with nothing to keep and an empty slot now: nothing to lose
   await m.deps.beforeStore?.(raw);
-  inbox.raw(raw, Object.assign(new Error('the modem did not answer AT+CMGR in PDU mode, twice'), { code: 'E_NOT_PDU' }));
+  inbox.raw(raw, Object.assign(new Error('the modem did not answer AT+CMGR in PDU mode, twice'), { code: 'not_pdu' }));
   // Deleted only when the slot still held it; an emptied slot may soon hold a new message.
   return two.kind === 'other' ? raw : null;
 }
@@ -139,7 +139,7 @@ async function list(m: DriverContext, mem: string): Promise<parse.ListedEntry[]>
   try {
     return await listAll();
   } catch (error) {
-    if (!(error instanceof AtError) || (error.code !== 'E_CMS' && error.code !== 'E_CME' && error.code !== 'E_ERROR')) throw error;
+    if (!(error instanceof AtError) || (error.code !== 'cms_error' && error.code !== 'cme_error' && error.code !== 'at_error')) throw error;
     m.deps.log.warn({ err: error, modem: m.id, mem }, 'AT+CMGL=4 refused (modem reset to text mode?): setting PDU mode up again');
     await restoreSetUp(m);
     return listAll();

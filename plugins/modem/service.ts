@@ -33,7 +33,7 @@ export interface Member {
   failoverMs?: number;
 }
 
-const bad = (field: string, message: string) => new SmsServiceError('E_VALIDATION', message, { field, status: 400 });
+const bad = (field: string, message: string) => new SmsServiceError('invalid_request', message, { field, status: 400 });
 
 /**
  * The `sms` service over every modem instance: the first instance provides it, later ones join.
@@ -83,7 +83,7 @@ export class SmsGateway implements SmsService {
       encoded = encodeSubmit({ to, text: r.text, encoding: r.encoding ?? 'auto', statusReport: r.deliveryReport ?? true, validityMinutes: r.validityMinutes });
     } catch (error) {
       if (error instanceof SmsEncodeError) {
-        const field = error.code === 'E_ADDRESS' ? 'to' : error.code === 'E_CHARSET' ? 'encoding' : 'text';
+        const field = error.code === 'invalid_address' ? 'to' : error.code === 'charset' ? 'encoding' : 'text';
         throw bad(field, error.message);
       }
       throw error;
@@ -112,11 +112,11 @@ export class SmsGateway implements SmsService {
   #pick(id: string | undefined): Member {
     if (id !== undefined) {
       const m = this.#members.get(id);
-      if (!m) throw new SmsServiceError('E_UNKNOWN_MODEM', `no modem "${id}"`, { field: 'modem', status: 400 });
+      if (!m) throw new SmsServiceError('unknown_modem', `no modem "${id}"`, { field: 'modem', status: 400 });
       return m;
     }
     const all = [...this.#members.values()];
-    if (all.length === 0) throw new SmsServiceError('E_NO_MODEM', 'no modem is configured', { status: 503 });
+    if (all.length === 0) throw new SmsServiceError('no_modem', 'no modem is configured', { status: 503 });
     const online = all.filter((m) => m.driver.online);
     const pool = online.length ? online : all;
     return pool[this.#next++ % pool.length]!;
@@ -217,23 +217,23 @@ export class SmsGateway implements SmsService {
   #ussdModem(id: string | undefined): Member {
     if (id !== undefined) {
       const m = this.#members.get(id);
-      if (!m) throw new SmsServiceError('E_UNKNOWN_MODEM', `no modem "${id}"`, { field: 'modem', status: 400 });
+      if (!m) throw new SmsServiceError('unknown_modem', `no modem "${id}"`, { field: 'modem', status: 400 });
       return m;
     }
     const m = [...this.#members.values()].find((x) => x.driver.online) ?? [...this.#members.values()][0];
-    if (!m) throw new SmsServiceError('E_NO_MODEM', 'no modem is configured', { status: 503 });
+    if (!m) throw new SmsServiceError('no_modem', 'no modem is configured', { status: 503 });
     return m;
   }
 
   ussd(code: string, options: { modem?: string; timeoutMs?: number } = {}): Promise<UssdResult> {
     const m = this.#ussdModem(options.modem);
-    if (!m.driver.online) return Promise.reject(new SmsServiceError('E_MODEM_OFFLINE', `modem "${m.driver.id}" is offline`, { status: 503 }));
+    if (!m.driver.online) return Promise.reject(new SmsServiceError('modem_offline', `modem "${m.driver.id}" is offline`, { status: 503 }));
     return m.driver.ussd.request(code, options.timeoutMs ?? 30_000);
   }
 
   ussdReply(text: string, options: { modem?: string } = {}): Promise<UssdResult> {
     const m = this.#ussdModem(options.modem);
-    if (!m.driver.ussd.sessionOpen) return Promise.reject(new SmsServiceError('E_NO_SESSION', 'no USSD session is open', { status: 409 }));
+    if (!m.driver.ussd.sessionOpen) return Promise.reject(new SmsServiceError('no_ussd_session', 'no USSD session is open', { status: 409 }));
     return m.driver.ussd.request(text, 30_000, true);
   }
 

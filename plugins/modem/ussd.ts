@@ -110,7 +110,7 @@ export class Ussd {
 
   /** Sends a USSD code (or a reply in an open session) and waits for the network's answer. */
   request(code: string, timeoutMs: number, reply = false): Promise<UssdResult> {
-    if (reply && !this.#open) return Promise.reject(new AtError('E_INVALID', 'AT+CUSD', 'no USSD session is open'));
+    if (reply && !this.#open) return Promise.reject(new AtError('invalid_command', 'AT+CUSD', 'no USSD session is open'));
     const run = this.#busy.then(() => this.#request(code, timeoutMs));
     this.#busy = run.catch(() => {});
     return run;
@@ -122,7 +122,7 @@ export class Ussd {
   }
 
   async #request(code: string, timeoutMs: number): Promise<UssdResult> {
-    if (!/^[0-9A-Za-z*#+ ]{1,160}$/.test(code)) throw new AtError('E_INVALID', 'AT+CUSD', 'USSD string has characters a network will not take');
+    if (!/^[0-9A-Za-z*#+ ]{1,160}$/.test(code)) throw new AtError('invalid_command', 'AT+CUSD', 'USSD string has characters a network will not take');
     const str = this.#dialect === 'hex7' ? encodeGsm7Packed(code) : code;
     const answer = this.#nextAnswer(timeoutMs);
     try {
@@ -133,8 +133,8 @@ export class Ussd {
     }
     const cusd = await answer;
     this.#open = cusd.m === 1;
-    if (cusd.m === 4) throw new AtError('E_ERROR', 'AT+CUSD', 'USSD operation not supported by the network');
-    if (cusd.m === 5) throw new AtError('E_TIMEOUT', 'AT+CUSD', 'USSD network time out');
+    if (cusd.m === 4) throw new AtError('at_error', 'AT+CUSD', 'USSD operation not supported by the network');
+    if (cusd.m === 5) throw new AtError('timeout', 'AT+CUSD', 'USSD network time out');
     return {
       code,
       response: cusd.raw === null ? '' : decodeUssd(cusd.raw, cusd.dcs, this.#dialect),
@@ -145,7 +145,7 @@ export class Ussd {
 
   /** The answer: the first +CUSD other than an early `2`, or that `2` if nothing follows it soon. */
   async #nextAnswer(timeoutMs: number): Promise<CusdLine> {
-    const timeout = () => new AtError('E_TIMEOUT', 'AT+CUSD', `no USSD answer within ${timeoutMs} ms`);
+    const timeout = () => new AtError('timeout', 'AT+CUSD', `no USSD answer within ${timeoutMs} ms`);
     const first = await this.#answers.waitFor(() => true, timeoutMs, timeout);
     if (first.m !== 2) return first;
     try {

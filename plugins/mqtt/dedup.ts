@@ -11,7 +11,7 @@ export const TRANSACTION_TTL_MS = ANSWER_TTL_MS;
  * publish was lost with the connection after the SMS was queued) sends the request again; the repeat
  * gets the first answer and nothing is queued twice. Only accepted sends are remembered: a refused
  * request may be retried as it is. The same transaction with another request is refused
- * (E_TRANSACTION_REUSED), as the API answers 422 to a reused Idempotency-Key.
+ * (transaction_reused), as the API answers 422 to a reused Idempotency-Key.
  *
  * Scopes keep topics apart (`send` for the agent's own topic, `fleet` for the group's). A fleet
  * repeat that the broker hands to another agent of the group is not seen here: each agent keeps its
@@ -50,7 +50,7 @@ export class SendDedup {
           transaction: tx,
           agentId: seen.answer.agentId,
           status: 'error',
-          error: { code: 'E_TRANSACTION_REUSED', message: 'this transaction was used with a different request in the last 24 h', field: 'transaction' },
+          error: { code: 'transaction_reused', message: 'this transaction was used with a different request in the last 24 h', field: 'transaction' },
         };
       }
       const response = handle();

@@ -209,7 +209,7 @@ export const mqtt = definePlugin({
         const request = JSON.stringify({ transaction: 'homeassistant', to: recipient ?? '', text: payload.toString() });
         const response = recipient
           ? await answer('send', request, { agentId: ctx.agentId, sms: ctx.tryUse('sms') })
-          : ({ transaction: 'homeassistant', agentId: ctx.agentId, status: 'error', error: { code: 'E_NO_RECIPIENT', message: 'set the SMS recipient first' } } as const);
+          : ({ transaction: 'homeassistant', agentId: ctx.agentId, status: 'error', error: { code: 'no_recipient', message: 'set the SMS recipient first' } } as const);
         respond(topics.response('send'), response, packet);
       }
     }

@@ -67,13 +67,13 @@ function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutp
   if (result.success) return result.output;
   const issue = result.issues[0];
   const field = v.getDotPath(issue) ?? undefined;
-  throw new BadRequest('E_BAD_REQUEST', field ? `${field}: ${issue.message}` : issue.message, field);
+  throw new BadRequest('invalid_request', field ? `${field}: ${issue.message}` : issue.message, field);
 }
 
 function toError(error: unknown): RequestError {
   const e = error as { code?: unknown; message?: unknown; field?: unknown };
   const out: RequestError = {
-    code: typeof e?.code === 'string' ? e.code : 'E_INTERNAL',
+    code: typeof e?.code === 'string' ? e.code : 'internal',
     message: typeof e?.message === 'string' ? e.message : String(error),
   };
   if (typeof e?.field === 'string') out.field = e.field;
@@ -99,9 +99,9 @@ export async function answer(kind: string, payload: Buffer | string, ctx: Reques
   try {
     const body = parseBody(payload);
     tx = transactionOf(body);
-    if (!isRequestKind(kind)) throw new BadRequest('E_UNKNOWN_REQUEST', `unknown request "${kind}" (known: ${requestKinds.join(', ')})`);
+    if (!isRequestKind(kind)) throw new BadRequest('unknown_request', `unknown request "${kind}" (known: ${requestKinds.join(', ')})`);
     const { code, modem, timeoutMs } = parse(ussdRequest, body);
-    if (!ctx.sms) throw new BadRequest('E_UNAVAILABLE', 'no modem plugin provides the sms service');
+    if (!ctx.sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
     const result = await ctx.sms.ussd(code, { modem, timeoutMs });
     return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: result });
   } catch (error) {
@@ -119,7 +119,7 @@ export function answerSend(payload: Buffer | string, ctx: RequestContext): Respo
     const body = parseBody(payload);
     tx = transactionOf(body);
     const { transaction: _, ...request } = parse(sendRequest, body);
-    if (!ctx.sms) throw new BadRequest('E_UNAVAILABLE', 'no modem plugin provides the sms service');
+    if (!ctx.sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
     return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: ctx.sms.send(request) });
   } catch (error) {
     return withTx(tx, { agentId: ctx.agentId, status: 'error', error: toError(error) });
@@ -132,9 +132,9 @@ function parseBody(payload: Buffer | string): object {
   try {
     body = JSON.parse(payload.toString());
   } catch {
-    throw new BadRequest('E_BAD_JSON', 'the request is not valid JSON');
+    throw new BadRequest('invalid_json', 'the request is not valid JSON');
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('E_BAD_REQUEST', 'the request must be a JSON object');
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('invalid_request', 'the request must be a JSON object');
   return body;
 }
 

@@ -11,11 +11,11 @@ export const SECRET_FILE = 'webhook-secret';
 /** The secret file cannot be read, written or understood. `path` names the file, never its content. */
 export class SecretFileError extends Error {
   override name = 'SecretFileError';
-  readonly code: 'E_SECRET_FILE';
+  readonly code: 'secret_file';
   readonly path: string;
   constructor(message: string, path: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
-    this.code = 'E_SECRET_FILE';
+    this.code = 'secret_file';
     this.path = path;
   }
 }

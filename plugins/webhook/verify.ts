@@ -6,7 +6,7 @@ import { hmac, safeEqual, standardKey } from './secret.ts';
 
 export class WebhookVerifyError extends Error {
   override name = 'WebhookVerifyError';
-  readonly code: 'E_MISSING_HEADER' | 'E_TIMESTAMP' | 'E_SIGNATURE' | 'E_CLAIM' | 'E_FORMAT' | 'E_BODY';
+  readonly code: 'missing_header' | 'invalid_timestamp' | 'bad_signature' | 'bad_claim' | 'unknown_format' | 'invalid_body';
   constructor(code: WebhookVerifyError['code'], message: string) {
     super(message);
     this.code = code;
@@ -37,21 +37,21 @@ function header(headers: Headers, name: string): string | undefined {
 
 function required(headers: Headers, name: string): string {
   const value = header(headers, name);
-  if (!value) throw new WebhookVerifyError('E_MISSING_HEADER', `missing ${name} header`);
+  if (!value) throw new WebhookVerifyError('missing_header', `missing ${name} header`);
   return value;
 }
 
 function checkTimestamp(value: string, options: VerifyOptions): void {
-  if (!/^\d{1,12}$/.test(value)) throw new WebhookVerifyError('E_TIMESTAMP', 'timestamp is not unix seconds');
+  if (!/^\d{1,12}$/.test(value)) throw new WebhookVerifyError('invalid_timestamp', 'timestamp is not unix seconds');
   const now = Math.floor((options.now ?? Date.now()) / 1000);
-  if (Math.abs(now - Number(value)) > (options.toleranceSeconds ?? 300)) throw new WebhookVerifyError('E_TIMESTAMP', 'timestamp outside the tolerance');
+  if (Math.abs(now - Number(value)) > (options.toleranceSeconds ?? 300)) throw new WebhookVerifyError('invalid_timestamp', 'timestamp outside the tolerance');
 }
 
 function parse(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    throw new WebhookVerifyError('E_BODY', 'body is not JSON');
+    throw new WebhookVerifyError('invalid_body', 'body is not JSON');
   }
 }
 
@@ -71,7 +71,7 @@ export async function verifyWebhook(
   options: VerifyOptions = {},
 ): Promise<unknown> {
   const secrets = (typeof secret === 'string' ? [secret] : [...secret]).filter(Boolean);
-  if (!secrets.length) throw new WebhookVerifyError('E_SIGNATURE', 'no secret to verify with');
+  if (!secrets.length) throw new WebhookVerifyError('bad_signature', 'no secret to verify with');
   const body = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody).toString('utf8');
   switch (format) {
     case 'standard': {
@@ -83,7 +83,7 @@ export async function verifyWebhook(
         .map((s) => s.slice(3));
       checkTimestamp(timestamp, options);
       const expected = secrets.map((s) => hmac(standardKey(s), `${id}.${timestamp}.${body}`, 'base64'));
-      if (!expected.some((e) => signatures.some((got) => safeEqual(got, e)))) throw new WebhookVerifyError('E_SIGNATURE', 'no matching signature');
+      if (!expected.some((e) => signatures.some((got) => safeEqual(got, e)))) throw new WebhookVerifyError('bad_signature', 'no matching signature');
       return parse(body);
     }
     case 'callstack': {
@@ -91,7 +91,7 @@ export async function verifyWebhook(
       const signature = required(headers, 'x-callstack-signature');
       checkTimestamp(timestamp, options);
       if (!secrets.some((s) => safeEqual(signature, `sha256=${hmac(s, `${timestamp}.${body}`, 'hex')}`)))
-        throw new WebhookVerifyError('E_SIGNATURE', 'signature does not match');
+        throw new WebhookVerifyError('bad_signature', 'signature does not match');
       return parse(body);
     }
     case 'sms-gateway': {
@@ -99,13 +99,13 @@ export async function verifyWebhook(
       const signature = required(headers, 'x-signature').toLowerCase();
       checkTimestamp(timestamp, options);
       if (!secrets.some((s) => safeEqual(signature, hmac(s, body + timestamp, 'hex'))))
-        throw new WebhookVerifyError('E_SIGNATURE', 'signature does not match');
+        throw new WebhookVerifyError('bad_signature', 'signature does not match');
       return parse(body);
     }
     case 'cloudevents': {
       const auth = required(headers, 'authorization');
       const match = /^Bearer\s+(\S+)$/i.exec(auth);
-      if (!match) throw new WebhookVerifyError('E_SIGNATURE', 'authorization is not a bearer token');
+      if (!match) throw new WebhookVerifyError('bad_signature', 'authorization is not a bearer token');
       const tolerance = options.toleranceSeconds ?? 300;
       for (const s of secrets) {
         try {
@@ -118,20 +118,20 @@ export async function verifyWebhook(
             ...(options.audience ? { audience: options.audience } : {}),
           });
           if (payload.body_sha256 !== undefined && !safeEqual(String(payload.body_sha256), bodyHash(body)))
-            throw new WebhookVerifyError('E_SIGNATURE', 'the body does not match the token');
+            throw new WebhookVerifyError('bad_signature', 'the body does not match the token');
           return parse(body);
         } catch (error) {
           if (error instanceof WebhookVerifyError) throw error;
           // jose checks claims only after the signature matched: these mean "right key, wrong token".
           const { code, claim } = error as { code?: string; claim?: string };
           if (code === 'ERR_JWT_EXPIRED' || (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (claim === 'iat' || claim === 'nbf')))
-            throw new WebhookVerifyError('E_TIMESTAMP', `token rejected: ${(error as Error).message}`);
-          if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw new WebhookVerifyError('E_CLAIM', `token rejected: ${(error as Error).message}`);
+            throw new WebhookVerifyError('invalid_timestamp', `token rejected: ${(error as Error).message}`);
+          if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw new WebhookVerifyError('bad_claim', `token rejected: ${(error as Error).message}`);
         }
       }
-      throw new WebhookVerifyError('E_SIGNATURE', 'token signature does not match');
+      throw new WebhookVerifyError('bad_signature', 'token signature does not match');
     }
     default:
-      throw new WebhookVerifyError('E_FORMAT', `unknown format "${String(format)}"`);
+      throw new WebhookVerifyError('unknown_format', `unknown format "${String(format)}"`);
   }
 }

@@ -105,7 +105,7 @@ t.test('metrics registry: label escaping, types, bad names', async (t) => {
   t.ok(text.includes('smsedge_test_gauge{name="a\\"b\\\\c\\nd"} 1.5'));
   t.ok(text.includes('# HELP smsedge_test_gauge A "test"\\nhelp'));
   t.throws(() => m.counter('smsedge_test_gauge', 'x'), /already registered as a gauge/);
-  t.throws(() => m.counter('bad-name', 'x'), { code: 'E_METRIC' });
+  t.throws(() => m.counter('bad-name', 'x'), { code: 'invalid_metric' });
   t.throws(() => m.counter('smsedge_c_total', 'x').inc({}, -1), /only goes up/);
   t.throws(() => m.counter('smsedge_d_total', 'x', ['a']).inc({ b: '1' }), /unknown label/);
 });

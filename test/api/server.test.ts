@@ -45,7 +45,7 @@ t.test('a busy port is a start-up error, not a move to another port', async (t) 
   t.teardown(() => blocker.close());
   const port = (blocker.address() as { port: number }).port;
   const agent = createAgent(resolveConfig({ agentId: 't', dataDir: t.testdir(), plugins: [fakeModem(new FakeSms()), api({ port, apiKeyEnv: KEY_ENV })] }), { log: silentLogger() });
-  await t.rejects(agent.start(), { code: 'E_START', plugin: 'api', message: new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`) });
+  await t.rejects(agent.start(), { code: 'start_failed', plugin: 'api', message: new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`) });
 });
 
 t.test('without a key it refuses to bind beyond loopback, and says so', async (t) => {
@@ -65,10 +65,10 @@ t.test('with a key it binds to all interfaces and lists the LAN URLs', async (t)
 });
 
 t.test('options are validated before anything starts, naming the key', async (t) => {
-  t.throws(() => resolveConfig({ plugins: [api({ port: 70000 })] }), { code: 'E_CONFIG', key: /port/ });
-  t.throws(() => resolveConfig({ plugins: [api({ host: 'bad host!' })] }), { code: 'E_CONFIG', key: /host/ });
-  t.throws(() => resolveConfig({ plugins: [api({ bodyLimit: 10 })] }), { code: 'E_CONFIG', key: /bodyLimit/ });
-  t.throws(() => resolveConfig({ plugins: [api({ apiKey: 'in the config' })] }), { code: 'E_CONFIG', key: /apiKey/ });
+  t.throws(() => resolveConfig({ plugins: [api({ port: 70000 })] }), { code: 'config_error', key: /port/ });
+  t.throws(() => resolveConfig({ plugins: [api({ host: 'bad host!' })] }), { code: 'config_error', key: /host/ });
+  t.throws(() => resolveConfig({ plugins: [api({ bodyLimit: 10 })] }), { code: 'config_error', key: /bodyLimit/ });
+  t.throws(() => resolveConfig({ plugins: [api({ apiKey: 'in the config' })] }), { code: 'config_error', key: /apiKey/ });
 });
 
 t.test('stop closes the server, also with an event stream open', async (t) => {

@@ -14,7 +14,7 @@ t.test('POST /ussd/send answers the network reply', async (t) => {
 t.test('timeout is 504, an open session 409, a modem refusal 502, bad codes 400', async (t) => {
   const h = await harness(t);
   h.sms.ussdImpl = async () => {
-    throw Object.assign(new Error('no final result within 30000 ms'), { code: 'E_TIMEOUT' });
+    throw Object.assign(new Error('no final result within 30000 ms'), { code: 'timeout' });
   };
   let res = await h.request('/ussd/send', post({ code: '*100#' }));
   t.same([res.status, ((await res.json()) as { error: { code: string } }).error.code], [504, 'ussd_timeout']);
@@ -24,7 +24,7 @@ t.test('timeout is 504, an open session 409, a modem refusal 502, bad codes 400'
   res = await h.request('/ussd/send', post({ code: '*100#' }));
   t.same([res.status, ((await res.json()) as { error: { code: string } }).error.code], [409, 'ussd_session_open']);
   h.sms.ussdImpl = async () => {
-    throw Object.assign(new Error('+CME ERROR: 30'), { code: 'E_CME' });
+    throw Object.assign(new Error('+CME ERROR: 30'), { code: 'cme_error' });
   };
   res = await h.request('/ussd/send', post({ code: '*100#' }));
   t.same([res.status, ((await res.json()) as { error: { code: string } }).error.code], [502, 'modem_error']);

@@ -32,8 +32,8 @@ t.test('decode - reads one PDU per line and keeps going after a bad line', async
   t.equal(code, 1, 'exit code reports that a line failed');
   t.equal(out.length, 4);
   t.equal(JSON.parse(out[0]!).text, 'How are you?');
-  t.match(JSON.parse(out[1]!), { error: { code: 'E_HEX', message: String } });
-  t.match(JSON.parse(out[2]!), { error: { code: 'E_TRUNCATED' } });
+  t.match(JSON.parse(out[1]!), { error: { code: 'invalid_hex', message: String } });
+  t.match(JSON.parse(out[2]!), { error: { code: 'truncated' } });
   t.equal(JSON.parse(out[3]!).from, '+31641600986');
 });
 
@@ -63,5 +63,5 @@ t.test('bad usage throws UsageError; codec errors print an error object', async 
   await t.rejects(run(['encode', '--to', '1', '--text', 'x', '--encoding', 'latin1']), UsageError);
   const { code, out } = await run(['encode', '--to', 'not a number', '--text', 'x']);
   t.equal(code, 1);
-  t.match(JSON.parse(out[0]!), { error: { code: 'E_ADDRESS' } });
+  t.match(JSON.parse(out[0]!), { error: { code: 'invalid_address' } });
 });

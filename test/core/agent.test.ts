@@ -54,7 +54,7 @@ t.test('starts in dependency order, stops in reverse, removes listeners', async 
 t.test('a required plugin that fails aborts start-up and stops what was started', async (t) => {
   const { calls, make } = recorder();
   const agent = build(t, [make('modem')(), make('api', { failStart: true })(), make('webhook')()]);
-  await t.rejects(agent.start(), { code: 'E_START', plugin: 'api', message: /plugin "api" failed to start: api broke/ });
+  await t.rejects(agent.start(), { code: 'start_failed', plugin: 'api', message: /plugin "api" failed to start: api broke/ });
   t.ok(calls.includes('stop modem (aborted)'), 'modem stopped again');
   t.notOk(calls.includes('setup webhook'), 'nothing after the failure started');
 });
@@ -120,13 +120,13 @@ t.test('options are validated before anything starts, naming plugin and key', as
     setup: () => void calls.push('setup api'),
   });
   t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [make('modem')(), withOptions({ port: 'x' })] }), {
-    code: 'E_CONFIG',
+    code: 'config_error',
     key: 'plugins[1] (api).port',
   });
-  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [withOptions({ prot: 1 })] }), { code: 'E_CONFIG', key: 'plugins[0] (api).prot' });
+  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [withOptions({ prot: 1 })] }), { code: 'config_error', key: 'plugins[0] (api).prot' });
   t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [{ name: 'x' }] }), { key: 'plugins[0]', message: /call the plugin factory/ });
   t.same(resolveConfig({ dataDir: t.testdir(), plugins: [withOptions] }).plugins[0]!.options, { port: 8080 }, 'an uncalled factory means defaults');
-  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [], plugns: [] }), { code: 'E_CONFIG', key: 'plugns' });
+  t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [], plugns: [] }), { code: 'config_error', key: 'plugns' });
   t.throws(() => resolveConfig({ dataDir: t.testdir(), plugins: [make('a')(), make('a')()] }), { message: /listed twice/ });
   t.same(calls, []);
   const ok = resolveConfig({ dataDir: join(t.testdir(), 'd'), plugins: [withOptions()] });

@@ -19,11 +19,11 @@ t.test('soft "after" orders when present and is fine when absent', async (t) => 
 });
 
 t.test('a missing dependency is a clear error', async (t) => {
-  t.throws(() => startOrder([p('api', ['modem'])]), { code: 'E_MISSING_DEPENDENCY', message: /"api" depends on "modem"/ });
+  t.throws(() => startOrder([p('api', ['modem'])]), { code: 'missing_dependency', message: /"api" depends on "modem"/ });
 });
 
 t.test('a cycle is a clear error naming the plugins', async (t) => {
   const err = t.throws(() => startOrder([p('a', ['b']), p('b', ['c']), p('c', ['a'])])) as DependencyError;
-  t.equal(err.code, 'E_DEPENDENCY_CYCLE');
+  t.equal(err.code, 'dependency_cycle');
   t.match(err.message, /a -> b -> c -> a/);
 });

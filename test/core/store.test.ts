@@ -12,5 +12,5 @@ t.test('arrays(): rows as arrays in the SELECT\'s order, for callers that build 
   t.same(store.all('SELECT c, a, b FROM x ORDER BY b'), [{ c: null, a: 'one', b: 1 }, { c: 'z', a: 'two', b: 2 }]);
   t.same(store.arrays('SELECT c, a, b FROM x ORDER BY b').length, 2, 'and again, from its cache');
   store.close();
-  t.throws(() => store.arrays('SELECT a FROM x'), { code: 'E_CLOSED' });
+  t.throws(() => store.arrays('SELECT a FROM x'), { code: 'closed' });
 });

@@ -146,7 +146,7 @@ t.test('a program that overruns the timeout is killed (SIGTERM) and the event re
   await clock.advance(1);
   await waitFor(() => !alive(pid), 'the program to be killed');
   await waitFor(async () => (await agent.health()).plugins.exec?.failures === 1, 'the failure recorded');
-  t.match((await agent.health()).plugins.exec, { status: 'warn', lastError: { code: 'E_EXEC_TIMEOUT' } });
+  t.match((await agent.health()).plugins.exec, { status: 'warn', lastError: { code: 'exec_timeout' } });
   t.equal(agent.journal.lags().exec, 1, 'not acknowledged');
   await agent.stop();
 });
@@ -172,7 +172,7 @@ t.test('a missing program is a spawn error, retried, never a crash', async (t) =
   await agent.start();
   agent.journal.append('system.ping', { agentId: 'x', uptimeSeconds: 1 });
   await waitFor(async () => (await agent.health()).plugins.exec?.failures === 1, 'the failure');
-  t.match((await agent.health()).plugins.exec, { lastError: { code: 'E_EXEC_SPAWN' } });
+  t.match((await agent.health()).plugins.exec, { lastError: { code: 'exec_spawn_failed' } });
   await agent.stop();
 });
 

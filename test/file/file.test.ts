@@ -200,8 +200,8 @@ t.test('a torn last line from a crash is ended, so every later line parses', asy
 });
 
 t.test('options are validated, naming the key', async (t) => {
-  t.throws(() => resolveConfig({ plugins: [file({ rotate: { maxBytes: 10 } })] }), { code: 'E_CONFIG', message: /rotate\.maxBytes/ });
-  t.throws(() => resolveConfig({ plugins: [file({ types: ['sms.nope'] } as never)] }), { code: 'E_CONFIG', message: /types/ });
+  t.throws(() => resolveConfig({ plugins: [file({ rotate: { maxBytes: 10 } })] }), { code: 'config_error', message: /rotate\.maxBytes/ });
+  t.throws(() => resolveConfig({ plugins: [file({ types: ['sms.nope'] } as never)] }), { code: 'config_error', message: /types/ });
 });
 
 t.test('SIGKILL mid-stream, restart: every event ends up in the file, in order, lines whole', async (t) => {

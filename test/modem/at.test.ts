@@ -36,21 +36,21 @@ t.test('ERROR, +CME and +CMS become typed errors with code and meaning', async (
   const { at } = rig((w) => ({ 'AT+X\r': '\r\nERROR\r\n', 'AT+CPIN?\r': '\r\n+CME ERROR: 10\r\n', 'AT+CMGR=11\r': '\r\n+CMS ERROR: 500\r\n', 'AT+CSCA?\r': '+CMS ERROR: 330\r\n', 'AT+WIND?\r': 'COMMAND NOT SUPPORT\r\n' })[w]);
   const e1 = await at.send('AT+X').catch((e) => e);
   t.ok(e1 instanceof AtError);
-  t.equal(e1.code, 'E_ERROR');
+  t.equal(e1.code, 'at_error');
   const e2 = await at.send('AT+CPIN?').catch((e) => e);
-  t.match(e2, { code: 'E_CME', cme: 10, meaning: 'SIM not inserted' });
+  t.match(e2, { code: 'cme_error', cme: 10, meaning: 'SIM not inserted' });
   const e3 = await at.send('AT+CMGR=11').catch((e) => e);
-  t.match(e3, { code: 'E_CMS', cms: 500, meaning: 'unknown error' });
+  t.match(e3, { code: 'cms_error', cms: 500, meaning: 'unknown error' });
   t.ok(isTransient(e3), '500 is worth a retry');
   const e4 = await at.send('AT+CSCA?').catch((e) => e);
   t.match(e4, { cms: 330, meaning: 'SMSC address unknown' });
   t.notOk(isTransient(e4));
-  t.match(await at.send('AT+WIND?').catch((e) => e), { code: 'E_ERROR', meaning: 'command not supported' });
+  t.match(await at.send('AT+WIND?').catch((e) => e), { code: 'at_error', meaning: 'command not supported' });
 });
 
 t.test('verbose CME text maps back to its number', async (t) => {
   const { at } = rig(() => '+CME ERROR: SIM PIN required\r\n');
-  t.match(await at.send('AT+CMGL=4').catch((e) => e), { code: 'E_CME', cme: 11 });
+  t.match(await at.send('AT+CMGL=4').catch((e) => e), { code: 'cme_error', cme: 11 });
 });
 
 t.test('URCs are recognised between the lines of an answer', async (t) => {
@@ -104,7 +104,7 @@ t.test('a bare ">" prompt (no space) and an echoed PDU work too', async (t) => {
 
 t.test('an error instead of the prompt fails the send', async (t) => {
   const { at, writes } = rig(() => '+CMS ERROR: 304\r\n');
-  t.match(await at.send('AT+CMGS=23', { pdu: '00' }).catch((e) => e), { code: 'E_CMS', cms: 304 });
+  t.match(await at.send('AT+CMGS=23', { pdu: '00' }).catch((e) => e), { code: 'cms_error', cms: 304 });
   t.same(writes, ['AT+CMGS=23\r'], 'the PDU is never written');
 });
 
@@ -114,7 +114,7 @@ t.test('no prompt: time out and cancel with ESC', async (t) => {
   await clock.advance(999);
   t.same(writes, ['AT+CMGS=23\r']);
   await clock.advance(1);
-  t.match(await p, { code: 'E_TIMEOUT' });
+  t.match(await p, { code: 'timeout' });
   t.same(writes, ['AT+CMGS=23\r', '\x1b']);
 });
 
@@ -126,7 +126,7 @@ t.test('one command at a time, each with its own timeout', async (t) => {
   t.same(writes, ['AT+A\r'], 'B waits for A');
   t.equal(at.depth, 2);
   await clock.advance(2000);
-  t.match(await a, { code: 'E_TIMEOUT', command: 'AT+A' });
+  t.match(await a, { code: 'timeout', command: 'AT+A' });
   t.same((await b).lines, []);
   t.same(writes, ['AT+A\r', 'AT+B\r']);
 });
@@ -144,18 +144,18 @@ t.test('close fails the running command and everything queued; open accepts agai
   const b = at.send('AT+B').catch((e) => e);
   await flushMicrotasks();
   at.close('unplugged');
-  t.match(await a, { code: 'E_CLOSED' });
-  t.match(await b, { code: 'E_CLOSED' });
-  t.match(await at.send('AT').catch((e) => e), { code: 'E_CLOSED' });
+  t.match(await a, { code: 'closed' });
+  t.match(await b, { code: 'closed' });
+  t.match(await at.send('AT').catch((e) => e), { code: 'closed' });
   at.open();
   t.same((await at.send('AT+OK')).lines, []);
 });
 
-t.test('a failing write is E_CLOSED, and the PIN never reaches the trace', async (t) => {
+t.test('a failing write is closed, and the PIN never reaches the trace', async (t) => {
   const traced: string[] = [];
   const at = new AtEngine({ clock: new ManualClock(), log: silentLogger(), trace: new Trace((l) => traced.push(l)), write: () => Promise.reject(new Error('EIO')) });
   const e = await at.send('AT+CPIN="4321"').catch((e) => e);
-  t.match(e, { code: 'E_CLOSED' });
+  t.match(e, { code: 'closed' });
   t.notMatch(e.message, /4321/);
   t.same(traced, ['> AT+CPIN="***"']);
 });
@@ -190,16 +190,16 @@ t.test('a noise line is logged by its length and command name, never its text', 
 });
 
 t.test('only known permanent +CMS errors (and refused requests) are permanent for a send', async (t) => {
-  const cms = (n: number) => new AtError('E_CMS', 'AT+CMGS=23', 'x', { cms: n });
+  const cms = (n: number) => new AtError('cms_error', 'AT+CMGS=23', 'x', { cms: n });
   t.ok(isPermanent(cms(304)), 'invalid PDU mode parameter');
   t.ok(isPermanent(cms(1)), 'unassigned number');
   t.ok(isPermanent(cms(330)), 'SMSC address unknown');
-  t.ok(isPermanent(new AtError('E_INVALID', 'AT+CMGS=23', 'bad argument')));
+  t.ok(isPermanent(new AtError('invalid_command', 'AT+CMGS=23', 'bad argument')));
   for (const n of [500, 332, 331, 314, 192, 42, 512, 280]) t.notOk(isPermanent(cms(n)), `CMS ${n} may pass`);
-  t.notOk(isPermanent(new AtError('E_CMS', 'AT+CMGS=23', 'bananas')), 'a code that is not known');
-  t.notOk(isPermanent(new AtError('E_CALL', 'AT+CMGS=23', 'no carrier', { line: 'NO CARRIER' })), 'a call ending');
-  t.notOk(isPermanent(new AtError('E_ERROR', 'AT+CMGS=23', 'error')), 'a bare ERROR');
-  t.notOk(isPermanent(new AtError('E_CME', 'AT+CMGS=23', 'SIM busy', { cme: 14 })));
+  t.notOk(isPermanent(new AtError('cms_error', 'AT+CMGS=23', 'bananas')), 'a code that is not known');
+  t.notOk(isPermanent(new AtError('call_ended', 'AT+CMGS=23', 'no carrier', { line: 'NO CARRIER' })), 'a call ending');
+  t.notOk(isPermanent(new AtError('at_error', 'AT+CMGS=23', 'error')), 'a bare ERROR');
+  t.notOk(isPermanent(new AtError('cme_error', 'AT+CMGS=23', 'SIM busy', { cme: 14 })));
 });
 
 t.test('a NO CARRIER (a call ending) while AT+CMGS waits for the prompt or its answer is a URC, not the answer', async (t) => {

@@ -155,7 +155,7 @@ t.test('a modem that stays in text mode: what it answered is stored raw before t
   await rig.until(() => rig.agent.store.all('SELECT 1 FROM modem_raw').length === 1, 'stored raw');
   await rig.until(() => rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'deleted after storing raw');
   const [row] = rig.agent.store.all<{ pdu: string; error: string }>('SELECT pdu, error FROM modem_raw');
-  t.match(row, { pdu: /kept somehow/, error: /^E_NOT_PDU/ });
+  t.match(row, { pdu: /kept somehow/, error: /^not_pdu/ });
   t.equal(rig.agent.use('sms').stats().decodeErrors, 1);
 });
 
@@ -236,7 +236,7 @@ t.test('an SMS-SUBMIT in the receive storage: drafts and sent items (<stat> 2, 3
   t.same(storage.list().map((m) => [m.stat, m.pdu]), [[2, draft.pdu], [3, sentItem.pdu]], "the user's draft and sent item stay");
   const raw = rig.agent.store.all<{ pdu: string; error: string }>('SELECT pdu, error FROM modem_raw');
   t.same(raw.map((r) => r.pdu), [received.pdu], 'kept raw before the delete');
-  t.match(raw[0]!.error, /^E_SUBMIT/);
+  t.match(raw[0]!.error, /^unexpected_submit/);
   // Indicated with +CMTI (the network stored it): the same, read with AT+CMGR.
   const another = submit('another one');
   deliverSms(rig.sim.modem, { pdu: another.pdu, tpduLength: another.tpduLength, class: null });
@@ -275,7 +275,7 @@ t.test('routed mode: a +CMT that decodes as an SMS-SUBMIT is stored raw (it is n
   t.equal(rig.sim.modem.pendingAck, null, 'acknowledged');
 });
 
-t.test('an empty PDU line after the header is stored raw (E_EMPTY) before the delete', async (t) => {
+t.test('an empty PDU line after the header is stored raw (empty) before the delete', async (t) => {
   const rig = await startRig(t);
   const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
   // Swept (AT+CMGL=4) ...
@@ -289,7 +289,7 @@ t.test('an empty PDU line after the header is stored raw (E_EMPTY) before the de
   await rig.clock.advance(31_000);
   const raw = rig.agent.store.all<{ pdu: string; error: string }>('SELECT pdu, error FROM modem_raw ORDER BY stored_at');
   t.equal(raw.length, 3, 'each recorded');
-  for (const r of raw) t.match(r.error, /^E_EMPTY/);
+  for (const r of raw) t.match(r.error, /^empty/);
   t.equal(rig.agent.use('sms').stats().decodeErrors, 3);
   t.notOk(rig.sim.transcriptEntries().some((e) => e.dir === '>' && e.text === 'AT+CMGF=0' && (e.at ?? 0) > rig.clock.now() - 60_000), 'an empty line is not taken for text mode');
 });

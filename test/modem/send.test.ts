@@ -74,12 +74,12 @@ t.test('validation errors name the field', async (t) => {
     }
     return null;
   };
-  t.same(fieldOf(() => sms.send({ to: 'abc', text: 'x' })), ['E_VALIDATION', 'to']);
-  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: '' })), ['E_VALIDATION', 'text']);
-  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: 'a\ud800b' })), ['E_VALIDATION', 'text'], 'a lone surrogate is refused');
-  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: 'x', clientRef: 'x'.repeat(41) })), ['E_VALIDATION', 'clientRef']);
-  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: '中文', encoding: 'gsm7' })), ['E_VALIDATION', 'encoding']);
-  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: 'x', modem: 'nope' })), ['E_UNKNOWN_MODEM', 'modem']);
+  t.same(fieldOf(() => sms.send({ to: 'abc', text: 'x' })), ['invalid_request', 'to']);
+  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: '' })), ['invalid_request', 'text']);
+  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: 'a\ud800b' })), ['invalid_request', 'text'], 'a lone surrogate is refused');
+  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: 'x', clientRef: 'x'.repeat(41) })), ['invalid_request', 'clientRef']);
+  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: '中文', encoding: 'gsm7' })), ['invalid_request', 'encoding']);
+  t.same(fieldOf(() => sms.send({ to: '+15550200205', text: 'x', modem: 'nope' })), ['unknown_modem', 'modem']);
   t.ok(sms.send({ to: '+15550200205', text: 'x' }) && true);
 });
 

@@ -32,7 +32,7 @@ for (const profile of ['generic', 'huawei', 'sim800', 'quectel']) {
     const reply = sms.ussdReply('2');
     await rig.clock.advance(5000);
     t.match(await reply, { response: 'Data left: 1.5 GB', sessionOpen: false });
-    await t.rejects(sms.ussdReply('1'), { code: 'E_NO_SESSION' });
+    await t.rejects(sms.ussdReply('1'), { code: 'no_ussd_session' });
     const again = sms.ussd('*101#', { timeoutMs: 20_000 });
     await rig.clock.advance(5000);
     await again;

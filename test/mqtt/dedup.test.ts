@@ -42,10 +42,10 @@ t.test('the same transaction with another request is refused; a refused send is 
   t.match(r.send('send', { transaction: 'tx-2', to: '+15550100100', text: 'b' }), {
     transaction: 'tx-2',
     status: 'error',
-    error: { code: 'E_TRANSACTION_REUSED', field: 'transaction' },
+    error: { code: 'transaction_reused', field: 'transaction' },
   });
   t.same(r.sms.sent.map((s) => s.text), ['a']);
-  t.match(r.send('send', { transaction: 'tx-3', to: 'abc', text: 'c' }), { status: 'error', error: { code: 'E_INVALID_NUMBER' } });
+  t.match(r.send('send', { transaction: 'tx-3', to: 'abc', text: 'c' }), { status: 'error', error: { code: 'invalid_number' } });
   t.match(r.send('send', { transaction: 'tx-3', to: '+15550100100', text: 'c' }), { status: 'ok' }, 'corrected and retried');
   t.same(r.sms.sent.map((s) => s.text), ['a', 'c']);
 });

@@ -80,7 +80,7 @@ t.test('Home Assistant discovery: sensors for signal, registration, operator, la
   // Sending from Home Assistant: the notify entity without a recipient is refused...
   await w.client.publishAsync('smsedge/pi/ha/notify', 'too early', { qos: 1 });
   await waitFor(() => w.on('smsedge/pi/response/send').length === 1, 'refusal');
-  t.match(w.json('smsedge/pi/response/send')[0], { transaction: 'homeassistant', status: 'error', error: { code: 'E_NO_RECIPIENT' } });
+  t.match(w.json('smsedge/pi/response/send')[0], { transaction: 'homeassistant', status: 'error', error: { code: 'no_recipient' } });
   // ...an invalid recipient is ignored, a valid one kept (retained for the text entity's state)...
   await w.client.publishAsync('smsedge/pi/ha/recipient/set', 'not a number', { qos: 1 });
   await w.client.publishAsync('smsedge/pi/ha/recipient/set', '+15550100123', { qos: 1 });

@@ -165,11 +165,11 @@ t.test('request/response: send and ussd answered with the transaction; bad reque
   await waitFor(() => w.messages.length === 7, 'seven answers');
   const sends = w.json('smsedge/pi/response/send') as Record<string, unknown>[];
   t.match(sends.find((r) => r.transaction === 42), { agentId: 'pi', status: 'ok', data: { id: String, status: 'queued' } });
-  t.match(sends.find((r) => r.transaction === undefined), { status: 'error', error: { code: 'E_BAD_JSON' } });
-  t.match(sends.find((r) => r.transaction === 'no-to'), { status: 'error', error: { code: 'E_BAD_REQUEST', field: 'to' } });
-  t.match(sends.find((r) => r.transaction === 'bad-number'), { status: 'error', error: { code: 'E_INVALID_NUMBER', field: 'to' } });
+  t.match(sends.find((r) => r.transaction === undefined), { status: 'error', error: { code: 'invalid_json' } });
+  t.match(sends.find((r) => r.transaction === 'no-to'), { status: 'error', error: { code: 'invalid_request', field: 'to' } });
+  t.match(sends.find((r) => r.transaction === 'bad-number'), { status: 'error', error: { code: 'invalid_number', field: 'to' } });
   t.match(w.json('smsedge/pi/response/ussd')[0], { transaction: 'u1', status: 'ok', data: { response: 'Balance: 5.00' } });
-  t.match(w.json('smsedge/pi/response/reboot')[0], { transaction: 'r', status: 'error', error: { code: 'E_UNKNOWN_REQUEST' } });
+  t.match(w.json('smsedge/pi/response/reboot')[0], { transaction: 'r', status: 'error', error: { code: 'unknown_request' } });
   const v5 = w.on('replies/me')[0]!;
   t.match(JSON.parse(v5.text), { status: 'ok' });
   t.equal(v5.packet.properties?.correlationData?.toString(), 'corr-7', 'MQTT 5 correlation data echoed');
@@ -207,7 +207,7 @@ t.test('a send repeated with its transaction (its answer was lost) gets the same
   t.ok(Number((await agent.health()).plugins.mqtt?.repeats) >= 2, 'the repeats are counted');
 });
 
-t.test('without a modem plugin, requests are answered E_UNAVAILABLE', { skip }, async (t) => {
+t.test('without a modem plugin, requests are answered sms_unavailable', { skip }, async (t) => {
   const b = await broker(t);
   const w = await watch(b.url, ['smsedge/pi/response/send']);
   t.teardown(() => w.close());
@@ -217,7 +217,7 @@ t.test('without a modem plugin, requests are answered E_UNAVAILABLE', { skip }, 
     await w.client.publishAsync('smsedge/pi/request/send', JSON.stringify({ transaction: 1, to: '+15550100100', text: 'x' }), { qos: 1 });
     return waitFor(() => w.messages.length > 0, 'an answer', 500).catch(() => false);
   }, 'an answer');
-  t.match(w.json('smsedge/pi/response/send')[0], { transaction: 1, status: 'error', error: { code: 'E_UNAVAILABLE' } });
+  t.match(w.json('smsedge/pi/response/send')[0], { transaction: 1, status: 'error', error: { code: 'sms_unavailable' } });
 });
 
 t.test('MQTT 3.1.1 works too', { skip }, async (t) => {
@@ -236,10 +236,10 @@ t.test('MQTT 3.1.1 works too', { skip }, async (t) => {
 });
 
 t.test('options are validated, naming the key', async (t) => {
-  t.throws(() => resolveConfig({ plugins: [mqtt({ url: 'http://x' })] }), { code: 'E_CONFIG', message: /url/ });
-  t.throws(() => resolveConfig({ plugins: [mqtt({ url: 'mqtt://x', baseTopic: 'a/#' })] }), { code: 'E_CONFIG', message: /baseTopic/ });
-  t.throws(() => resolveConfig({ plugins: [mqtt({ url: 'mqtt://x', group: 'a/b' })] }), { code: 'E_CONFIG', message: /group/ });
-  t.throws(() => resolveConfig({ plugins: [mqtt({ url: 'mqtt://x', protocolVersion: 3 } as never)] }), { code: 'E_CONFIG', message: /protocolVersion/ });
+  t.throws(() => resolveConfig({ plugins: [mqtt({ url: 'http://x' })] }), { code: 'config_error', message: /url/ });
+  t.throws(() => resolveConfig({ plugins: [mqtt({ url: 'mqtt://x', baseTopic: 'a/#' })] }), { code: 'config_error', message: /baseTopic/ });
+  t.throws(() => resolveConfig({ plugins: [mqtt({ url: 'mqtt://x', group: 'a/b' })] }), { code: 'config_error', message: /group/ });
+  t.throws(() => resolveConfig({ plugins: [mqtt({ url: 'mqtt://x', protocolVersion: 3 } as never)] }), { code: 'config_error', message: /protocolVersion/ });
 });
 
 t.test('username and password come from SMSEDGE_MQTT_USERNAME / SMSEDGE_MQTT_PASSWORD', { skip }, async (t) => {

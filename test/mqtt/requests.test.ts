@@ -17,24 +17,24 @@ t.test('a valid send is enqueued and answered ok with its id, transaction echoed
 
 t.test('bad requests get an error answer, never a throw', async (t) => {
   const { sms, ctx: c } = ctx();
-  t.same(await answer('send', '{not json', c), { agentId: 'pi', status: 'error', error: { code: 'E_BAD_JSON', message: 'the request is not valid JSON' } });
-  t.match(await answer('send', '[1,2]', c), { status: 'error', error: { code: 'E_BAD_REQUEST' } });
-  t.match(await answer('send', 'null', c), { status: 'error', error: { code: 'E_BAD_REQUEST' } });
+  t.same(await answer('send', '{not json', c), { agentId: 'pi', status: 'error', error: { code: 'invalid_json', message: 'the request is not valid JSON' } });
+  t.match(await answer('send', '[1,2]', c), { status: 'error', error: { code: 'invalid_request' } });
+  t.match(await answer('send', 'null', c), { status: 'error', error: { code: 'invalid_request' } });
   t.match(await answer('send', JSON.stringify({ transaction: 7, text: 'x' }), c), {
     transaction: 7,
     status: 'error',
-    error: { code: 'E_BAD_REQUEST', field: 'to', message: /^to: / },
+    error: { code: 'invalid_request', field: 'to', message: /^to: / },
   });
   t.match(await answer('send', JSON.stringify({ transaction: 8, to: '+1555', text: 5 }), c), { transaction: 8, error: { field: 'text' } });
   t.match(await answer('send', JSON.stringify({ to: '+15550100100', text: 'x', callbackUrl: 'not a url' }), c), { error: { field: 'callbackUrl' } });
   t.match(await answer('send', JSON.stringify({ transaction: { nested: 1 }, to: 'x', text: 'y' }), c), { status: 'error' });
   t.match(await answer('send', JSON.stringify({ transaction: 9, to: 'abc', text: 'y' }), c), {
     transaction: 9,
-    error: { code: 'E_INVALID_NUMBER', field: 'to', message: 'not a phone number' },
+    error: { code: 'invalid_number', field: 'to', message: 'not a phone number' },
   }, 'the service\'s typed error is passed on');
-  t.match(await answer('send', JSON.stringify({ transaction: 11, to: '+15550100100', text: 'code \ud800' }), c), { transaction: 11, error: { code: 'E_BAD_REQUEST', field: 'text' } }, 'a lone surrogate');
+  t.match(await answer('send', JSON.stringify({ transaction: 11, to: '+15550100100', text: 'code \ud800' }), c), { transaction: 11, error: { code: 'invalid_request', field: 'text' } }, 'a lone surrogate');
   t.match(await answer('send', JSON.stringify({ to: '+15550100100', text: 'x', clientRef: '\udc00' }), c), { error: { field: 'clientRef' } });
-  t.match(await answer('reboot', JSON.stringify({ transaction: 10 }), c), { transaction: 10, error: { code: 'E_UNKNOWN_REQUEST' } });
+  t.match(await answer('reboot', JSON.stringify({ transaction: 10 }), c), { transaction: 10, error: { code: 'unknown_request' } });
   t.equal(sms.sent.length, 0);
 });
 
@@ -45,15 +45,15 @@ t.test('ussd answers with the network response, or the service error', async (t)
     status: 'ok',
     data: { code: '*100#', response: 'Balance: 5.00', sessionOpen: false },
   });
-  t.match(await answer('ussd', JSON.stringify({ code: '*999#' }), c), { status: 'error', error: { code: 'E_USSD_FAILED' } });
-  t.match(await answer('ussd', JSON.stringify({ code: 'rm -rf' }), c), { status: 'error', error: { code: 'E_BAD_REQUEST', field: 'code' } });
+  t.match(await answer('ussd', JSON.stringify({ code: '*999#' }), c), { status: 'error', error: { code: 'ussd_failed' } });
+  t.match(await answer('ussd', JSON.stringify({ code: 'rm -rf' }), c), { status: 'error', error: { code: 'invalid_request', field: 'code' } });
 });
 
-t.test('without a modem plugin the answer is E_UNAVAILABLE', async (t) => {
+t.test('without a modem plugin the answer is sms_unavailable', async (t) => {
   t.match(await answer('send', JSON.stringify({ transaction: 'a', to: '+15550100100', text: 'x' }), { agentId: 'pi', sms: undefined }), {
     transaction: 'a',
     status: 'error',
-    error: { code: 'E_UNAVAILABLE' },
+    error: { code: 'sms_unavailable' },
   });
-  t.match(await answer('ussd', JSON.stringify({ code: '*100#' }), { agentId: 'pi', sms: undefined }), { error: { code: 'E_UNAVAILABLE' } });
+  t.match(await answer('ussd', JSON.stringify({ code: '*100#' }), { agentId: 'pi', sms: undefined }), { error: { code: 'sms_unavailable' } });
 });

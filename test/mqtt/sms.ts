@@ -35,8 +35,8 @@ export function memorySms(modem: Partial<ModemStatus> = {}) {
   };
   const service: SmsService = {
     send(request): SendAccepted {
-      if (!/^\+?[0-9]{3,20}$/.test(request.to)) throw new ServiceError('E_INVALID_NUMBER', 'not a phone number', 'to');
-      if (request.text.length === 0) throw new ServiceError('E_EMPTY_TEXT', 'text is empty', 'text');
+      if (!/^\+?[0-9]{3,20}$/.test(request.to)) throw new ServiceError('invalid_number', 'not a phone number', 'to');
+      if (request.text.length === 0) throw new ServiceError('empty_text', 'text is empty', 'text');
       const id = newId();
       sent.push({ ...request, id });
       return { id, status: 'queued', to: request.to, parts: 1, encoding: 'gsm7' };
@@ -45,7 +45,7 @@ export function memorySms(modem: Partial<ModemStatus> = {}) {
     getMessage: () => undefined,
     listDeliveryReports: () => [],
     async ussd(code): Promise<UssdResult> {
-      if (code === '*999#') throw new ServiceError('E_USSD_FAILED', 'network rejected the USSD request');
+      if (code === '*999#') throw new ServiceError('ussd_failed', 'network rejected the USSD request');
       return { code, response: 'Balance: 5.00', sessionOpen: false, dcs: 15 };
     },
     ussdReply: async (text) => ({ code: '', response: `reply ${text.length}`, sessionOpen: false, dcs: 15 }),

@@ -56,7 +56,7 @@ t.test('registration URCs, operator, signal, CFUN radio off/on', async (t) => {
   t.same(lines(await host.at('AT+CSQ')), ['+CSQ: 11,99', 'OK'], '-91 dBm = 11');
   sim.setSignal(31);
   t.same(lines(await host.at('AT+CSQ')), ['+CSQ: 31,99', 'OK']);
-  t.throws(() => sim.setSignal(40), { code: 'E_ARGUMENT' });
+  t.throws(() => sim.setSignal(40), { code: 'invalid_argument' });
   t.same(lines(await host.at('AT+CFUN=0')), ['OK']);
   t.same(lines(await host.at('AT+CREG?')), ['+CREG: 2,0', 'OK']);
   t.same(lines(await host.at('AT+CFUN?')), ['+CFUN: 0', 'OK']);

@@ -51,5 +51,5 @@ t.test('the limits are options: a test that needs everything raises them', async
   await sendMany(small, 5);
   t.equal(small.sent().length, 2);
   t.equal(small.transcriptEntries().length, 3);
-  t.throws(() => createSimulator({ sentLimit: -1 }), { code: 'E_ARGUMENT' });
+  t.throws(() => createSimulator({ sentLimit: -1 }), { code: 'invalid_argument' });
 });

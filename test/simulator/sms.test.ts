@@ -198,8 +198,8 @@ t.test('multipart out of order, with a part missing, 16-bit references', async (
   const decoded = [listing[1], listing[3]].map((p) => decodePdu(p!));
   t.same(decoded.map((d) => d.concat && [d.concat.part, d.concat.total, d.concat.ref16 ?? false]), [[3, 3, true], [1, 3, true]]);
   t.equal(decoded[0]!.concat!.ref, decoded[1]!.concat!.ref);
-  t.throws(() => sim.receiveSms({ from: '+1', text: 'x', parts: 2, order: [1, 1] }), { code: 'E_ARGUMENT' });
-  t.throws(() => sim.receiveSms({ from: '', text: 'x' }), { code: 'E_ARGUMENT' });
+  t.throws(() => sim.receiveSms({ from: '+1', text: 'x', parts: 2, order: [1, 1] }), { code: 'invalid_argument' });
+  t.throws(() => sim.receiveSms({ from: '', text: 'x' }), { code: 'invalid_argument' });
 });
 
 t.test('UCS2 and flash messages; 8-bit port-addressed data', async (t) => {

@@ -13,9 +13,9 @@ t.test('parse: directions, escapes, delays, comments; errors name the line', asy
   t.same(hostBytes('0011\x1a'), Buffer.from('0011\x1a'));
   t.same(hostBytes('AT'), Buffer.from('AT\r'));
   t.equal(steps[6]!.kind === 'read' && steps[6]!.text, '', 'an empty modem line');
-  t.throws(() => parseTranscript('> AT\nhello\n'), { code: 'E_TRANSCRIPT_SYNTAX', line: 2 });
-  t.throws(() => parseTranscript('@wait 5\n'), { code: 'E_TRANSCRIPT_SYNTAX', line: 1 });
-  t.throws(() => parseTranscript('> A\\q\n'), { code: 'E_TRANSCRIPT_SYNTAX', line: 1 });
+  t.throws(() => parseTranscript('> AT\nhello\n'), { code: 'transcript_syntax', line: 2 });
+  t.throws(() => parseTranscript('@wait 5\n'), { code: 'transcript_syntax', line: 1 });
+  t.throws(() => parseTranscript('> A\\q\n'), { code: 'transcript_syntax', line: 1 });
 });
 
 t.test('the simulator records a transcript that replays', async (t) => {
@@ -57,7 +57,7 @@ t.test('replay: a different write is an error naming the line; delays use the cl
   await clock.advance(500);
   await host.waitFor(/\+CPIN: READY/, mark);
   await host.write('AT+CREG?\r');
-  await t.rejects(replay.done, { code: 'E_REPLAY_MISMATCH', line: 5, message: /line 5: expected the host to write "AT\+CSQ", got "AT\+CREG\?"/ });
+  await t.rejects(replay.done, { code: 'replay_mismatch', line: 5, message: /line 5: expected the host to write "AT\+CSQ", got "AT\+CREG\?"/ });
 });
 
 t.test('replay: stopping early is reported', async (t) => {
@@ -66,7 +66,7 @@ t.test('replay: stopping early is reported', async (t) => {
   await host.at('AT');
   await host.close();
   replay.close();
-  await t.rejects(replay.done, { code: 'E_REPLAY_INCOMPLETE', line: 3 });
+  await t.rejects(replay.done, { code: 'replay_incomplete', line: 3 });
 });
 
 const corpusPath = new URL('../../../shared/corpus/corpus.json', import.meta.url);

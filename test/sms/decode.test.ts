@@ -23,7 +23,7 @@ t.test('lower-case hex and trailing junk after the declared length are tolerated
 });
 
 t.test('malformed input throws PduDecodeError with code and offset', async (t) => {
-  for (const [hex, code] of [['', 'E_EMPTY'], ['zz', 'E_HEX'], ['0791', 'E_TRUNCATED'], ['07915892000000F004', 'E_TRUNCATED']] as const) {
+  for (const [hex, code] of [['', 'empty'], ['zz', 'invalid_hex'], ['0791', 'truncated'], ['07915892000000F004', 'truncated']] as const) {
     let caught: unknown;
     try { decodePdu(hex); } catch (err) { caught = err; }
     t.ok(caught instanceof PduDecodeError, `${hex || '(empty)'} throws PduDecodeError`);

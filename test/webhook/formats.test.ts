@@ -94,13 +94,13 @@ t.test('verifyWebhook accepts each format and refuses tampering, wrong secrets a
     const out = await formatters[name](input([secret]));
     const parsed = (await verifyWebhook(name, secret, out.headers, out.body, { audience: 'https://hooks.example/in' })) as Record<string, unknown>;
     t.ok(parsed, `${name} verifies`);
-    await t.rejects(verifyWebhook(name, secret, out.headers, out.body.replace('123456', '123457')), { code: 'E_SIGNATURE' }, `${name}: tampered body`);
+    await t.rejects(verifyWebhook(name, secret, out.headers, out.body.replace('123456', '123457')), { code: 'bad_signature' }, `${name}: tampered body`);
     await t.rejects(verifyWebhook(name, 'another-secret-entirely', out.headers, out.body), WebhookVerifyError, `${name}: wrong secret`);
-    await t.rejects(verifyWebhook(name, secret, out.headers, out.body, { now: Date.now() + 3600_000, toleranceSeconds: 300 }), { code: 'E_TIMESTAMP' }, `${name}: an hour later`);
+    await t.rejects(verifyWebhook(name, secret, out.headers, out.body, { now: Date.now() + 3600_000, toleranceSeconds: 300 }), { code: 'invalid_timestamp' }, `${name}: an hour later`);
     t.ok(await verifyWebhook(name, ['old-secret-zzzzzzzz', secret], out.headers, out.body), `${name}: a list of secrets`);
   }
-  await t.rejects(verifyWebhook('standard', 'x', {}, '{}'), { code: 'E_MISSING_HEADER' });
-  await t.rejects(verifyWebhook('nope' as FormatName, 'x', {}, '{}'), { code: 'E_FORMAT' });
+  await t.rejects(verifyWebhook('standard', 'x', {}, '{}'), { code: 'missing_header' });
+  await t.rejects(verifyWebhook('nope' as FormatName, 'x', {}, '{}'), { code: 'unknown_format' });
 });
 
 t.test('the four formats arrive over real HTTP and verify at the receiver', async (t) => {

@@ -28,7 +28,7 @@ t.test('secret file: loose permissions are tightened; a malformed one is an erro
   writeFileSync(path, 'not a secret\n');
   const error = t.throws(() => loadOrCreateSecret(path)) as SecretFileError;
   t.ok(error instanceof SecretFileError);
-  t.equal(error.code, 'E_SECRET_FILE');
+  t.equal(error.code, 'secret_file');
   t.equal(error.path, path);
   t.notMatch(error.message, /not a secret/, 'the content is never quoted');
   t.equal(readFileSync(path, 'utf8'), 'not a secret\n', 'left as it was');

@@ -21,9 +21,9 @@ export function ussdError(error: unknown): unknown {
   if (known) return known;
   const c = (error as { code?: unknown })?.code;
   const message = (error as Error)?.message ?? 'modem error';
-  if (c === 'E_TIMEOUT') return new ApiError(504, 'ussd_timeout', 'the network did not answer in time');
-  if (c === 'E_CLOSED') return new ApiError(503, 'modem_unavailable', message);
-  if (c === 'E_ERROR' || c === 'E_CME' || c === 'E_CMS') return new ApiError(502, 'modem_error', message);
+  if (c === 'timeout') return new ApiError(504, 'ussd_timeout', 'the network did not answer in time');
+  if (c === 'closed') return new ApiError(503, 'modem_unavailable', message);
+  if (c === 'at_error' || c === 'cme_error' || c === 'cms_error') return new ApiError(502, 'modem_error', message);
   return error;
 }
 
