@@ -8,14 +8,17 @@ import { configFileOf, enableCompileCacheHere, relaunch } from './relaunch.ts';
 import { simulatorCommands } from './simulator.ts';
 import { version } from './version.ts';
 
-// A config outside the project can `import ... from 'smsedge'`: resolve that to this checkout.
+// A config outside the project (e.g. /etc/smsedge/agent.config.ts) can `import ... from 'smsedge'`
+// and 'smsedge/plugins/<name>': resolve those to this copy of smsedge, the .ts sources in a checkout,
+// the built .js files in the installed package (dist/), so config and CLI share one set of modules.
 const root = new URL('../', import.meta.url);
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 registerHooks({
   resolve(specifier, context, next) {
-    if (specifier === 'smsedge') return { url: new URL('core/index.ts', root).href, shortCircuit: true };
+    if (specifier === 'smsedge') return { url: new URL(`core/index${ext}`, root).href, shortCircuit: true };
     if (specifier.startsWith('smsedge/plugins/'))
-      return { url: new URL(`plugins/${specifier.slice('smsedge/plugins/'.length)}/index.ts`, root).href, shortCircuit: true };
-    if (specifier === 'smsedge/simulator') return { url: new URL('simulator/index.ts', root).href, shortCircuit: true };
+      return { url: new URL(`plugins/${specifier.slice('smsedge/plugins/'.length)}/index${ext}`, root).href, shortCircuit: true };
+    if (specifier === 'smsedge/simulator') return { url: new URL(`simulator/index${ext}`, root).href, shortCircuit: true };
     return next(specifier, context);
   },
 });
@@ -28,7 +31,7 @@ const commandsDir = new URL('./commands/', import.meta.url);
  */
 export async function loadCommands(options: { simulator?: boolean } = {}): Promise<Map<string, CommandDefinition>> {
   const commands = new Map<string, CommandDefinition>();
-  for (const file of readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(commandsDir).filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts')).sort()) {
     const mod = (await import(new URL(file, commandsDir).href)) as { default?: CommandDefinition };
     if (mod.default?.name) commands.set(mod.default.name, mod.default);
   }

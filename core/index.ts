@@ -26,3 +26,5 @@ export { defineCommand, UsageError, type CommandDefinition, type CommandIO } fro
 export { DependencyError } from './order.ts';
 export { version } from './version.ts';
 export type * from './services.ts';
+/** valibot, for a plugin's `options` schema: `import { definePlugin, v } from 'smsedge'` needs nothing else installed. */
+export * as v from 'valibot';
