@@ -14,7 +14,7 @@ export interface StoreOptions {
   /**
    * SQLite `synchronous`. FULL (the default) fsyncs the WAL on every commit, so an acknowledged SMS
    * survives power loss, not only a crashed process; NORMAL survives `kill -9` but may lose the last
-   * commits on power loss. See README "Durability" for the measurement behind the default.
+   * commits on power loss. See docs/architecture.md ("Durability") for why this is the default.
    */
   synchronous?: 'FULL' | 'NORMAL';
   busyTimeoutMs?: number;

@@ -1,5 +1,5 @@
 // `smsedge pdu decode <hex|->` and `smsedge pdu encode --to N --text T`: the codec on the command line.
-// The JSON printed here is a public contract (core/sms/README.md).
+// The JSON printed here is a public contract (docs/pdu.md).
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { defineCommand, UsageError, type CommandIO } from '../command.ts';

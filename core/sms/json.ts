@@ -1,4 +1,4 @@
-// The JSON shape of a decoded PDU: the `pdu decode` output, a public contract (README.md).
+// The JSON shape of a decoded PDU: the `pdu decode` output, a public contract (docs/pdu.md).
 import { toHex } from './hex.ts';
 import type { DecodedPdu } from './types.ts';
 

@@ -1,4 +1,4 @@
-// The shapes decodePdu returns. Field names match the `pdu` CLI JSON contract (see README.md).
+// The shapes decodePdu returns. Field names match the `pdu` CLI JSON contract (see docs/pdu.md).
 
 export type Encoding = 'gsm7' | 'ucs2' | '8bit';
 

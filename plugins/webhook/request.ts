@@ -6,7 +6,7 @@
 // cost several times what they cost in a loop: an A/B of alternating 10,000-event drains measured
 // 229 -> 203 µs of main-thread CPU per delivered event (the bare ofetch loop beside them: 156), and
 // the HTTP exchange itself got cheaper too (undici's share of a profile, agent minus bare loop:
-// 17 -> 2 µs per event). See the webhook README's Performance section.
+// 17 -> 2 µs per event). Current figures: docs/performance.md.
 //
 // A built request is only used while it is what the attempt would build itself: the same
 // subscription object (subscriptions are replaced, never changed in place, on every update or
