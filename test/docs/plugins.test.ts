@@ -9,6 +9,8 @@ import { silentLogger } from '../../core/log.ts';
 import { received } from '../fixtures/events.ts';
 import { waitFor } from '../file/wait.ts';
 import { read } from './markdown.ts';
+// What `smsedge start` does first: `smsedge` and `smsedge/plugins/<name>` resolve to this checkout.
+import '../../core/cli.ts';
 
 /** The code blocks marked `<!-- file: name -->` in a Markdown document, by file name. */
 export function exampleFiles(markdown: string): Map<string, string> {
@@ -20,8 +22,6 @@ export function exampleFiles(markdown: string): Map<string, string> {
 t.test('the example in docs/plugins.md runs as written', async (t) => {
   const files = exampleFiles(read('docs/plugins.md'));
   t.same([...files.keys()].sort(), ['agent.config.ts', 'text-log.ts'], 'the guide gives a plugin and the config that uses it');
-  // Inside the project (tap's fixture directory is), so `smsedge` resolves to this checkout as it
-  // does for an installed package.
   const dir = t.testdir();
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   const config = await loadConfig(join(dir, 'agent.config.ts'), { SMSEDGE_DATA_DIR: dir });
