@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { checkFile, problemOf, quickCheck, type FileProblemCode } from './integrity.ts';
 
 /** One schema step. `up` is SQL or a function run inside the migration's transaction. */
 export interface Migration {
@@ -20,10 +21,16 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
 }
 
+export type StoreErrorCode = 'migration_failed' | 'closed' | FileProblemCode;
+
+/**
+ * What the store refuses or cannot do. `store_empty`, `store_corrupt` and `store_read_only` stop the
+ * start (the message says what was found and what to do).
+ */
 export class StoreError extends Error {
   override name = 'StoreError';
-  readonly code: 'migration_failed' | 'closed';
-  constructor(code: 'migration_failed' | 'closed', message: string, options?: ErrorOptions) {
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
   }
@@ -51,19 +58,39 @@ export class Store {
 
   constructor(options: StoreOptions) {
     this.path = options.path;
-    // The database holds SMS bodies, numbers and webhook secrets: readable by the agent's user only.
-    // SQLite gives the -wal and -shm files the database file's permissions.
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-    this.db = new DatabaseSync(options.path);
-    if (options.path !== ':memory:') chmodSync(options.path, 0o600);
-    this.db.exec(`PRAGMA journal_mode = WAL`);
     this.#synchronous = options.synchronous ?? 'FULL';
-    this.db.exec(`PRAGMA synchronous = ${this.#synchronous}`);
-    this.db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    this.db.exec(`PRAGMA foreign_keys = ON`);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      namespace TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
-      PRIMARY KEY (namespace, version))`);
+    const file = options.path !== ':memory:';
+    let db: DatabaseSync | undefined;
+    try {
+      // The database holds SMS bodies, numbers and webhook secrets: readable by the agent's user only.
+      // SQLite gives the -wal and -shm files the database file's permissions.
+      if (file) makeDataDir(dirname(options.path));
+      // Empty, cut short or not SQLite: refused before SQLite would take it for a new database.
+      const problem = file ? checkFile(options.path) : undefined;
+      if (problem) throw new StoreError(problem.code, problem.message);
+      db = new DatabaseSync(options.path);
+      if (file) chmodSync(options.path, 0o600);
+      db.exec(`PRAGMA journal_mode = WAL`);
+      db.exec(`PRAGMA synchronous = ${this.#synchronous}`);
+      db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      db.exec(`PRAGMA foreign_keys = ON`);
+      const damage = file ? quickCheck(db, options.path) : undefined;
+      if (damage) throw new StoreError(damage.code, damage.message);
+      db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        namespace TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+        PRIMARY KEY (namespace, version))`);
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // Already failing: the first error is the one to report.
+      }
+      if (error instanceof StoreError) throw error;
+      const problem = problemOf(error, options.path);
+      if (problem) throw new StoreError(problem.code, problem.message, { cause: error });
+      throw error;
+    }
+    this.db = db;
   }
 
   /** Applies the migrations of `namespace` not yet applied, each in its own transaction, in order. */
@@ -208,6 +235,20 @@ export class Store {
 
   get closed(): boolean {
     return this.#closed;
+  }
+}
+
+function makeDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    // Node reports ENOENT for a directory it cannot create on a read-only file system.
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new StoreError(
+      'store_read_only',
+      `cannot create the data directory ${dir} (${reason}): its parent must be writable by the agent's user, or create it yourself and give it to that user. Check also whether the file system is mounted read-only.`,
+      { cause: error },
+    );
   }
 }
 

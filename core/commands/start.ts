@@ -6,6 +6,7 @@ import { allocatorOf } from '../allocator.ts';
 import { defineCommand } from '../command.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { releaseHeapWhenQuiet } from '../heap.ts';
+import { StoreError } from '../store.ts';
 import { createLogger } from '../log.ts';
 import { DependencyError } from '../order.ts';
 
@@ -61,7 +62,8 @@ export default defineCommand({
       await agent.start();
     } catch (error) {
       cleanup();
-      if (error instanceof AgentStartError) {
+      // A database that is empty, damaged or not writable: one message saying what to do, no stack.
+      if (error instanceof AgentStartError || error instanceof StoreError) {
         io.stderr.write(`smsedge: ${error.message}\n`);
         return 1;
       }
