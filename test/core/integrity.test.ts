@@ -25,7 +25,7 @@ function refusal(t: Test, path: string, code: string): StoreError {
     return error as StoreError;
   }
   t.fail('the store opened');
-  return new StoreError('E_CLOSED', 'unreachable');
+  return new StoreError('closed', 'unreachable');
 }
 
 t.test('a brand-new data directory starts with a new database', async (t) => {
