@@ -4,6 +4,7 @@ import { exec } from './plugins/exec/index.ts';
 import { file } from './plugins/file/index.ts';
 import { modem } from './plugins/modem/index.ts';
 import { mqtt } from './plugins/mqtt/index.ts';
+import { smsgate } from './plugins/smsgate/index.ts';
 import { webhook } from './plugins/webhook/index.ts';
 
 /**
@@ -26,6 +27,8 @@ export default defineConfig({
     // MQTT (and Home Assistant discovery) when a broker is configured; a broker that is down at start
     // does not stop the agent.
     ...(env.SMSEDGE_MQTT_URL ? [optional(mqtt({ url: env.SMSEDGE_MQTT_URL, homeAssistant: {} }))] : []),
+    // Other gateways' send APIs on the same server, for tools that speak only theirs (docs/front-doors.md).
+    ...(env.SMSEDGE_DOORS?.split(',').includes('smsgate') ? [smsgate()] : []),
     // Run a program per received SMS, as Gammu's RunOnReceive does.
     ...(env.SMSEDGE_ON_SMS ? [exec({ command: env.SMSEDGE_ON_SMS, types: ['sms.received'] })] : []),
   ],

@@ -44,6 +44,7 @@ export interface ApiApp extends ApiService {
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
@@ -101,9 +102,10 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
    * is answered 429 on routes that need the key, and counts as keyless on the others, until its wait
    * is over: its keys are not even compared meanwhile.
    */
-  function authorized(event: H3Event, required: boolean): boolean {
+  function authorized(event: H3Event, def: RouteDef): boolean {
     if (apiKey === undefined) return true;
-    const presented = presentedKey(event.req.headers);
+    const required = def.auth !== false;
+    const presented = def.credential ? def.credential(event) : presentedKey(event.req.headers);
     if (presented === undefined) return false;
     const address = getRequestIP(event) ?? 'in-process';
     const waitMs = throttle.waitMs(address);
@@ -117,22 +119,40 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
     return false;
   }
 
+  async function readText(event: H3Event): Promise<string> {
+    const length = event.req.headers.get('content-length');
+    if (length !== null && !(Number(length) <= bodyLimit)) throw tooLarge();
+    if (!event.req.body) return '';
+    try {
+      // Limits chunked bodies too: the stream is cut once it passes the limit.
+      assertBodySize(event, bodyLimit);
+      return await event.req.text();
+    } catch (error) {
+      if ((error as HTTPError)?.status === 413) throw tooLarge();
+      throw new ApiError(400, 'invalid_body', 'the request body could not be read');
+    }
+  }
+
+  /** An application/x-www-form-urlencoded body as an object of strings (a repeated field: an array). */
+  async function readFormBody(event: H3Event, def: RouteDef): Promise<unknown> {
+    const type = event.req.headers.get('content-type');
+    if (type !== null && !FORM_TYPE.test(type)) throw new ApiError(415, 'unsupported_media_type', 'send the body as application/x-www-form-urlencoded', 'Content-Type');
+    const fields: Record<string, string | string[]> = {};
+    for (const [name, value] of new URLSearchParams(await readText(event))) {
+      const had = fields[name];
+      fields[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+    }
+    const parsed = v.safeParse(def.body!, fields);
+    if (!parsed.success) throw validationError(parsed.issues, 'body');
+    return parsed.output;
+  }
+
   async function readJsonBody(event: H3Event, def: RouteDef): Promise<unknown> {
     const type = event.req.headers.get('content-type');
     const length = event.req.headers.get('content-length');
     if (length !== null && !(Number(length) <= bodyLimit)) throw tooLarge();
     if (type !== null && !JSON_TYPE.test(type)) throw notJson();
-    let text = '';
-    if (event.req.body) {
-      try {
-        // Limits chunked bodies too: the stream is cut once it passes the limit.
-        assertBodySize(event, bodyLimit);
-        text = await event.req.text();
-      } catch (error) {
-        if ((error as HTTPError)?.status === 413) throw tooLarge();
-        throw new ApiError(400, 'invalid_body', 'the request body could not be read');
-      }
-    }
+    const text = await readText(event);
     let body: unknown;
     if (text.trim()) {
       if (type === null) throw notJson();
@@ -164,12 +184,13 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
       let status = 500;
       try {
         checkRequestOrigin(event.req.method, event.req.headers, { keyConfigured: apiKey !== undefined, allowedHosts: options.allowedHosts });
-        const apiKeyValid = authorized(event, def.auth !== false);
+        const apiKeyValid = authorized(event, def);
         if (def.auth !== false && !apiKeyValid) {
-          event.res.headers.set('www-authenticate', 'Bearer');
+          if (!def.credential) event.res.headers.set('www-authenticate', 'Bearer');
           throw new ApiError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)');
         }
-        const body = def.body && METHODS_WITH_BODY.has(event.req.method) ? await readJsonBody(event, def) : undefined;
+        const read = def.bodyType === 'form' ? readFormBody : readJsonBody;
+        const body = def.body && METHODS_WITH_BODY.has(event.req.method) ? await read(event, def) : undefined;
         let query: unknown = getQuery(event);
         if (def.query) {
           const parsed = v.safeParse(def.query, query);
@@ -209,11 +230,14 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
         const known = toApiError(error);
         if (known) {
           status = known.status;
+          if (def.errorAnswer) return withHeaders(def.errorAnswer(known, requestId), event);
           return jsonResponse(known.status, errorBody(known.code, known.message, known.field, requestId), event);
         }
         status = 500;
         log.error({ err: error, requestId, method: event.req.method, route: def.path }, 'request failed (bug)');
-        return jsonResponse(500, errorBody('internal', `internal error; quote request id ${requestId}`, undefined, requestId), event);
+        const internal = new ApiError(500, 'internal', `internal error; quote request id ${requestId}`);
+        if (def.errorAnswer) return withHeaders(def.errorAnswer(internal, requestId), event);
+        return jsonResponse(500, errorBody(internal.code, internal.message, undefined, requestId), event);
       } finally {
         requests.inc({ method: def.method, route: def.path, status: String(status) });
         log.debug({ requestId, method: def.method, route: def.path, status, ms: options.clock.now() - started }, 'request');
@@ -266,6 +290,12 @@ function safePath(event: H3Event): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A route's own answer, with the headers already set on the event (request id, Allow) added. */
+function withHeaders(response: Response, event: H3Event): Response {
+  for (const [name, value] of event.res.headers) if (!response.headers.has(name)) response.headers.set(name, value);
+  return response;
 }
 
 function jsonResponse(status: number, body: unknown, event?: H3Event): Response {

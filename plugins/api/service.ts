@@ -66,6 +66,21 @@ export interface RouteDef<B = any, Q = any> {
   auth?: boolean;
   /** valibot schema of the JSON body; a failure answers 400 naming the field. */
   body?: GenericSchema<any, B>;
+  /**
+   * How the body arrives: `json` (default) or `form` (application/x-www-form-urlencoded, each field a
+   * string; a repeated field becomes an array), for the other gateways' APIs (Twilio, Kannel).
+   */
+  bodyType?: 'json' | 'form';
+  /**
+   * Where this route's caller presents the API key, for APIs with their own scheme (the key as HTTP
+   * Basic password, as Kannel's `password` parameter). Default: `Authorization: Bearer` or `X-API-Key`.
+   */
+  credential?(event: H3Event): string | undefined;
+  /**
+   * Renders every error answer of this route (401, 400, 413, 415, 5xx) in another API's own shape
+   * (Twilio's `{ code, message, status }`, Kannel's `Status: text` line). Default: `{ error: { code, message, field } }`.
+   */
+  errorAnswer?(error: ApiError, requestId: string): Response;
   /** valibot schema of the query (values arrive as strings: use v.pipe(v.string(), v.toNumber()) etc.). */
   query?: GenericSchema<any, Q>;
   /** Documented answers; the error answers (400/401/413/415/500) are added for you. */

@@ -65,10 +65,14 @@ export class WebhookService {
     return publicSubscription(this.#find(id), this.#d.now());
   }
 
-  /** Creates a subscription. The secret (generated when omitted) is returned here and never again. */
-  create(input: SubscriptionInput): { webhook: PublicSubscription; secret: string | null } {
+  /**
+   * Creates a subscription. The secret (generated when omitted) is returned here and never again.
+   * `useDefaultSecret` signs with the agent's default secret instead (the SMS Gateway front door's
+   * webhooks: that API has no way to hand a secret back).
+   */
+  create(input: SubscriptionInput, options: { useDefaultSecret?: boolean } = {}): { webhook: PublicSubscription; secret: string | null } {
     this.#check(input, input.format ?? 'standard');
-    const { sub, secret } = this.#d.subscriptions.create(input);
+    const { sub, secret } = this.#d.subscriptions.create(input, options);
     return { webhook: publicSubscription(sub, this.#d.now()), secret };
   }
 

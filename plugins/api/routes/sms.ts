@@ -44,6 +44,33 @@ export const sendBody = v.pipe(
   v.forward(v.check((b) => (partsOf(b.text, b.encoding) ?? 0) <= MAX_PARTS, `text needs more than ${MAX_PARTS} parts`), ['text']),
 );
 
+export type SendBody = v.InferOutput<typeof sendBody>;
+
+/**
+ * The one send path behind every way in (POST /sms/send and the other gateways' send APIs): queues
+ * each recipient of a validated send body, all in one transaction, so a refusal for the third
+ * recipient leaves the first two unqueued. A refusal names the recipient as `to.<index>` when `to`
+ * is a list.
+ *
+ * @example
+ * const [accepted] = queueSend(ctx.use('sms'), ctx.store, { to: '+15550100100', text: 'hi' });
+ */
+export function queueSend(service: SmsService, store: Store, body: SendBody): SendAccepted[] {
+  const { to, ...rest } = body;
+  const list = Array.isArray(to) ? to : [to];
+  return store.transaction(() =>
+    list.map((recipient, i): SendAccepted => {
+      try {
+        return service.send({ ...rest, to: recipient });
+      } catch (error) {
+        const known = toApiError(error);
+        if (known && Array.isArray(to) && known.field === 'to') throw new ApiError(known.status, known.code, known.message, `to.${i}`);
+        throw error;
+      }
+    }),
+  );
+}
+
 const accepted = v.object({
   id: v.string(),
   status: v.literal('queued'),
@@ -97,22 +124,8 @@ export function smsRoutes(sms: () => SmsService, store: Store): RouteDef[] {
         422: { description: 'The Idempotency-Key was used with a different body' },
       },
       handler: ({ body }) => {
-        const service = sms();
-        const { to, ...rest } = body as v.InferOutput<typeof sendBody>;
-        const list = Array.isArray(to) ? to : [to];
-        // One transaction: a refusal for the third recipient must not leave the first two queued.
-        const result = store.transaction(() =>
-          list.map((recipient, i): SendAccepted => {
-            try {
-              return service.send({ ...rest, to: recipient });
-            } catch (error) {
-              const known = toApiError(error);
-              if (known && Array.isArray(to) && known.field === 'to') throw new ApiError(known.status, known.code, known.message, `to.${i}`);
-              throw error;
-            }
-          }),
-        );
-        return Array.isArray(to) ? result : result[0];
+        const result = queueSend(sms(), store, body as SendBody);
+        return Array.isArray(body.to) ? result : result[0];
       },
     },
     {
