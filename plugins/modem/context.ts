@@ -94,6 +94,8 @@ export interface DriverContext {
   leftStored: string | undefined;
   /** Ends the current connection so the supervisor reopens the port; set while one runs. */
   resetRequested: (() => void) | undefined;
+  /** Ends the health loop's wait early (a command went unanswered: probe now); set while it waits. */
+  wakeHealth: (() => void) | undefined;
 }
 
 /** The context with nothing known yet, for a driver about to start. */
@@ -111,5 +113,6 @@ export function createContext(parts: Pick<DriverContext, 'id' | 'options' | 'dep
     readChain: Promise.resolve(),
     leftStored: undefined,
     resetRequested: undefined,
+    wakeHealth: undefined,
   });
 }

@@ -5,7 +5,7 @@ import { AtEngine } from './at.ts';
 import { Calls } from './calls.ts';
 import { createContext, type DriverContext, type DriverDeps, type DriverOptions } from './context.ts';
 import { AtError } from './errors.ts';
-import { healthLoop, softReset } from './health.ts';
+import { healthLoop, missed } from './health.ts';
 import type { PartSender } from './outbox.ts';
 import * as parse from './parse.ts';
 import { supervise } from './reconnect.ts';
@@ -34,11 +34,15 @@ export class ModemDriver implements PartSender {
   /** Clock ms since when the modem has not been online (set at start), null while online. */
   #downSince: number | null = null;
   #announced: 'online' | 'offline' | null = null;
+  /** When the current state began (clock ms), and why it is not online. */
+  #stateSince: number;
+  #reason: string | undefined;
   #done: Promise<void> = Promise.resolve();
   #waiters: { pred: (s: ModemStatus['state']) => boolean; resolve: () => void }[] = [];
 
   constructor(options: DriverOptions, deps: DriverDeps) {
     this.id = options.id;
+    this.#stateSince = deps.clock.now();
     if (options.pin) registerSecret(options.pin);
     this.at = new AtEngine({
       clock: deps.clock,
@@ -145,7 +149,7 @@ export class ModemDriver implements PartSender {
       r = await this.at.send(`AT+CMGS=${tpduLength}`, { pdu, timeoutMs: Math.max(m.options.commandTimeoutMs, 60_000) });
     } catch (error) {
       // No answer to a send counts toward a hang like a missed health check.
-      if (error instanceof AtError && error.code === 'timeout' && ++m.misses >= m.options.hangThreshold) void softReset(m);
+      if (error instanceof AtError && error.code === 'timeout') void missed(m);
       throw error;
     }
     const mr = Number(parse.params(parse.valueOf(r.lines, '+CMGS') ?? '')[0]);
@@ -153,15 +157,26 @@ export class ModemDriver implements PartSender {
     return mr;
   }
 
-  /** When the modem was last heard from, for health. */
+  /** Commands in a row the modem did not answer (0 while it answers; a soft reset at hangThreshold). */
+  get misses(): number {
+    return this.#m.misses;
+  }
+
+  /**
+   * For health: the state, why it is not online (`reason`), since when (the time the state began),
+   * and whether the modem answers commands (`misses` in a row without an answer).
+   */
   health(): Record<string, unknown> {
     return {
       ...this.status(),
+      ...(this.#state !== 'online' && this.#reason !== undefined ? { reason: this.#reason } : {}),
+      ...(this.#state === 'online' && this.#m.misses > 0 ? { reason: `no answer to the last ${this.#m.misses === 1 ? 'command' : `${this.#m.misses} commands`}` } : {}),
+      since: isoWithOffset(this.#stateSince),
       registered: this.#m.registered,
+      misses: this.#m.misses,
       atQueue: this.at.depth,
       linesRead: this.at.linesRead,
       noiseLines: this.at.noiseLines,
-      since: isoWithOffset(this.#m.deps.clock.now()),
     };
   }
 
@@ -170,7 +185,9 @@ export class ModemDriver implements PartSender {
     const info = this.#m.info;
     if (state === 'online') this.#downSince = null;
     else if (this.#state === 'online' || this.#downSince === null) this.#downSince = clock.now();
+    if (state !== this.#state) this.#stateSince = clock.now();
     this.#state = state;
+    this.#reason = reason;
     const announce = state === 'online' ? 'online' : state === 'starting' ? null : 'offline';
     if (announce && announce !== this.#announced) {
       this.#announced = announce;

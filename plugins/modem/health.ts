@@ -5,12 +5,22 @@ import { AtError } from './errors.ts';
 import * as parse from './parse.ts';
 import { readStored } from './reading.ts';
 
-/** Every options.healthIntervalMs until the driver stops: concatenation sweep, health check, lost messages. */
+/**
+ * Every options.healthIntervalMs until the driver stops: concatenation sweep, health check, lost
+ * messages. A command without an answer (a health check's, or a send's: wakeHealth) is followed at
+ * once by probes (`AT`), one command timeout each, so a modem that stops answering while its port
+ * stays open is found hung within healthIntervalMs + hangThreshold x commandTimeoutMs (45 s with the
+ * defaults) and shown as not answering in health from the first miss on.
+ */
 export async function healthLoop(m: DriverContext): Promise<void> {
   const signal = m.signal;
   const { clock, log, inbox } = m.deps;
   while (!signal.aborted) {
-    await clock.sleep(m.options.healthIntervalMs, signal).catch(() => {});
+    const wake = new AbortController();
+    m.wakeHealth = () => wake.abort();
+    const wait = m.misses > 0 && m.ready ? 0 : m.options.healthIntervalMs;
+    await clock.sleep(wait, AbortSignal.any([signal, wake.signal])).catch(() => {});
+    m.wakeHealth = undefined;
     if (signal.aborted) return;
     try {
       inbox.sweep();
@@ -19,6 +29,8 @@ export async function healthLoop(m: DriverContext): Promise<void> {
     }
     if (!m.ready) continue;
     try {
+      // After a miss, the cheapest command first: it answers at once on any modem that is not hung.
+      if (m.misses > 0) await m.at.send('AT');
       await checkHealth(m);
       const stored = await storedCounts(m);
       // A message in storage that no indication announced (lost URC, modem restarted): read it now.
@@ -31,11 +43,20 @@ export async function healthLoop(m: DriverContext): Promise<void> {
         log.debug({ err: error }, 'health check failed');
         continue;
       }
-      m.misses++;
-      log.warn({ modem: m.id, misses: m.misses }, 'modem did not answer the health check');
-      if (m.misses >= m.options.hangThreshold) await softReset(m);
+      await missed(m);
     }
   }
+}
+
+/**
+ * A command got no answer: counts toward a hang, and resolves when the soft reset that the
+ * options.hangThreshold-th miss in a row starts is done; before that, wakes the health loop to probe.
+ */
+export async function missed(m: DriverContext): Promise<void> {
+  m.misses++;
+  m.deps.log.warn({ modem: m.id, misses: m.misses }, 'modem did not answer');
+  if (m.misses >= m.options.hangThreshold) await softReset(m);
+  else m.wakeHealth?.();
 }
 
 /**

@@ -100,7 +100,8 @@ export const modem = definePlugin({
       health() {
         const h = driver.health();
         return {
-          status: driver.online ? 'pass' : driver.state === 'starting' ? 'warn' : 'fail',
+          // Online but missing answers: not hung yet (hangThreshold), no longer to be trusted as pass.
+          status: driver.online ? (driver.misses > 0 ? 'warn' : 'pass') : driver.state === 'starting' ? 'warn' : 'fail',
           ...h,
           outboundQueued: outbox.depth(),
           pendingParts: inbox.pendingParts(),
