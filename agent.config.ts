@@ -5,6 +5,7 @@ import { file } from './plugins/file/index.ts';
 import { modem } from './plugins/modem/index.ts';
 import { mqtt } from './plugins/mqtt/index.ts';
 import { smsgate } from './plugins/smsgate/index.ts';
+import { twilio } from './plugins/twilio/index.ts';
 import { webhook } from './plugins/webhook/index.ts';
 
 /**
@@ -29,6 +30,7 @@ export default defineConfig({
     ...(env.SMSEDGE_MQTT_URL ? [optional(mqtt({ url: env.SMSEDGE_MQTT_URL, homeAssistant: {} }))] : []),
     // Other gateways' send APIs on the same server, for tools that speak only theirs (docs/front-doors.md).
     ...(env.SMSEDGE_DOORS?.split(',').includes('smsgate') ? [smsgate()] : []),
+    ...(env.SMSEDGE_TWILIO_ACCOUNT_SID ? [twilio({ accountSid: env.SMSEDGE_TWILIO_ACCOUNT_SID })] : []),
     // Run a program per received SMS, as Gammu's RunOnReceive does.
     ...(env.SMSEDGE_ON_SMS ? [exec({ command: env.SMSEDGE_ON_SMS, types: ['sms.received'] })] : []),
   ],

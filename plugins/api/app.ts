@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { assertBodySize, EventStream, getQuery, getRequestIP, getRouterParams, H3, HTTPResponse, removeRoute, type H3Event, type HTTPError } from 'h3';
 import * as v from 'valibot';
 import type { Clock } from '../../core/clock.ts';
@@ -271,6 +272,7 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
       return stream;
     },
     urls: () => [...urls],
+    keyHmac: (algorithm, data) => (apiKey === undefined ? undefined : createHmac(algorithm, apiKey).update(data, 'utf8').digest()),
     setUrls(list) {
       urls = [...list];
     },

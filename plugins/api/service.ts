@@ -149,6 +149,12 @@ export interface ApiService {
   sse(event: H3Event, options?: { onClose?: () => void }): EventStream;
   /** The URLs the server listens on, once started (empty before). */
   urls(): string[];
+  /**
+   * An HMAC keyed with the API key, for doors that sign what they send with it (Twilio's
+   * X-Twilio-Signature is keyed with the auth token, which is the API key); undefined when no key is
+   * configured. The key itself never leaves the API plugin.
+   */
+  keyHmac(algorithm: 'sha1' | 'sha256', data: string): Buffer | undefined;
 }
 
 declare module '../../core/plugin.ts' {
