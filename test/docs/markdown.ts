@@ -87,3 +87,10 @@ export function anchorsOf(markdown: string): Set<string> {
 }
 
 export const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+/** The code blocks marked `<!-- file: name -->` in a Markdown document, by file name. */
+export function exampleFiles(markdown: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const m of markdown.matchAll(/<!--\s*file:\s*(\S+)\s*-->\s*\n```[a-z]*\n([\s\S]*?)\n```/g)) files.set(m[1]!, `${m[2]}\n`);
+  return files;
+}

@@ -8,16 +8,9 @@ import { loadConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { received } from '../fixtures/events.ts';
 import { waitFor } from '../file/wait.ts';
-import { read } from './markdown.ts';
+import { exampleFiles, read } from './markdown.ts';
 // What `smsedge start` does first: `smsedge` and `smsedge/plugins/<name>` resolve to this checkout.
 import '../../core/cli.ts';
-
-/** The code blocks marked `<!-- file: name -->` in a Markdown document, by file name. */
-export function exampleFiles(markdown: string): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const m of markdown.matchAll(/<!--\s*file:\s*(\S+)\s*-->\s*\n```[a-z]*\n([\s\S]*?)\n```/g)) files.set(m[1]!, `${m[2]}\n`);
-  return files;
-}
 
 t.test('the example in docs/plugins.md runs as written', async (t) => {
   const files = exampleFiles(read('docs/plugins.md'));
