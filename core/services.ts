@@ -108,6 +108,8 @@ export interface ModemStatus {
   imei: string | null;
   simulator: boolean;
   resets: number;
+  /** Why it is not online, in plain words (e.g. the OS's words when its port cannot be opened); null when online. */
+  reason: string | null;
 }
 
 /** Typed errors a caller (the API) maps to 4xx: `field` names the offending request field. */

@@ -116,6 +116,7 @@ export class ModemDriver implements PartSender {
       imei: imei ? `${imei.slice(0, 4)}${'*'.repeat(Math.max(0, imei.length - 6))}${imei.slice(-2)}` : null,
       simulator: this.#m.options.simulator,
       resets: this.resets,
+      reason: this.#state === 'online' ? null : (this.#reason ?? null),
     };
   }
 

@@ -12,18 +12,27 @@ export async function supervise(m: DriverContext): Promise<void> {
   const { clock, log } = m.deps;
   const o = m.options;
   let backoff = 1000;
+  // What the last failed open said: a port that stays unavailable is reported once, not at every retry.
+  let openFailure: string | undefined;
   while (!signal.aborted) {
     let port: Port;
     try {
       port = await openPort(o.binding, o.path, o.baudRate, (chunk) => m.at.feed(chunk));
     } catch (error) {
       if (signal.aborted) return;
-      m.setState('offline', 'port unavailable');
-      log.debug({ err: error, path: o.path, retryInMs: backoff }, 'cannot open the modem port');
+      const reason = cannotOpen(o.path, error);
+      // Going offline is announced at warn with this reason; already offline, a new reason is said here.
+      const announced = m.state === 'online' || m.state === 'starting';
+      m.setState('offline', reason);
+      if (reason !== openFailure && !announced) log.warn({ modem: m.id, path: o.path, retryInMs: backoff }, reason);
+      else log.debug({ modem: m.id, path: o.path, retryInMs: backoff }, reason);
+      openFailure = reason;
       await clock.sleep(backoff, signal).catch(() => {});
       backoff = Math.min(backoff * 2, o.reconnectMaxMs);
       continue;
     }
+    if (openFailure) log.info({ modem: m.id, path: o.path }, 'modem port opened');
+    openFailure = undefined;
     m.port = port;
     m.at.open();
     const reset = new Promise<void>((r) => (m.resetRequested = r));
@@ -58,4 +67,21 @@ export async function supervise(m: DriverContext): Promise<void> {
     await clock.sleep(backoff, signal).catch(() => {});
     backoff = Math.min(backoff * 2, o.reconnectMaxMs);
   }
+}
+
+/**
+ * Why `path` could not be opened, in the OS's words with what usually helps, e.g. `cannot open
+ * /dev/ttyUSB9: No such file or directory (is the modem plugged in? ls /dev/serial/by-id/)`.
+ * serialport says "Error: <strerror>, cannot open <path>".
+ */
+export function cannotOpen(path: string, error: unknown): string {
+  const said = (error instanceof Error ? error.message : String(error)).replace(/^Error: /, '').replace(/, cannot open .*$/s, '').trim() || 'unknown error';
+  const hint = /no such file/i.test(said)
+    ? ' (is the modem plugged in? ls /dev/serial/by-id/)'
+    : /permission denied/i.test(said)
+      ? " (the agent's user needs the group dialout: sudo usermod -aG dialout <user>)"
+      : /busy|lock/i.test(said)
+        ? ' (another program holds it; ModemManager? sudo systemctl stop ModemManager)'
+        : '';
+  return `cannot open ${path}: ${said}${hint}`;
 }

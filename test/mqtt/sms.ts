@@ -31,6 +31,7 @@ export function memorySms(modem: Partial<ModemStatus> = {}) {
     imei: '8675****09',
     simulator: true,
     resets: 0,
+    reason: null,
     ...modem,
   };
   const service: SmsService = {

@@ -96,7 +96,8 @@ export function collectAgentMetrics(metrics: Metrics, deps: HealthDeps & { start
       (deps.sms()?.modems() ?? []).filter((m) => m.signalDbm !== null).map((m) => ({ labels: { modem: m.id }, value: m.signalDbm! })),
     ),
     metrics.collect('smsedge_modem_online', '1 when the modem is online', 'gauge', () =>
-      (deps.sms()?.modems() ?? []).map((m) => ({ labels: { modem: m.id, state: m.state }, value: m.state === 'online' ? 1 : 0 })),
+      // Not online: why, in the label `reason` (e.g. the OS's words when its port cannot be opened).
+      (deps.sms()?.modems() ?? []).map((m) => ({ labels: { modem: m.id, state: m.state, ...(m.reason ? { reason: m.reason } : {}) }, value: m.state === 'online' ? 1 : 0 })),
     ),
     metrics.collect('smsedge_uptime_seconds', 'Seconds since the agent started', 'gauge', () => Math.round((deps.now() - deps.startedAt) / 1000)),
   ];

@@ -92,6 +92,8 @@ export function renderModems(container, modems, history) {
         h('strong', null, m.id),
         h('span', { class: `badge s-${m.state}`, 'data-role': 'modem-state' }, m.state),
         m.simulator ? h('span', { class: 'badge s-sim' }, 'simulator') : null),
+      // Why it is not online (e.g. "cannot open /dev/ttyUSB2: Permission denied (...)").
+      m.reason && m.state !== 'online' ? h('p', { class: 'reason', 'data-role': 'modem-reason' }, m.reason) : null,
       h('div', { class: 'signal' }, bars(m.signalDbm), h('span', { class: 'dbm' }, m.signalDbm === null ? '— dBm' : `${m.signalDbm} dBm`), chart(history.get(m.id) ?? [])),
       h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])));
   }));
