@@ -31,6 +31,11 @@ export async function supervise(m: DriverContext): Promise<void> {
       backoff = Math.min(backoff * 2, o.reconnectMaxMs);
       continue;
     }
+    // Stopped while the port was opening (a start that failed elsewhere): nothing more to do.
+    if (signal.aborted) {
+      await port.close().catch(() => {});
+      return;
+    }
     if (openFailure) log.info({ modem: m.id, path: o.path }, 'modem port opened');
     openFailure = undefined;
     m.port = port;

@@ -107,3 +107,23 @@ export default defineConfig({ dataDir: ${JSON.stringify(join(dir, 'data'))}, plu
   t.equal(r.code, 1);
   t.match(r.stderr, /plugin "modem" failed to start: no such device/);
 });
+
+t.test('a start that fails after the modem began opening its port exits at once, not after the modem timeout (issue 32 item 12)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'smsedge-cfg-'));
+  writeFileSync(
+    join(dir, 'lan.config.ts'),
+    `import { defineConfig } from 'smsedge';
+import { api } from 'smsedge/plugins/api';
+import { modem } from 'smsedge/plugins/modem';
+export default defineConfig({ dataDir: ${JSON.stringify(join(dir, 'data'))}, plugins: [modem({ port: 'simulator' }), api({ host: '0.0.0.0', port: 0, apiKeyEnv: 'SMSEDGE_TEST_NO_SUCH_KEY' })] });
+`,
+  );
+  const r = await run(['start', '--config', join(dir, 'lan.config.ts')], { cwd: dir });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /plugin "api" failed to start: refusing to listen on 0\.0\.0\.0 without an API key/);
+  // From the failure to the agent stopped: the modem's start is cut short (it waited its 10 s stop timeout before).
+  const at = (msg: string) => Date.parse((JSON.parse(r.stdout.split('\n').find((l) => l.includes(msg))!) as { time: string }).time);
+  const ms = at('"agent stopped"') - at('required plugin failed to start');
+  t.ok(ms < 2000, `stopped ${ms} ms after the failure`);
+  t.notMatch(r.stdout, /did not finish/);
+});
