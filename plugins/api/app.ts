@@ -103,10 +103,10 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
    * is answered 429 on routes that need the key, and counts as keyless on the others, until its wait
    * is over: its keys are not even compared meanwhile.
    */
-  function authorized(event: H3Event, def: RouteDef): boolean {
+  function authorized(event: H3Event, def: RouteDef, body: unknown): boolean {
     if (apiKey === undefined) return true;
     const required = def.auth !== false;
-    const presented = def.credential ? def.credential(event) : presentedKey(event.req.headers);
+    const presented = def.credential ? def.credential(event, body) : presentedKey(event.req.headers);
     if (presented === undefined) return false;
     const address = getRequestIP(event) ?? 'in-process';
     const waitMs = throttle.waitMs(address);
@@ -185,13 +185,16 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
       let status = 500;
       try {
         checkRequestOrigin(event.req.method, event.req.headers, { keyConfigured: apiKey !== undefined, allowedHosts: options.allowedHosts });
-        const apiKeyValid = authorized(event, def);
+        const read = def.bodyType === 'form' ? readFormBody : def.bodyType === 'raw' ? readText : readJsonBody;
+        const readBody = () => (def.body && METHODS_WITH_BODY.has(event.req.method) ? read(event, def) : undefined);
+        // A route whose key may be in its body (Kannel's POST) reads the body first.
+        let body = def.credential ? await readBody() : undefined;
+        const apiKeyValid = authorized(event, def, body);
         if (def.auth !== false && !apiKeyValid) {
           if (!def.credential) event.res.headers.set('www-authenticate', 'Bearer');
           throw new ApiError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)');
         }
-        const read = def.bodyType === 'form' ? readFormBody : readJsonBody;
-        const body = def.body && METHODS_WITH_BODY.has(event.req.method) ? await read(event, def) : undefined;
+        if (!def.credential) body = await readBody();
         let query: unknown = getQuery(event);
         if (def.query) {
           const parsed = v.safeParse(def.query, query);

@@ -68,14 +68,17 @@ export interface RouteDef<B = any, Q = any> {
   body?: GenericSchema<any, B>;
   /**
    * How the body arrives: `json` (default) or `form` (application/x-www-form-urlencoded, each field a
-   * string; a repeated field becomes an array), for the other gateways' APIs (Twilio, Kannel).
+   * string; a repeated field becomes an array), for the other gateways' APIs (Twilio), or `raw` (the
+   * body as text whatever its type, for a route that decodes it itself, e.g. Kannel's `charset`).
    */
-  bodyType?: 'json' | 'form';
+  bodyType?: 'json' | 'form' | 'raw';
   /**
    * Where this route's caller presents the API key, for APIs with their own scheme (the key as HTTP
    * Basic password, as Kannel's `password` parameter). Default: `Authorization: Bearer` or `X-API-Key`.
+   * A route with a credential has its body read (within the limit) before the key is checked, and
+   * gets it here: Kannel's form-encoded POST carries the password in the body.
    */
-  credential?(event: H3Event): string | undefined;
+  credential?(event: H3Event, body: unknown): string | undefined;
   /**
    * Renders every error answer of this route (401, 400, 413, 415, 5xx) in another API's own shape
    * (Twilio's `{ code, message, status }`, Kannel's `Status: text` line). Default: `{ error: { code, message, field } }`.
