@@ -47,6 +47,7 @@ export interface ApiApp extends ApiService {
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Builds the API's h3 app and the `api` service around it. Every route goes through one wrapper that
@@ -124,13 +125,20 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
     const length = event.req.headers.get('content-length');
     if (length !== null && !(Number(length) <= bodyLimit)) throw tooLarge();
     if (!event.req.body) return '';
+    let bytes: Uint8Array;
     try {
       // Limits chunked bodies too: the stream is cut once it passes the limit.
       assertBodySize(event, bodyLimit);
-      return await event.req.text();
+      bytes = new Uint8Array(await event.req.arrayBuffer());
     } catch (error) {
       if ((error as HTTPError)?.status === 413) throw tooLarge();
       throw new ApiError(400, 'invalid_body', 'the request body could not be read');
+    }
+    // Bytes that are not UTF-8 would be read as U+FFFD and sent to a phone as such: refuse them.
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw new ApiError(400, 'invalid_body', 'the body is not valid UTF-8 (send it in UTF-8)');
     }
   }
 

@@ -1,4 +1,6 @@
 import * as v from 'valibot';
+import { isErrorCode } from '../../core/errors.ts';
+import { plainIssue } from '../../core/issues.ts';
 import { ApiError } from './service.ts';
 
 /** The body of every 4xx/5xx answer. */
@@ -13,19 +15,14 @@ export function errorBody(code: string, message: string, field?: string, request
   return { error };
 }
 
-/** The first valibot issue as a 400 naming the field as a dotted path (`to`, `to.1`, `text`). */
+/**
+ * The first valibot issue as a 400 naming the field as a dotted path, in plain words
+ * (`to.1: not a phone number (digits only, with an optional leading +)`), never valibot's own wording.
+ */
 export function validationError(issues: readonly v.BaseIssue<unknown>[], where: 'body' | 'query'): ApiError {
-  const issue = issues[0]!;
-  const field = v.getDotPath(issue) ?? undefined;
-  let message = issue.message;
-  if (issue.kind === 'schema' && (issue.type === 'strict_object' || issue.type === 'object') && field) {
-    // valibot reports a key that must not be there as expected "never", a missing one as received undefined.
-    if (issue.expected === 'never') message = `unknown field "${field}"`;
-    else if (issue.received === 'undefined') message = `"${field}" is required`;
-  } else if (!field) {
-    message = where === 'body' ? `the body must be a JSON object: ${message}` : message;
-  }
-  return new ApiError(400, where === 'body' ? 'invalid_request' : 'invalid_query', clip(message, 300), field);
+  const { field, message } = plainIssue(issues);
+  const text = field === undefined && where === 'body' ? `the body must be a JSON object: ${message}` : message;
+  return new ApiError(400, where === 'body' ? 'invalid_request' : 'invalid_query', clip(text, 300), field);
 }
 
 /** HTTP statuses a service error (e.g. from the sms service) may carry to the client. */
@@ -42,8 +39,11 @@ export function toApiError(error: unknown): ApiError | undefined {
   const e = error as { code?: unknown; message?: unknown; status?: unknown; field?: unknown };
   if (typeof e.code !== 'string' || typeof e.message !== 'string') return undefined;
   const field = typeof e.field === 'string' ? e.field : undefined;
-  if (typeof e.status === 'number') return passThrough(e.status) ? new ApiError(e.status, e.code, e.message, field) : undefined;
-  return field !== undefined ? new ApiError(400, e.code, e.message, field) : undefined;
+  const status = typeof e.status === 'number' ? e.status : field !== undefined ? 400 : undefined;
+  if (status === undefined || !passThrough(status)) return undefined;
+  if (isErrorCode(e.code)) return new ApiError(status, e.code, e.message, field);
+  // A code outside the one vocabulary (a third-party plugin's): the caller's fault still reads as one.
+  return status < 500 ? new ApiError(status, 'invalid_request', e.message, field) : undefined;
 }
 
 function clip(text: string, max: number): string {

@@ -17,6 +17,7 @@
  */
 import type { EventStream, H3Event } from 'h3';
 import type { GenericSchema } from 'valibot';
+import type { ErrorCode } from '../../core/errors.ts';
 
 /**
  * Thrown by a route handler (or a service it calls) to answer a 4xx with the standard body
@@ -25,11 +26,11 @@ import type { GenericSchema } from 'valibot';
 export class ApiError extends Error {
   override name = 'ApiError';
   readonly status: number;
-  /** Machine-readable, snake_case (`invalid_request`, `not_found`, `ussd_timeout`, ...). */
-  readonly code: string;
+  /** Machine-readable, from the one table of codes (core/errors.ts, docs/errors.md). */
+  readonly code: ErrorCode;
   /** The request field at fault, as a dotted path (`to`, `to.1`, `text`). */
   readonly field?: string;
-  constructor(status: number, code: string, message: string, field?: string) {
+  constructor(status: number, code: ErrorCode, message: string, field?: string) {
     super(message);
     this.status = status;
     this.code = code;

@@ -4,25 +4,32 @@ import type { Logger } from '../../core/log.ts';
 import type {
   DeliveryReport, Message, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, UssdResult,
 } from '../../core/services.ts';
+import { RequestError } from '../../core/errors.ts';
+import { checkSend } from '../../core/send.ts';
 import { encodeSubmit, SmsEncodeError } from '../../core/sms/index.ts';
 import type { Store } from '../../core/store.ts';
 import type { ModemDriver } from './driver.ts';
+import { AtError } from './errors.ts';
 import { inboundFromRow, inboxColumns, type Inbox, type InboxRow } from './inbox.ts';
 import type { Outbox, OutboxRow, PartRow } from './outbox.ts';
 import { reportColumns, reportFromRow } from './reports.ts';
 
-/** A request the service refuses; the API maps `status` (400/404/409/503) and names `field`. */
-export class SmsServiceError extends Error implements ServiceErrorShape {
+/** A request the service refuses, in the shared vocabulary; the API answers with `status`, naming `field`. */
+export class SmsServiceError extends RequestError implements ServiceErrorShape {
   override name = 'SmsServiceError';
-  readonly code: string;
-  readonly field?: string;
-  readonly status: number;
-  constructor(code: string, message: string, options: { field?: string; status?: number } = {}) {
-    super(message);
-    this.code = code;
-    if (options.field) this.field = options.field;
-    this.status = options.status ?? 400;
-  }
+}
+
+/**
+ * A USSD request the modem could not carry, in the shared vocabulary (REST and MQTT alike): no answer
+ * in time, a modem that went away, or one that refused (ERROR, +CME/+CMS ERROR, quoted).
+ */
+function ussdFailure(error: unknown): unknown {
+  if (!(error instanceof AtError)) return error;
+  if (error.code === 'timeout') return new SmsServiceError('ussd_timeout', 'the network did not answer in time', { cause: error });
+  if (error.code === 'closed') return new SmsServiceError('modem_unavailable', error.message, { cause: error });
+  if (error.code === 'at_error' || error.code === 'cme_error' || error.code === 'cms_error') return new SmsServiceError('modem_error', error.message, { cause: error });
+  if (error.code === 'invalid_command') return new SmsServiceError('invalid_request', `code: ${error.message}`, { field: 'code', cause: error });
+  return error;
 }
 
 export interface Member {
@@ -33,7 +40,7 @@ export interface Member {
   failoverMs?: number;
 }
 
-const bad = (field: string, message: string) => new SmsServiceError('invalid_request', message, { field, status: 400 });
+const bad = (field: string, message: string) => new SmsServiceError('invalid_request', `${field}: ${message}`, { field });
 
 /**
  * The `sms` service over every modem instance: the first instance provides it, later ones join.
@@ -65,18 +72,10 @@ export class SmsGateway implements SmsService {
   }
 
   send(request: SendRequest): SendAccepted {
-    const r = (request ?? {}) as SendRequest;
-    if (typeof r.to !== 'string' || !/^\+?\d{3,20}$/.test(r.to.replace(/[\s-]/g, ''))) throw bad('to', 'to must be a phone number (E.164, national digits, or a short code)');
-    const to = r.to.replace(/[\s-]/g, '');
-    if (typeof r.text !== 'string' || r.text.length === 0) throw bad('text', 'text must be a non-empty string');
-    // A lone surrogate would reach the phone as U+FFFD: refuse it here, whoever calls (API, MQTT, a plugin).
-    if (!r.text.isWellFormed()) throw bad('text', 'text must be well-formed Unicode (it has a lone surrogate)');
-    if (r.encoding !== undefined && !['auto', 'gsm7', 'ucs2'].includes(r.encoding)) throw bad('encoding', 'encoding must be auto, gsm7 or ucs2');
-    if (r.validityMinutes !== undefined && !(Number.isInteger(r.validityMinutes) && r.validityMinutes >= 5 && r.validityMinutes <= 635040)) throw bad('validityMinutes', 'validityMinutes must be an integer from 5 to 635040');
-    if (r.ttlSeconds !== undefined && !(Number.isInteger(r.ttlSeconds) && r.ttlSeconds > 0)) throw bad('ttlSeconds', 'ttlSeconds must be a positive integer');
-    if (r.clientRef !== undefined && (typeof r.clientRef !== 'string' || r.clientRef.length > 40)) throw bad('clientRef', 'clientRef must be a string of at most 40 characters');
-    if (r.callbackUrl !== undefined && (typeof r.callbackUrl !== 'string' || !/^https?:\/\/[^\s]+$/i.test(r.callbackUrl))) throw bad('callbackUrl', 'callbackUrl must be an http(s) URL');
-    if (r.deliveryReport !== undefined && typeof r.deliveryReport !== 'boolean') throw bad('deliveryReport', 'deliveryReport must be a boolean');
+    // The one validation every way in shares (REST, MQTT, the front doors): a lone surrogate, a
+    // 20-digit number, 11 parts or a control character in clientRef are refused whoever calls.
+    const r = checkSend(request);
+    const to = r.to;
     const modem = this.#pick(r.modem);
     let encoded: ReturnType<typeof encodeSubmit>;
     try {
@@ -228,17 +227,17 @@ export class SmsGateway implements SmsService {
   ussd(code: string, options: { modem?: string; timeoutMs?: number } = {}): Promise<UssdResult> {
     const m = this.#ussdModem(options.modem);
     if (!m.driver.online) return Promise.reject(new SmsServiceError('modem_offline', `modem "${m.driver.id}" is offline`, { status: 503 }));
-    return m.driver.ussd.request(code, options.timeoutMs ?? 30_000);
+    return m.driver.ussd.request(code, options.timeoutMs ?? 30_000).catch((error: unknown) => Promise.reject(ussdFailure(error)));
   }
 
   ussdReply(text: string, options: { modem?: string } = {}): Promise<UssdResult> {
     const m = this.#ussdModem(options.modem);
     if (!m.driver.ussd.sessionOpen) return Promise.reject(new SmsServiceError('no_ussd_session', 'no USSD session is open', { status: 409 }));
-    return m.driver.ussd.request(text, 30_000, true);
+    return m.driver.ussd.request(text, 30_000, true).catch((error: unknown) => Promise.reject(ussdFailure(error)));
   }
 
   ussdCancel(options: { modem?: string } = {}): Promise<void> {
-    return this.#ussdModem(options.modem).driver.ussd.cancel();
+    return this.#ussdModem(options.modem).driver.ussd.cancel().catch((error: unknown) => Promise.reject(ussdFailure(error)));
   }
 
   modems(): ModemStatus[] {

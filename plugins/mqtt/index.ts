@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import * as v from 'valibot';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { publicEvent, type AnyEvent } from '../../core/events.ts';
 import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
 import { redactUrl, registerSecret } from '../../core/redact.ts';
+import { phone } from '../../core/send.ts';
 import { discoveryMessages, lastSmsState, modemState } from './discovery.ts';
 import { mqttOptions, type MqttOptions } from './options.ts';
 import { SendDedup } from './dedup.ts';
@@ -21,7 +23,8 @@ export function eventPayload(event: AnyEvent): string {
   return JSON.stringify({ id: shown.id, type: shown.type, timestamp: shown.timestamp, data: shown.data });
 }
 
-const recipientPattern = /^\+?[0-9]{3,20}$/;
+/** Home Assistant's recipient: the same phone check as every send (core/send.ts). */
+const recipientPattern = { test: (value: string) => v.is(phone, value) };
 
 function readPem(option: string, path: string | undefined): Buffer | undefined {
   if (path === undefined) return undefined;

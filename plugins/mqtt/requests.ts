@@ -1,10 +1,13 @@
 import * as v from 'valibot';
+import { isErrorCode, RequestError, type ErrorCode } from '../../core/errors.ts';
+import { plainIssue } from '../../core/issues.ts';
+import { checkSend } from '../../core/send.ts';
 import type { SmsService } from '../../core/services.ts';
 
 export type RequestKind = 'send' | 'ussd';
 
-export interface RequestError {
-  code: string;
+export interface ResponseError {
+  code: ErrorCode;
   message: string;
   field?: string;
 }
@@ -12,31 +15,16 @@ export interface RequestError {
 /** The answer to a request: `transaction` echoed when the request had one. */
 export type Response =
   | { transaction?: string | number; agentId: string; status: 'ok'; data: unknown }
-  | { transaction?: string | number; agentId: string; status: 'error'; error: RequestError };
+  | { transaction?: string | number; agentId: string; status: 'error'; error: ResponseError };
 
 const transaction = v.union([v.pipe(v.string(), v.maxLength(128)), v.pipe(v.number(), v.finite())]);
 
-/** JSON's `\ud800` escape yields a lone surrogate, which no SMS alphabet carries (it would go out as U+FFFD). */
-const wellFormed = v.check((s: string) => s.isWellFormed(), 'ill-formed text (a lone UTF-16 surrogate)');
-
-const sendRequest = v.object({
+// 22.030 6.5.2: digits, * and #; 182 characters at most (as the REST API's /ussd/send).
+const ussdRequest = v.strictObject({
   transaction: v.optional(transaction),
-  to: v.pipe(v.string(), v.minLength(1)),
-  text: v.pipe(v.string(), wellFormed),
-  encoding: v.optional(v.picklist(['auto', 'gsm7', 'ucs2'])),
-  deliveryReport: v.optional(v.boolean()),
-  validityMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  modem: v.optional(v.string()),
-  clientRef: v.optional(v.pipe(v.string(), v.maxLength(40), wellFormed)),
-  callbackUrl: v.optional(v.pipe(v.string(), v.url())),
-});
-
-const ussdRequest = v.object({
-  transaction: v.optional(transaction),
-  code: v.pipe(v.string(), v.regex(/^[0-9*#+]{1,160}$/, 'a USSD code such as *100#')),
-  modem: v.optional(v.string()),
-  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000), v.maxValue(180_000))),
+  code: v.pipe(v.string('must be a USSD code such as *100#'), v.regex(/^[0-9*#+]{1,182}$/, 'not a USSD code (digits, * and #, e.g. *100#)')),
+  modem: v.optional(v.pipe(v.string('must be a modem id'), v.regex(/^[A-Za-z0-9_.-]{1,32}$/, 'not a modem id (letters, digits, _ . -, at most 32)'))),
+  timeoutMs: v.optional(v.pipe(v.number('must be a number of milliseconds'), v.integer('must be a whole number of milliseconds'), v.minValue(1000, 'must be at least 1000'), v.maxValue(180_000, 'must be at most 180000'))),
 });
 
 export const requestKinds: readonly RequestKind[] = ['send', 'ussd'];
@@ -45,13 +33,9 @@ export function isRequestKind(kind: string): kind is RequestKind {
   return (requestKinds as readonly string[]).includes(kind);
 }
 
-class BadRequest extends Error {
-  readonly code: string;
-  readonly field?: string;
-  constructor(code: string, message: string, field?: string) {
-    super(message);
-    this.code = code;
-    this.field = field;
+class BadRequest extends RequestError {
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(code, message, field === undefined ? {} : { field });
   }
 }
 
@@ -65,16 +49,17 @@ export function transactionOf(body: unknown): string | number | undefined {
 function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
   const result = v.safeParse(schema, body);
   if (result.success) return result.output;
-  const issue = result.issues[0];
-  const field = v.getDotPath(issue) ?? undefined;
-  throw new BadRequest('invalid_request', field ? `${field}: ${issue.message}` : issue.message, field);
+  const { field, message } = plainIssue(result.issues);
+  throw new BadRequest('invalid_request', message, field);
 }
 
-function toError(error: unknown): RequestError {
+/** What went wrong, in the shared vocabulary; a code outside it (or none) is the agent's bug. */
+function toError(error: unknown): ResponseError {
   const e = error as { code?: unknown; message?: unknown; field?: unknown };
-  const out: RequestError = {
-    code: typeof e?.code === 'string' ? e.code : 'internal',
-    message: typeof e?.message === 'string' ? e.message : String(error),
+  const known = isErrorCode(e?.code);
+  const out: ResponseError = {
+    code: known ? (e.code as ErrorCode) : 'internal',
+    message: known && typeof e?.message === 'string' ? e.message : 'internal error (logged by the agent)',
   };
   if (typeof e?.field === 'string') out.field = e.field;
   return out;
@@ -118,19 +103,29 @@ export function answerSend(payload: Buffer | string, ctx: RequestContext): Respo
   try {
     const body = parseBody(payload);
     tx = transactionOf(body);
-    const { transaction: _, ...request } = parse(sendRequest, body);
+    // The same validation as the REST API's and the sms service's (core/send.ts).
+    const { transaction: _, ...request } = body as { transaction?: unknown };
+    const valid = checkSend(request);
     if (!ctx.sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
-    return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: ctx.sms.send(request) });
+    return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: ctx.sms.send(valid) });
   } catch (error) {
     return withTx(tx, { agentId: ctx.agentId, status: 'error', error: toError(error) });
   }
 }
 
-/** The request as a JSON object, or a BadRequest. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The request as a JSON object, or a BadRequest. Invalid UTF-8 is refused, not read as U+FFFD. */
 function parseBody(payload: Buffer | string): object {
+  let text: string;
+  try {
+    text = typeof payload === 'string' ? payload : utf8.decode(payload);
+  } catch {
+    throw new BadRequest('invalid_json', 'the request is not valid UTF-8');
+  }
   let body: unknown;
   try {
-    body = JSON.parse(payload.toString());
+    body = JSON.parse(text);
   } catch {
     throw new BadRequest('invalid_json', 'the request is not valid JSON');
   }

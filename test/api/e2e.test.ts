@@ -75,6 +75,11 @@ t.test('end to end on the simulator', async (t) => {
   // USSD against the simulator's menu.
   res = await call('/ussd/send', { method: 'POST', json: { code: '*100#' } });
   t.same([res.status, ((await res.json()) as { response: string }).response], [200, 'Your balance is 5.00 EUR.']);
+  // The network refuses an unknown code (+CUSD: 4): the service says modem_error (502), as MQTT would.
+  res = await call('/ussd/send', { method: 'POST', json: { code: '*999#' } });
+  t.match([res.status, await res.json()], [502, { error: { code: 'modem_error' } }]);
+  res = await call('/ussd/reply', { method: 'POST', json: { text: '1' } });
+  t.match([res.status, await res.json()], [409, { error: { code: 'no_ussd_session' } }]);
 
   // Health and metrics from the real modem.
   res = await call('/health');

@@ -14,17 +14,17 @@ t.test('POST /ussd/send answers the network reply', async (t) => {
 t.test('timeout is 504, an open session 409, a modem refusal 502, bad codes 400', async (t) => {
   const h = await harness(t);
   h.sms.ussdImpl = async () => {
-    throw Object.assign(new Error('no final result within 30000 ms'), { code: 'timeout' });
+    throw Object.assign(new Error('no final result within 30000 ms'), { code: 'ussd_timeout', status: 504 });
   };
   let res = await h.request('/ussd/send', post({ code: '*100#' }));
   t.same([res.status, ((await res.json()) as { error: { code: string } }).error.code], [504, 'ussd_timeout']);
   h.sms.ussdImpl = async () => {
-    throw Object.assign(new Error('a USSD session is already open'), { code: 'ussd_session_open', status: 409 });
+    throw Object.assign(new Error('no USSD session is open'), { code: 'no_ussd_session', status: 409 });
   };
   res = await h.request('/ussd/send', post({ code: '*100#' }));
-  t.same([res.status, ((await res.json()) as { error: { code: string } }).error.code], [409, 'ussd_session_open']);
+  t.same([res.status, ((await res.json()) as { error: { code: string } }).error.code], [409, 'no_ussd_session']);
   h.sms.ussdImpl = async () => {
-    throw Object.assign(new Error('+CME ERROR: 30'), { code: 'cme_error' });
+    throw Object.assign(new Error('+CME ERROR: 30'), { code: 'modem_error', status: 502 });
   };
   res = await h.request('/ussd/send', post({ code: '*100#' }));
   t.same([res.status, ((await res.json()) as { error: { code: string } }).error.code], [502, 'modem_error']);

@@ -45,7 +45,7 @@ t.test('the same transaction with another request is refused; a refused send is 
     error: { code: 'transaction_reused', field: 'transaction' },
   });
   t.same(r.sms.sent.map((s) => s.text), ['a']);
-  t.match(r.send('send', { transaction: 'tx-3', to: 'abc', text: 'c' }), { status: 'error', error: { code: 'invalid_number' } });
+  t.match(r.send('send', { transaction: 'tx-3', to: 'abc', text: 'c' }), { status: 'error', error: { code: 'invalid_request', field: 'to' } });
   t.match(r.send('send', { transaction: 'tx-3', to: '+15550100100', text: 'c' }), { status: 'ok' }, 'corrected and retried');
   t.same(r.sms.sent.map((s) => s.text), ['a', 'c']);
 });

@@ -167,7 +167,7 @@ t.test('request/response: send and ussd answered with the transaction; bad reque
   t.match(sends.find((r) => r.transaction === 42), { agentId: 'pi', status: 'ok', data: { id: String, status: 'queued' } });
   t.match(sends.find((r) => r.transaction === undefined), { status: 'error', error: { code: 'invalid_json' } });
   t.match(sends.find((r) => r.transaction === 'no-to'), { status: 'error', error: { code: 'invalid_request', field: 'to' } });
-  t.match(sends.find((r) => r.transaction === 'bad-number'), { status: 'error', error: { code: 'invalid_number', field: 'to' } });
+  t.match(sends.find((r) => r.transaction === 'bad-number'), { status: 'error', error: { code: 'invalid_request', field: 'to' } });
   t.match(w.json('smsedge/pi/response/ussd')[0], { transaction: 'u1', status: 'ok', data: { response: 'Balance: 5.00' } });
   t.match(w.json('smsedge/pi/response/reboot')[0], { transaction: 'r', status: 'error', error: { code: 'unknown_request' } });
   const v5 = w.on('replies/me')[0]!;

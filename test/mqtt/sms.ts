@@ -46,7 +46,7 @@ export function memorySms(modem: Partial<ModemStatus> = {}) {
     getMessage: () => undefined,
     listDeliveryReports: () => [],
     async ussd(code): Promise<UssdResult> {
-      if (code === '*999#') throw new ServiceError('ussd_failed', 'network rejected the USSD request');
+      if (code === '*999#') throw new ServiceError('modem_error', 'network rejected the USSD request');
       return { code, response: 'Balance: 5.00', sessionOpen: false, dcs: 15 };
     },
     ussdReply: async (text) => ({ code: '', response: `reply ${text.length}`, sessionOpen: false, dcs: 15 }),

@@ -1,48 +1,12 @@
 import * as v from 'valibot';
 import type { SendAccepted, SmsService } from '../../../core/services.ts';
-import { segments } from '../../../core/sms/index.ts';
+import { sendBody } from '../../../core/send.ts';
 import type { Store } from '../../../core/store.ts';
 import { toApiError } from '../errors.ts';
 import { ApiError, type RouteDef } from '../service.ts';
-import { id, listOf, listQuery, phone, wellFormed } from './schemas.ts';
+import { id, listOf, listQuery } from './schemas.ts';
 
-/** The issue's limit: text that needs more than 10 parts is refused. */
-export const MAX_PARTS = 10;
-export const MAX_RECIPIENTS = 100;
-
-// No control or format characters (bidi overrides, zero-width) and no lone surrogates: the reference
-// is echoed into webhooks, MQTT and logs, where such characters break or disguise what is shown.
-const plainText = /^[^\p{Cc}\p{Cf}\p{Cs}]*$/u;
-
-function partsOf(text: string, encoding: 'auto' | 'gsm7' | 'ucs2' = 'auto'): number | undefined {
-  try {
-    return segments(text, { encoding }).parts;
-  } catch {
-    return undefined; // characters outside the GSM 7-bit alphabet with encoding "gsm7"
-  }
-}
-
-export const sendBody = v.pipe(
-  v.strictObject({
-    to: v.union([phone, v.pipe(v.array(phone), v.minLength(1, 'at least one recipient'), v.maxLength(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`))], 'a phone number or an array of them'),
-    text: v.pipe(v.string(), v.minLength(1, 'text is empty'), wellFormed, v.maxLength(MAX_PARTS * 160, `text is longer than ${MAX_PARTS} parts`)),
-    encoding: v.optional(v.picklist(['auto', 'gsm7', 'ucs2'])),
-    deliveryReport: v.optional(v.boolean()),
-    // 23.040 9.2.3.12.1: the relative validity period runs from 5 minutes to 63 weeks.
-    validityMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(63 * 7 * 24 * 60))),
-    ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(7 * 24 * 3600))),
-    modem: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a modem id'))),
-    clientRef: v.optional(v.pipe(v.string(), v.maxLength(40, 'at most 40 characters'), v.regex(plainText, 'no control or format characters'))),
-    callbackUrl: v.optional(
-      v.pipe(v.string(), v.maxLength(2048), v.url('an absolute URL'), v.regex(/^https?:\/\//i, 'an http or https URL')),
-    ),
-  }),
-  v.forward(
-    v.check((b) => partsOf(b.text, b.encoding) !== undefined, 'text has characters outside the GSM 7-bit alphabet (use encoding "auto" or "ucs2")'),
-    ['text'],
-  ),
-  v.forward(v.check((b) => (partsOf(b.text, b.encoding) ?? 0) <= MAX_PARTS, `text needs more than ${MAX_PARTS} parts`), ['text']),
-);
+export { MAX_PARTS, MAX_RECIPIENTS, sendBody } from '../../../core/send.ts';
 
 export type SendBody = v.InferOutput<typeof sendBody>;
 
@@ -64,7 +28,8 @@ export function queueSend(service: SmsService, store: Store, body: SendBody): Se
         return service.send({ ...rest, to: recipient });
       } catch (error) {
         const known = toApiError(error);
-        if (known && Array.isArray(to) && known.field === 'to') throw new ApiError(known.status, known.code, known.message, `to.${i}`);
+        if (known && Array.isArray(to) && known.field === 'to')
+          throw new ApiError(known.status, known.code, known.message.replace(/^to:/, `to.${i}:`), `to.${i}`);
         throw error;
       }
     }),

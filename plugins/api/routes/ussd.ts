@@ -13,18 +13,11 @@ const modem = v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a
 const result = v.object({ code: v.string(), response: v.string(), sessionOpen: v.boolean(), dcs: v.nullable(v.number()) });
 
 /**
- * A modem failure is not a bug: no answer in time is 504, a modem that refused is 502, a modem that
- * is gone is 503. Service errors that carry their own status (409 session open) pass through.
+ * A modem failure is not a bug: the sms service says which it is (ussd_timeout 504, modem_error 502,
+ * modem_unavailable or modem_offline 503, no_ussd_session 409), the same words MQTT answers with.
  */
 export function ussdError(error: unknown): unknown {
-  const known = toApiError(error);
-  if (known) return known;
-  const c = (error as { code?: unknown })?.code;
-  const message = (error as Error)?.message ?? 'modem error';
-  if (c === 'timeout') return new ApiError(504, 'ussd_timeout', 'the network did not answer in time');
-  if (c === 'closed') return new ApiError(503, 'modem_unavailable', message);
-  if (c === 'at_error' || c === 'cme_error' || c === 'cms_error') return new ApiError(502, 'modem_error', message);
-  return error;
+  return toApiError(error) ?? error;
 }
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
