@@ -21,7 +21,9 @@ export default defineConfig({
   dataDir: env.SMSEDGE_DATA_DIR ?? './data',
   log: { level: (env.SMSEDGE_LOG_LEVEL as 'info' | undefined) ?? 'info' },
   plugins: [
-    modem({ port: env.SMSEDGE_MODEM_PORT ?? 'simulator', simulator: { profile: 'generic' } }),
+    // On the simulator, with its timing model: the serial line, command latencies and the network's
+    // seconds per send are those of a real modem (simulator/README.md).
+    modem({ port: env.SMSEDGE_MODEM_PORT ?? 'simulator', simulator: { profile: 'generic', timing: true } }),
     api({ host: env.SMSEDGE_HOST ?? '127.0.0.1', port: Number(env.SMSEDGE_PORT ?? 8080) }),
     webhook(),
     // Every event as a JSON line in <dataDir>/events.jsonl, rotated daily, two weeks kept.

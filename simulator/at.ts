@@ -4,6 +4,7 @@
 import type { Context } from './behavior.ts';
 import { parseCommands, type Command } from './command.ts';
 import type { Modem } from './modem.ts';
+import { Line, type Timing } from './timing.ts';
 
 const CTRL_Z = 0x1a;
 const ESC = 0x1b;
@@ -22,6 +23,16 @@ interface Answer {
   final: string | null;
   isError: boolean;
   after: (() => void)[];
+  /** Timing model: how long the modem takes before this answer leaves (command latency, network time). */
+  latency: number;
+}
+
+/** How the AT engine frames and paces its output. */
+export interface EngineOptions {
+  /** The timing model; null answers at once (unit tests). */
+  timing?: Timing | null;
+  /** Line ending of everything the modem writes: V.250's CRLF, or a firmware's CR-only / LF-only. */
+  lineEnding?: '\r\n' | '\r' | '\n';
 }
 
 export class AtEngine {
@@ -34,23 +45,53 @@ export class AtEngine {
   #delayed = 0;
   /** Host writes seen and lines answered, for Simulator.transcript(). */
   readonly #record: ((dir: '>' | '<', text: string) => void) | null;
+  readonly #timing: Timing | null;
+  readonly #eol: string;
+  /** The two directions of the serial line (full duplex), paced at the baud rate when timing is on. */
+  readonly #rx: Line;
+  readonly #tx: Line;
+  #in: Promise<void> = Promise.resolve();
+  /** Bumped on reset: input still on its way from a closed port is dropped. */
+  #generation = 0;
 
-  constructor(modem: Modem, write: (bytes: Buffer) => void, record?: (dir: '>' | '<', text: string) => void) {
+  constructor(modem: Modem, write: (bytes: Buffer) => void, record?: (dir: '>' | '<', text: string) => void, opts: EngineOptions = {}) {
     this.#modem = modem;
     this.#write = write;
     this.#record = record ?? null;
+    this.#timing = opts.timing ?? null;
+    this.#eol = opts.lineEnding ?? '\r\n';
+    this.#rx = new Line(() => modem.clock.now());
+    this.#tx = new Line(() => modem.clock.now());
     modem.connect((lines) => this.#urc(lines));
   }
 
   /** The host (re)opened the port: a half-typed line is gone; a hang that lasts until reopen ends. */
   reset(): void {
+    this.#generation++;
+    this.#in = Promise.resolve();
+    this.#rx.reset();
     this.#line = '';
     this.#prompt = null;
     const hang = this.#modem.faults.get('hang');
     if (hang && (hang.opts.until ?? 'reopen') === 'reopen') this.#modem.faults.delete('hang');
   }
 
+  /** Bytes from the host; with the timing model they arrive once the line has carried them. */
   input(data: Buffer): void {
+    const timing = this.#timing;
+    if (!timing) return this.#consume(data);
+    const clock = this.#modem.clock;
+    const due = clock.now() + this.#rx.reserve(timing.wireMs(data.length));
+    const generation = this.#generation;
+    this.#in = this.#in
+      .then(() => {
+        const wait = due - clock.now();
+        return wait >= 1 ? clock.sleep(wait, this.#modem.closed) : undefined;
+      })
+      .then(() => { if (generation === this.#generation) this.#consume(data); }, () => {});
+  }
+
+  #consume(data: Buffer): void {
     if (this.#modem.hasFault('hang')) return; // a hung modem reads nothing and says nothing
     let echo = '';
     for (const byte of data) {
@@ -60,7 +101,7 @@ export class AtEngine {
         if (byte === CTRL_Z || byte === ESC) {
           const prompt = this.#prompt;
           this.#prompt = null;
-          if (echo) this.#send(echo);
+          if (echo) this.#send(echo, { echo: true });
           echo = '';
           this.#record?.('>', prompt.text + ch);
           this.#finishPrompt(prompt, byte === ESC);
@@ -73,7 +114,7 @@ export class AtEngine {
       if (byte === 0x0d) {
         const line = this.#line;
         this.#line = '';
-        if (echo) this.#send(echo);
+        if (echo) this.#send(echo, { echo: true });
         echo = '';
         this.#commandLine(line);
       } else if (byte === 0x08) {
@@ -85,7 +126,7 @@ export class AtEngine {
         this.#line += ch;
       }
     }
-    if (echo) this.#send(echo);
+    if (echo) this.#send(echo, { echo: true });
   }
 
   #commandLine(raw: string): void {
@@ -94,7 +135,7 @@ export class AtEngine {
     const body = raw.slice(at + 2);
     this.#record?.('>', raw.slice(at));
     const commands = parseCommands(body);
-    const answer: Answer = { lines: [], final: null, isError: false, after: [] };
+    const answer: Answer = { lines: [], final: null, isError: false, after: [], latency: 0 };
     if (!commands) {
       answer.final = 'ERROR';
       answer.isError = true;
@@ -119,11 +160,12 @@ export class AtEngine {
   #run(cmd: Command, answer: Answer): boolean {
     let promptDone: ((text: string, cancelled: boolean) => void) | null = null;
     const ctx = this.#context(cmd, answer, (done) => (promptDone = done));
+    if (this.#timing) answer.latency += this.#timing.latencyOf(cmd.name);
     const behavior = this.#modem.behaviors.find((b) => b.match(cmd, this.#modem) && b.handle(ctx));
     if (promptDone) {
       this.#prompt = { text: '', done: promptDone, answer };
-      this.#send('\r\n> ');
-      this.#record?.('<', '> ');
+      this.#send('\r\n> ', { response: false, latency: answer.latency, record: ['> '] });
+      answer.latency = 0;
       return true;
     }
     if (!behavior) {
@@ -161,6 +203,8 @@ export class AtEngine {
       final: (text) => fail(text),
       prompt: (done) => onPrompt(done),
       after: (fn) => void answer.after.push(fn),
+      delay: (ms) => void (answer.latency += this.#timing ? ms : 0),
+      timing: this.#timing,
     };
   }
 
@@ -172,41 +216,58 @@ export class AtEngine {
     // V.250 5.7.1: information text is framed once (<CR><LF>text<CR><LF>), its lines apart by CRLF.
     let text = lines.length === 0 ? '' : v ? `\r\n${lines.join('\r\n')}\r\n` : `${lines.join('\r\n')}\r\n`;
     if (answer.final !== null) text += v ? `\r\n${answer.final}\r\n` : `${NUMERIC[answer.final] ?? answer.final}\r`;
-    for (const l of lines) this.#record?.('<', l);
-    if (answer.final !== null) this.#record?.('<', answer.final);
-    this.#send(text, true);
+    const record = answer.final !== null ? [...lines, answer.final] : lines;
+    this.#send(text, { response: true, latency: answer.latency, record });
+    answer.latency = 0;
     for (const fn of answer.after) fn();
   }
 
   #urc(lines: string[]): void {
     const v = this.#modem.settings.verbose;
-    for (const l of lines) this.#record?.('<', l);
-    this.#send(v ? `\r\n${lines.join('\r\n')}\r\n` : `${lines.join('\r\n')}\r\n`);
+    this.#send(v ? `\r\n${lines.join('\r\n')}\r\n` : `${lines.join('\r\n')}\r\n`, { record: lines });
   }
 
-  /** Writes in order; a response (not echo or URC) goes through the output faults. */
-  #send(text: string, response = false): void {
+  /**
+   * Writes in order; a response (not echo or URC) goes through the output faults. `latency` is the
+   * modem's own time before it starts writing; `record` the lines the transcript notes when they leave.
+   */
+  #send(text: string, o: { response?: boolean; latency?: number; record?: string[]; echo?: boolean } = {}): void {
+    const response = o.response ?? false;
+    // Echo repeats what the host typed; the modem's own lines end as its firmware ends them.
+    if (!o.echo && this.#eol !== '\r\n') text = text.replaceAll('\r\n', this.#eol);
     let bytes: Buffer = Buffer.from(text, 'latin1');
-    let delay = 0;
+    let delay = o.latency ?? 0;
     if (response) {
       const garbage = this.#modem.takeFault('garbage');
       if (garbage) bytes = Buffer.concat([(garbage.bytes as Buffer | undefined) ?? Buffer.from([0xff, 0xfe, 0x00, 0x9c, 0x41, 0x54]), bytes]);
       const drop = this.#modem.takeFault('drop-chars');
       if (drop) bytes = dropChars(bytes, (drop.chars as number | undefined) ?? 1);
       const slow = this.#modem.takeFault('slow');
-      if (slow) delay = (slow.ms as number | undefined) ?? 5000;
+      if (slow) delay += (slow.ms as number | undefined) ?? 5000;
     }
     const out = bytes;
-    if (delay === 0 && this.#delayed === 0) {
+    const record = o.record ?? [];
+    const timing = this.#timing;
+    if (delay === 0 && this.#delayed === 0 && !timing) {
       // Nothing slow queued: write now, so an answer leaves before what follows it (a reset, a URC).
+      for (const l of record) this.#record?.('<', l);
       this.#write(out);
       return;
     }
     this.#delayed++;
     const clock = this.#modem.clock;
+    const signal = this.#modem.closed;
     this.#out = this.#out
-      .then(() => (delay > 0 ? clock.sleep(delay) : undefined))
-      .then(() => this.#write(out), () => {})
+      .then(async () => {
+        if (delay > 0) await clock.sleep(delay, signal);
+        if (timing) {
+          const wire = this.#tx.reserve(timing.wireMs(out.length));
+          if (wire >= 1) await clock.sleep(wire, signal);
+        }
+        for (const l of record) this.#record?.('<', l);
+        this.#write(out);
+      })
+      .catch(() => {})
       .finally(() => void this.#delayed--);
   }
 }

@@ -2,6 +2,7 @@
 // command, `handle` answers it and returns true, or returns false to let the next behaviour try.
 import type { Command } from './command.ts';
 import type { Modem } from './modem.ts';
+import type { Timing } from './timing.ts';
 
 export interface Context {
   cmd: Command;
@@ -24,6 +25,10 @@ export interface Context {
   prompt(done: (text: string, cancelled: boolean) => void): void;
   /** Runs `fn` after the final result was written (URCs that follow a command, like +CUSD). */
   after(fn: () => void): void;
+  /** Timing model: the answer leaves `ms` later (+CMGS's time on the air). Nothing when timing is off. */
+  delay(ms: number): void;
+  /** The timing model, null when off. */
+  timing: Timing | null;
 }
 
 export interface Behavior {

@@ -19,8 +19,8 @@ const { MockBinding } = require('@serialport/binding-mock') as { MockBinding: Mo
 export interface Endpoint {
   /** Bytes the host wrote. */
   write(data: Buffer): void;
-  /** The host opened the port: `emit` delivers bytes to it until `detach` is called. */
-  attach(emit: (data: Buffer) => void): void;
+  /** The host opened the port (at `baudRate`): `emit` delivers bytes to it until `detach` is called. */
+  attach(emit: (data: Buffer) => void, baudRate?: number): void;
   detach(): void;
 }
 
@@ -165,7 +165,7 @@ export const simulatorBinding: BindingInterface<SimPort, OpenOptions, PortInfo> 
     }
     const port = new SimPort(inner, slot);
     slot.open = port;
-    slot.endpoint.attach((data) => port.emit(data));
+    slot.endpoint.attach((data) => port.emit(data), options.baudRate);
     return port;
   },
 };

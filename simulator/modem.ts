@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import type { DecodedSubmit } from '../core/sms/index.ts';
 import type { Behavior } from './behavior.ts';
 import type { Profile } from './profiles.ts';
+import type { Quirks } from './quirks.ts';
 import { drainNetwork } from './network.ts';
 import { Storage, type StorageName } from './storage.ts';
 
@@ -32,6 +33,8 @@ export interface Settings {
   noise: boolean;
   /** Huawei ^PORTSEL: which port carries the URCs (0 modem, 1 PCUI); one port here, so only remembered. */
   portsel: number;
+  /** Settings a probe sets and reads back that change nothing here (+CMMS, +CTZR, ...), by command. */
+  kept: Record<string, number>;
 }
 
 export interface SentPart {
@@ -65,6 +68,8 @@ export interface Call {
 export class Modem {
   readonly profile: Profile;
   readonly clock: Clock;
+  /** The profile's quirks with the simulator's own on top (quirks.ts). */
+  quirks: Quirks = {};
   behaviors: Behavior[];
   settings!: Settings;
   storages = new Map<StorageName, Storage>();
@@ -130,7 +135,7 @@ export class Modem {
   resetSettings(): void {
     this.settings = {
       echo: true, verbose: true, cmee: 0, cmgf: 0, cscs: 'GSM', csms: 0,
-      cnmi: [...this.profile.cnmiDefault], clip: false, creg: 0, cgreg: 0, cereg: 0, cusd: 0, noise: true, portsel: 0,
+      cnmi: [...this.profile.cnmiDefault], clip: false, creg: 0, cgreg: 0, cereg: 0, cusd: 0, noise: true, portsel: 0, kept: {},
     };
     this.mem = [...this.profile.defaultMem];
   }
@@ -154,9 +159,10 @@ export class Modem {
     return s;
   }
 
-  /** Where status reports go: SR when the modem has it, else the receive storage (mem3). */
+  /** Where status reports go: SR when the modem has it (or the `reportStorage` quirk's), else the receive storage (mem3). */
   get reportStorage(): Storage {
-    return this.storages.get('SR') ?? this.storage(this.mem[2]);
+    const wanted = this.quirks.reportStorage;
+    return (wanted && this.storages.get(wanted)) || this.storages.get('SR') || this.storage(this.mem[2]);
   }
 
   /** 27.007 7.2 <stat>: 0 not registered, 1 home, 2 searching, 5 roaming. */
@@ -224,6 +230,11 @@ export class Modem {
   /** The modem's wall clock (AT+CCLK), in ms. */
   now(): number {
     return this.clock.now() + this.clockOffsetMs;
+  }
+
+  /** Aborted when the simulator closes: waits on the clock pass it. */
+  get closed(): AbortSignal {
+    return this.#abort.signal;
   }
 
   /** Runs `fn` after `ms` on the injected clock (0: right after the current answer). Cancelled by stop(). */

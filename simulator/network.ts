@@ -88,7 +88,7 @@ export function acknowledge(modem: Modem): boolean {
 }
 
 /** The modem accepted an SMS-SUBMIT: it gets the next TP-MR; a status report follows when asked for. */
-export function acceptSubmit(modem: Modem, submit: DecodedSubmit, pdu: string): number {
+export function acceptSubmit(modem: Modem, submit: DecodedSubmit, pdu: string, airMs = 0): number {
   const mr = modem.nextMr;
   modem.nextMr = (mr + 1) & 0xff;
   const at = modem.now();
@@ -101,10 +101,12 @@ export function acceptSubmit(modem: Modem, submit: DecodedSubmit, pdu: string): 
   if (submit.statusReportRequest) {
     const plan = modem.deliveryOutcomes.get(submit.to) ?? modem.deliveryOutcomes.get(submit.to.replace(/^\+/, '')) ?? modem.defaultDelivery;
     const report = (status: number) => statusReport(modem, { mr, to: submit.to, at, status });
-    if (plan.outcome === 'delivered') modem.later(plan.delayMs, () => report(0x00));
+    // The delay counts from the SC's answer, which comes `airMs` after the modem took the PDU (timing model).
+    const first = airMs + plan.delayMs;
+    if (plan.outcome === 'delivered') modem.later(first, () => report(0x00));
     // 23.040 9.2.3.15: 0x41 incompatible destination (permanent); 0x21 recipient busy (temporary, still trying).
-    else if (plan.outcome === 'failed') modem.later(plan.delayMs, () => report(0x41));
-    else modem.later(plan.delayMs, () => {
+    else if (plan.outcome === 'failed') modem.later(first, () => report(0x41));
+    else modem.later(first, () => {
       report(0x21);
       modem.later(plan.delayMs, () => report(0x00));
     });
@@ -120,13 +122,15 @@ export function statusReport(modem: Modem, r: { mr: number; to: string; at: numb
   });
   const tpduLength = decodePdu(tpdu).tpduLength;
   const ds = modem.settings.cnmi[3];
-  if (ds === 1) {
+  const quirk = modem.quirks.statusReports ?? 'as-asked';
+  // Quectel stores and announces with +CDSI whatever <ds> asks; SIMCom routes as +CDS whatever it asks.
+  if ((ds === 1 && quirk !== 'stored') || (ds !== 0 && quirk === 'routed')) {
     routed(modem, 'status-report', tpdu, tpduLength, `+CDS: ${tpduLength}`);
     return;
   }
   const storage = modem.reportStorage;
   const stored = storage.store({ stat: 0, kind: 'status-report', pdu: tpdu, tpduLength });
-  if (stored && ds === 2) indicate(modem, [`+CDSI: "${storage.name}",${stored.index}`]);
+  if (stored && ds !== 0) indicate(modem, [`+CDSI: "${storage.name}",${stored.index}`]);
 }
 
 /** A call comes in: RING (and +CLIP with AT+CLIP=1) every few seconds until answered or hung up. */

@@ -32,7 +32,7 @@ registerPort('simulator', (ctx) => {
   const inbox = typeof o.inbox === 'string'
     ? (JSON.parse(readFileSync(o.inbox, 'utf8')) as { from: string; text: string }[])
     : o.inbox;
-  const sim = createSimulator({ profile: o.profile, clock: ctx.clock, inbox, pin: o.pin ?? null, storageFile: o.storageFile });
+  const sim = createSimulator({ profile: o.profile, clock: ctx.clock, inbox, pin: o.pin ?? null, storageFile: o.storageFile, timing: o.timing, quirks: o.quirks });
   for (const watch of watchers) watch(sim, ctx.options.id);
   if (!ctx.tryUse('simulator')) ctx.provide('simulator', sim);
   const all = ctx.tryUse('simulators') ?? new Map<string, Simulator>();

@@ -1,13 +1,15 @@
 // Dialects: where real modems differ in ways a driver must cope with. `generic` follows 3GPP 27.005 /
-// 27.007 closely; the others reproduce the quirks of SIMCom SIM800, Huawei E-series sticks and
-// Quectel EC25 modules.
+// 27.007 closely; the others reproduce the quirks of SIMCom SIM800, SIM7600 and A7670, Huawei E-series
+// sticks and Quectel EC25 modules.
 import type { Behavior } from './behavior.ts';
 import { huaweiCpin, qpinc, spic } from './behaviors/pin.ts';
-import { ccidBare, curc, huaweiIccid, portsel, qccid, qindcfg } from './behaviors/vendor.ts';
+import { ccidBare, ciccid, curc, huaweiIccid, portsel, qccid, qindcfg } from './behaviors/vendor.ts';
 import type { Modem } from './modem.ts';
+import type { Quirks } from './quirks.ts';
 import type { StorageName } from './storage.ts';
+import type { ProfileLatency } from './timing.ts';
 
-export type ProfileName = 'generic' | 'sim800' | 'huawei' | 'quectel';
+export type ProfileName = 'generic' | 'sim800' | 'sim7600' | 'a7670' | 'huawei' | 'quectel' | 'ec25';
 
 export interface Profile {
   name: ProfileName;
@@ -51,6 +53,10 @@ export interface Profile {
   behaviors: Behavior[];
   /** Default behaviours this modem does not have (by name). */
   without: string[];
+  /** The timing model's answer latencies (when timing is on). */
+  latency: ProfileLatency;
+  /** Quirks this modem has out of the box (quirks.ts); a simulator's own quirks override them. */
+  quirks: Quirks;
 }
 
 const range = (values: number[]) => {
@@ -89,6 +95,8 @@ export const generic: Profile = {
   noise: null,
   behaviors: [],
   without: [],
+  latency: { commandMs: 5, storageMs: 20 },
+  quirks: {},
 };
 
 export const sim800: Profile = {
@@ -114,6 +122,10 @@ export const sim800: Profile = {
   // No 27.007 +CPINR: the SIM's PIN attempts come from SIMCom's +SPIC.
   behaviors: [ccidBare, spic],
   without: ['ccid', 'cpinr'],
+  // A SIM800 reads its SIM slowly: tens of ms per stored message.
+  latency: { commandMs: 20, storageMs: 60 },
+  // Its +CNMI offers <ds> 0-1 only: status reports come routed as +CDS.
+  quirks: { statusReports: 'routed' },
 };
 
 export const huawei: Profile = {
@@ -144,6 +156,8 @@ export const huawei: Profile = {
   // No 27.007 +CPINR: the SIM's PIN attempts come from ^CPIN?.
   behaviors: [huaweiIccid, curc, portsel, huaweiCpin],
   without: ['ccid', 'cpinr'],
+  latency: { commandMs: 10, storageMs: 40 },
+  quirks: {},
 };
 
 export const quectel: Profile = {
@@ -171,9 +185,66 @@ export const quectel: Profile = {
   // No 27.007 +CPINR: the SIM's PIN attempts come from +QPINC.
   behaviors: [qccid, qindcfg, qpinc],
   without: ['ccid', 'cpinr'],
+  latency: { commandMs: 5, storageMs: 25 },
+  quirks: {},
 };
 
-export const profiles: Record<ProfileName, Profile> = { generic, sim800, huawei, quectel };
+/**
+ * Quectel EC25/EG25 as shipped: `quectel` plus the status-report habit of its firmware: a report is
+ * stored in SR and announced with `+CDSI: "SR",<index>` even when +CNMI asked for it routed (<ds> 1).
+ */
+export const ec25: Profile = {
+  ...quectel,
+  name: 'ec25',
+  model: 'EC25',
+  revision: 'EC25EFAR06A08M4G',
+  ati: () => ['Quectel', 'EC25', 'Revision: EC25EFAR06A08M4G'],
+  quirks: { statusReports: 'stored' },
+};
+
+const simcomBoot = (m: Modem, ready: string[]) => [`+CPIN: ${m.sim.status === 'READY' ? 'READY' : m.sim.status}`, ...(m.sim.status === 'READY' ? ready : [])];
+const simcomIdentity = (m: Modem) => [`Manufacturer: ${m.profile.manufacturer}`, `Model: ${m.profile.model}`, `Revision: ${m.profile.revision}`, `IMEI: ${m.identity.imei}`, '+GCAP: +CGSM'];
+
+/** SIMCom SIM7600E-H (LTE Cat 4): indices from 0, `+ICCID` from AT+CICCID, status reports routed as +CDS. */
+export const sim7600: Profile = {
+  name: 'sim7600',
+  manufacturer: 'SIMCOM INCORPORATED',
+  model: 'SIMCOM_SIM7600E-H',
+  revision: 'SIM7600M22_V2.0',
+  imei: '862636051234561',
+  ati: simcomIdentity,
+  storages: { SM: 30, ME: 180 },
+  firstIndex: 0,
+  defaultMem: ['SM', 'SM', 'SM'],
+  cnmiDefault: [2, 1, 0, 0, 0],
+  cnmiAllowed: [[0, 1, 2], [0, 1, 2, 3], [0, 2], [0, 1], [0, 1]],
+  listStyle: range,
+  alpha: '""',
+  emptyRead: 'ok',
+  lte: true,
+  ussd: 'text',
+  boot: (m) => ['RDY', ...simcomBoot(m, ['SMS DONE', 'PB DONE'])],
+  simReadyUrcs: ['+CPIN: READY', 'SMS DONE', 'PB DONE'],
+  noise: null,
+  behaviors: [ciccid, spic],
+  without: ['cpinr'],
+  latency: { commandMs: 10, storageMs: 30 },
+  quirks: { statusReports: 'routed' },
+};
+
+/** SIMCom A7670E (LTE Cat 1): like the SIM7600, boots with `*ATREADY: 1`. */
+export const a7670: Profile = {
+  ...sim7600,
+  name: 'a7670',
+  model: 'A7670E-LASE',
+  revision: 'A7670M7_V1.11.1',
+  imei: '862205061234564',
+  storages: { SM: 30, ME: 100 },
+  boot: (m) => ['*ATREADY: 1', ...simcomBoot(m, ['SMS DONE', 'PB DONE'])],
+  latency: { commandMs: 15, storageMs: 40 },
+};
+
+export const profiles: Record<ProfileName, Profile> = { generic, sim800, sim7600, a7670, huawei, quectel, ec25 };
 
 export function isProfileName(name: string): name is ProfileName {
   return Object.hasOwn(profiles, name);

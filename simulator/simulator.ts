@@ -11,6 +11,8 @@ import { Modem, type DeliveryOutcome, type SentPart, type UssdNode } from './mod
 import { deliverSms, remoteHangup, ring } from './network.ts';
 import { persistStorages } from './persist.ts';
 import { profiles, type ProfileName } from './profiles.ts';
+import { checkQuirks, LINE_ENDINGS, type Quirks } from './quirks.ts';
+import { Timing, type TimingOptions } from './timing.ts';
 import { formatTranscript, type TranscriptEntry } from './transcript.ts';
 
 export type FaultKind =
@@ -98,6 +100,13 @@ export interface CreateSimulatorOptions {
   transcriptLimit?: number;
   /** How many accepted SMS-SUBMIT parts `sent()` keeps: the most recent ones. Default 1,000; Infinity keeps all. */
   sentLimit?: number;
+  /**
+   * The timing model (timing.ts): `true` for the defaults, or settings. Off by default: answers leave at
+   * once. On, every wait runs on `clock` (a ManualClock in tests).
+   */
+  timing?: boolean | TimingOptions;
+  /** Quirks on top of the profile's own (quirks.ts). */
+  quirks?: Quirks;
 }
 
 /** A host connected to the modem's serial side (the binding, or stdio). */
@@ -120,6 +129,8 @@ export interface Simulator {
   readonly binding: SimulatorBinding;
   readonly modem: Modem;
   readonly clock: Clock;
+  /** The timing model, null when off. */
+  readonly timing: Timing | null;
   /** Connects a host directly (stdio mode); the serialport binding does this on open. */
   connect(write: (data: Buffer) => void): Connection;
   receiveSms(opts: ReceiveSmsOptions): { parts: number; pdus: string[] };
@@ -224,7 +235,16 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
     ...defaultBehaviors.filter((b) => !profile.without.includes(b.name)),
   ];
   modem.ussdMenu = opts.ussd ?? DEFAULT_USSD;
-  modem.defaultDelivery = { outcome: opts.delivery?.outcome ?? 'delivered', delayMs: opts.delivery?.delayMs ?? 3000 };
+  let timing: Timing | null = null;
+  let quirks: Quirks;
+  try {
+    if (opts.timing) timing = new Timing(opts.timing === true ? {} : opts.timing, profile.latency);
+    quirks = { ...profile.quirks, ...checkQuirks(opts.quirks ?? {}) };
+  } catch (error) {
+    throw new SimulatorError('E_ARGUMENT', (error as Error).message);
+  }
+  modem.quirks = quirks;
+  modem.defaultDelivery = { outcome: opts.delivery?.outcome ?? 'delivered', delayMs: opts.delivery?.delayMs ?? timing?.reportDelayMs ?? 3000 };
   const resetMs = opts.resetMs ?? 2000;
   const transcriptLimit = limitOf(opts.transcriptLimit, 'transcriptLimit');
   modem.sentLimit = limitOf(opts.sentLimit, 'sentLimit');
@@ -236,10 +256,11 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
   };
   let sink: ((data: Buffer) => void) | null = null;
   let bootPending = false;
-  const engine = new AtEngine(modem, (bytes) => sink?.(bytes), record);
+  const engine = new AtEngine(modem, (bytes) => sink?.(bytes), record, { timing, lineEnding: LINE_ENDINGS[quirks.lineEnding ?? 'crlf'] });
 
-  const connect = (write: (data: Buffer) => void): Connection => {
+  const connect = (write: (data: Buffer) => void, baudRate?: number): Connection => {
     sink = write;
+    timing?.setPortBaud(baudRate);
     engine.reset();
     if (bootPending) {
       bootPending = false;
@@ -259,7 +280,7 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
   let current: Connection | null = null;
   ports.plug(path, {
     write: (data) => current?.write(data),
-    attach: (emit) => { current = connect(emit); },
+    attach: (emit, baudRate) => { current = connect(emit, baudRate); },
     detach: () => { current?.close(); current = null; },
   }, { manufacturer: profile.manufacturer });
 
@@ -286,6 +307,16 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
     }
   }
 
+  // The stall quirk: the modem goes deaf and mute for `ms`, once or every `everyMs`.
+  const stall = quirks.stall;
+  if (stall) {
+    const hang = () => {
+      sim.fault('hang', { ms: stall.ms });
+      if (stall.everyMs) modem.later(stall.everyMs, hang);
+    };
+    modem.later(stall.afterMs ?? stall.everyMs ?? 0, hang);
+  }
+
   const periodic = profile.noise?.periodic;
   if (periodic) {
     const tick = () => {
@@ -300,7 +331,8 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
     binding: simulatorBinding,
     modem,
     clock,
-    connect,
+    timing,
+    connect: (write) => connect(write),
     receiveSms(o) {
       if (!o || typeof o.from !== 'string' || !o.from) throw new SimulatorError('invalid_argument', 'receiveSms needs a sender (from)');
       if (o.text === undefined && !o.data) throw new SimulatorError('invalid_argument', 'receiveSms needs text or data');

@@ -15,7 +15,31 @@ export const modemOptions = v.strictObject({
   baudRate: v.optional(v.pipe(v.number(), v.integer(), v.minValue(300)), 115200),
   simulator: v.optional(
     v.strictObject({
-      profile: v.optional(v.picklist(['generic', 'sim800', 'huawei', 'quectel']), 'generic'),
+      profile: v.optional(v.picklist(['generic', 'sim800', 'sim7600', 'a7670', 'huawei', 'quectel', 'ec25']), 'generic'),
+      /**
+       * The simulator's timing model (serial line at `baud`, command latency, +CMGS network time, status
+       * report delay): `true` for its defaults, or some of them. Off when not given (tests); on in the shipped config.
+       */
+      timing: v.optional(v.union([v.boolean(), v.strictObject({
+        baud: v.optional(v.pipe(v.number(), v.minValue(50))),
+        commandMs: v.optional(v.pipe(v.number(), v.minValue(0))),
+        storageMs: v.optional(v.pipe(v.number(), v.minValue(0))),
+        networkMs: v.optional(v.pipe(v.number(), v.minValue(0))),
+        jitterMs: v.optional(v.pipe(v.number(), v.minValue(0))),
+        seed: v.optional(v.number()),
+        reportDelayMs: v.optional(v.pipe(v.number(), v.minValue(0))),
+      })])),
+      /** Firmware quirks to switch on (simulator/quirks.ts): line endings, status-report routing, stalls. */
+      quirks: v.optional(v.strictObject({
+        lineEnding: v.optional(v.picklist(['crlf', 'cr', 'lf'])),
+        statusReports: v.optional(v.picklist(['as-asked', 'stored', 'routed'])),
+        reportStorage: v.optional(v.picklist(['SR', 'SM'])),
+        stall: v.optional(v.strictObject({
+          ms: v.pipe(v.number(), v.minValue(1)),
+          everyMs: v.optional(v.pipe(v.number(), v.minValue(1))),
+          afterMs: v.optional(v.pipe(v.number(), v.minValue(0))),
+        })),
+      })),
       /** Messages preloaded in SIM storage, or a JSON file of `[{ from, text }]`. */
       inbox: v.optional(v.union([v.string(), v.array(v.looseObject({ from: v.string(), text: v.string() }))])),
       /** SIM PIN the simulated SIM asks for (none by default). */

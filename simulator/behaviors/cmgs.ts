@@ -20,7 +20,10 @@ function send(ctx: Context, pdu: string, tpduLength: number): void {
   if (submit.type !== 'submit' || submit.tpduLength !== tpduLength) return ctx.cms(304);
   for (const [kind, code] of SEND_FAULTS) if (modem.takeFault(kind)) return ctx.cms(code);
   if (!modem.registered) return ctx.cms(331); // no network service
-  const mr = acceptSubmit(modem, submit, pdu.toUpperCase());
+  // The SC's answer takes the network's time (the timing model); the answer waits for it.
+  const airMs = ctx.timing ? ctx.timing.nextNetworkMs() : 0;
+  const mr = acceptSubmit(modem, submit, pdu.toUpperCase(), airMs);
+  ctx.delay(airMs);
   ctx.info(`+CMGS: ${mr}`);
 }
 

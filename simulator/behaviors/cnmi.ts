@@ -8,7 +8,8 @@ export const cnmi = defineBehavior({
   match: is('+CNMI'),
   handle(ctx) {
     const { cmd, modem } = ctx;
-    const allowed = modem.profile.cnmiAllowed;
+    // SIMCom routes status reports only: its +CNMI=? offers <ds> 0 and 1.
+    const allowed = modem.quirks.statusReports === 'routed' ? modem.profile.cnmiAllowed.map((set, i) => (i === 3 ? set.filter((v) => v < 2) : set)) : modem.profile.cnmiAllowed;
     if (cmd.kind === 'read') ctx.info(`+CNMI: ${modem.settings.cnmi.join(',')}`);
     else if (cmd.kind === 'test') ctx.info(`+CNMI: ${allowed.map((set) => `(${modem.profile.listStyle(set)})`).join(',')}`);
     else if (cmd.kind === 'set') {

@@ -11,6 +11,7 @@ import { cpms } from './cpms.ts';
 import { cusd } from './cusd.ts';
 import { ccid, imei, imsi, manufacturer, model, revision } from './identity.ts';
 import { cpin, cpinr } from './pin.ts';
+import { probeBehaviors } from './probe.ts';
 import { cereg, cfun, cgreg, cops, creg, csq } from './radio.ts';
 import { cmgd, cmgl, cmgr } from './read.ts';
 
@@ -24,6 +25,7 @@ export * from './cpms.ts';
 export * from './cusd.ts';
 export * from './identity.ts';
 export * from './pin.ts';
+export * from './probe.ts';
 export * from './radio.ts';
 export * from './read.ts';
 export * from './vendor.ts';
@@ -36,4 +38,5 @@ export const defaultBehaviors: readonly Behavior[] = [
   cmgf, cscs, csms, csca, csmp, cpms, cnmi, cnma,
   cmgr, cmgl, cmgd, cmgs,
   cusd, clip, hangup, answer, dial, clcc, cclk,
+  ...probeBehaviors,
 ];

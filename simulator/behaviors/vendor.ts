@@ -13,6 +13,16 @@ export const ccidBare = defineBehavior({
   },
 });
 
+/** SIMCom SIM7600/A7670: AT+CICCID → +ICCID: <iccid>. */
+export const ciccid = defineBehavior({
+  name: 'ciccid',
+  match: (cmd) => cmd.name === '+CICCID' && cmd.kind === 'exec',
+  handle(ctx) {
+    if (simReady(ctx, 'cme')) ctx.info(`+ICCID: ${ctx.modem.identity.iccid}`);
+    return true;
+  },
+});
+
 /** Huawei: AT^ICCID? → ^ICCID: <iccid> (the E-series has no AT+CCID). */
 export const huaweiIccid = defineBehavior({
   name: 'huawei-iccid',

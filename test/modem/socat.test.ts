@@ -30,7 +30,7 @@ t.test('the agent over socat\'s pseudo-terminal with the real serialport binding
   const link = join(dir, 'ttySIM');
   const inbox = join(dir, 'inbox.json');
   writeFileSync(inbox, JSON.stringify([{ from: '+15550700700', text: 'over a real tty' }]));
-  const socat = spawn('socat', [`PTY,link=${link},raw,echo=0`, `EXEC:"${process.execPath} ${cli} simulate --stdio --inbox ${inbox}"`], { stdio: 'ignore' });
+  const socat = spawn('socat', [`PTY,link=${link},raw,echo=0`, `EXEC:"${process.execPath} ${cli} simulate --stdio --timing off --inbox ${inbox}"`], { stdio: 'ignore' });
   t.teardown(() => socat.kill('SIGTERM'));
   await until(() => existsSync(link), 10_000, 'the pty link');
   const agent = createAgent(resolveConfig({ agentId: 'socat', dataDir: dir, plugins: [modem({ port: link, healthIntervalSeconds: 3600 })] }), { log: silentLogger() });

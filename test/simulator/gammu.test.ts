@@ -55,7 +55,7 @@ t.test('the documented recipe: gammu over socat EXEC simulate --stdio', { skip, 
   const dir = t.testdir({ 'inbox.json': JSON.stringify(inbox) });
   const link = join(dir, 'ttySIM');
   const cli = new URL('../../core/cli.ts', import.meta.url).pathname;
-  const socat = spawn('socat', [`PTY,link=${link},raw,echo=0`, `EXEC:${process.execPath} ${cli} simulate --stdio --inbox ${join(dir, 'inbox.json')}`], { stdio: 'ignore' });
+  const socat = spawn('socat', [`PTY,link=${link},raw,echo=0`, `EXEC:${process.execPath} ${cli} simulate --stdio --timing off --inbox ${join(dir, 'inbox.json')}`], { stdio: 'ignore' });
   t.teardown(() => void socat.kill());
   t.ok(await waitForLink(link), 'socat made the pty');
   const rc = gammurc(dir, link);

@@ -17,8 +17,25 @@ t.test('sim800: bare CCID, quoted alpha, OK on empty read, no CEREG, default CNM
   t.same(lines(await host.at('AT+COPS?')), ['+COPS: 0,0,"smsedge sim",0', 'OK']);
 });
 
-t.test('sim800: status reports land in SM (no SR storage)', async (t) => {
+t.test('sim800 as shipped: <ds> 2 refused, status reports routed as +CDS', async (t) => {
   const { sim, host, clock } = await setup({ profile: 'sim800' });
+  t.teardown(async () => { await host.close(); sim.close(); });
+  const { encodeSubmit } = await import('../../core/sms/index.ts');
+  t.same(lines(await host.at('AT+CNMI=?')), ['+CNMI: (0-3),(0-3),(0,2),(0,1),(0,1)', 'OK']);
+  t.same(lines(await host.at('AT+CMEE=1')), ['OK']);
+  t.same(lines(await host.at('AT+CNMI=2,1,0,2,0')), ['+CMS ERROR: 303']);
+  await host.at('AT+CNMI=2,1,0,1,0');
+  const part = encodeSubmit({ to: '+491700000001', text: 'x', statusReport: true }).parts[0]!;
+  await host.at(`AT+CMGS=${part.tpduLength}`);
+  await host.write(`${part.pdu}\x1a`);
+  await host.waitFor(/\+CMGS: 0/);
+  const mark = host.mark();
+  await clock.advance(3000);
+  await host.waitFor(/\+CDS: \d+\r\n07[0-9A-F]+\r\n/, mark);
+});
+
+t.test('sim800 without its routing quirk: status reports land in SM (no SR storage)', async (t) => {
+  const { sim, host, clock } = await setup({ profile: 'sim800', quirks: { statusReports: 'as-asked' } });
   t.teardown(async () => { await host.close(); sim.close(); });
   const { encodeSubmit } = await import('../../core/sms/index.ts');
   await host.at('AT+CNMI=2,1,0,2,0');

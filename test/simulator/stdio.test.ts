@@ -37,7 +37,7 @@ t.test('simulate --stdio speaks AT on the streams (in-process)', async (t) => {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out = collect(stdout);
-  const running = main(['simulate', '--stdio', '--profile', 'sim800', '--inbox', join(dir, 'inbox.json')], { stdin, stdout, stderr });
+  const running = main(['simulate', '--stdio', '--timing', 'off', '--profile', 'sim800', '--inbox', join(dir, 'inbox.json')], { stdin, stdout, stderr });
   stdin.write('ATE0\r');
   await out.waitFor(/OK\r\n$/);
   stdin.write('AT+CMGL=4\r');
@@ -48,8 +48,23 @@ t.test('simulate --stdio speaks AT on the streams (in-process)', async (t) => {
   t.equal(await running, 0);
 });
 
+t.test('simulate: timing on by default (set with flags), quirks from --quirk', async (t) => {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const out = collect(stdout);
+  // A fast line and no network wait: the real clock runs this in a few ms.
+  const running = main(['simulate', '--stdio', '--baud', '1000000', '--network-ms', '0', '--quirk', 'line-ending=lf', '--quirk', 'stall=5000/60000'], { stdin, stdout, stderr: new PassThrough() });
+  stdin.write('ATE0\r');
+  t.equal(await out.waitFor(/OK\n$/), 'ATE0\r\nOK\n', 'the echo as typed, then LF-only line endings');
+  stdin.end();
+  t.equal(await running, 0);
+});
+
 t.test('simulate: bad options are usage errors', async (t) => {
   const io = () => ({ stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() });
+  for (const bad of [['--timing', 'maybe'], ['--baud', 'fast'], ['--baud', '10'], ['--quirk', 'colour=blue'], ['--quirk', 'line-ending=crcr'], ['--quirk', 'stall=0']]) {
+    t.equal(await main(['simulate', '--stdio', ...bad], io()), 2, bad.join(' '));
+  }
   t.equal(await main(['simulate'], io()), 2, '--stdio required');
   t.equal(await main(['simulate', '--stdio', '--profile', 'nokia'], io()), 2);
   const dir = t.testdir({ 'bad.json': '{"from": 1}' });
@@ -65,7 +80,7 @@ t.test('socat pty + the real serialport binding', { skip: hasSocat ? false : 'so
   writeFileSync(inbox, JSON.stringify([{ from: '+491701234567', text: 'over a real pty' }]));
   const node = process.execPath;
   const cli = new URL('../../core/cli.ts', import.meta.url).pathname;
-  const socat = spawn('socat', [`PTY,link=${link},raw,echo=0`, `EXEC:${node} ${cli} simulate --stdio --profile quectel --inbox ${inbox}`], { stdio: 'ignore' });
+  const socat = spawn('socat', [`PTY,link=${link},raw,echo=0`, `EXEC:${node} ${cli} simulate --stdio --timing off --profile quectel --inbox ${inbox}`], { stdio: 'ignore' });
   t.teardown(() => void socat.kill());
   // Waiting for another process to create the pty: bounded polling, not a simulated delay.
   for (let i = 0; i < 200 && !existsSync(link); i++) await new Promise((r) => setTimeout(r, 25));
