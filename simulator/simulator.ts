@@ -241,7 +241,7 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
     if (opts.timing) timing = new Timing(opts.timing === true ? {} : opts.timing, profile.latency);
     quirks = { ...profile.quirks, ...checkQuirks(opts.quirks ?? {}) };
   } catch (error) {
-    throw new SimulatorError('E_ARGUMENT', (error as Error).message);
+    throw new SimulatorError('invalid_argument', (error as Error).message);
   }
   modem.quirks = quirks;
   modem.defaultDelivery = { outcome: opts.delivery?.outcome ?? 'delivered', delayMs: opts.delivery?.delayMs ?? timing?.reportDelayMs ?? 3000 };

@@ -83,10 +83,10 @@ t.test('profiles: each new dialect answers as its firmware does', async (t) => {
 });
 
 t.test('bad quirks are refused with a plain message', async (t) => {
-  t.throws(() => createSimulator({ quirks: { lineEnding: 'crcr' as 'cr' } }), new SimulatorError('E_ARGUMENT', 'quirks.lineEnding must be crlf, cr or lf'));
-  t.throws(() => createSimulator({ quirks: { statusReports: 'sometimes' as 'stored' } }), { code: 'E_ARGUMENT' });
-  t.throws(() => createSimulator({ quirks: { reportStorage: 'ME' as 'SM' } }), { code: 'E_ARGUMENT' });
-  t.throws(() => createSimulator({ quirks: { stall: { ms: 0 } } }), { code: 'E_ARGUMENT' });
-  t.throws(() => createSimulator({ quirks: { stall: { ms: 10, everyMs: 5 } } }), { code: 'E_ARGUMENT' });
-  t.throws(() => createSimulator({ quirks: { stall: { ms: 10, afterMs: -1 } } }), { code: 'E_ARGUMENT' });
+  t.throws(() => createSimulator({ quirks: { lineEnding: 'crcr' as 'cr' } }), new SimulatorError('invalid_argument', 'quirks.lineEnding must be crlf, cr or lf'));
+  t.throws(() => createSimulator({ quirks: { statusReports: 'sometimes' as 'stored' } }), { code: 'invalid_argument' });
+  t.throws(() => createSimulator({ quirks: { reportStorage: 'ME' as 'SM' } }), { code: 'invalid_argument' });
+  t.throws(() => createSimulator({ quirks: { stall: { ms: 0 } } }), { code: 'invalid_argument' });
+  t.throws(() => createSimulator({ quirks: { stall: { ms: 10, everyMs: 5 } } }), { code: 'invalid_argument' });
+  t.throws(() => createSimulator({ quirks: { stall: { ms: 10, afterMs: -1 } } }), { code: 'invalid_argument' });
 });

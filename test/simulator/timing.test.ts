@@ -136,6 +136,6 @@ t.test('closing the simulator cancels what is still on the line', async (t) => {
 });
 
 t.test('bad timing settings are refused with a plain message', async (t) => {
-  t.throws(() => createSimulator({ timing: { baud: 10 } }), new SimulatorError('E_ARGUMENT', 'timing.baud must be 50 bit/s or more'));
-  t.throws(() => createSimulator({ timing: { networkMs: -1 } }), new SimulatorError('E_ARGUMENT', 'timing.networkMs must be a number of 0 or more'));
+  t.throws(() => createSimulator({ timing: { baud: 10 } }), new SimulatorError('invalid_argument', 'timing.baud must be 50 bit/s or more'));
+  t.throws(() => createSimulator({ timing: { networkMs: -1 } }), new SimulatorError('invalid_argument', 'timing.networkMs must be a number of 0 or more'));
 });
