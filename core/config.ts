@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -82,17 +83,81 @@ const topLevel = v.strictObject({
   plugins: v.array(v.any()),
 });
 
-function issueMessage(prefix: string, issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): ConfigError {
+/** A valibot schema as far as finding an object's keys needs it (optional wraps, pipes keep entries). */
+interface SchemaShape {
+  entries?: Record<string, SchemaShape>;
+  wrapped?: SchemaShape;
+  item?: SchemaShape;
+}
+
+/** The object keys `schema` allows at `path` (for "did you mean"), [] when unknown (a union, say). */
+function keysAt(schema: SchemaShape | undefined, path: readonly v.IssuePathItem[]): string[] {
+  let s = schema;
+  const unwrap = () => {
+    while (s?.wrapped) s = s.wrapped;
+  };
+  for (const item of path) {
+    unwrap();
+    s = item.type === 'array' ? s?.item : typeof item.key === 'string' ? s?.entries?.[item.key] : undefined;
+  }
+  unwrap();
+  return Object.keys(s?.entries ?? {});
+}
+
+/** Edit distance (a swap of two neighbours counts 1), for "did you mean": case differences count 0. */
+function distance(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  return d[a.length]![b.length]!;
+}
+
+/** The closest allowed key to a mistyped one, if any is close enough to be what was meant. */
+export function closestKey(key: string, allowed: readonly string[]): string | undefined {
+  let best: { key: string; d: number } | undefined;
+  for (const k of allowed) {
+    const d = distance(key, k);
+    if (d <= Math.max(1, Math.floor(k.length / 3)) && (!best || d < best.d)) best = { key: k, d };
+  }
+  return best?.key;
+}
+
+/**
+ * One ConfigError in plain words for valibot's first issue: `plugins[0] (modem).baudrate: unknown
+ * key (did you mean "baudRate"?)`, `plugins[2] (mqtt): missing required key "url"`, else the
+ * dotted path and valibot's message.
+ */
+function issueMessage(prefix: string, issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]], schema?: unknown): ConfigError {
   const issue = issues[0];
-  const path = v.getDotPath(issue);
-  return new ConfigError(path ? `${prefix}${prefix ? '.' : ''}${path}` : prefix || '(root)', issue.message);
+  const path = issue.path ?? [];
+  const last = path.at(-1) as (v.IssuePathItem & { origin?: string }) | undefined;
+  const where = (items: readonly v.IssuePathItem[]) => {
+    const dotted = items.map((p) => (p.type === 'array' ? `[${String(p.key)}]` : `.${String(p.key)}`)).join('').replace(/^\./, '');
+    if (!prefix) return dotted || '(root)';
+    return dotted ? `${prefix}${dotted.startsWith('[') ? '' : '.'}${dotted}` : prefix;
+  };
+  if (last?.origin === 'key' && typeof last.key === 'string') {
+    if (issue.expected === 'never') {
+      const meant = closestKey(last.key, keysAt(schema as SchemaShape, path.slice(0, -1)));
+      return new ConfigError(where(path), `unknown key${meant ? ` (did you mean "${meant}"?)` : ''}`);
+    }
+    if (issue.received === 'undefined') return new ConfigError(where(path.slice(0, -1)), `missing required key "${last.key}"`);
+  }
+  if (issue.received === 'undefined' && last && typeof last.key === 'string' && !(last.input && typeof last.input === 'object' && last.key in last.input))
+    return new ConfigError(where(path.slice(0, -1)), `missing required key "${last.key}"`);
+  return new ConfigError(where(path), issue.message);
 }
 
 /** Validates a config and every plugin's options. Throws one ConfigError naming the plugin and key. */
 export function resolveConfig(config: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   if (!config || typeof config !== 'object') throw new ConfigError('(root)', 'the config must export an object (use defineConfig)');
   const parsed = v.safeParse(topLevel, config);
-  if (!parsed.success) throw issueMessage('', parsed.issues);
+  if (!parsed.success) throw issueMessage('', parsed.issues, topLevel);
   const c = parsed.output;
   const dataDir = resolve(c.dataDir ?? env.SMSEDGE_DATA_DIR ?? './data');
   const plugins: ResolvedPlugin[] = [];
@@ -109,7 +174,7 @@ export function resolveConfig(config: unknown, env: NodeJS.ProcessEnv = process.
     let options: unknown = p.options ?? {};
     if (def.options) {
       const result = v.safeParse(def.options, options);
-      if (!result.success) throw issueMessage(`${where} (${def.name})`, result.issues);
+      if (!result.success) throw issueMessage(`${where} (${def.name})`, result.issues, def.options);
       options = result.output;
     }
     const instanceId = def.instanceKey ? (options as Record<string, unknown>)[def.instanceKey] : undefined;
@@ -147,8 +212,25 @@ export async function loadConfig(path = 'agent.config.ts', env: NodeJS.ProcessEn
     mod = await import(pathToFileURL(file).href);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError('--config', `could not load ${file}: ${(error as Error).message}`);
+    throw syntaxError(error, file) ?? new ConfigError('--config', `could not load ${file}: ${(error as Error).message}`);
   }
   if (mod.default === undefined) throw new ConfigError('--config', `${file} has no default export (export default defineConfig({...}))`);
   return resolveConfig(mod.default, env);
+}
+
+/**
+ * A syntax error in the config (or a file it imports) as `<file>:<line>:<column>: syntax error: ...`.
+ * Node puts `<file>:<line>`, the source line and a caret under the column at the top of the stack
+ * for TypeScript it cannot strip.
+ */
+function syntaxError(error: unknown, file: string): ConfigError | undefined {
+  if (!(error instanceof SyntaxError)) return undefined;
+  let lines = String(error.stack ?? '').split('\n');
+  // A JavaScript module's syntax error keeps its place out of the stack: `node --check` prints it.
+  if (!/:\d+$/.test(lines[0] ?? '')) lines = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 5000 }).stderr?.split('\n') ?? [];
+  const at = /^(?:file:\/\/)?(\/.*|[A-Za-z]:\\.*):(\d+)$/.exec(lines[0] ?? '');
+  if (!at) return undefined;
+  const caret = lines.findIndex((l, i) => i > 0 && /^\s*\^+\s*$/.test(l));
+  const column = caret > 0 ? `:${lines[caret]!.indexOf('^') + 1}` : '';
+  return new ConfigError(`${decodeURI(at[1]!)}:${at[2]}${column}`, `syntax error: ${error.message}`);
 }
