@@ -23,6 +23,9 @@ export interface EngineOptions {
   clock: Clock;
   log: Logger;
   agentId: string;
+  /** See FormatInput: what the `cloudevents` format needs besides the event. */
+  messageText?(messageId: string): string | undefined;
+  phoneNumber?: string;
   subscriptions: Subscriptions;
   deliveries: Deliveries;
   retry: RetryPolicy;
@@ -117,6 +120,8 @@ export class Engine {
     this.#o = options;
     this.#requests = {
       agentId: options.agentId,
+      ...(options.messageText ? { messageText: options.messageText } : {}),
+      ...(options.phoneNumber ? { phoneNumber: options.phoneNumber } : {}),
       secrets: (sub, now) => (sub ? options.subscriptions.signingSecrets(sub, options.defaultSecret, now) : options.defaultSecret ? [options.defaultSecret] : []),
       target: (url) => this.#target(url),
     };

@@ -66,6 +66,8 @@ export const webhook = definePlugin({
       clock: ctx.clock,
       log: ctx.log,
       agentId: ctx.agentId,
+      messageText: (id) => ctx.tryUse('sms')?.getMessage(id)?.text,
+      ...(o.phoneNumber ? { phoneNumber: o.phoneNumber } : {}),
       subscriptions,
       deliveries,
       retry: {

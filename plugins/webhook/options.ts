@@ -9,6 +9,8 @@ export const webhookOptions = v.strictObject({
   allowHosts: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
   /** Signs per-message callbacks and /sms/subscribe subscriptions. Default: SMSEDGE_WEBHOOK_SECRET. */
   defaultSecret: v.optional(v.pipe(v.string(), v.minLength(8))),
+  /** The SIM's own number (E.164), the `owner` of every message in the `cloudevents` (httpSMS) format. */
+  phoneNumber: v.optional(v.pipe(v.string(), v.regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number (+15550100100)'))),
   /** Per-attempt timeout. */
   timeoutMs: v.optional(v.pipe(positive, v.maxValue(120_000)), 10_000),
   /** Attempts in flight per endpoint and overall, at most. */

@@ -34,6 +34,9 @@ export interface PreparedRequest {
 
 export interface RequestContext {
   agentId: string;
+  /** See FormatInput. */
+  messageText?(messageId: string): string | undefined;
+  phoneNumber?: string;
   /** The secrets that sign for `sub` at `now`, newest first. */
   secrets(sub: Subscription | undefined, now: number): string[];
   /** What fetch is given for a receiver URL (credentials moved to a header); cached by the engine. */
@@ -66,6 +69,8 @@ export function buildRequest(
     secrets: ctx.secrets(sub, now),
     nowSec: Math.floor(now / 1000),
     agentId: ctx.agentId,
+    ...(ctx.messageText ? { messageText: ctx.messageText } : {}),
+    ...(ctx.phoneNumber ? { phoneNumber: ctx.phoneNumber } : {}),
   });
   const finish = (formatted: { headers: Record<string, string>; body: string }): PreparedRequest => {
     // Built by assignment: spreading into a literal makes V8 copy through a slow path per attempt.

@@ -86,6 +86,27 @@ t.test('cloudevents: a CloudEvents 1.0 event and a JWT a receiver verifies with 
   await t.rejects(jwtVerify(token, new TextEncoder().encode('wrong-key-wrong-key-wrong-key'), {}));
 });
 
+t.test("cloudevents: data is httpSMS's event payload, so a receiver written for httpSMS finds its fields", async (t) => {
+  const text = (id: string) => (id === 'm2' ? 'Your code is 4711' : undefined);
+  const at = '2026-01-01T10:00:00.000+01:00';
+  const body = async (e: AnyEvent, extra: object = {}) => JSON.parse((await formatters.cloudevents({ ...input([]), event: e, messageText: text, ...extra })).body);
+  t.same((await body(event, { phoneNumber: '+15550100000' })).data, {
+    message_id: 'm1', user_id: 'pi-1', owner: '+15550100000', encrypted: false, contact: '+15550100100',
+    timestamp: '2026-01-01T10:00:00+01:00', content: 'Grüße, code 123456', sim: 'SIM1',
+  });
+  t.match((await body(sent)).data, { id: 'm2', owner: '', contact: '+15550100100', request_id: null, content: 'Your code is 4711', timestamp: '2026-01-01T10:00:00+01:00', sim: 'SIM1' });
+  t.notOk('callbackUrl' in (await body(sent)).data, 'no callbackUrl');
+  const ref = { messageId: 'm2', to: '+15550100101', modem: '2', clientRef: 'req-9' };
+  const delivered = await body({ id: 'e3', type: 'sms.delivered', timestamp: at, data: { ...ref, deliveredAt: at, status: 0, statusText: 'delivered' } });
+  t.match(delivered, { type: 'message.phone.delivered', data: { id: 'm2', contact: '+15550100101', request_id: 'req-9', content: 'Your code is 4711', sim: 'SIM2', timestamp: at } });
+  const failed = await body({ id: 'e4', type: 'sms.failed', timestamp: at, data: { ...ref, reason: 'network refused', code: 500, stage: 'send' } });
+  t.match(failed, { type: 'message.send.failed', data: { id: 'm2', error_message: 'network refused', request_id: 'req-9', timestamp: at } });
+  const expired = await body({ id: 'e5', type: 'sms.expired', timestamp: at, data: { ...ref, ttlSeconds: 60 } });
+  t.match(expired, { type: 'message.send.expired', data: { message_id: 'm2', contact: '+15550100101', request_id: 'req-9', content: 'Your code is 4711' } });
+  const missed = await body({ id: 'e6', type: 'call.missed', timestamp: at, data: { from: '+15550100199', at, modem: '1' } });
+  t.match(missed, { type: 'message.call.missed', data: { message_id: 'e6', contact: '+15550100199', timestamp: at, sim: 'SIM1' } });
+});
+
 t.test('verifyWebhook accepts each format and refuses tampering, wrong secrets and stale timestamps', async (t) => {
   const cases: [FormatName, string][] = [
     ['standard', generateSecret()], ['callstack', 'cs-secret-123456'], ['sms-gateway', 'gw-secret-123456'], ['cloudevents', 'ce-secret-1234567890'],

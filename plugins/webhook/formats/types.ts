@@ -24,6 +24,10 @@ export interface FormatInput {
   /** Unix seconds of this attempt (or of its build, at most 5 s before it: see request.ts); every attempt is signed for itself. */
   nowSec: number;
   agentId: string;
+  /** The text of one of the agent's messages (formats whose receivers expect it in every event: httpSMS's). */
+  messageText?(messageId: string): string | undefined;
+  /** The SIM's own number, when configured (httpSMS's `owner`). */
+  phoneNumber?: string;
 }
 
 export interface Formatted {
