@@ -130,7 +130,7 @@ export interface SmsService {
   ussdReply(text: string, options?: { modem?: string }): Promise<UssdResult>;
   ussdCancel(options?: { modem?: string }): Promise<void>;
   modems(): ModemStatus[];
-  stats(): { outboundQueued: number; inboundTotal: number; outboundTotal: number; failedTotal: number; deliveryReports: number; decodeErrors: number; resets: number };
+  stats(): { outboundQueued: number; inboundTotal: number; outboundTotal: number; failedTotal: number; deliveryReports: number; decodeErrors: number; resets: number; unreadOnSim?: number };
 }
 
 declare module './plugin.ts' {

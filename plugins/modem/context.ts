@@ -13,6 +13,7 @@ import type { Outbox } from './outbox.ts';
 import type { BindingInterface, Port } from './port.ts';
 import type { Reports } from './reports.ts';
 import type { Trace } from './trace.ts';
+import { UnreadSlots } from './unread.ts';
 import type { Ussd } from './ussd.ts';
 
 export interface DriverOptions {
@@ -92,6 +93,8 @@ export interface DriverContext {
    * user's drafts and sent items). The health check reads everything again only when they change.
    */
   leftStored: string | undefined;
+  /** Stored messages no read gave whole: left on the SIM, read again later (reading.ts). */
+  readonly unread: UnreadSlots;
   /** Ends the current connection so the supervisor reopens the port; set while one runs. */
   resetRequested: (() => void) | undefined;
   /** Ends the health loop's wait early (a command went unanswered: probe now); set while it waits. */
@@ -112,6 +115,7 @@ export function createContext(parts: Pick<DriverContext, 'id' | 'options' | 'dep
     mem1: '',
     readChain: Promise.resolve(),
     leftStored: undefined,
+    unread: new UnreadSlots(),
     resetRequested: undefined,
     wakeHealth: undefined,
   });

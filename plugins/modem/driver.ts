@@ -158,6 +158,11 @@ export class ModemDriver implements PartSender {
     return mr;
   }
 
+  /** Stored messages no read gave whole, waiting on the SIM to be read again (reading.ts). */
+  get unreadOnSim(): number {
+    return this.#m.unread.size;
+  }
+
   /** Commands in a row the modem did not answer (0 while it answers; a soft reset at hangThreshold). */
   get misses(): number {
     return this.#m.misses;
@@ -168,7 +173,9 @@ export class ModemDriver implements PartSender {
    * and whether the modem answers commands (`misses` in a row without an answer).
    */
   health(): Record<string, unknown> {
+    const unread = this.#m.unread.summary();
     return {
+      ...(unread.count ? { unreadOnSim: unread.count, unreadSince: isoWithOffset(unread.since!), unreadSlots: unread.slots } : {}),
       ...this.status(),
       ...(this.#state !== 'online' && this.#reason !== undefined ? { reason: this.#reason } : {}),
       ...(this.#state === 'online' && this.#m.misses > 0 ? { reason: `no answer to the last ${this.#m.misses === 1 ? 'command' : `${this.#m.misses} commands`}` } : {}),

@@ -30,6 +30,16 @@ interface PartRow {
   first_ms: number;
 }
 
+/**
+ * Where a PDU was read from: 27.005 storage and index, and whether it was still unread (<stat> 0) at the
+ * first read. Routed messages (+CMT) have none.
+ */
+export interface Slot {
+  mem: string;
+  index: number;
+  unread: boolean;
+}
+
 /** A stable fingerprint of one PDU as read from one modem. */
 export function fingerprint(modem: string, pdu: string): string {
   return createHash('sha256').update(`${modem}:${pdu.replace(/\s+/g, '').toUpperCase()}`).digest('hex').slice(0, 32);
@@ -47,19 +57,14 @@ export class Inbox {
     this.#d = deps;
   }
 
-  /** True when this PDU was already taken in (read again after a crash before AT+CMGD). */
-  seen(pdu: string): boolean {
-    return this.#d.store.get('SELECT 1 AS x FROM modem_seen WHERE fingerprint = ?', fingerprint(this.#d.modem, pdu)) !== undefined;
-  }
-
   /**
    * Takes in an SMS-DELIVER. Returns once it is committed: a whole message is in the inbox and
    * `sms.received` in the journal; a part waits in modem_parts for the others.
    */
-  deliver(pdu: string, msg: DecodedDeliver): Intake {
+  deliver(pdu: string, msg: DecodedDeliver, slot?: Slot): Intake {
     const { store, clock } = this.#d;
     return store.transaction(() => {
-      if (!this.claim(pdu)) return 'duplicate';
+      if (!this.claim(slot, pdu)) return 'duplicate';
       const concat = msg.concat;
       if (!concat || concat.total <= 1) {
         this.#storeWhole([msg], 1);
@@ -80,11 +85,11 @@ export class Inbox {
 
   /**
    * A PDU that does not decode: kept raw, counted, logged without its content. `claim: false` records it
-   * even when the same text was recorded before (an empty read has nothing that tells two apart).
+   * without marking its slot taken (an empty read has nothing that tells two apart).
    */
-  raw(pdu: string, error: Error & { code?: string }, options: { claim?: boolean } = {}): Intake {
+  raw(pdu: string, error: Error & { code?: string }, options: { claim?: boolean; slot?: Slot } = {}): Intake {
     return this.#d.store.transaction(() => {
-      if (options.claim !== false && !this.claim(pdu)) return 'duplicate';
+      if (options.claim !== false && !this.claim(options.slot, pdu)) return 'duplicate';
       this.decodeErrors++;
       this.#d.store.run(
         'INSERT INTO modem_raw (id, modem, pdu, error, stored_at) VALUES (?, ?, ?, ?, ?)',
@@ -95,9 +100,33 @@ export class Inbox {
     });
   }
 
-  /** Marks a PDU as taken in; false when it already was. Must run inside the storing transaction. */
-  claim(pdu: string): boolean {
-    return this.#d.store.run('INSERT OR IGNORE INTO modem_seen (fingerprint, seen_ms) VALUES (?, ?)', fingerprint(this.#d.modem, pdu), this.#d.clock.now()).changes === 1;
+  /**
+   * Marks a PDU as taken in from its slot; false when it provably was before: the same slot, still not
+   * deleted since, holding the same PDU, and no longer unread (27.005 3.1: a read marks it read). That
+   * is a message read again after a crash between storing and AT+CMGD. Equal content is not enough: a
+   * sender's burst of identical SMS, or a new one in a slot freed before, is each a message of its own.
+   * Every PDU taken in is recorded (modem_taken, kept 30 days). Must run inside the storing transaction.
+   */
+  claim(slot: Slot | undefined, pdu: string): boolean {
+    const { store, modem, clock } = this.#d;
+    const print = fingerprint(modem, pdu);
+    if (slot) {
+      const held = store.get<{ fingerprint: string }>(
+        'SELECT fingerprint FROM modem_taken WHERE modem = ? AND mem = ? AND slot = ? AND released = 0', modem, slot.mem, slot.index,
+      );
+      if (held && held.fingerprint === print && !slot.unread) return false;
+      this.release(slot.mem, slot.index);
+    }
+    store.run(
+      'INSERT INTO modem_taken (fingerprint, modem, mem, slot, taken_ms, released) VALUES (?, ?, ?, ?, ?, ?)',
+      print, modem, slot?.mem ?? '', slot?.index ?? -1, clock.now(), slot ? 0 : 1,
+    );
+    return true;
+  }
+
+  /** The slot was deleted on the modem (AT+CMGD): what lands there next is a new message. */
+  release(mem: string, index: number): void {
+    this.#d.store.run('UPDATE modem_taken SET released = 1 WHERE modem = ? AND mem = ? AND slot = ? AND released = 0', this.#d.modem, mem, index);
   }
 
   /** Emits the concatenated messages whose parts waited longer than the timeout. Returns how many. */
@@ -117,8 +146,8 @@ export class Inbox {
         this.#complete(rows, missing);
       });
     }
-    // Fingerprints only need to outlive the window in which a message can be read twice.
-    store.run('DELETE FROM modem_seen WHERE seen_ms < ?', clock.now() - 30 * 24 * 3600_000);
+    // The record of what was taken in is kept 30 days; a slot never deleted keeps its row.
+    store.run('DELETE FROM modem_taken WHERE released = 1 AND taken_ms < ?', clock.now() - 30 * 24 * 3600_000);
     return due.length;
   }
 

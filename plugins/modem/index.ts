@@ -100,8 +100,9 @@ export const modem = definePlugin({
       health() {
         const h = driver.health();
         return {
-          // Online but missing answers: not hung yet (hangThreshold), no longer to be trusted as pass.
-          status: driver.online ? (driver.misses > 0 ? 'warn' : 'pass') : driver.state === 'starting' ? 'warn' : 'fail',
+          // Online but missing answers (not hung yet: hangThreshold), or messages waiting on the SIM because
+          // no read gave them whole: working, but no longer to be trusted as pass.
+          status: driver.online ? (driver.misses > 0 || driver.unreadOnSim ? 'warn' : 'pass') : driver.state === 'starting' ? 'warn' : 'fail',
           ...h,
           outboundQueued: outbox.depth(),
           pendingParts: inbox.pendingParts(),

@@ -61,7 +61,7 @@ export function listCmgl(lines: readonly string[]): ListedEntry[] {
     const length = Number(p[p.length - 1]);
     const index = Number(p[0]);
     if (!Number.isInteger(index)) continue;
-    const stat = p[1] === '' || p[1] === undefined || !/^\d+$/.test(p[1]) ? null : Number(p[1]);
+    const stat = statOf(p[1]);
     out.push({ index, stat, length: pdu !== null && Number.isInteger(length) && p.length >= 2 ? length : undefined, pdu });
   }
   return out;
@@ -81,7 +81,8 @@ export type SlotReading =
   | { kind: 'empty' }
   /** `pdu` is '' when a PDU-mode header came with an empty PDU line; `header` is that line, from AT+CMGR. */
   | { kind: 'pdu'; stat: number | null; length: number | undefined; pdu: string; header?: string }
-  | { kind: 'other'; lines: string[] };
+  /** `stat` from the header when it says one (a text-mode `"STO UNSENT"` too): drafts stay whatever their body. */
+  | { kind: 'other'; lines: string[]; stat?: number | null };
 
 /**
  * 27.005 3.4.3 `+CMGR: <stat>,[<alpha>],<length>` then the PDU. A `+CMGR:` whose next line is not hex is
@@ -93,9 +94,19 @@ export function readCmgr(lines: readonly string[]): SlotReading {
   const p = params(lines[at]!.slice(6));
   let pdu = cleanPdu(lines[at + 1]);
   if (pdu === null && lines[at + 1] === undefined && isPduHeader(p)) pdu = '';
-  if (pdu === null) return { kind: 'other', lines: lines.slice(at) };
+  if (pdu === null) return { kind: 'other', lines: lines.slice(at), stat: statOf(p[0]) };
   const length = Number(p[p.length - 1]);
-  return { kind: 'pdu', stat: p.length > 1 && p[0] !== '' ? Number(p[0]) : null, length: Number.isInteger(length) ? length : undefined, pdu, header: lines[at]! };
+  return { kind: 'pdu', stat: p.length > 1 ? statOf(p[0]) : null, length: Number.isInteger(length) ? length : undefined, pdu, header: lines[at]! };
+}
+
+const TEXT_STAT: Record<string, number> = { 'REC UNREAD': 0, 'REC READ': 1, 'STO UNSENT': 2, 'STO SENT': 3 };
+
+/** 27.005 3.1 <stat>: a number in PDU mode, `"REC UNREAD"`... in text mode (4.1); null when neither. */
+export function statOf(field: string | undefined): number | null {
+  if (field === undefined) return null;
+  const f = field.trim().toUpperCase();
+  if (/^\d+$/.test(f)) return Number(f);
+  return TEXT_STAT[f] ?? null;
 }
 
 /**

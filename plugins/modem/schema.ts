@@ -118,4 +118,22 @@ export const migrations: Migration[] = [
         PRIMARY KEY (modem, key));
     `,
   },
+  {
+    version: 2,
+    up: `
+      -- What was taken in from which storage slot (modem_seen de-duplicated equal content, merging
+      -- distinct identical SMS). A row not yet released is a slot not yet deleted on the modem: the same
+      -- PDU read there again, no longer unread, is the same message read again after a crash.
+      CREATE TABLE modem_taken (
+        fingerprint TEXT NOT NULL,
+        modem TEXT NOT NULL,
+        mem TEXT NOT NULL,
+        slot INTEGER NOT NULL,
+        taken_ms INTEGER NOT NULL,
+        released INTEGER NOT NULL);
+      CREATE INDEX modem_taken_slot ON modem_taken (modem, mem, slot) WHERE released = 0;
+      CREATE INDEX modem_taken_ms ON modem_taken (taken_ms) WHERE released = 1;
+      DROP TABLE modem_seen;
+    `,
+  },
 ];

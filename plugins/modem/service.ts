@@ -254,6 +254,7 @@ export class SmsGateway implements SmsService {
       deliveryReports: n('SELECT COUNT(*) AS n FROM modem_reports'),
       decodeErrors: n('SELECT COUNT(*) AS n FROM modem_raw'),
       resets: [...this.#members.values()].reduce((s, m) => s + m.driver.resets, 0),
+      unreadOnSim: [...this.#members.values()].reduce((s, m) => s + m.driver.unreadOnSim, 0),
     };
   }
 }

@@ -2,7 +2,9 @@
 // `scenarios.burst.run(sim, { count: 20 })` or `simulate --stdio --scenario burst`.
 import type { Simulator } from '../simulator.ts';
 import { burst } from './burst.ts';
+import { drafts } from './drafts.ts';
 import { hang } from './hang.ts';
+import { wrongLengthScenario } from './length.ts';
 import { lockedSim } from './locked.ts';
 import { multipartOutOfOrder } from './multipart.ts';
 import { noNetwork } from './network.ts';
@@ -28,6 +30,8 @@ export const scenarios = {
   'multipart-out-of-order': multipartOutOfOrder,
   'usb-unplug': usbUnplug,
   hang,
+  'wrong-length': wrongLengthScenario,
+  drafts,
 } satisfies Record<string, Scenario<never>>;
 
 export type ScenarioName = keyof typeof scenarios;

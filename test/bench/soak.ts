@@ -230,7 +230,7 @@ async function fuzz(count: number) {
   let next = 10_000;
   const r = await runPduFuzz({ count, seed, onProgress: (done) => done >= next && (say(`  ${done}`), (next += 10_000)) });
   const ok = r.crashes.length === 0 && r.online && r.simLeft === 0 && r.notTakenIn.length === 0 && r.sentinelsInInbox === r.sentinels && r.rawRows === r.decodeErrors;
-  say(`fuzz: ${r.fed} PDUs, ${r.decodeErrors} decode errors counted, ${r.inbox} inbox rows, ${r.leftAsSubmit} SUBMIT look-alikes left on the SIM, ${r.notTakenIn.length} unrecorded, ${r.crashes.length} crashes, ${round(r.seconds, 1)} s: ${ok ? 'ok' : 'FAILED'}`);
+  say(`fuzz: ${r.fed} PDUs, ${r.decodeErrors} decode errors counted, ${r.inbox} inbox rows, ${r.leftAsSubmit} SUBMIT look-alikes and ${r.leftNotWhole} not-whole PDUs left on the SIM, ${r.notTakenIn.length} unrecorded, ${r.crashes.length} crashes, ${round(r.seconds, 1)} s: ${ok ? 'ok' : 'FAILED'}`);
   return { seed, ...r, notTakenIn: r.notTakenIn.length, crashes: r.crashes.slice(0, 5), ok };
 }
 

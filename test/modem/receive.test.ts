@@ -78,15 +78,17 @@ t.test('flash (class 0) and 8-bit port-addressed messages', async (t) => {
   t.notOk('text' in bin!.data);
 });
 
-t.test('an undecodable PDU is stored raw, counted, deleted, and does not block the next one', async (t) => {
+t.test('an undecodable PDU is stored raw and counted; deleted only when every announced octet was read; the next one is not blocked', async (t) => {
   const rig = await startRig(t);
   const storage = rig.sim.modem.storage(rig.sim.modem.mem[2]);
-  storage.store({ stat: 0, kind: 'deliver', pdu: '07911326040000F0040B9113', tpduLength: 40 });
+  storage.store({ stat: 0, kind: 'deliver', pdu: '07911326040000F0040B9113', tpduLength: 40 }); // cut: 40 octets announced
+  storage.store({ stat: 0, kind: 'deliver', pdu: '0004FF', tpduLength: 2 }); // whole, but an impossible address
   rig.sim.receiveSms({ from: '+15550100109', text: 'after the bad one' });
-  await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 0, 'good one and bad one handled');
-  t.equal(rig.agent.use('sms').stats().decodeErrors, 1);
-  const raw = rig.agent.store.all<{ pdu: string }>('SELECT pdu FROM modem_raw');
-  t.same(raw.map((r) => r.pdu), ['07911326040000F0040B9113']);
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1 && storage.used === 1, 'good one and bad ones handled');
+  t.equal(rig.agent.use('sms').stats().decodeErrors, 2);
+  const raw = rig.agent.store.all<{ pdu: string }>('SELECT pdu FROM modem_raw ORDER BY pdu');
+  t.same(raw.map((r) => r.pdu), ['0004FF', '07911326040000F0040B9113']);
+  t.same(storage.list().map((m) => m.pdu), ['07911326040000F0040B9113'], 'the cut one stays on the SIM');
 });
 
 for (const profile of profiles) {
@@ -212,13 +214,17 @@ for (const profile of profiles) {
   });
 }
 
-t.test('a PDU spoiled on both reads is stored raw, then deleted', async (t) => {
+t.test('a PDU spoiled on both reads stays on the SIM, nothing garbled is kept', async (t) => {
   const rig = await startRig(t);
   rig.sim.useBehavior(spoil('+CMGR', 2, 1));
   rig.sim.receiveSms({ from: '+15550100118', text: 'twice unlucky' });
-  await rig.until(() => rig.agent.use('sms').stats().decodeErrors === 1 && rig.sim.modem.storage(rig.sim.modem.mem[2]).used === 0, 'raw and deleted');
+  await rig.until(() => rig.sim.transcriptEntries().filter((e) => e.dir === '>' && e.text.startsWith('AT+CMGR=')).length === 2, 'read twice');
+  await rig.clock.advance(1000);
   t.equal(ofType(rig.events, 'sms.received').length, 0, 'nothing garbled announced');
-  t.equal(rig.agent.store.all('SELECT 1 FROM modem_raw').length, 1);
+  t.equal(rig.agent.store.all('SELECT 1 FROM modem_raw').length, 0);
+  t.equal(rig.sim.modem.storage(rig.sim.modem.mem[2]).used, 1);
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'read whole later', 5 * 60_000);
+  t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, 'twice unlucky');
 });
 
 t.test('an SMS-SUBMIT in the receive storage: drafts and sent items (<stat> 2, 3) stay; anything else is stored raw, then deleted', async (t) => {

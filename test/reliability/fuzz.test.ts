@@ -17,5 +17,5 @@ t.test('random and mutated PDUs: no crash, only counted decode errors, nothing s
   t.equal(r.sentinelsInInbox, r.sentinels, `all ${r.sentinels} valid messages mixed into the garbage reached the inbox`);
   t.ok(r.decodeErrors > 0, `decode errors are counted (${r.decodeErrors})`);
   t.equal(r.rawRows, r.decodeErrors, 'each one kept raw for a bug report');
-  t.comment(`${r.fed} PDUs (${r.unique} distinct taken in), ${r.inbox} inbox rows, ${r.decodeErrors} raw, ${r.leftAsSubmit} left on the SIM as SMS-SUBMIT look-alikes, ${r.seconds.toFixed(1)} s`);
+  t.comment(`${r.fed} PDUs (${r.unique} distinct taken in), ${r.inbox} inbox rows, ${r.decodeErrors} raw, ${r.leftAsSubmit} left on the SIM as SMS-SUBMIT look-alikes, ${r.leftNotWhole} left as not whole, ${r.seconds.toFixed(1)} s`);
 });

@@ -90,6 +90,7 @@ export function collectAgentMetrics(metrics: Metrics, deps: HealthDeps & { start
     metrics.collect('smsedge_sms_failed_total', 'SMS that ended failed', 'counter', () => stats()?.failedTotal ?? 0),
     metrics.collect('smsedge_delivery_reports_total', 'Delivery reports received', 'counter', () => stats()?.deliveryReports ?? 0),
     metrics.collect('smsedge_pdu_decode_errors_total', 'PDUs from the modem that could not be decoded', 'counter', () => stats()?.decodeErrors ?? 0),
+    metrics.collect('smsedge_sms_unread_on_sim', 'Stored SMS no read gave whole, left on the SIM to be read again', 'gauge', () => stats()?.unreadOnSim ?? 0),
     metrics.collect('smsedge_modem_resets_total', 'Modem resets (re-initialisations after a fault)', 'counter', () => stats()?.resets ?? 0),
     metrics.collect('smsedge_outbound_queue_depth', 'Outbound messages waiting to be sent', 'gauge', () => stats()?.outboundQueued ?? 0),
     metrics.collect('smsedge_modem_signal_dbm', 'Signal strength per modem, dBm', 'gauge', () =>

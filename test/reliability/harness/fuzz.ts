@@ -10,9 +10,10 @@ import pino from 'pino';
 import { createAgent } from '../../../core/agent.ts';
 import { resolveConfig } from '../../../core/config.ts';
 import { createLogger } from '../../../core/log.ts';
-import { decodePdu, encodeDeliver, encodeStatusReport } from '../../../core/sms/index.ts';
+import { encodeDeliver, encodeStatusReport } from '../../../core/sms/index.ts';
 import { fingerprint } from '../../../plugins/modem/inbox.ts';
 import { modem } from '../../../plugins/modem/index.ts';
+import { allOctets, decodeWhole } from '../../../plugins/modem/whole.ts';
 import { deliverSms } from '../../../simulator/network.ts';
 import { seeded } from './crash.ts';
 
@@ -35,6 +36,11 @@ export interface FuzzResult {
    * harness so the SIM does not fill up.
    */
   leftAsSubmit: number;
+  /**
+   * PDUs whose lengths do not add up (cut, or octets no length explains): kept raw and left on the SIM
+   * (nothing not taken in whole is deleted). Counted, then removed by the harness.
+   */
+  leftNotWhole: number;
   online: boolean;
   /** Unhandled rejections / uncaught exceptions seen while it ran. */
   crashes: string[];
@@ -100,21 +106,28 @@ export async function runPduFuzz(options: { count: number; seed: number; batch?:
   let count = 0;
   let sentinels = 0;
   let leftAsSubmit = 0;
+  let leftNotWhole = 0;
   try {
     await agent.start();
     const sim = agent.use('simulator');
     await waitFor(() => agent.use('sms').modems()[0]?.state === 'online', 'modem online', 15_000);
     // Settled: nothing on the SIM but what the modem deliberately leaves there, nothing held by the network.
     const settled = () =>
-      sim.modem.networkQueue.length === 0 && [...sim.modem.storages.values()].every((s) => s.list(4).every((m) => submitLike(m.pdu, m.tpduLength)));
+      sim.modem.networkQueue.length === 0 &&
+      [...sim.modem.storages.values()].every((s) => s.list(4).every((m) => submitLike(m.pdu, m.tpduLength) || notWhole(m.pdu, m.tpduLength)));
     const clearLeft = () => {
-      for (const s of sim.modem.storages.values()) for (const m of s.list(4)) if (submitLike(m.pdu, m.tpduLength) && s.delete(m.index)) leftAsSubmit++;
+      for (const s of sim.modem.storages.values()) {
+        for (const m of s.list(4)) {
+          if (submitLike(m.pdu, m.tpduLength) && s.delete(m.index)) leftAsSubmit++;
+          else if (notWhole(m.pdu, m.tpduLength) && s.delete(m.index)) leftNotWhole++;
+        }
+      }
     };
     const batch = options.batch ?? 20;
     while (count < options.count) {
       for (let i = 0; i < batch && count < options.count; i++, count++) {
         const part = i === 0 ? sentinel(sentinels++) : hostilePdu(random, base);
-        if (!submitLike(part.pdu, part.tpduLength)) fed.set(fingerprint('default', part.pdu), part);
+        if (!submitLike(part.pdu, part.tpduLength) && !notWhole(part.pdu, part.tpduLength)) fed.set(fingerprint('default', part.pdu), part);
         deliverSms(sim.modem, { ...part, class: null });
       }
       // Not a sleep: returns as soon as the modem has read and deleted the batch.
@@ -135,7 +148,7 @@ export async function runPduFuzz(options: { count: number; seed: number; batch?:
     const n = (sql: string) => store.get<{ n: number }>(sql)!.n;
     const texts = new Set(store.all<{ text: string }>(`SELECT text FROM modem_inbox WHERE text LIKE 'fuzz sentinel %'`).map((r) => r.text));
     const stats = agent.use('sms').stats();
-    const seen = new Set(store.all<{ fingerprint: string }>('SELECT fingerprint FROM modem_seen').map((r) => r.fingerprint));
+    const seen = new Set(store.all<{ fingerprint: string }>('SELECT fingerprint FROM modem_taken').map((r) => r.fingerprint));
     return {
       fed: count + 1,
       unique: fed.size,
@@ -148,6 +161,7 @@ export async function runPduFuzz(options: { count: number; seed: number; batch?:
       inbox: n('SELECT COUNT(*) AS n FROM modem_inbox'),
       simLeft: [...sim.modem.storages.values()].reduce((s, x) => s + x.used, 0),
       leftAsSubmit,
+      leftNotWhole,
       online: agent.use('sms').modems()[0]?.state === 'online',
       crashes,
       seconds: (performance.now() - started) / 1000,
@@ -160,16 +174,14 @@ export async function runPduFuzz(options: { count: number; seed: number; batch?:
   }
 }
 
-/** What the modem plugin's decode (length hint first, then auto-detection) makes an SMS-SUBMIT of. */
+/** What the modem plugin takes as a whole SMS-SUBMIT (and stores raw and deletes: see takeIn). */
 function submitLike(pdu: string, tpduLength: number): boolean {
-  for (const opts of [{ tpduLength }, {}]) {
-    try {
-      return decodePdu(pdu, opts).type === 'submit';
-    } catch {
-      // next way, as the plugin does
-    }
-  }
-  return false;
+  return decodeWhole(pdu, tpduLength)?.type === 'submit';
+}
+
+/** What the modem plugin leaves on the SIM, read the same twice: not whole, not every announced octet. */
+function notWhole(pdu: string, tpduLength: number): boolean {
+  return decodeWhole(pdu, tpduLength) === null && !allOctets(pdu, tpduLength);
 }
 
 function sentinel(k: number): { pdu: string; tpduLength: number } {
