@@ -15,6 +15,8 @@ import { ApiError, type ApiService, type HttpMethod, type RouteDef } from './ser
 export interface ApiAppOptions {
   log: Logger;
   clock: Clock;
+  /** /metrics carries prom-client's default process metrics too (the plugin's app does; default false). */
+  processMetrics?: boolean;
   /** The configured API key; undefined means the API is open (and must stay on loopback). */
   apiKey?: string;
   /** Largest accepted request body, in bytes. */
@@ -64,7 +66,7 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
   const { log, apiKey, bodyLimit } = options;
   const registered = new Map<string, RegisteredRoute>();
   const streams = new Set<EventStream>();
-  const metrics = new Registry();
+  const metrics = new Registry({ process: options.processMetrics ?? false });
   metrics.onCollectError = (name, error) => log.error({ err: error, metric: name }, 'metrics collector failed');
   const requests = metrics.counter('smsedge_http_requests_total', 'HTTP requests answered, by route and status', ['method', 'route', 'status']);
   let urls: string[] = [];

@@ -6,7 +6,6 @@ import { ConfigError } from '../../core/config.ts';
 import { isLoopback, keyWeakness } from './auth.ts';
 import { Idempotency } from './idempotency.ts';
 import { apiOptions } from './options.ts';
-import { collectProcessMetrics } from './process.ts';
 import { callRoutes } from './routes/calls.ts';
 import { eventRoutes } from './routes/events.ts';
 import { collectAgentMetrics, healthRoutes } from './routes/health.ts';
@@ -41,7 +40,7 @@ export const api = definePlugin({
     const weakness = apiKey === undefined ? undefined : keyWeakness(apiKey);
     if (weakness && !isLoopback(host)) throw new ConfigError(apiKeyEnv, `the API key ${weakness}`);
     if (weakness) ctx.log.warn({ apiKeyEnv }, `the API key ${weakness}; it is accepted only because the API listens on loopback`);
-    const http: ApiApp = createApiApp({ log: ctx.log, clock: ctx.clock, apiKey, bodyLimit, allowedHosts, idempotency: new Idempotency(ctx.store, ctx.clock) });
+    const http: ApiApp = createApiApp({ log: ctx.log, clock: ctx.clock, apiKey, bodyLimit, allowedHosts, idempotency: new Idempotency(ctx.store, ctx.clock), processMetrics: true });
     ctx.provide('api', http);
 
     const sms = (): SmsService => {
@@ -66,7 +65,6 @@ export const api = definePlugin({
     // The operator page and its live feed.
     for (const def of [...uiRoutes(), ...eventRoutes({ api: http, events: ctx.events, clock: ctx.clock, signal: ctx.signal, ...deps })]) http.route(def);
     const stopAgentMetrics = collectAgentMetrics(http.metrics, { ...deps, startedAt: ctx.clock.now(), now: () => ctx.clock.now() });
-    const stopProcessMetrics = collectProcessMetrics(http.metrics);
 
     let server: Server | undefined;
     return {
@@ -78,7 +76,6 @@ export const api = definePlugin({
       },
       async stop() {
         stopAgentMetrics();
-        stopProcessMetrics();
         await http.closeStreams();
         await server?.close();
         server = undefined;

@@ -1,26 +1,49 @@
+import { collectDefaultMetrics, Counter as PromCounter, Gauge as PromGauge, Registry as PromRegistry, type Metric } from 'prom-client';
 import type { Counter, Gauge, Metrics, Sample } from './service.ts';
-
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-interface Family {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge' | 'summary';
-  labelNames: string[];
-  /** Series by their serialised label set. */
-  values: Map<string, { labels: Record<string, string>; value: number }>;
-  collector?: () => Sample[] | number | Promise<Sample[] | number>;
-}
 
 export class MetricsError extends Error {
   override name = 'MetricsError';
   readonly code = 'invalid_metric';
 }
 
+/** prom-client's own words for a bad name, label or value, as a MetricsError. */
+function guarded<T>(name: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof MetricsError) throw error;
+    throw new MetricsError(`${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** prom-client takes a label it was not told of without a word: refuse it here. */
+function known(name: string, labelNames: string[], labels: Record<string, string>): void {
+  for (const key of Object.keys(labels)) if (!labelNames.includes(key)) throw new MetricsError(`${name}: unknown label "${key}"`);
+}
+
+let processRegistry: PromRegistry | undefined;
+
 /**
- * A small Prometheus registry: counters and gauges kept in memory, and collectors asked for their
- * values at scrape time (queue depths, signal, journal lag). Renders the text exposition format 0.0.4.
+ * prom-client's default process and Node.js series (process_resident_memory_bytes,
+ * process_cpu_seconds_total, process_start_time_seconds, nodejs_heap_size_used_bytes, the event-loop
+ * lag quantiles nodejs_eventloop_lag_p50/p90/p99_seconds, GC, handles, ...), once per process: they
+ * describe the process, not one API instance. Made when the API starts, so the event-loop lag
+ * histogram has samples by the first scrape (an empty one reads as NaN).
+ */
+function processMetrics(): PromRegistry {
+  if (!processRegistry) {
+    processRegistry = new PromRegistry();
+    // 20 ms: 50 timer wake-ups a second for the lag histogram (prom-client's default is 10 ms).
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 20 });
+  }
+  return processRegistry;
+}
+
+/**
+ * The API's Prometheus registry: prom-client's registry and exposition format, behind the small
+ * `Metrics` interface plugins use (counters, gauges, and collectors asked at scrape time for a count
+ * kept elsewhere: queue depths, signal, journal lag). With `process: true`, /metrics also carries
+ * prom-client's default process metrics.
  *
  * @example
  * const metrics = new Registry();
@@ -28,108 +51,100 @@ export class MetricsError extends Error {
  * await metrics.render(); // '# HELP smsedge_webhook_attempts_total ...\nsmsedge_webhook_attempts_total{outcome="ok"} 1\n'
  */
 export class Registry implements Metrics {
-  readonly #families = new Map<string, Family>();
-  /** Called when a collector throws; the scrape goes on without it. */
+  readonly #prom = new PromRegistry();
+  readonly #kinds = new Map<string, { type: 'counter' | 'gauge' | 'summary'; metric: unknown }>();
+  readonly #process: boolean;
+  /** Called when a collector throws; the scrape goes on without its values. */
   onCollectError: (name: string, error: unknown) => void = () => {};
 
+  constructor(options: { process?: boolean } = {}) {
+    this.#process = options.process ?? false;
+    if (this.#process) processMetrics();
+  }
+
   counter(name: string, help: string, labelNames: string[] = []): Counter {
-    const family = this.#family(name, help, 'counter', labelNames);
-    const add = (series: { value: number }, by: number) => {
+    const counter = this.#metric(name, 'counter', () => new PromCounter({ name, help, labelNames, registers: [this.#prom] })) as PromCounter;
+    const inc = (labels: Record<string, string>, by: number) => {
+      known(name, labelNames, labels);
       if (!(by >= 0) || !Number.isFinite(by)) throw new MetricsError(`${name}: a counter only goes up (got ${by})`);
-      series.value += by;
+      guarded(name, () => counter.inc(labels, by));
     };
     return {
-      inc: (labels = {}, by = 1) => add(this.#series(family, labels), by),
+      inc: (labels = {}, by = 1) => inc(labels, by),
       labels: (labels) => {
-        const series = this.#series(family, labels);
-        return { inc: (by = 1) => add(series, by) };
+        known(name, labelNames, labels);
+        return { inc: (by = 1) => inc(labels, by) };
       },
     };
   }
 
   gauge(name: string, help: string, labelNames: string[] = []): Gauge {
-    const family = this.#family(name, help, 'gauge', labelNames);
+    const gauge = this.#metric(name, 'gauge', () => new PromGauge({ name, help, labelNames, registers: [this.#prom] })) as PromGauge;
     return {
       set: (value, labels = {}) => {
-        this.#series(family, labels).value = value;
+        known(name, labelNames, labels);
+        guarded(name, () => gauge.set(labels, value));
       },
     };
   }
 
   collect(name: string, help: string, type: 'gauge' | 'counter' | 'summary', collector: () => Sample[] | number | Promise<Sample[] | number>): () => void {
-    const family = this.#family(name, help, type, []);
-    if (family.collector) throw new MetricsError(`${name}: already has a collector`);
-    family.collector = collector;
+    if (this.#kinds.has(name)) throw new MetricsError(`${name}: already registered`);
+    // A series computed at scrape time whose label names the collector decides: registered with
+    // prom-client's registry as a custom metric (get() answers the samples).
+    const metric = {
+      name,
+      help,
+      type,
+      aggregator: 'sum' as const,
+      get: async () => {
+        let samples: Sample[] = [];
+        try {
+          const got = await collector();
+          samples = typeof got === 'number' ? [{ value: got }] : got;
+        } catch (error) {
+          this.onCollectError(name, error);
+        }
+        return {
+          name, help, type, aggregator: 'sum' as const,
+          // Only a summary's _sum and _count carry a suffix; elsewhere it would name another family.
+          values: samples.map((s) => ({
+            labels: s.labels ?? {},
+            value: s.value,
+            ...(type === 'summary' && (s.suffix === '_sum' || s.suffix === '_count') ? { metricName: `${name}${s.suffix}` } : {}),
+          })),
+        };
+      },
+      reset: () => {},
+    };
+    guarded(name, () => {
+      if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) throw new MetricsError(`invalid metric name "${name}"`);
+      this.#prom.registerMetric(metric as unknown as Metric);
+    });
+    this.#kinds.set(name, { type, metric });
     return () => {
-      if (this.#families.get(name) === family) this.#families.delete(name);
+      if (this.#kinds.get(name)?.metric !== metric) return;
+      this.#kinds.delete(name);
+      this.#prom.removeSingleMetric(name);
     };
   }
 
   async render(): Promise<string> {
-    const lines: string[] = [];
-    for (const family of [...this.#families.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-      let samples: Sample[];
-      if (family.collector) {
-        try {
-          const got = await family.collector();
-          samples = typeof got === 'number' ? [{ value: got }] : got;
-        } catch (error) {
-          this.onCollectError(family.name, error);
-          continue;
-        }
-      } else {
-        samples = [...family.values.values()];
-      }
-      lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
-      for (const s of samples) {
-        // Only a summary's _sum and _count carry a suffix; elsewhere it would name another family.
-        const suffix = family.type === 'summary' && (s.suffix === '_sum' || s.suffix === '_count') ? s.suffix : '';
-        lines.push(`${family.name}${suffix}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-      }
-    }
-    return lines.length ? `${lines.join('\n')}\n` : '';
+    const parts = [await this.#prom.metrics()];
+    if (this.#process) parts.push(await processMetrics().metrics());
+    // prom-client writes NaN as "Nan"; the exposition format spells it NaN.
+    return parts.filter((s) => s.trim()).map((s) => (s.endsWith('\n') ? s : `${s}\n`)).join('').replace(/ Nan$/gm, ' NaN');
   }
 
-  #family(name: string, help: string, type: Family['type'], labelNames: string[]): Family {
-    if (!NAME.test(name)) throw new MetricsError(`invalid metric name "${name}"`);
-    for (const l of labelNames) if (!LABEL.test(l) || l.startsWith('__')) throw new MetricsError(`${name}: invalid label name "${l}"`);
-    const existing = this.#families.get(name);
+  /** The metric called `name`, made by `make` the first time; the same name with another type is an error. */
+  #metric(name: string, type: 'counter' | 'gauge', make: () => unknown): unknown {
+    const existing = this.#kinds.get(name);
     if (existing) {
       if (existing.type !== type) throw new MetricsError(`${name} is already registered as a ${existing.type}`);
-      return existing;
+      return existing.metric;
     }
-    const family: Family = { name, help, type, labelNames, values: new Map() };
-    this.#families.set(name, family);
-    return family;
+    const metric = guarded(name, make);
+    this.#kinds.set(name, { type, metric });
+    return metric;
   }
-
-  #series(family: Family, labels: Record<string, string>) {
-    for (const key of Object.keys(labels))
-      if (!family.labelNames.includes(key)) throw new MetricsError(`${family.name}: unknown label "${key}"`);
-    const key = family.labelNames.map((l) => labels[l] ?? '').join('\u0000');
-    let series = family.values.get(key);
-    if (!series) {
-      series = { labels: { ...labels }, value: 0 };
-      family.values.set(key, series);
-    }
-    return series;
-  }
-}
-
-// Exposition format: label values escape backslash, double quote and newline; HELP escapes backslash and newline.
-function formatLabels(labels: Record<string, string> | undefined): string {
-  const entries = Object.entries(labels ?? {});
-  if (!entries.length) return '';
-  return `{${entries.map(([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`).join(',')}}`;
-}
-
-function escapeHelp(help: string): string {
-  return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
 }

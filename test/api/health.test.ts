@@ -94,7 +94,7 @@ t.test('GET /metrics: Prometheus text with SMS, modem, journal, plugin and HTTP 
   ])
     t.ok(text.split('\n').includes(line), line);
   // Every sample line is `name{labels} value`.
-  for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) t.match(line, /^[a-z_:]+(\{[^}]*\})? -?[\d.e+]+$|NaN$/, line);
+  for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) t.match(line, /^[a-z_:][a-z0-9_:]*(\{[^}]*\})? (-?[\d.e+-]+|NaN|[+-]Inf)$/, line);
 });
 
 t.test('metrics registry: label escaping, types, bad names', async (t) => {
