@@ -2,6 +2,7 @@ import { defineConfig, optional } from './core/index.ts';
 import { api } from './plugins/api/index.ts';
 import { exec } from './plugins/exec/index.ts';
 import { file } from './plugins/file/index.ts';
+import { httpsms } from './plugins/httpsms/index.ts';
 import { kannel } from './plugins/kannel/index.ts';
 import { modem } from './plugins/modem/index.ts';
 import { mqtt } from './plugins/mqtt/index.ts';
@@ -34,6 +35,7 @@ export default defineConfig({
     // Other gateways' send APIs on the same server, for tools that speak only theirs (docs/front-doors.md).
     ...(env.SMSEDGE_DOORS?.split(',').includes('smsgate') ? [smsgate()] : []),
     ...(env.SMSEDGE_DOORS?.split(',').includes('kannel') ? [kannel()] : []),
+    ...(env.SMSEDGE_DOORS?.split(',').includes('httpsms') ? [httpsms()] : []),
     ...(env.SMSEDGE_TWILIO_ACCOUNT_SID ? [twilio({ accountSid: env.SMSEDGE_TWILIO_ACCOUNT_SID })] : []),
     // Run a program per received SMS, as Gammu's RunOnReceive does.
     ...(env.SMSEDGE_ON_SMS ? [exec({ command: env.SMSEDGE_ON_SMS, types: ['sms.received'] })] : []),

@@ -25,7 +25,7 @@ export interface DoorAgent {
   waitFor(type: EventType, pred?: (e: AnyEvent) => boolean): Promise<AnyEvent>;
 }
 
-export async function doorAgent(t: Test, doors: ConfiguredPlugin[], options: { webhookSecret?: string } = {}): Promise<DoorAgent> {
+export async function doorAgent(t: Test, doors: ConfiguredPlugin[], options: { webhookSecret?: string; webhook?: { phoneNumber?: string } } = {}): Promise<DoorAgent> {
   const agent = createAgent(
     resolveConfig({
       agentId: 'doors',
@@ -33,7 +33,7 @@ export async function doorAgent(t: Test, doors: ConfiguredPlugin[], options: { w
       plugins: [
         modem({ port: 'simulator' }),
         api({ port: 0, apiKeyEnv: KEY_ENV }),
-        webhook({ defaultSecret: options.webhookSecret ?? 'door-webhook-secret', retry: { initialDelayMs: 50, maxDelayMs: 200 } }),
+        webhook({ defaultSecret: options.webhookSecret ?? 'door-webhook-secret', retry: { initialDelayMs: 50, maxDelayMs: 200 }, ...options.webhook }),
         ...doors,
       ],
     }),
