@@ -10,7 +10,7 @@ import { callRoutes } from './routes/calls.ts';
 import { eventRoutes } from './routes/events.ts';
 import { collectAgentMetrics, healthRoutes } from './routes/health.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
-import { smsRoutes } from './routes/sms.ts';
+import { smsRoutes, type CallbackCheck } from './routes/sms.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { ussdRoutes } from './routes/ussd.ts';
 import { serve, type Server } from './server.ts';
@@ -49,7 +49,7 @@ export const api = definePlugin({
       return service;
     };
     const deps = { health: () => ctx.health(), sms: () => ctx.tryUse('sms') };
-    for (const def of [...smsRoutes(sms, ctx.store), ...ussdRoutes(sms), ...callRoutes(ctx.journal), ...healthRoutes(deps, http.metrics)]) http.route(def);
+    for (const def of [...smsRoutes(sms, ctx.store, () => (ctx.tryUse as (name: string) => unknown)('webhook') as CallbackCheck | undefined), ...ussdRoutes(sms), ...callRoutes(ctx.journal), ...healthRoutes(deps, http.metrics)]) http.route(def);
     http.route({
       method: 'GET',
       path: '/openapi.json',

@@ -12,7 +12,8 @@ import type { Deliveries, DeliveryStatus, DueDelivery, Outcome } from './deliver
 import { Deadlines } from './deadline.ts';
 import { Endpoint, ReceiverError, type BreakerOptions, type Route, type SavedBreaker } from './endpoint.ts';
 import type { Subscriptions } from './subscriptions.ts';
-import { classifyError, ofetchTransport, type ErrorClass, type Transport } from './transport.ts';
+import type { DestinationPolicy, Resolver } from './destination.ts';
+import { classifyError, createHttpTransport, type ErrorClass, type HttpTransport, type Transport } from './transport.ts';
 import { displayUrl, hostAllowed, requestTarget } from './url.ts';
 import { Reachability } from './reach.ts';
 import { buildRequest, stillValid, type RequestContext } from './request.ts';
@@ -44,6 +45,10 @@ export interface EngineOptions {
   defaultSecret?: string;
   allowHosts?: readonly string[];
   transport?: Transport;
+  /** Where the default transport may connect (ignored with `transport`). */
+  destinations?: DestinationPolicy;
+  /** Resolves receiver names for the default transport (tests pass a fake one). */
+  resolver?: Resolver;
   /** Outcome writes are gathered this long into one transaction (0: the next turn of the event loop). */
   flushIntervalMs: number;
   /** While offline, one probe attempt this often. */
@@ -90,6 +95,8 @@ const TARGETS_MAX = 256;
 export class Engine {
   readonly #o: EngineOptions;
   readonly #transport: Transport;
+  /** The transport this engine made itself (closed on stop). */
+  #own: HttpTransport | undefined;
   readonly #endpoints = new Map<string, Endpoint>();
   readonly #claimed = new Set<string>();
   readonly #abort = new AbortController();
@@ -125,7 +132,8 @@ export class Engine {
       secrets: (sub, now) => (sub ? options.subscriptions.signingSecrets(sub, options.defaultSecret, now) : options.defaultSecret ? [options.defaultSecret] : []),
       target: (url) => this.#target(url),
     };
-    this.#transport = options.transport ?? ofetchTransport;
+    if (options.transport) this.#transport = options.transport;
+    else this.#transport = this.#own = createHttpTransport({ policy: options.destinations, resolver: options.resolver });
     this.#reach = new Reachability(OFFLINE_WINDOW_MS, (endpoint) => options.deliveries.answered(endpoint));
   }
 
@@ -149,6 +157,7 @@ export class Engine {
     this.#timer = undefined;
     await this.settled();
     this.#flush();
+    await this.#own?.close();
   }
 
   /** New or rescheduled work for an endpoint. */

@@ -10,6 +10,7 @@ import { definePlugin, type PluginContext } from '../../core/plugin.ts';
 import { join } from 'node:path';
 import { registerSecret } from '../../core/redact.ts';
 import { Deliveries } from './deliveries.ts';
+import { DestinationPolicy, systemResolver } from './destination.ts';
 import { Engine } from './engine.ts';
 import { createIntake } from './intake.ts';
 import { webhookOptions, type WebhookOptions } from './options.ts';
@@ -55,6 +56,8 @@ export const webhook = definePlugin({
     if (stored?.created) ctx.log.info({ file: secretFile }, 'SMSEDGE_WEBHOOK_SECRET is not set: generated a default webhook secret; configure receivers with the one in this file');
     else if (stored) ctx.log.info({ file: secretFile }, 'SMSEDGE_WEBHOOK_SECRET is not set: per-message callbacks and /sms/subscribe deliveries are signed with the secret in this file');
     const now = () => ctx.clock.now();
+    const policy = new DestinationPolicy(o.destinations);
+    const resolver = o.resolver ?? systemResolver;
     const subscriptions = new Subscriptions(ctx.store, now);
     const deliveries = new Deliveries(ctx.store);
     const api = ctx.tryUse('api');
@@ -85,6 +88,8 @@ export const webhook = definePlugin({
       defaultSecret,
       allowHosts: o.allowHosts,
       transport: o.transport,
+      destinations: policy,
+      resolver,
       flushIntervalMs: o.flushIntervalMs,
       offlineProbeMs: o.offlineProbeMs,
       onAttempt: (outcome) => {
@@ -102,6 +107,8 @@ export const webhook = definePlugin({
       deliveries,
       engine,
       allowHosts: o.allowHosts,
+      policy,
+      resolver,
       defaultSecret,
       emitTest: (webhookId) => ctx.events.emit('webhook.test', { webhookId }),
     });
@@ -144,6 +151,7 @@ export const webhook = definePlugin({
             subscriptions,
             deliveries,
             allowHosts: o.allowHosts,
+            policy,
             holding: () => engine.holding(),
             notify: (endpoint, nextAt) => engine.notify(endpoint, nextAt),
           }),

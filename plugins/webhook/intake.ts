@@ -6,6 +6,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../core/store.ts';
 import type { Deliveries, NewDelivery } from './deliveries.ts';
 import { subscriptionMatches, type Subscription, type Subscriptions } from './subscriptions.ts';
+import type { DestinationPolicy } from './destination.ts';
 import { checkUrl, endpointKey, type WebhookUrlError } from './url.ts';
 
 /** Events that go to a message's `callbackUrl` (SendRequest.callbackUrl), in the standard format. */
@@ -18,6 +19,8 @@ export interface IntakeOptions {
   subscriptions: Subscriptions;
   deliveries: Deliveries;
   allowHosts?: readonly string[];
+  /** Refuses a callback to a refused address literal at once (names are checked at every attempt). */
+  policy?: DestinationPolicy;
   /** Whether deliveries are being held (the clock is not trustworthy). */
   holding: () => boolean;
   /** Told about every delivery written, so the scheduler picks it up. */
@@ -34,7 +37,7 @@ function endpointOf(sub: Subscription): string {
 }
 
 /** The deliveries one event calls for. */
-export function deliveriesFor(event: AnyEvent, subscriptions: Subscriptions, allowHosts?: readonly string[]): NewDelivery[] {
+export function deliveriesFor(event: AnyEvent, subscriptions: Subscriptions, allowHosts?: readonly string[], policy?: DestinationPolicy): NewDelivery[] {
   const out: NewDelivery[] = [];
   for (const sub of subscriptions.all()) {
     if (!subscriptionMatches(sub, event)) continue;
@@ -43,7 +46,7 @@ export function deliveriesFor(event: AnyEvent, subscriptions: Subscriptions, all
   const callbackUrl = (event.data as { callbackUrl?: unknown }).callbackUrl;
   if (typeof callbackUrl === 'string' && callbackUrl && callbackEvents.includes(event.type)) {
     try {
-      checkUrl(callbackUrl, allowHosts, 'callbackUrl');
+      checkUrl(callbackUrl, allowHosts, 'callbackUrl', policy);
       out.push({ eventId: event.id, eventType: event.type, subscriptionId: null, url: callbackUrl, endpoint: endpointKey(callbackUrl) });
     } catch (error) {
       // Recorded as failed, so the delivery log says why the callback never came.
@@ -75,7 +78,7 @@ export function createIntake(options: IntakeOptions): (event: AnyEvent) => Promi
       const inserted = options.store.transaction(() => {
         const rows: NewDelivery[] = [];
         for (const { event } of items) {
-          for (const d of deliveriesFor(event, options.subscriptions, options.allowHosts)) {
+          for (const d of deliveriesFor(event, options.subscriptions, options.allowHosts, options.policy)) {
             rows.push(hold && d.status === undefined ? { ...d, status: 'held', heldReason: 'clock' } : d);
           }
         }

@@ -1,5 +1,8 @@
 import * as v from 'valibot';
+import { parseRange, type Resolver } from './destination.ts';
 import type { Transport } from './transport.ts';
+
+const range = v.pipe(v.string(), v.check((x) => parseRange(x) !== undefined, 'an IP address or CIDR range (e.g. 169.254.10.0/24)'));
 
 const positive = v.pipe(v.number(), v.integer(), v.minValue(1));
 
@@ -7,6 +10,16 @@ const positive = v.pipe(v.number(), v.integer(), v.minValue(1));
 export const webhookOptions = v.strictObject({
   /** Only these receiver hosts (`example.com`, `*.example.com`); default: any (LAN receivers included). */
   allowHosts: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  /**
+   * Where receivers may be, checked at every connection after DNS (docs/security.md). LAN and this
+   * machine are allowed; link-local, cloud metadata, "this host", multicast and reserved addresses
+   * are refused unless listed in `allow`. `deny` refuses more; `loopback: false` refuses this machine.
+   */
+  destinations: v.optional(v.strictObject({
+    allow: v.optional(v.array(range)),
+    deny: v.optional(v.array(range)),
+    loopback: v.optional(v.boolean(), true),
+  }), {}),
   /** Signs per-message callbacks and /sms/subscribe subscriptions. Default: SMSEDGE_WEBHOOK_SECRET. */
   defaultSecret: v.optional(v.pipe(v.string(), v.minLength(8))),
   /** The SIM's own number (E.164), the `owner` of every message in the `cloudevents` (httpSMS) format. */
@@ -43,6 +56,8 @@ export const webhookOptions = v.strictObject({
   flushIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000)), 50),
   /** Events the journal hands over at once (written in one transaction). */
   intakeBatch: v.optional(v.pipe(positive, v.maxValue(5000)), 1000),
+  /** Replaces name resolution for deliveries and callbackUrl checks (tests). */
+  resolver: v.optional(v.custom<Resolver>((x) => typeof x === 'function', 'a function')),
   /** Replaces the HTTP client (tests simulating DNS failures). */
   transport: v.optional(v.custom<Transport>((x) => typeof x === 'function', 'a function')),
 });

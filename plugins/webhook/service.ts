@@ -10,7 +10,8 @@ import type { AttemptResult, Engine } from './engine.ts';
 import type { FormatName } from './formats/types.ts';
 import { publicSubscription, subscriptionMatches, type Subscription, type SubscriptionInput, type Subscriptions } from './subscriptions.ts';
 import { isStandardSecret } from './secret.ts';
-import { checkUrl, endpointKey } from './url.ts';
+import { checkDestination, DestinationError, type DestinationPolicy, type Resolver } from './destination.ts';
+import { checkUrl, endpointKey, WebhookUrlError } from './url.ts';
 
 /**
  * A refused request (status, code, field at fault). An ApiError, so the API answers it as such; the
@@ -38,6 +39,10 @@ export interface WebhookServiceDeps {
   deliveries: Deliveries;
   engine: Engine;
   allowHosts?: readonly string[];
+  /** Where receivers may be (address literals are checked here, every connection in the transport). */
+  policy: DestinationPolicy;
+  /** Resolves a callbackUrl's name when a send is accepted. */
+  resolver: Resolver;
   defaultSecret?: string;
   emitTest: (webhookId: string) => { id: string; type: EventType };
 }
@@ -66,6 +71,22 @@ export class WebhookService {
   }
 
   /**
+   * Checks a message's callbackUrl when the send is accepted, by the rules every delivery follows:
+   * the URL, allowHosts, and the destination policy for the address literal or for every address its
+   * name resolves to now (a name that does not resolve now is accepted: each attempt checks again).
+   * Throws a 400 `invalid_url` naming `field`.
+   */
+  async checkCallbackUrl(value: string, field = 'callbackUrl'): Promise<void> {
+    const url = checkUrl(value, this.#d.allowHosts, field, this.#d.policy);
+    try {
+      await checkDestination(url, this.#d.policy, this.#d.resolver);
+    } catch (error) {
+      if (error instanceof DestinationError) throw new WebhookUrlError(`${url.hostname} resolves only to refused addresses: ${error.message}`, field);
+      throw error;
+    }
+  }
+
+  /**
    * Creates a subscription. The secret (generated when omitted) is returned here and never again.
    * `useDefaultSecret` signs with the agent's default secret instead (the SMS Gateway front door's
    * webhooks: that API has no way to hand a secret back).
@@ -78,7 +99,7 @@ export class WebhookService {
 
   /** POST /sms/subscribe: a `callstack` subscription to sms.received, signed with the default secret. */
   subscribe(url: string): { webhook: PublicSubscription } {
-    checkUrl(url, this.#d.allowHosts);
+    checkUrl(url, this.#d.allowHosts, 'url', this.#d.policy);
     const existing = this.#d.subscriptions.all().find((s) => s.kind === 'subscribe' && s.url === url);
     if (existing) return { webhook: publicSubscription(existing, this.#d.now()) };
     const { sub } = this.#d.subscriptions.create(
@@ -212,7 +233,7 @@ export class WebhookService {
 
   #check(input: Partial<SubscriptionInput>, format: FormatName, old?: Subscription): void {
     if (input.url !== undefined) {
-      const url = checkUrl(input.url, this.#d.allowHosts);
+      const url = checkUrl(input.url, this.#d.allowHosts, 'url', this.#d.policy);
       if (format === 'cloudevents' && (url.username || url.password))
         throw new WebhookError(400, 'invalid_url', 'cloudevents sends its JWT in Authorization: the URL cannot carry credentials', 'url');
     }

@@ -1,6 +1,8 @@
 // Receiver URLs: what is accepted, how one is named in logs and the delivery log, and how it is called.
 import { redactUrl } from '../../core/redact.ts';
+import { isIP } from 'node:net';
 import { ApiError } from '../api/service.ts';
+import type { DestinationPolicy } from './destination.ts';
 
 /** A receiver URL that is refused: 400 `invalid_url`, naming the field. */
 export class WebhookUrlError extends ApiError {
@@ -12,11 +14,12 @@ export class WebhookUrlError extends ApiError {
 }
 
 /**
- * Checks a receiver URL: http or https, at most 2048 characters, and (when `allowHosts` is set) a host
- * on that list (`example.com` exactly, `*.example.com` for its subdomains). LAN addresses are allowed:
- * that is where edge integrations live.
+ * Checks a receiver URL: http or https, at most 2048 characters, (when `allowHosts` is set) a host
+ * on that list (`example.com` exactly, `*.example.com` for its subdomains), and (with a policy) an
+ * address literal the destination policy allows. LAN addresses are allowed: that is where edge
+ * integrations live. Names are checked where it counts, at every connection (transport.ts).
  */
-export function checkUrl(value: string, allowHosts: readonly string[] | undefined, field = 'url'): URL {
+export function checkUrl(value: string, allowHosts: readonly string[] | undefined, field = 'url', policy?: DestinationPolicy): URL {
   if (value.length > 2048) throw new WebhookUrlError('the URL is longer than 2048 characters', field);
   let url: URL;
   try {
@@ -28,6 +31,10 @@ export function checkUrl(value: string, allowHosts: readonly string[] | undefine
   if (!url.hostname) throw new WebhookUrlError('the URL has no host', field);
   if (allowHosts?.length && !hostAllowed(url.hostname, allowHosts))
     throw new WebhookUrlError(`host ${url.hostname} is not in the allowHosts list`, field);
+  // The URL parser has already turned 2130706433, 0x7f000001 and 127.1 into 127.0.0.1.
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  const why = policy && isIP(literal) ? policy.refusal(literal) : undefined;
+  if (why !== undefined) throw new WebhookUrlError(`the address ${literal} is refused (${why}); the webhook plugin's destinations.allow can allow it`, field);
   return url;
 }
 

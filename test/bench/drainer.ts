@@ -14,7 +14,7 @@ import { createLogger } from '../../core/log.ts';
 import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
 import { webhook } from '../../plugins/webhook/index.ts';
-import { ofetchTransport, type PostRequest, type PostResponse } from '../../plugins/webhook/transport.ts';
+import { createHttpTransport, type PostRequest, type PostResponse } from '../../plugins/webhook/transport.ts';
 import { writeBacklog } from './backlog.ts';
 import { WEBHOOK_SECRET } from './pipeline.ts';
 import { freePort } from './proc.ts';
@@ -51,7 +51,7 @@ const transport = local
       await new Promise((r) => setImmediate(r));
       return counted({ status: 200, retryAfter: null });
     }
-  : async (request: PostRequest) => counted(await ofetchTransport(request));
+  : ((http) => async (request: PostRequest) => counted(await http(request)))(createHttpTransport());
 
 const port = await freePort();
 const agent = () =>

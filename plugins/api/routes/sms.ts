@@ -71,7 +71,12 @@ const report = v.object({
  * The SMS routes. `sms()` resolves the service at request time, so the API keeps answering (503) when
  * the modem plugin is absent or failed.
  */
-export function smsRoutes(sms: () => SmsService, store: Store): RouteDef[] {
+/** What checks a message's callbackUrl when the send is accepted (the webhook plugin, when it runs). */
+export interface CallbackCheck {
+  checkCallbackUrl(url: string, field?: string): Promise<void>;
+}
+
+export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => CallbackCheck | undefined = () => undefined): RouteDef[] {
   return [
     {
       method: 'POST',
@@ -88,8 +93,11 @@ export function smsRoutes(sms: () => SmsService, store: Store): RouteDef[] {
         202: { description: 'Queued (an array of these for an array of recipients)', schema: v.union([accepted, v.array(accepted)]) },
         422: { description: 'The Idempotency-Key was used with a different body' },
       },
-      handler: ({ body }) => {
-        const result = queueSend(sms(), store, body as SendBody);
+      handler: async ({ body }) => {
+        const send = body as SendBody;
+        // By the rules every delivery follows (docs/security.md), now rather than at the first event.
+        if (send.callbackUrl !== undefined) await callbacks()?.checkCallbackUrl(send.callbackUrl, 'callbackUrl');
+        const result = queueSend(sms(), store, send);
         return Array.isArray(body.to) ? result : result[0];
       },
     },
