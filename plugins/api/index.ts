@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { definePlugin } from '../../core/plugin.ts';
 import { registerSecret } from '../../core/redact.ts';
 import type { SmsService } from '../../core/services.ts';
@@ -55,6 +56,7 @@ export const api = definePlugin({
       path: '/openapi.json',
       summary: 'This document',
       tags: ['system'],
+      responses: { 200: { description: 'The OpenAPI 3.1 document of every route this agent serves', schema: v.looseObject({ openapi: v.literal('3.1.0'), paths: v.record(v.string(), v.unknown()) }) } },
       // The generator (and @valibot/to-json-schema) is loaded on the first request: most agents never
       // serve this document, and the module stays cached once someone asks.
       handler: async () => (await import('./openapi.ts')).openApiDocument(http.routes().map((r) => r.def), http.urls()),

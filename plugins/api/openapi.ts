@@ -1,5 +1,6 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type { GenericSchema } from 'valibot';
+import { errorCodes } from '../../core/errors.ts';
 import { version } from '../../core/version.ts';
 import type { RouteDef } from './service.ts';
 
@@ -13,10 +14,11 @@ const errorSchema: Json = {
       type: 'object',
       required: ['code', 'message'],
       properties: {
-        code: { type: 'string', examples: ['invalid_request'] },
+        // The one vocabulary (core/errors.ts, docs/errors.md): the codes an HTTP answer can carry.
+        code: { type: 'string', enum: Object.entries(errorCodes).filter(([, e]) => e.status !== null).map(([code]) => code) },
         message: { type: 'string' },
         field: { type: 'string', description: 'The request field at fault, as a dotted path (`to.1`)' },
-        requestId: { type: 'string', description: 'On 500 answers: quote it when reporting the problem' },
+        requestId: { type: 'string', description: 'Quote it when reporting a problem (the X-Request-Id header)' },
       },
     },
   },
@@ -55,12 +57,24 @@ export function openApiDocument(routes: readonly RouteDef[], servers: string[]):
     for (const [status, r] of Object.entries(def.responses ?? {})) {
       responses[status] = Number(status) >= 400 && !r.schema
         ? errorResponse(r.description)
-        : { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: schemaOf(r.schema, 'output') } } } : {}) };
+        : r.contentType
+          ? { description: r.description, content: { [r.contentType]: {} } }
+          : { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: schemaOf(r.schema, 'output') } } } : {}) };
     }
     const ok = String(def.status ?? 200);
     responses[ok] ??= { description: 'Success' };
     if (def.body || def.query || parameters.length) responses['400'] ??= errorResponse('Invalid request: `field` names the offending field');
-    if (def.auth !== false) responses['401'] ??= errorResponse('Missing or wrong API key');
+    if (def.auth !== false) {
+      responses['401'] ??= errorResponse('Missing or wrong API key (unauthorized)');
+      responses['429'] ??= errorResponse('Too many wrong API keys from this address: wait for Retry-After (too_many_failed_authentications)');
+    }
+    responses['403'] ??= errorResponse(
+      'Without an API key: a Host that is not this machine (host_not_allowed); on a route that changes something, a request a browser marks as cross-site (cross_site_request)',
+    );
+    if (def.idempotent) {
+      responses['409'] ??= errorResponse('A request with this Idempotency-Key is still being handled (idempotency_in_progress)');
+      responses['422'] ??= errorResponse('The Idempotency-Key was used with a different body (idempotency_key_reused)');
+    }
     if (def.body) {
       responses['413'] ??= errorResponse('Body larger than the limit');
       responses['415'] ??= errorResponse('Body is not application/json');

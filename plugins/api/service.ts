@@ -88,7 +88,7 @@ export interface RouteDef<B = any, Q = any> {
   /** valibot schema of the query (values arrive as strings: use v.pipe(v.string(), v.toNumber()) etc.). */
   query?: GenericSchema<any, Q>;
   /** Documented answers; the error answers (400/401/413/415/500) are added for you. */
-  responses?: Record<number, { description: string; schema?: GenericSchema }>;
+  responses?: Record<number, { description: string; schema?: GenericSchema; contentType?: string }>;
   /**
    * Honour an `Idempotency-Key` header: a repeat within 24 h gets the first answer again without
    * running the handler. For routes that create something (POST /sms/send).

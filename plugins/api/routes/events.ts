@@ -139,7 +139,7 @@ export function eventRoutes(deps: EventRoutesDeps): RouteDef[] {
       summary: 'Server-sent events: `status` snapshots and `agent` events (ids and states only)',
       description: 'Send the key in a header (fetch() with a ReadableStream; EventSource cannot). A status snapshot arrives at once and every few seconds.',
       tags: ['system'],
-      responses: { 200: { description: 'text/event-stream' } },
+      responses: { 200: { description: 'A stream of `status` and `agent` events', contentType: 'text/event-stream' } },
       handler: async ({ event }) => {
         const stream = deps.api.sse(event, { onClose: () => clients.delete(stream) });
         clients.add(stream);

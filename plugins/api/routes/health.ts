@@ -67,7 +67,7 @@ export function healthRoutes(deps: HealthDeps, metrics: Metrics): RouteDef[] {
       path: '/metrics',
       summary: 'Prometheus metrics (text exposition format 0.0.4)',
       tags: ['system'],
-      responses: { 200: { description: 'text/plain; version=0.0.4' } },
+      responses: { 200: { description: 'The Prometheus text exposition format 0.0.4', contentType: 'text/plain' } },
       handler: async () =>
         new Response(await metrics.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' } }),
     },

@@ -13,6 +13,8 @@ export interface SimulatorControl {
   fault(kind: string, options?: { count?: number; ms?: number }): unknown;
 }
 
+const accepted = v.object({ ok: v.literal(true) });
+
 const sender = v.union([phone, v.pipe(v.string(), v.regex(/^[A-Za-z0-9 ]{1,11}$/, 'a number or an alphanumeric sender (at most 11)'))], 'a sender');
 
 async function call<T>(work: () => T | Promise<T>): Promise<{ ok: true }> {
@@ -45,7 +47,7 @@ export function simulatorRoutes(sim: () => SimulatorControl): RouteDef[] {
         parts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10))),
       }),
       status: 202,
-      responses: { 202: { description: 'The simulated network delivers it to the modem' } },
+      responses: { 202: { description: 'The simulated network delivers it to the modem', schema: accepted } },
       handler: ({ body }) => call(() => sim().receiveSms(body)),
     },
     {
@@ -55,7 +57,7 @@ export function simulatorRoutes(sim: () => SimulatorControl): RouteDef[] {
       tags: ['simulator'],
       body: v.strictObject({ from: phone }),
       status: 202,
-      responses: { 202: { description: 'The modem rings' } },
+      responses: { 202: { description: 'The modem rings', schema: accepted } },
       handler: ({ body }) => call(() => sim().incomingCall(body.from)),
     },
     {
@@ -70,7 +72,7 @@ export function simulatorRoutes(sim: () => SimulatorControl): RouteDef[] {
         ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(600_000))),
       }),
       status: 202,
-      responses: { 202: { description: 'The fault is armed' } },
+      responses: { 202: { description: 'The fault is armed', schema: accepted } },
       handler: ({ body }) => call(() => sim().fault(body.kind, { ...(body.count ? { count: body.count } : {}), ...(body.ms !== undefined ? { ms: body.ms } : {}) })),
     },
   ];

@@ -36,6 +36,8 @@ export function queueSend(service: SmsService, store: Store, body: SendBody): Se
   );
 }
 
+const unavailable = { description: 'No modem plugin is running (sms_unavailable)' };
+
 const accepted = v.object({
   id: v.string(),
   status: v.literal('queued'),
@@ -91,7 +93,7 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
       idempotent: true,
       responses: {
         202: { description: 'Queued (an array of these for an array of recipients)', schema: v.union([accepted, v.array(accepted)]) },
-        422: { description: 'The Idempotency-Key was used with a different body' },
+        503: { description: 'No modem plugin is running (sms_unavailable), or no modem is configured (no_modem)' },
       },
       handler: async ({ body }) => {
         const send = body as SendBody;
@@ -107,7 +109,7 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
       summary: 'List messages, newest first',
       tags: ['sms'],
       query: v.strictObject({ direction: v.optional(v.picklist(['inbound', 'outbound']), 'inbound'), ...listQuery }),
-      responses: { 200: { description: 'A page of messages; pass `next` as `before` for the next page', schema: listOf(message) } },
+      responses: { 200: { description: 'A page of messages; pass `next` as `before` for the next page', schema: listOf(message) }, 503: unavailable },
       handler: ({ query }) => page(sms().listMessages(query), query.limit),
     },
     {
@@ -115,7 +117,7 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
       path: '/sms/messages/:id',
       summary: 'One message, with per-part delivery for outbound ones',
       tags: ['sms'],
-      responses: { 200: { description: 'The message', schema: message }, 404: { description: 'No such message' } },
+      responses: { 200: { description: 'The message', schema: message }, 404: { description: 'No such message' }, 503: unavailable },
       handler: ({ params }) => {
         const key = v.safeParse(id, params.id);
         if (!key.success) throw new ApiError(400, 'invalid_request', 'not a message id', 'id');
@@ -130,7 +132,7 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
       summary: 'List delivery reports, newest first',
       tags: ['sms'],
       query: v.strictObject(listQuery),
-      responses: { 200: { description: 'A page of delivery reports', schema: listOf(report) } },
+      responses: { 200: { description: 'A page of delivery reports', schema: listOf(report) }, 503: unavailable },
       handler: ({ query }) => page(sms().listDeliveryReports(query), query.limit),
     },
   ];

@@ -82,7 +82,7 @@ export function uiRoutes(assets: Map<string, Asset> = loadAssets()): RouteDef[] 
       summary: 'The operator page (HTML; asks for the API key)',
       tags: ['ui'],
       auth: false,
-      responses: { 200: { description: 'text/html' } },
+      responses: { 200: { description: 'The operator page', contentType: 'text/html' } },
       handler: ({ event }) => answer(index, event.req.headers.get('if-none-match')),
     },
     {
@@ -91,7 +91,7 @@ export function uiRoutes(assets: Map<string, Asset> = loadAssets()): RouteDef[] 
       summary: "The operator page's scripts and styles",
       tags: ['ui'],
       auth: false,
-      responses: { 200: { description: 'A static file' }, 404: { description: 'No such file' } },
+      responses: { 200: { description: 'A static file of the page (JavaScript, CSS)', contentType: '*/*' }, 404: { description: 'No such file' } },
       handler: ({ event, params }) => {
         const asset = params.file === 'index.html' ? undefined : assets.get(params.file ?? '');
         if (!asset) throw new ApiError(404, 'not_found', 'no such file', 'file');

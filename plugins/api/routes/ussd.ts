@@ -28,6 +28,13 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What a USSD request can come to besides its answer (the sms service words them). */
+const failures = {
+  502: { description: 'The modem or network refused the request (modem_error: ERROR, +CME ERROR, +CUSD: 4)' },
+  503: { description: 'No modem to ask: none running (sms_unavailable), none configured (no_modem), offline (modem_offline) or gone while waiting (modem_unavailable)' },
+  504: { description: 'The network did not answer in time (ussd_timeout)' },
+};
+
 export function ussdRoutes(sms: () => SmsService): RouteDef[] {
   return [
     {
@@ -38,8 +45,7 @@ export function ussdRoutes(sms: () => SmsService): RouteDef[] {
       body: v.strictObject({ code, modem }),
       responses: {
         200: { description: 'The answer; sessionOpen means the network waits for /ussd/reply', schema: result },
-        409: { description: 'A USSD session is already open' },
-        504: { description: 'The network did not answer in time' },
+        ...failures,
       },
       handler: ({ body }) => guarded(() => sms().ussd(body.code, body.modem ? { modem: body.modem } : {})),
     },
@@ -49,7 +55,7 @@ export function ussdRoutes(sms: () => SmsService): RouteDef[] {
       summary: 'Answer the open USSD session',
       tags: ['ussd'],
       body: v.strictObject({ text: reply, modem }),
-      responses: { 200: { description: 'The next answer', schema: result }, 409: { description: 'No session is open' } },
+      responses: { 200: { description: 'The next answer', schema: result }, 409: { description: 'No session is open (no_ussd_session)' }, ...failures },
       handler: ({ body }) => guarded(() => sms().ussdReply(body.text, body.modem ? { modem: body.modem } : {})),
     },
     {
@@ -58,7 +64,8 @@ export function ussdRoutes(sms: () => SmsService): RouteDef[] {
       summary: 'Close the open USSD session',
       tags: ['ussd'],
       body: v.optional(v.strictObject({ modem })),
-      responses: { 204: { description: 'Closed' } },
+      status: 204,
+      responses: { 204: { description: 'Closed' }, ...failures },
       handler: async ({ body }) => {
         await guarded(() => sms().ussdCancel(body?.modem ? { modem: body.modem } : {}));
       },
