@@ -8,7 +8,7 @@ import { phone } from '../../core/send.ts';
 import { discoveryMessages, lastSmsState, modemState } from './discovery.ts';
 import { mqttOptions, type MqttOptions } from './options.ts';
 import { SendDedup } from './dedup.ts';
-import { answer, answerSend, type Response } from './requests.ts';
+import { answer, answerSend, responseTopicAllowed, responseTopicRefusal, type Response } from './requests.ts';
 import { sharedTopic, topicsFor } from './topics.ts';
 
 export { mqttOptions, type MqttOptions } from './options.ts';
@@ -137,10 +137,21 @@ export const mqtt = definePlugin({
     }
 
     function respond(defaultTopic: string, response: Response, request: IPublishPacket): void {
-      // MQTT 5 request/response (3.1.16.x Response Topic, Correlation Data) wins over the default topic.
+      // MQTT 5 request/response (3.1.16.x Response Topic, Correlation Data) wins over the default
+      // topic, but only under the agent's own response topics (requests.ts).
       const responseTopic = v5 ? request.properties?.responseTopic : undefined;
       const correlationData = v5 ? request.properties?.correlationData : undefined;
-      publish(responseTopic ?? defaultTopic, JSON.stringify(response), false, correlationData ? { correlationData } : undefined);
+      const topic = responseTopic !== undefined && responseTopicAllowed(responseTopic, defaultTopic) ? responseTopic : defaultTopic;
+      publish(topic, JSON.stringify(response), false, correlationData ? { correlationData } : undefined);
+    }
+
+    /** Answers a request with a refused Response Topic on the default topic; true when it did. */
+    function refusedTopic(defaultTopic: string, packet: IPublishPacket, payload: Buffer): boolean {
+      const refusal = responseTopicRefusal(v5 ? packet.properties?.responseTopic : undefined, defaultTopic, payload, ctx.agentId);
+      if (!refusal) return false;
+      ctx.log.warn({ topic: packet.topic }, 'MQTT request with a response topic outside the agent\'s own: refused');
+      respond(defaultTopic, refusal, packet);
+      return true;
     }
 
     async function publishStatus(): Promise<void> {
@@ -181,6 +192,7 @@ export const mqtt = definePlugin({
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       if (topic === topics.fleetRequest) {
         stats.requests++;
+        if (refusedTopic(topics.fleetResponse, packet, payload)) return;
         respond(topics.fleetResponse, sendOnce('fleet', payload), packet);
         return;
       }
@@ -188,6 +200,7 @@ export const mqtt = definePlugin({
       if (topic.startsWith(requestPrefix)) {
         stats.requests++;
         const kind = topic.slice(requestPrefix.length);
+        if (refusedTopic(topics.response(kind), packet, payload)) return;
         const run = async () =>
           respond(topics.response(kind), kind === 'send' ? sendOnce('send', payload) : await answer(kind, payload, { agentId: ctx.agentId, sms: ctx.tryUse('sms') }), packet);
         // A send is enqueued durably before the broker gets its PUBACK; a USSD session can take

@@ -136,3 +136,37 @@ function parseBody(payload: Buffer | string): object {
 function withTx(tx: string | number | undefined, response: Response): Response {
   return tx === undefined ? response : { transaction: tx, ...response };
 }
+
+/**
+ * Whether an MQTT 5 Response Topic may be answered on: only under the agent's own response topics,
+ * the folder of the request's default response topic (`<base>/<agent>/response/`, or
+ * `<base>/fleet/response/` for the fleet). Anywhere else a client that may only write requests could
+ * make the agent publish onto its own event and state topics or Home Assistant's config topics.
+ *
+ * @example responseTopicAllowed('smsedge/pi/response/me/42', 'smsedge/pi/response/send') // true
+ */
+export function responseTopicAllowed(requested: string, defaultTopic: string): boolean {
+  const prefix = defaultTopic.slice(0, defaultTopic.lastIndexOf('/') + 1);
+  return requested.length > prefix.length && requested.startsWith(prefix) && !/[+#\u0000]/.test(requested);
+}
+
+/**
+ * The answer to a request whose Response Topic is refused (it is then not carried out), or undefined
+ * when the request may go ahead. The refusal is published on the default topic, with the request's
+ * transaction when it has one.
+ */
+export function responseTopicRefusal(requested: string | undefined, defaultTopic: string, payload: Buffer | string, agentId: string): Response | undefined {
+  if (requested === undefined || responseTopicAllowed(requested, defaultTopic)) return undefined;
+  let tx: string | number | undefined;
+  try {
+    tx = transactionOf(parseBody(payload));
+  } catch {
+    tx = undefined;
+  }
+  const prefix = defaultTopic.slice(0, defaultTopic.lastIndexOf('/') + 1);
+  return withTx(tx, {
+    agentId,
+    status: 'error',
+    error: { code: 'invalid_response_topic', field: 'responseTopic', message: `the response topic must start with ${prefix}; the request was not carried out` },
+  });
+}
