@@ -2,7 +2,8 @@ import * as v from 'valibot';
 import type { SendAccepted, SmsService } from '../../core/services.ts';
 import type { Store } from '../../core/store.ts';
 import { validationError } from '../api/errors.ts';
-import { queueSend, sendBody } from '../api/routes/sms.ts';
+import { sendBody } from '../../core/send.ts';
+import { queueSend } from '../api/routes/sms.ts';
 import { ApiError } from '../api/service.ts';
 import type { Ledger } from './ledger.ts';
 
