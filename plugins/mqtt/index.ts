@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
@@ -223,9 +224,12 @@ export const mqtt = definePlugin({
         stats.requests++;
         // Every notification has the same transaction: not de-duplicated.
         const request = JSON.stringify({ transaction: 'homeassistant', to: recipient ?? '', text: payload.toString() });
-        const response = recipient
-          ? await answer('send', request, { agentId: ctx.agentId, sms: ctx.tryUse('sms') })
-          : ({ transaction: 'homeassistant', agentId: ctx.agentId, status: 'error', error: { code: 'no_recipient', message: 'set the SMS recipient first' } } as const);
+        // Bytes that are not UTF-8 would reach the phone as U+FFFD: refused, as on every way in.
+        const response = !isUtf8(payload)
+          ? ({ transaction: 'homeassistant', agentId: ctx.agentId, status: 'error', error: { code: 'invalid_json', message: 'the notification is not valid UTF-8', field: 'text' } } as const)
+          : recipient
+            ? await answer('send', request, { agentId: ctx.agentId, sms: ctx.tryUse('sms') })
+            : ({ transaction: 'homeassistant', agentId: ctx.agentId, status: 'error', error: { code: 'no_recipient', message: 'set the SMS recipient first' } } as const);
         respond(topics.response('send'), response, packet);
       }
     }

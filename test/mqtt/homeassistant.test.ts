@@ -91,6 +91,11 @@ t.test('Home Assistant discovery: sensors for signal, registration, operator, la
   await waitFor(() => w.on('smsedge/pi/response/send').length === 2, 'sent');
   t.match(w.json('smsedge/pi/response/send')[1], { transaction: 'homeassistant', status: 'ok', data: { id: String } });
   t.same(sms.sent.map((s) => [s.to, s.text]), [['+15550100123', 'Hello from Home Assistant']]);
+  // Bytes that are not UTF-8 are refused, not sent as U+FFFD.
+  await w.client.publishAsync('smsedge/pi/ha/notify', Buffer.from([0x48, 0x69, 0xff, 0xfe]), { qos: 1 });
+  await waitFor(() => w.on('smsedge/pi/response/send').length === 3, 'refused');
+  t.match(w.json('smsedge/pi/response/send')[2], { transaction: 'homeassistant', status: 'error', error: { code: 'invalid_json', message: /UTF-8/ } });
+  t.equal(sms.sent.length, 1);
 });
 
 t.test('showSender publishes the last SMS sender in full', { skip }, async (t) => {
