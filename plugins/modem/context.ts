@@ -13,6 +13,7 @@ import type { Outbox } from './outbox.ts';
 import type { BindingInterface, Port } from './port.ts';
 import type { Reports } from './reports.ts';
 import type { Trace } from './trace.ts';
+import type { Domain } from './registration.ts';
 import { UnreadSlots } from './unread.ts';
 import type { Ussd } from './ussd.ts';
 
@@ -74,8 +75,11 @@ export interface DriverContext {
   readonly state: ModemStatus['state'];
   setState(state: ModemStatus['state'], reason?: string): void;
   port: Port | undefined;
-  /** Registered on the network (27.007 7.2 +CREG <stat> 1 or 5). */
+  /** Registered on the network: any of +CREG/+CGREG/+CEREG/+C5GREG says so (registration.ts). */
   registered: boolean;
+  /** The registration domains the modem answers (set-up), and the last <stat> each gave. */
+  regDomains: Domain[];
+  regStats: Partial<Record<Domain, number>>;
   /** Set up and able to take commands (sends, health checks). */
   ready: boolean;
   /** Commands in a row that got no answer; a hang at options.hangThreshold. */
@@ -107,6 +111,8 @@ export function createContext(parts: Pick<DriverContext, 'id' | 'options' | 'dep
     info: { operator: null, signalDbm: null, registration: null, sim: null, model: null, manufacturer: null, imei: null, imsi: null, iccid: null },
     port: undefined,
     registered: false,
+    regDomains: ['+CREG'] as Domain[],
+    regStats: {},
     ready: false,
     misses: 0,
     resets: 0,

@@ -3,6 +3,7 @@
 import type { DriverContext } from './context.ts';
 import { AtError } from './errors.ts';
 import * as parse from './parse.ts';
+import { readRegistration } from './registration.ts';
 import { readStored } from './reading.ts';
 
 /**
@@ -81,15 +82,8 @@ async function storedCounts(m: DriverContext): Promise<{ used: boolean; key: str
 export async function checkHealth(m: DriverContext): Promise<void> {
   const { at, info } = m;
   info.signalDbm = parse.csqDbm((await at.send('AT+CSQ')).lines);
-  const creg = parse.valueOf((await at.send('AT+CREG?')).lines, '+CREG');
+  await readRegistration(m);
   info.operator = parse.parseCops((await at.send('AT+COPS?').catch(() => ({ lines: [] as string[] }))).lines);
-  if (creg !== undefined) {
-    const reg = parse.parseCreg(`+CREG: ${creg}`, false);
-    if (reg) {
-      info.registration = reg.text;
-      m.registered = reg.registered;
-    }
-  }
   if (m.registered) m.setState('online');
   else m.setState('offline', `network: ${info.registration ?? 'unknown'}`);
 }

@@ -31,8 +31,10 @@ export class LineSplitter {
         this.#flush(out);
         continue;
       }
-      // Other control characters (NUL from line noise, the Ctrl-Z of an echoed PDU) carry nothing.
-      if (c < ' ' && c !== '\t') continue;
+      // Other control characters (NUL from line noise, the Ctrl-Z of an echoed PDU) carry nothing, except
+      // in a USSD string printed in the GSM character set (27.007 5.5): there 0x01-0x1F are characters
+      // (£ $ ¥ è é ... and ESC before €), decoded by ussd.ts. NUL ('@') stays dropped: noise is likelier.
+      if (c < ' ' && c !== '\t' && (c === '\0' || c === '\x1a' || !this.#buffer.startsWith('+CUSD:'))) continue;
       this.#buffer += c;
       if (this.#buffer === '> ') {
         this.#buffer = '';

@@ -145,14 +145,16 @@ export function parseIndication(line: string): { mem: string; index: number } | 
 
 /**
  * 27.005 3.2.2 `+CPMS: ("SM","ME","SR"),(...),(...)` (the `=?` form): the storages for mem1..mem3.
- * Some modems print them without parentheses; then all three lists are the same.
+ * Some modems print them without parentheses; then all three lists are the same. Read leniently: a
+ * storage is any two-letter name, whatever the quotes around it (firmwares with mismatched quotes
+ * exist), and a parenthesis left open still ends its list. Empty lists when nothing sensible is there.
  */
 export function parseCpmsTest(lines: readonly string[]): string[][] {
   const v = valueOf(lines, '+CPMS');
   if (!v) return [];
-  const groups = [...v.matchAll(/\(([^)]*)\)/g)].map((m) => params(m[1]!).filter(Boolean).map((s) => s.toUpperCase()));
-  if (groups.length) return groups;
-  const flat = params(v).filter(Boolean).map((s) => s.toUpperCase());
+  const names = (text: string) => [...new Set([...text.matchAll(/(?<![A-Za-z])[A-Za-z]{2}(?![A-Za-z])/g)].map((m) => m[0].toUpperCase()))];
+  if (v.includes('(')) return v.split('(').slice(1).map((group) => names(group.split(')')[0]!));
+  const flat = names(v);
   return [flat, flat, flat];
 }
 
@@ -194,15 +196,22 @@ export function csqDbm(lines: readonly string[]): number | null {
   return -113 + 2 * rssi;
 }
 
-const regText = ['not registered', 'home', 'searching', 'denied', 'unknown', 'roaming'];
+// 27.007 7.2 <stat>: 6/7 registered for "SMS only" and 9/10 "CSFB not preferred" (E-UTRAN) carry SMS too.
+const regText = ['not registered', 'home', 'searching', 'denied', 'unknown', 'roaming', 'home (SMS only)', 'roaming (SMS only)', 'emergency only', 'home', 'roaming'];
+const SMS_REGISTERED = new Set([1, 5, 6, 7, 9, 10]);
 
-/** 27.007 7.2 `+CREG: <n>,<stat>[,...]` (or the URC `+CREG: <stat>[,...]`). */
+/** What a 27.007 7.2 <stat> means (the same for +CREG, +CGREG, +CEREG and +C5GREG). */
+export function regOf(stat: number): { stat: number; text: string; registered: boolean } {
+  return { stat, text: regText[stat] ?? `stat ${stat}`, registered: SMS_REGISTERED.has(stat) };
+}
+
+/** 27.007 7.2 `+CREG: <n>,<stat>[,...]` (or the URC `+CREG: <stat>[,...]`); +CGREG/+CEREG/+C5GREG alike. */
 export function parseCreg(line: string, urc: boolean): { stat: number; text: string; registered: boolean } | null {
   const colon = line.indexOf(':');
   const p = params(line.slice(colon + 1));
   const stat = Number(urc ? p[0] : p.length > 1 ? p[1] : p[0]);
-  if (!Number.isInteger(stat)) return null;
-  return { stat, text: regText[stat] ?? `stat ${stat}`, registered: stat === 1 || stat === 5 };
+  if (!Number.isInteger(stat) || p[urc ? 0 : p.length > 1 ? 1 : 0] === '') return null;
+  return regOf(stat);
 }
 
 /** 27.007 7.3 `+COPS: <mode>[,<format>,<oper>[,<AcT>]]` → operator name. */

@@ -2,6 +2,7 @@
 // indications chosen (27.007/27.005 set-up), and the part of it that is redone when the modem forgot it.
 import type { DriverContext } from './context.ts';
 import * as parse from './parse.ts';
+import { setUpRegistration } from './registration.ts';
 import { unlockSim } from './sim.ts';
 
 /** 27.007/27.005 set-up, in the order the issue gives. */
@@ -15,8 +16,10 @@ export async function setUp(m: DriverContext): Promise<void> {
   await unlockSim(m);
   await identify(m);
   await at.send('AT+CMGF=0');
+  await chooseCharset(m);
   await chooseStorage(m);
   await chooseIndications(m);
+  await setUpRegistration(m);
   await at.send('AT+CLIP=1').catch((e) => m.deps.log.debug({ err: e }, 'caller id not available'));
 }
 
@@ -24,9 +27,20 @@ export async function setUp(m: DriverContext): Promise<void> {
 export async function restoreSetUp(m: DriverContext): Promise<void> {
   const mem = m.mem1;
   await m.at.send('AT+CMGF=0');
+  await chooseCharset(m);
   await chooseStorage(m);
   await chooseIndications(m);
   await useMem(m, mem);
+}
+
+/**
+ * 27.007 5.5 +CSCS: the TE character set strings are printed in (USSD answers, 7.15). "GSM" is the
+ * default and the one that keeps every GSM 7-bit character; when the modem refuses it, what it uses.
+ */
+async function chooseCharset(m: DriverContext): Promise<void> {
+  const set = await m.at.send('AT+CSCS="GSM"').then(() => true, () => false);
+  const now = set ? 'GSM' : parse.valueOf((await m.at.send('AT+CSCS?').catch(() => ({ lines: [] as string[] }))).lines, '+CSCS')?.replace(/"/g, '').toUpperCase();
+  m.ussd.charset = now === 'GSM' || now === 'IRA' || now === 'UCS2' || now === 'HEX' ? now : 'unknown';
 }
 
 /** 27.005 3.2.2: switches mem1 (where AT+CMGR/CMGL/CMGD act) unless it is already `mem`. */
@@ -49,14 +63,25 @@ async function identify(m: DriverContext): Promise<void> {
   m.deps.log.info({ modem: m.id, manufacturer: info.manufacturer, model: info.model }, 'modem identified');
 }
 
-/** 27.005 3.2.2: new messages go to ME when the modem offers it (usually larger), else SM. */
+/**
+ * 27.005 3.2.2: new messages go to ME when the modem offers it (usually larger), else SM. A malformed
+ * AT+CPMS=? answer is read leniently (parse.parseCpmsTest); with nothing sensible in it (or an error),
+ * the storages AT+CPMS? reports are used, so the sweep of what arrived while the agent was down stays on.
+ */
 async function chooseStorage(m: DriverContext): Promise<void> {
-  const lists = parse.parseCpmsTest((await m.at.send('AT+CPMS=?')).lines);
-  const mem1 = lists[0] ?? ['SM'];
-  const mem3 = lists[2] ?? mem1;
+  const known = (l: string[] | undefined) => (l ?? []).some((s) => /^(SM|ME|MT|SR|BM|TA)$/.test(s));
+  let lists = parse.parseCpmsTest((await m.at.send('AT+CPMS=?').catch(() => ({ lines: [] as string[] }))).lines);
+  if (!known(lists[0])) {
+    const current = [...new Set(parse.parseCpmsRead((await m.at.send('AT+CPMS?').catch(() => ({ lines: [] as string[] }))).lines).map((s) => s.mem))];
+    m.deps.log.warn({ modem: m.id, storages: current }, 'AT+CPMS=? gave no storages: using those AT+CPMS? reports');
+    lists = [current, current.filter((s) => s !== 'SR'), current.filter((s) => s !== 'SR')];
+  }
+  const mem1 = known(lists[0]) ? lists[0]! : ['SM'];
+  const mem3 = known(lists[2]) ? lists[2]! : mem1;
   const pick = (l: string[]) => (l.includes('ME') ? 'ME' : l.includes('SM') ? 'SM' : l[0] ?? 'SM');
   const main = pick(mem3);
   m.storages = ['SM', 'ME', 'SR'].filter((s) => mem1.includes(s));
+  if (m.storages.length === 0) m.storages = [main];
   await m.at.send(`AT+CPMS="${main}","${main}","${main}"`);
   m.mem1 = main;
 }

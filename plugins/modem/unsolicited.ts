@@ -3,6 +3,7 @@
 import type { DriverContext } from './context.ts';
 import * as parse from './parse.ts';
 import { readOne, serialRead, takeIn } from './reading.ts';
+import { DOMAINS, onRegistrationUrc } from './registration.ts';
 import { isHexLine, openQuote } from './urc.ts';
 
 /** Registers the driver's URC handlers on its AT engine; once, when the driver is made. */
@@ -17,21 +18,10 @@ export function registerUrcs(m: DriverContext): void {
   urcs.on('+CRING:', () => m.calls.ring());
   urcs.on('+CLIP:', ([line]) => m.calls.clip(parse.parseClip(line!)));
   urcs.on('NO CARRIER', () => m.calls.end('no carrier'));
-  urcs.on('+CREG:', ([line]) => {
-    const reg = parse.parseCreg(line!, true);
-    if (reg) onRegistration(m, reg);
-  });
+  for (const domain of DOMAINS) urcs.on(`${domain}:`, ([line]) => onRegistrationUrc(m, domain, line!));
   // Vendor noise (Huawei ^RSSI/^BOOT/^MODE, Quectel +QIND, SIMCom boot banners): recognised, ignored.
   const noise = () => {};
-  for (const p of ['^', '+QIND:', '+CPIN:', 'RDY', 'Call Ready', 'SMS Ready', '+CFUN:', '+PBREADY', '+CGREG:', '+CEREG:', '+QUSIM:']) urcs.on(p, noise);
-}
-
-function onRegistration(m: DriverContext, reg: { text: string; registered: boolean }): void {
-  m.info.registration = reg.text;
-  m.registered = reg.registered;
-  if (!m.ready) return;
-  if (reg.registered && m.state !== 'online') m.setState('online');
-  else if (!reg.registered && m.state === 'online') m.setState('offline', `network: ${reg.text}`);
+  for (const p of ['^', '+QIND:', '+CPIN:', 'RDY', 'Call Ready', 'SMS Ready', '+CFUN:', '+PBREADY', '+QUSIM:']) urcs.on(p, noise);
 }
 
 function onIndication(m: DriverContext, line: string): void {

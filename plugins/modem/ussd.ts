@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.ts';
 import type { UssdResult } from '../../core/services.ts';
+import { DEFAULT_TABLE, SINGLE_TABLES } from '../../core/sms/alphabet.ts';
 import { decodeGsm7Packed, decodeUcs2Hex, encodeGsm7Packed } from '../../core/sms/index.ts';
 import type { AtEngine } from './at.ts';
 import { AtError } from './errors.ts';
@@ -57,19 +58,83 @@ function alphabetOf(dcs: number | null): 'gsm7' | 'ucs2' | '8bit' | 'unknown' {
 
 const isHex = (s: string) => s.length > 0 && s.length % 2 === 0 && /^[0-9A-Fa-f]+$/.test(s);
 
+/** The TE character set (27.007 5.5 +CSCS) strings are printed in; `unknown` until set-up says. */
+export type Charset = 'GSM' | 'IRA' | 'UCS2' | 'HEX' | 'unknown';
+
 /**
- * The text of a USSD answer. Huawei sticks (dialect `hex7`) print GSM 7-bit strings as packed hex;
- * UCS2 strings come as UTF-16BE hex everywhere; others print text in the TE character set.
+ * 23.038 6.2.1: unpacked GSM 7-bit codes (one per character, 0x1B escaping into the extension table)
+ * to text; null when a code is not 7-bit (the modem did not print GSM after all).
  */
-export function decodeUssd(raw: string, dcs: number | null, dialect: UssdDialect): string {
+export function decodeGsm7Codes(codes: ArrayLike<number>): string | null {
+  const ext = SINGLE_TABLES.get(0)!;
+  let out = '';
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i]!;
+    if (c > 0x7f) return null;
+    // 0x24 is "¤" in 23.038, a sign networks practically never send, while firmwares that print IRA
+    // under +CSCS="GSM" put "$" there (balances): read as "$".
+    if (c === 0x24) out += '$';
+    else if (c === 0x1b && i + 1 < codes.length) {
+      const e = ext.charCodeAt(codes[++i]!);
+      out += e === 0xffff ? ' ' : String.fromCharCode(e);
+    } else out += c === 0x1b ? ' ' : DEFAULT_TABLE[c]!;
+  }
+  return out;
+}
+
+/**
+ * UCS2 hex under a GSM 7-bit DCS (networks that mislabel it): whole code units, a third or more of them
+ * Latin-1 (high octet 00), no control characters. Text up to a NUL (some networks pad with junk after one).
+ */
+function ucs2HexText(raw: string): string | null {
+  if (raw.length < 8 || raw.length % 4 !== 0 || !isHex(raw)) return null;
+  const units = raw.length / 4;
+  let latin = 0;
+  for (let i = 0; i < raw.length; i += 4) if (raw.startsWith('00', i)) latin++;
+  if (latin * 3 < units) return null;
+  const text = ucs2Text(raw);
+  return /^[^\x00-\x09\x0b\x0c\x0e-\x1f\ufffd]*$/.test(text) ? text : null;
+}
+
+/** UTF-16BE hex to text, up to a NUL: what some networks put after it is padding, not text. */
+function ucs2Text(raw: string): string {
+  const text = decodeUcs2Hex(raw);
+  const nul = text.indexOf('\u0000');
+  return nul >= 0 ? text.slice(0, nul) : text;
+}
+
+/** A GSM 7-bit string some modems print as packed hex whatever +CSCS says: long, hex, and readable once unpacked. */
+function packedHexText(raw: string): string | null {
+  if (raw.length < 16 || !isHex(raw) || !/[A-Fa-f]/.test(raw)) return null;
+  try {
+    const text = decodeGsm7Packed(raw);
+    return /^[^\x00-\x09\x0b\x0c\x0e-\x1f]*$/.test(text) ? text : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The text of a USSD answer, by its DCS (23.038 5) and the TE character set it was printed in
+ * (27.007 5.5): Huawei sticks (dialect `hex7`) print GSM 7-bit strings as packed hex; UCS2 strings come
+ * as UTF-16BE hex everywhere, and so does anything under +CSCS="UCS2"; under "HEX" each octet is one
+ * GSM 7-bit code; under "GSM" each character is one (`w{hlen` is "wählen": 0x7B is ä).
+ */
+export function decodeUssd(raw: string, dcs: number | null, dialect: UssdDialect, charset: Charset = 'unknown'): string {
   const alphabet = alphabetOf(dcs);
+  const gsm7 = alphabet === 'gsm7' || alphabet === 'unknown';
   try {
     if (alphabet === 'ucs2' && isHex(raw) && raw.length % 4 === 0) {
       // 23.038 5: DCS 0x11 is UCS2 "preceded by language", two GSM 7-bit characters that are not text.
-      const text = decodeUcs2Hex(raw);
+      const text = ucs2Text(raw);
       return dcs === 0x11 ? text.slice(1) : text;
     }
-    if (dialect === 'hex7' && (alphabet === 'gsm7' || alphabet === 'unknown') && isHex(raw)) return decodeGsm7Packed(raw);
+    if (dialect === 'hex7' && gsm7 && isHex(raw)) return decodeGsm7Packed(raw);
+    if (charset === 'UCS2' && gsm7 && isHex(raw) && raw.length % 4 === 0) return ucs2Text(raw);
+    const ucs2 = gsm7 ? ucs2HexText(raw) : null;
+    if (ucs2 !== null) return ucs2;
+    if (charset === 'HEX' && gsm7 && isHex(raw)) return decodeGsm7Codes(Buffer.from(raw, 'hex')) ?? raw;
+    if (charset === 'GSM' && gsm7) return packedHexText(raw) ?? decodeGsm7Codes([...raw].map((c) => c.charCodeAt(0))) ?? raw;
   } catch {
     // Not what the DCS claims: fall back to the string as printed.
   }
@@ -96,6 +161,9 @@ export class Ussd {
   set dialect(d: UssdDialect) {
     this.#dialect = d;
   }
+
+  /** The TE character set the modem prints strings in (+CSCS, set up by setup.ts). */
+  charset: Charset = 'unknown';
 
   get sessionOpen(): boolean {
     return this.#open;
@@ -137,7 +205,7 @@ export class Ussd {
     if (cusd.m === 5) throw new AtError('timeout', 'AT+CUSD', 'USSD network time out');
     return {
       code,
-      response: cusd.raw === null ? '' : decodeUssd(cusd.raw, cusd.dcs, this.#dialect),
+      response: cusd.raw === null ? '' : decodeUssd(cusd.raw, cusd.dcs, this.#dialect, this.charset),
       sessionOpen: cusd.m === 1,
       dcs: cusd.dcs,
     };

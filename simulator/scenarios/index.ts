@@ -8,6 +8,7 @@ import { wrongLengthScenario } from './length.ts';
 import { lockedSim } from './locked.ts';
 import { multipartOutOfOrder } from './multipart.ts';
 import { noNetwork } from './network.ts';
+import { cpmsMalformedScenario, lteOnlyScenario, ussdCharsetScenario } from './quirks.ts';
 import { usbUnplug } from './unplug.ts';
 import { weakSignal } from './signal.ts';
 
@@ -32,6 +33,9 @@ export const scenarios = {
   hang,
   'wrong-length': wrongLengthScenario,
   drafts,
+  'lte-only': lteOnlyScenario,
+  'cpms-malformed': cpmsMalformedScenario,
+  'ussd-charset': ussdCharsetScenario,
 } satisfies Record<string, Scenario<never>>;
 
 export type ScenarioName = keyof typeof scenarios;
