@@ -4,6 +4,7 @@ import { registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { UsageError, type CommandDefinition, type CommandIO } from './command.ts';
 import { ConfigError } from './config.ts';
+import { RemoteError } from './remote.ts';
 import { configFileOf, enableCompileCacheHere, relaunch } from './relaunch.ts';
 import { simulatorCommands } from './simulator.ts';
 import { version } from './version.ts';
@@ -73,6 +74,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr.write(`smsedge ${name}: ${(error as Error).message}\nUsage: smsedge ${command.usage}\n`);
       return 2;
+    }
+    if (error instanceof RemoteError) {
+      io.stderr.write(`smsedge ${name}: ${error.message}\n`);
+      return 1;
     }
     if (error instanceof ConfigError) {
       io.stderr.write(`smsedge: config error: ${error.message}\n`);
