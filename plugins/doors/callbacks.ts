@@ -1,5 +1,7 @@
 import type { AnyEvent, EventType } from '../../core/events.ts';
 import type { PluginContext } from '../../core/plugin.ts';
+import { DestinationPolicy } from '../webhook/destination.ts';
+import { createHttpTransport, type HttpTransport } from '../webhook/transport.ts';
 
 /** The events a door reports through its own status mechanism. */
 export const statusEvents: readonly EventType[] = ['sms.sent', 'sms.delivered', 'sms.failed', 'sms.expired'];
@@ -19,6 +21,9 @@ export interface CallbackRequest {
  * in order (a crash before a callback succeeded calls it again after the restart); a callback that
  * keeps failing is retried CALLBACK_ATTEMPTS times with the journal's backoff, then logged and given
  * up, so one dead receiver does not hold back the others for long. Redirects are not followed.
+ * The calls go through the webhook transport: the webhook plugin's destination policy (the default
+ * one without it) at every connection, no decompression, at most 4 KB of an answer read
+ * (docs/security.md).
  *
  * @example
  * const sink = callbackSink(ctx, (event) => {
@@ -33,7 +38,21 @@ export function callbackSink(
   options: { fetch?: typeof fetch; types?: readonly EventType[] } = {},
 ): { start(): void; stop(): Promise<void>; health(): { called: number; failed: number; lastError?: string } } {
   const attempts = new Map<string, number>();
-  const call = options.fetch ?? fetch;
+  let transport: HttpTransport | undefined;
+  const call = async (url: string, init: RequestInit & { signal: AbortSignal }): Promise<{ status: number }> => {
+    if (options.fetch) {
+      const res = await options.fetch(url, init);
+      await res.body?.cancel();
+      return res;
+    }
+    if (!transport) {
+      const policy = ((ctx.tryUse as (name: string) => unknown)('webhook') as { policy?: DestinationPolicy } | undefined)?.policy;
+      transport = createHttpTransport({ policy: policy ?? new DestinationPolicy() });
+    }
+    const method = init.method?.toUpperCase() === 'POST' ? 'POST' : 'GET';
+    const answer = await transport({ url, method, headers: Object.fromEntries(new Headers(init.headers)), body: typeof init.body === 'string' ? init.body : undefined, signal: init.signal });
+    return { status: answer.status ?? 0 };
+  };
   let subscription: { stop(): Promise<void> } | undefined;
   let called = 0;
   let failed = 0;
@@ -46,7 +65,6 @@ export function callbackSink(
     attempts.set(event.id, attempt);
     try {
       const res = await call(request.url, { ...request.init, redirect: 'manual', signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(TIMEOUT_MS)]) });
-      await res.body?.cancel();
       if (res.status < 200 || res.status > 299) throw new Error(`the receiver answered HTTP ${res.status}`);
       attempts.delete(event.id);
       called++;
@@ -71,6 +89,8 @@ export function callbackSink(
     async stop() {
       await subscription?.stop();
       subscription = undefined;
+      await transport?.close();
+      transport = undefined;
     },
     health: () => ({ called, failed, ...(lastError ? { lastError } : {}) }),
   };

@@ -54,6 +54,11 @@ export class WebhookService {
     this.#d = deps;
   }
 
+  /** Where webhooks may connect; other plugins' outbound calls (door callbacks) follow it too. */
+  get policy(): DestinationPolicy {
+    return this.#d.policy;
+  }
+
   eventTypes(): { type: string; default: boolean }[] {
     return subscribableEvents.filter((t) => t !== '*').map((type) => ({
       type,

@@ -5,8 +5,10 @@ import { DestinationError, DestinationPolicy, filteredLookup, systemResolver, ty
 
 export interface PostRequest {
   url: string;
+  /** POST unless said otherwise (Kannel's dlr-url callbacks are GETs). */
+  method?: 'GET' | 'POST';
   headers: Record<string, string>;
-  body: string;
+  body?: string;
   signal: AbortSignal;
 }
 
@@ -79,9 +81,9 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       });
     },
   });
-  const transport = (async ({ url, headers, body, signal }: PostRequest): Promise<PostResponse> => {
+  const transport = (async ({ url, method = 'POST', headers, body, signal }: PostRequest): Promise<PostResponse> => {
     const response = await undiciRequest(url, {
-      method: 'POST',
+      method,
       headers: { ...headers, 'accept-encoding': 'identity' },
       body,
       signal,
