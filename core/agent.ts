@@ -7,6 +7,10 @@ import { matches, startOrder } from './order.ts';
 import type { AgentHealth, PluginContext, PluginEvents, PluginHealth, PluginInstance, ServiceName, Services } from './plugin.ts';
 import { openStore, type Store } from './store.ts';
 import { version } from './version.ts';
+import { isoWithOffset } from './ids.ts';
+
+/** How often a full disk is tried again. */
+const STORAGE_PROBE_MS = 5_000;
 
 export interface AgentDeps {
   log?: Logger;
@@ -72,6 +76,37 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps = {}): Agent
   let store: Store | undefined = deps.store;
   let journal: Journal | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
+  let unwatchStorage: (() => void) | undefined;
+
+  /**
+   * A full disk is logged, and tried again every STORAGE_PROBE_MS (Store.probe) until writes work,
+   * so the agent recovers by itself also when nothing else writes.
+   */
+  function watchStorage(s: Store): void {
+    unwatchStorage?.();
+    let probing: AbortController | undefined;
+    const off = s.onStorage((state) => {
+      if (state.status === 'pass') {
+        probing?.abort();
+        probing = undefined;
+        log.info({ path: s.path }, 'the disk has room again: writes work');
+        return;
+      }
+      log.error({ reason: state.reason, path: s.path }, `${state.message}: free space on that disk; the agent goes on by itself once writes work again`);
+      const watch = (probing = new AbortController());
+      void (async () => {
+        while (!watch.signal.aborted) {
+          await clock.sleep(STORAGE_PROBE_MS, watch.signal).catch(() => {});
+          if (!watch.signal.aborted && !s.closed) s.probe();
+        }
+      })();
+    });
+    unwatchStorage = () => {
+      off();
+      probing?.abort();
+      unwatchStorage = undefined;
+    };
+  }
   const startedAt = clock.now();
   let running = false;
 
@@ -161,7 +196,8 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps = {}): Agent
     tryUse,
     async start() {
       if (running) return;
-      store ??= openStore({ path: config.store.path, synchronous: config.store.synchronous });
+      store ??= openStore({ path: config.store.path, synchronous: config.store.synchronous, now: () => clock.now() });
+      watchStorage(store);
       journal = new Journal(store, { clock, log: log.child({ plugin: 'journal' }), retentionMs: config.store.retentionHours * 3600_000 });
       running = true;
       for (const slot of slots) {
@@ -199,6 +235,7 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps = {}): Agent
       if (!running) return;
       running = false;
       clearInterval(pruneTimer);
+      unwatchStorage?.();
       for (const slot of [...slots].reverse()) {
         if (slot.state === 'running' || slot.state === 'starting') await stopSlot(slot, config.shutdownTimeoutMs);
       }
@@ -232,6 +269,9 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps = {}): Agent
         const optional = slots.find((s) => s.plugin.name === name)?.plugin.optional;
         return h.status === 'fail' && optional ? 'warn' : h.status;
       });
+      // A store that cannot write fails the agent whatever the plugins say: nothing new is kept.
+      const storage = store && !store.closed ? store.storage() : ({ status: 'pass' } as const);
+      if (storage.status === 'fail') statuses.push('fail');
       const status = statuses.includes('fail') ? 'fail' : statuses.includes('warn') ? 'warn' : 'pass';
       return {
         status,
@@ -239,6 +279,7 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps = {}): Agent
         version,
         uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
         plugins,
+        store: storage.status === 'pass' ? { status: 'pass' } : { status: 'fail', reason: storage.reason, message: storage.message, since: isoWithOffset(storage.since) },
         journal: journal && !store?.closed ? { head: journal.head(), lag: journal.lags() } : { head: 0, lag: {} },
       };
     },

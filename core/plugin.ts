@@ -68,6 +68,8 @@ export interface AgentHealth {
   version: string;
   uptimeSeconds: number;
   plugins: Record<string, PluginHealth>;
+  /** Whether the store can write: `fail` with reason `storage_full` (since when) while the disk is full. */
+  store: { status: 'pass' } | { status: 'fail'; reason: string; message: string; since: string };
   journal: { head: number; lag: Record<string, number> };
 }
 

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { checkFile, problemOf, quickCheck, type FileProblemCode } from './integrity.ts';
+import { checkFile, isFull, problemOf, quickCheck, type FileProblemCode } from './integrity.ts';
 
 /** One schema step. `up` is SQL or a function run inside the migration's transaction. */
 export interface Migration {
@@ -19,7 +19,17 @@ export interface StoreOptions {
    */
   synchronous?: 'FULL' | 'NORMAL';
   busyTimeoutMs?: number;
+  /** The clock for health's `since` (the agent's clock; tests pass a manual one). Default Date.now. */
+  now?: () => number;
 }
+
+/** Whether the store can write: `fail` with `storage_full` while the disk has no room (since when). */
+export type StorageHealth = { status: 'pass' } | { status: 'fail'; reason: 'storage_full'; message: string; since: number };
+
+/** Largest write-ahead log kept after a checkpoint, in bytes: one that grew on a burst gives the space back. */
+const WAL_LIMIT_BYTES = 16 * 1024 * 1024;
+/** Pages of write-ahead log between checkpoints once the disk has been full (256 KB of 4 KB pages). */
+const TIGHT_CHECKPOINT_PAGES = 64;
 
 export type StoreErrorCode = 'migration_failed' | 'closed' | FileProblemCode;
 
@@ -30,9 +40,12 @@ export type StoreErrorCode = 'migration_failed' | 'closed' | FileProblemCode;
 export class StoreError extends Error {
   override name = 'StoreError';
   readonly code: StoreErrorCode;
+  /** 503 for storage_full: the API answers it as is (the request may be tried again later). */
+  readonly status?: number;
   constructor(code: StoreErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
+    if (code === 'storage_full') this.status = 503;
   }
 }
 
@@ -55,10 +68,14 @@ export class Store {
   #afterCommit: (() => void)[] = [];
   #closed = false;
   readonly #synchronous: string;
+  readonly #now: () => number;
+  readonly #storageListeners = new Set<(state: StorageHealth) => void>();
+  #storage: StorageHealth = { status: 'pass' };
 
   constructor(options: StoreOptions) {
     this.path = options.path;
     this.#synchronous = options.synchronous ?? 'FULL';
+    this.#now = options.now ?? Date.now;
     const file = options.path !== ':memory:';
     let db: DatabaseSync | undefined;
     try {
@@ -74,6 +91,7 @@ export class Store {
       db.exec(`PRAGMA synchronous = ${this.#synchronous}`);
       db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       db.exec(`PRAGMA foreign_keys = ON`);
+      db.exec(`PRAGMA journal_size_limit = ${WAL_LIMIT_BYTES}`);
       const damage = file ? quickCheck(db, options.path) : undefined;
       if (damage) throw new StoreError(damage.code, damage.message);
       db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -138,8 +156,94 @@ export class Store {
   }
 
   run(sql: string, ...params: SqlValue[]): { changes: number; lastInsertRowid: number } {
-    const r = this.statement(sql).run(...params);
+    let r;
+    if (this.#depth === 0 && this.#storage.status === 'fail') this.#makeRoom();
+    try {
+      r = this.statement(sql).run(...params);
+    } catch (error) {
+      throw this.#failed(error);
+    }
+    if (this.#depth === 0 && this.#storage.status === 'fail') this.#writable();
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+
+  /** Calls `listener` when writes start failing for lack of space, and when they work again. Returns its remover. */
+  onStorage(listener: (state: StorageHealth) => void): () => void {
+    this.#storageListeners.add(listener);
+    return () => this.#storageListeners.delete(listener);
+  }
+
+  #tell(): void {
+    for (const listener of this.#storageListeners) listener(this.#storage);
+  }
+
+  /** Whether writes work; `fail` (storage_full) from a write that found no room until one works again. */
+  storage(): StorageHealth {
+    return this.#storage;
+  }
+
+  /**
+   * While the disk is full, tries one small write (the agent calls it every few seconds, so the store
+   * recovers when nothing else writes), after a checkpoint like every write then (#makeRoom). Returns
+   * whether writes work.
+   */
+  probe(): boolean {
+    if (this.#storage.status === 'pass' || this.#closed) return true;
+    try {
+      // transaction() checkpoints first while the disk is full (#makeRoom).
+      this.transaction(() => {
+        this.db.exec('CREATE TABLE IF NOT EXISTS store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL)');
+        this.run('INSERT OR REPLACE INTO store_probe (id, at_ms) VALUES (1, ?)', this.#now());
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Maps a failed write: no room left becomes StoreError storage_full (and the store's health fails). */
+  #failed(error: unknown): unknown {
+    if (!isFull(error) || error instanceof StoreError) return error;
+    if (this.#storage.status === 'pass') {
+      this.#storage = {
+        status: 'fail',
+        reason: 'storage_full',
+        message: `the disk holding ${this.path} is full: nothing new can be stored (SMS to send, received SMS, events)`,
+        since: this.#now(),
+      };
+      this.#tell();
+    }
+    return new StoreError('storage_full', 'the disk is full: the message was not stored; try again when the operator has freed space', { cause: error });
+  }
+
+  /**
+   * While the disk is full, every write first checkpoints the write-ahead log into the database and
+   * truncates it, as a restart would. Without it, writes that fail part-way grow the log into any room
+   * the operator frees, and the checkpoint that would give the log's room back then cannot grow the
+   * database: full again, measured on a 4 MB tmpfs (test/api/full.test.ts). It fails quickly while
+   * there is no room; once there is, the database takes what it needs before the log can.
+   */
+  #makeRoom(): void {
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Still no room (or a reader in the way): the write that follows says so.
+    }
+  }
+
+  #writable(): void {
+    this.#storage = { status: 'pass' };
+    this.#tell();
+    // A disk that was full once has little room: checkpoint every TIGHT_CHECKPOINT_PAGES instead of
+    // SQLite's 1000 (4 MB), or the log alone fills the room freed, rewriting the same few pages (a
+    // backlog of sends after recovery grew it by 3.8 MB in 2 s on the 4 MB tmpfs of the test).
+    this.db.exec(`PRAGMA wal_autocheckpoint = ${TIGHT_CHECKPOINT_PAGES}`);
+    // What the log grew to while checkpoints could not finish goes back to the disk now.
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A reader in the way: the next checkpoint shortens it to journal_size_limit.
+    }
   }
 
   get<T>(sql: string, ...params: SqlValue[]): T | undefined {
@@ -187,6 +291,7 @@ export class Store {
     const name = `sp${this.#depth}`;
     // Callbacks registered inside a savepoint that rolls back belong to facts that never happened.
     const callbacksBefore = this.#afterCommit.length;
+    if (outer && this.#storage.status === 'fail') this.#makeRoom();
     this.db.exec(outer ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${name}`);
     this.#depth++;
     let result: T;
@@ -194,21 +299,32 @@ export class Store {
       result = fn();
     } catch (error) {
       this.#depth--;
+      // SQLite rolls the whole transaction back by itself after some errors (a full disk): then
+      // there is nothing left to roll back, and trying would hide the error behind its own.
+      const open = this.db.isTransaction;
       if (outer) {
-        this.db.exec('ROLLBACK');
+        if (open) this.db.exec('ROLLBACK');
         this.#afterCommit = [];
       } else {
-        this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+        if (open) this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
         this.#afterCommit.length = callbacksBefore;
       }
-      throw error;
+      throw this.#failed(error);
     }
     this.#depth--;
     if (!outer) {
       this.db.exec(`RELEASE ${name}`);
       return result;
     }
-    this.db.exec('COMMIT');
+    try {
+      this.db.exec('COMMIT');
+    } catch (error) {
+      // lang_transaction.html: after a failed COMMIT (SQLITE_FULL, IOERR) roll back explicitly.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      this.#afterCommit = [];
+      throw this.#failed(error);
+    }
+    if (this.#storage.status === 'fail') this.#writable();
     const callbacks = this.#afterCommit;
     this.#afterCommit = [];
     for (const cb of callbacks) cb();

@@ -29,6 +29,9 @@ const healthSchema = v.object({
   modems: v.optional(v.array(v.object({ id: v.string(), state: v.string(), signalDbm: v.nullable(v.number()), operator: v.nullable(v.string()) }))),
   queue: v.optional(v.object({ outbound: v.number() })),
   webhookBacklog: v.optional(v.number()),
+  store: v.optional(
+    v.object({ status: v.picklist(['pass', 'fail']), reason: v.optional(v.string()), message: v.optional(v.string()), since: v.optional(v.string()) }),
+  ),
 });
 
 /**
@@ -57,6 +60,7 @@ export function healthRoutes(deps: HealthDeps, metrics: Metrics): RouteDef[] {
           modems: sms?.modems() ?? [],
           queue: { outbound: sms?.stats().outboundQueued ?? 0 },
           webhookBacklog: webhookBacklog(health),
+          store: health.store,
           journal: health.journal,
           plugins: health.plugins,
         });
@@ -106,6 +110,11 @@ export function collectAgentMetrics(metrics: Metrics, deps: HealthDeps & { start
     metrics.collect('smsedge_journal_lag_events', 'Events not yet acknowledged, per sink', 'gauge', async () =>
       Object.entries((await deps.health()).journal.lag).map(([sink, value]) => ({ labels: { sink }, value })),
     ),
+    metrics.collect('smsedge_store_writable', '1 while the store can write, 0 while it cannot (reason: storage_full)', 'gauge', async () => {
+      const store = (await deps.health()).store;
+      const labels: Record<string, string> = store.status === 'fail' ? { reason: store.reason } : {};
+      return [{ labels, value: store.status === 'fail' ? 0 : 1 }];
+    }),
     metrics.collect('smsedge_plugin_up', '1 when the plugin reports pass or warn, 0 on fail', 'gauge', async () =>
       Object.entries((await deps.health()).plugins).map(([plugin, h]) => ({ labels: { plugin, status: h.status }, value: h.status === 'fail' ? 0 : 1 })),
     ),
