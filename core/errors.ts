@@ -48,6 +48,7 @@ export const errorCodes = {
   // The simulator
   simulator_refused: { status: 400, where: 'REST', meaning: 'The simulator refused what a real network could not do either (an unknown fault, text too long for the parts asked).' },
   // The agent
+  storage_full: { status: 503, where: 'REST, MQTT', meaning: 'The disk holding the database is full: nothing new can be stored. Try again later; /health says when writes work again (docs/durability.md).' },
   internal: { status: 500, where: 'REST, MQTT', meaning: 'A bug in the agent: the answer carries a request id to quote; the log has the details.' },
   // The PDU codec (`smsedge pdu decode` / `pdu encode`, one JSON object per line)
   invalid_hex: { status: null, where: 'CLI', meaning: 'The PDU is not hexadecimal.' },

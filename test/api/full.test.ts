@@ -44,6 +44,7 @@ async function sendUntilFull(t: Test, rig: Rig): Promise<void> {
       continue;
     }
     t.equal(res.status, 503, 'a full disk is 503, not 500');
+    if (res.status !== 503) t.comment(await res.clone().text());
     const body = (await res.json()) as { error: { code: string; message: string } };
     t.equal(body.error.code, 'storage_full');
     t.match(body.error.message, /disk is full/);
