@@ -92,14 +92,14 @@ t.test('docs/configuration.md documents every option of every plugin, and no oth
   for (const plugin of plugins) {
     const rows = documented.get(plugin.name);
     if (!rows) {
-      t.fail(`docs/configuration.md has no "## ${plugin.name}" section`);
+      t.fail(`docs/configuration.md has no "## ${plugin.name}" section: add one saying what the plugin does, with a table of its options (one row per option, nested ones as \`a.b\`)`);
       continue;
     }
     const section = [...rows.keys()];
     const schemas = optionSchemas(plugin.options as unknown as Schema);
     const options = [...schemas.keys()];
-    t.same(options.filter((o) => !section.includes(o)), [], `${plugin.name}: every option is documented`);
-    t.same(section.filter((o) => !options.includes(o)), [], `${plugin.name}: every documented option exists`);
+    t.same(options.filter((o) => !section.includes(o)), [], `${plugin.name}: every option is documented (add a row to its table in docs/configuration.md)`);
+    t.same(section.filter((o) => !options.includes(o)), [], `${plugin.name}: every documented option exists (remove or rename the row in docs/configuration.md)`);
     // An option that takes one of a few values names each of them.
     for (const [path, schema] of schemas) {
       if (schema.type !== 'picklist' || !rows.has(path)) continue;
