@@ -56,7 +56,12 @@ function variables(event: H3Event, body: unknown): Map<string, Buffer> {
 export function kannelRoutes(d: KannelDeps): RouteDef[] {
   // The password is a CGI variable: in the query of a GET, in the body of a form-encoded POST.
   const password = (event: H3Event, body: unknown) => {
-    const vars = typeof body === 'string' && body ? cgiVariables(body) : cgiVariables(event.url.search);
+    let vars: Map<string, Buffer>;
+    try {
+      vars = variables(event, body);
+    } catch {
+      vars = cgiVariables(event.url.search); // a body of another type: the handler refuses it, once authorized
+    }
     return (vars.get('password') ?? vars.get('pass'))?.toString('utf8');
   };
 
