@@ -99,8 +99,12 @@ export interface DriverContext {
   leftStored: string | undefined;
   /** Stored messages no read gave whole: left on the SIM, read again later (reading.ts). */
   readonly unread: UnreadSlots;
-  /** Ends the current connection so the supervisor reopens the port; set while one runs. */
-  resetRequested: (() => void) | undefined;
+  /** The +CNMI values the set-up chose (27.005 3.4.1), to tell whether a modem forgot them. */
+  cnmi: number[] | undefined;
+  /** A look at the modem after its boot lines is under way (reboot.ts). */
+  rebootCheck: Promise<void> | undefined;
+  /** Ends the current connection so the supervisor reopens the port (and says why); set while one runs. */
+  resetRequested: ((reason?: string) => void) | undefined;
   /** Ends the health loop's wait early (a command went unanswered: probe now); set while it waits. */
   wakeHealth: (() => void) | undefined;
 }
@@ -122,6 +126,8 @@ export function createContext(parts: Pick<DriverContext, 'id' | 'options' | 'dep
     readChain: Promise.resolve(),
     leftStored: undefined,
     unread: new UnreadSlots(),
+    cnmi: undefined,
+    rebootCheck: undefined,
     resetRequested: undefined,
     wakeHealth: undefined,
   });

@@ -40,7 +40,7 @@ export async function supervise(m: DriverContext): Promise<void> {
     openFailure = undefined;
     m.port = port;
     m.at.open();
-    const reset = new Promise<void>((r) => (m.resetRequested = r));
+    const reset = new Promise<string>((r) => (m.resetRequested = (why) => r(why ?? 'reset')));
     let reason = 'set-up failed';
     try {
       await setUp(m);
@@ -50,7 +50,7 @@ export async function supervise(m: DriverContext): Promise<void> {
       // Messages that arrived while the agent was down come first.
       await sweepStorage(m);
       m.deps.outbox.wake();
-      reason = await Promise.race([port.closed.then(() => 'port closed'), reset.then(() => 'reset')]);
+      reason = await Promise.race([port.closed.then(() => 'port closed'), reset]);
     } catch (error) {
       if (signal.aborted) break;
       if (error instanceof SimLocked) {

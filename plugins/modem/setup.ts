@@ -105,4 +105,5 @@ async function chooseIndications(m: DriverContext): Promise<void> {
   }
   const bfr = allowed(4, 0) ? 0 : 1;
   await m.at.send(`AT+CNMI=${mode},${mt},0,${ds},${bfr}`);
+  m.cnmi = [mode, mt, 0, ds, bfr];
 }

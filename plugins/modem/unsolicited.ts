@@ -3,6 +3,7 @@
 import type { DriverContext } from './context.ts';
 import * as parse from './parse.ts';
 import { readOne, serialRead, takeIn } from './reading.ts';
+import { BOOT_LINES, onBootLine } from './reboot.ts';
 import { DOMAINS, onRegistrationUrc } from './registration.ts';
 import { isHexLine, openQuote } from './urc.ts';
 
@@ -19,9 +20,10 @@ export function registerUrcs(m: DriverContext): void {
   urcs.on('+CLIP:', ([line]) => m.calls.clip(parse.parseClip(line!)));
   urcs.on('NO CARRIER', () => m.calls.end('no carrier'));
   for (const domain of DOMAINS) urcs.on(`${domain}:`, ([line]) => onRegistrationUrc(m, domain, line!));
-  // Vendor noise (Huawei ^RSSI/^BOOT/^MODE, Quectel +QIND, SIMCom boot banners): recognised, ignored.
-  const noise = () => {};
-  for (const p of ['^', '+QIND:', '+CPIN:', 'RDY', 'Call Ready', 'SMS Ready', '+CFUN:', '+PBREADY', '+QUSIM:']) urcs.on(p, noise);
+  // Boot lines: a modem that rebooted in place is set up again (reboot.ts).
+  for (const p of BOOT_LINES) urcs.on(p, ([line]) => onBootLine(m, line!));
+  // Vendor noise (Huawei ^RSSI/^BOOT/^MODE ...): recognised, ignored.
+  urcs.on('^', () => {});
 }
 
 function onIndication(m: DriverContext, line: string): void {

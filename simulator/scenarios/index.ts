@@ -8,6 +8,7 @@ import { wrongLengthScenario } from './length.ts';
 import { lockedSim } from './locked.ts';
 import { multipartOutOfOrder } from './multipart.ts';
 import { noNetwork } from './network.ts';
+import { rebootInPlace } from './reboot.ts';
 import { cpmsMalformedScenario, lteOnlyScenario, ussdCharsetScenario } from './quirks.ts';
 import { usbUnplug } from './unplug.ts';
 import { weakSignal } from './signal.ts';
@@ -36,6 +37,7 @@ export const scenarios = {
   'lte-only': lteOnlyScenario,
   'cpms-malformed': cpmsMalformedScenario,
   'ussd-charset': ussdCharsetScenario,
+  'reboot-in-place': rebootInPlace,
 } satisfies Record<string, Scenario<never>>;
 
 export type ScenarioName = keyof typeof scenarios;
