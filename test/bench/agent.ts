@@ -74,7 +74,8 @@ export async function prepareAgent(spec: AgentSpec): Promise<AgentDir> {
       seen.add(p.name);
       imports.push(`import { ${p.name} } from ${JSON.stringify(pathToFileURL(join(root, 'plugins', p.name, 'index.ts')).href)};`);
     }
-    const options = p.name === 'api' ? { port, ...p.options } : (p.options ?? {});
+    // The modem's port is required (no silent simulator): the benches run on the simulator unless told.
+    const options = p.name === 'api' ? { port, ...p.options } : p.name === 'modem' ? { port: 'simulator', ...p.options } : (p.options ?? {});
     return `${p.name}(${JSON.stringify(options)})`;
   });
   const configPath = join(dir, 'agent.config.ts');
