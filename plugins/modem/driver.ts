@@ -1,3 +1,4 @@
+import { report, runChecks, type DoctorCheck, type DoctorReport } from './doctor.ts';
 import { isoWithOffset } from '../../core/ids.ts';
 import { registerSecret } from '../../core/redact.ts';
 import type { ModemStatus } from '../../core/services.ts';
@@ -100,6 +101,13 @@ export class ModemDriver implements PartSender {
 
   set resets(n: number) {
     this.#m.resets = n;
+  }
+
+  /** The setup checks (plugins/modem/doctor.ts) on the open port, read-only, queued like any command. */
+  async doctor(): Promise<DoctorReport> {
+    if (!this.#m.port) return report(this.id, [{ name: 'port', status: 'fail', detail: this.#reason ?? `${this.#m.options.path} is not open` }]);
+    const port: DoctorCheck = { name: 'port', status: 'pass', detail: `${this.#m.options.simulator ? 'the simulator' : this.#m.options.path} is open` };
+    return report(this.id, [port, ...(await runChecks((command) => this.at.send(command)))]);
   }
 
   status(): ModemStatus {

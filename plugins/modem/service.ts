@@ -1,3 +1,4 @@
+import type { DoctorReport } from './doctor.ts';
 import type { Clock } from '../../core/clock.ts';
 import { isoWithOffset, newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
@@ -242,6 +243,11 @@ export class SmsGateway implements SmsService {
 
   modems(): ModemStatus[] {
     return [...this.#members.values()].map((m) => m.driver.status());
+  }
+
+  /** The setup checks of one modem (plugins/modem/doctor.ts); undefined when there is no such modem. */
+  doctor(id: string): Promise<DoctorReport> | undefined {
+    return this.#members.get(id)?.driver.doctor();
   }
 
   stats() {

@@ -89,6 +89,8 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
     { method: 'GET', path: '/metrics', key: false, status: 401 },
     { method: 'GET', path: '/modems/signal-history', status: 200 },
     { method: 'GET', path: '/modems/signal-history', key: false, status: 401 },
+    { method: 'GET', path: '/modems/default/doctor', status: 200 },
+    { method: 'GET', path: '/modems/nope/doctor', status: 404 },
     { method: 'GET', path: '/openapi.json', status: 200 },
     { method: 'GET', path: '/openapi.json', key: false, status: 401 },
     { method: 'POST', path: '/simulator/call', json: { from: '+15550100177' }, status: 202 },
