@@ -19,6 +19,14 @@ export interface Quirks {
    * (default `everyMs`, else at once), then again every `everyMs` when given.
    */
   stall?: { ms: number; everyMs?: number; afterMs?: number };
+  /** +CMGR/+CMGL print a <length> this many octets off the PDU's (negative: smaller; a firmware bug). */
+  wrongLength?: number;
+  /** AT+CPMS=? answered with mismatched quotes (`malformed`) or with no storage name at all (`garbled`). */
+  cpmsTest?: 'malformed' | 'garbled';
+  /** Registered on LTE only: +CREG/+CGREG say not registered, +CEREG follows the network (LTE profiles). */
+  lteOnly?: boolean;
+  /** USSD answers printed in the +CSCS character set (GSM 7-bit codes under "GSM": `w{hlen`). */
+  ussdCharset?: boolean;
 }
 
 export const LINE_ENDINGS = { crlf: '\r\n', cr: '\r', lf: '\n' } as const;
@@ -37,5 +45,7 @@ export function checkQuirks(q: Quirks): Quirks {
     if (bad(everyMs) || (everyMs !== undefined && everyMs <= ms)) throw new RangeError('quirks.stall.everyMs must be longer than quirks.stall.ms');
     if (bad(afterMs)) throw new RangeError('quirks.stall.afterMs must be a number of 0 or more');
   }
+  if (q.wrongLength !== undefined && (!Number.isInteger(q.wrongLength) || Math.abs(q.wrongLength) > 100)) throw new RangeError('quirks.wrongLength must be a whole number of octets (-100 to 100)');
+  if (q.cpmsTest !== undefined && q.cpmsTest !== 'malformed' && q.cpmsTest !== 'garbled') throw new RangeError('quirks.cpmsTest must be malformed or garbled');
   return q;
 }

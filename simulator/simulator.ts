@@ -5,6 +5,7 @@ import { encodeDeliver, segments } from '../core/sms/index.ts';
 import { AtEngine } from './at.ts';
 import type { Behavior } from './behavior.ts';
 import { defaultBehaviors } from './behaviors/index.ts';
+import { quirkBehaviors } from './behaviors/firmware.ts';
 import * as ports from './binding.ts';
 import { simulatorBinding, type SimulatorBinding } from './binding.ts';
 import { Modem, type DeliveryOutcome, type SentPart, type UssdNode } from './modem.ts';
@@ -244,6 +245,8 @@ export function createSimulator(opts: CreateSimulatorOptions = {}): Simulator {
     throw new SimulatorError('invalid_argument', (error as Error).message);
   }
   modem.quirks = quirks;
+  // Quirks answered by behaviours go after the caller's own, before the profile's.
+  modem.behaviors.splice((opts.behaviors ?? []).length, 0, ...quirkBehaviors(quirks));
   modem.defaultDelivery = { outcome: opts.delivery?.outcome ?? 'delivered', delayMs: opts.delivery?.delayMs ?? timing?.reportDelayMs ?? 3000 };
   const resetMs = opts.resetMs ?? 2000;
   const transcriptLimit = limitOf(opts.transcriptLimit, 'transcriptLimit');

@@ -39,6 +39,10 @@ export const modemOptions = v.strictObject({
           everyMs: v.optional(v.pipe(v.number(), v.minValue(1))),
           afterMs: v.optional(v.pipe(v.number(), v.minValue(0))),
         })),
+        wrongLength: v.optional(v.pipe(v.number(), v.integer(), v.minValue(-100), v.maxValue(100))),
+        cpmsTest: v.optional(v.picklist(['malformed', 'garbled'])),
+        lteOnly: v.optional(v.boolean()),
+        ussdCharset: v.optional(v.boolean()),
       })),
       /** Messages preloaded in SIM storage, or a JSON file of `[{ from, text }]`. */
       inbox: v.optional(v.union([v.string(), v.array(v.looseObject({ from: v.string(), text: v.string() }))])),

@@ -8,7 +8,8 @@ export default defineCommand({
   usage:
     'simulate --stdio [--profile generic|sim800|sim7600|a7670|huawei|quectel|ec25] [--inbox file.json] [--pin PIN] [--scenario NAME] [--replay transcript.txt]\n' +
     '         [--timing on|off] [--baud N] [--network-ms N] [--jitter-ms N] [--seed N] [--report-delay-ms N]\n' +
-    '         [--quirk line-ending=cr|lf] [--quirk status-reports=stored|routed|as-asked] [--quirk report-storage=SR|SM] [--quirk stall=MS[/EVERY_MS]]',
+    '         [--quirk line-ending=cr|lf] [--quirk status-reports=stored|routed|as-asked] [--quirk report-storage=SR|SM] [--quirk stall=MS[/EVERY_MS]]\n' +
+    '         [--quirk wrong-length=-3] [--quirk cpms-test=malformed|garbled] [--quirk lte-only] [--quirk ussd-charset]',
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
@@ -101,7 +102,11 @@ function quirksOf(flags: string[]): Record<string, unknown> {
     else if (name === 'stall') {
       const [ms, everyMs] = value.split('/');
       quirks.stall = { ms: numberOf(ms, '--quirk stall'), everyMs: numberOf(everyMs, '--quirk stall (every)') };
-    } else throw new UsageError(`unknown quirk "${name}" (line-ending, status-reports, report-storage, stall)`);
+    } else if (name === 'wrong-length') quirks.wrongLength = Number(value);
+    else if (name === 'cpms-test') quirks.cpmsTest = value;
+    else if (name === 'lte-only') quirks.lteOnly = value !== 'off';
+    else if (name === 'ussd-charset') quirks.ussdCharset = value !== 'off';
+    else throw new UsageError(`unknown quirk "${name}" (line-ending, status-reports, report-storage, stall, wrong-length, cpms-test, lte-only, ussd-charset)`);
   }
   return quirks;
 }

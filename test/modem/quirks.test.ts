@@ -83,3 +83,16 @@ t.test('USSD decoding by DCS and character set', async (t) => {
   t.equal(decodeUssd('Balance $5 #1', 15, 'text', 'GSM'), 'Balance $5 #1');
   t.equal(decodeUssd('004100420000FFFF', 72, 'text', 'GSM'), 'AB', 'UCS2 up to a NUL');
 });
+
+t.test('the same quirks switched on in the configuration (simulator.quirks): the agent copes with all at once', async (t) => {
+  const rig = await startRig(t, { simulator: { profile: 'quectel', quirks: { lteOnly: true, ussdCharset: true, wrongLength: -3, cpmsTest: 'malformed' } } });
+  t.match(rig.agent.use('sms').modems()[0], { state: 'online', registration: 'home' });
+  const text = 'Grüße aus dem Netz: wählen Sie 1 für [Hilfe], 2 für das Guthaben in €, 3 um das Menü zu schließen.';
+  rig.sim.receiveSms({ from: '+15550100303', text });
+  await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'received');
+  t.equal(ofType(rig.events, 'sms.received')[0]!.data.text, text, 'whole despite the <length>');
+  rig.sim.setUssdMenu({ '*100#': { text: 'Bitte wählen' } });
+  const answer = rig.agent.use('sms').ussd('*100#', { timeoutMs: 20_000 });
+  await rig.until(() => rig.sim.transcriptEntries().some((e) => e.text.startsWith('+CUSD:')), 'answer');
+  t.equal((await answer).response, 'Bitte wählen');
+});
