@@ -68,6 +68,9 @@ function elementaryFile(modem: Modem, fileId: number): string | null {
       const name = Buffer.from(modem.network.operator.slice(0, 16), 'latin1').toString('hex').toUpperCase();
       return `00${name}${'FF'.repeat(16 - name.length / 2)}`;
     }
+    case 0x6f3e: // EF_GID1, EF_GID2: group identifiers, unset
+    case 0x6f3f: return 'FFFFFFFF';
+    case 0x6fb7: return `11F2FF${'FF'.repeat(12)}`; // EF_ECC: 112, then unused entries
     case 0x6f07: { // EF_IMSI: length, then parity nibble 9 and the digits
       const imsi = swappedBcd(`9${modem.identity.imsi}`);
       return `${(imsi.length / 2).toString(16).padStart(2, '0')}${imsi}`.toUpperCase();
@@ -90,6 +93,65 @@ export const crsm = defineBehavior({
     // 102.221 10.2: 90 00 normal ending; 6A 82 file not found; 6D 00 instruction not supported.
     if (data !== null) ctx.info(`+CRSM: 144,0,"${data}"`);
     else ctx.info(command === 176 || command === 192 ? '+CRSM: 106,130' : '+CRSM: 109,0');
+    return true;
+  },
+});
+
+/**
+ * 27.007 8.17 +CSIM: a raw APDU. Hosts send VERIFY (0x20) and UNBLOCK PIN (0x2C) without data to read the
+ * attempts left (102.221 11.1.9: SW 63Cx, x tries); anything else is "instruction not supported" (6D00).
+ */
+export const csim = defineBehavior({
+  name: 'csim',
+  match: is('+CSIM'),
+  handle(ctx) {
+    const { cmd, modem } = ctx;
+    if (cmd.kind === 'test') return true;
+    if (cmd.kind !== 'set') return ctx.cme(50), true;
+    const apdu = (cmd.params[1] ?? '').toUpperCase();
+    if (!/^[0-9A-F]{8,}$/.test(apdu)) return ctx.cme(50), true;
+    const ins = apdu.slice(2, 4);
+    const sw = ins === '20' && apdu.length === 10 ? `63C${Math.min(15, modem.sim.pinAttempts).toString(16).toUpperCase()}`
+      : ins === '2C' && apdu.length === 10 ? `63C${Math.min(15, modem.sim.pukAttempts).toString(16).toUpperCase()}` : '6D00';
+    ctx.info(`+CSIM: 4,"${sw}"`);
+    return true;
+  },
+});
+
+/** 27.007 7.19 +CPOL / 7.20 +CPLS: the SIM's preferred operator list (empty here). */
+export const cpol = defineBehavior({
+  name: 'cpol',
+  match: is('+CPOL', '+CPLS'),
+  handle(ctx) {
+    const { cmd } = ctx;
+    if (!simReady(ctx, 'cme')) return true;
+    if (cmd.name === '+CPLS') {
+      if (cmd.kind === 'test') ctx.info('+CPLS: (0-2)');
+      else if (cmd.kind === 'read') ctx.info('+CPLS: 0');
+      return true;
+    }
+    if (cmd.kind === 'test') ctx.info('+CPOL: (1-8),(0-2)');
+    return true; // read: no entries; set: accepted (the format, or an entry nobody reads back)
+  },
+});
+
+/** 27.007 10.1.28 +CEMODE: UE mode of operation for EPS (2: CS/PS mode 2, data centric). */
+export const cemode = setting('+CEMODE', [0, 1, 2, 3], 2);
+
+/** 27.007 8.69 +CESQ: extended signal quality; the LTE fields (RSRQ, RSRP) on an LTE module. */
+export const cesq = defineBehavior({
+  name: 'cesq',
+  match: (cmd) => cmd.name === '+CESQ' && (cmd.kind === 'exec' || cmd.kind === 'test'),
+  handle(ctx) {
+    const { modem } = ctx;
+    if (ctx.cmd.kind === 'test') ctx.info('+CESQ: (0-63,99),(0-7,99),(0-96,255),(0-49,255),(0-34,255),(0-97,255)');
+    else {
+      const { rssi } = modem.csq();
+      // 27.007 8.69: rxlev 0-63 (-110 dBm and up, 1 dB steps); rsrp 0-97 (-140 dBm and up, 1 dB steps).
+      const dbm = rssi === 99 ? null : -113 + 2 * rssi;
+      if (modem.profile.lte) ctx.info(`+CESQ: 99,99,255,255,${dbm === null ? 255 : 20},${dbm === null ? 255 : Math.max(0, Math.min(97, dbm - 20 + 140))}`);
+      else ctx.info(`+CESQ: ${dbm === null ? 99 : Math.max(0, Math.min(63, dbm + 111))},99,255,255,255,255`);
+    }
     return true;
   },
 });
@@ -247,7 +309,10 @@ export const ctzr = setting('+CTZR', [0, 1], 0);
 export const ctzu = setting('+CTZU', [0, 1], 0);
 export const cvhu = setting('+CVHU', [0, 1], 0);
 export const csns = setting('+CSNS', [0, 2, 4], 0);
+/** 27.007 6.11 +CRC (+CRING instead of RING) and 7.12 +CCWA (call waiting indications): remembered. */
+export const crc = setting('+CRC', [0, 1], 0);
+export const ccwa = setting('+CCWA', [0, 1], 0);
 
 export const probeBehaviors: readonly Behavior[] = [
-  gcap, cnum, crsm, cind, cgatt, cgdcont, clck, cpbs, cpas, cbc, cscb, ws46, cmms, cmer, cgerep, cgsms, ctzr, ctzu, cvhu, csns,
+  gcap, cnum, crsm, csim, cpol, cemode, cesq, cind, cgatt, cgdcont, clck, cpbs, cpas, cbc, cscb, ws46, cmms, cmer, cgerep, cgsms, ctzr, ctzu, cvhu, csns, crc, ccwa,
 ];

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { benchApi, formatApiBench } from './api.ts';
 import { benchCodec, formatCodecBench } from './codec.ts';
 import { benchMemory, formatMemoryBench } from './memory.ts';
+import { benchPeers, formatPeersBench } from './peers.ts';
 import { benchPipeline, formatPipelineBench } from './pipeline.ts';
 import { benchStartup, formatStartupBench } from './startup.ts';
 import { benchStore } from './store.ts';
@@ -38,6 +39,11 @@ const sections: Section[] = [
   { name: 'memory', run: () => benchMemory(quick ? { rounds: 1, settleMs: 1000, backlog: 1000 } : {}), format: formatMemoryBench },
   { name: 'startup', run: () => benchStartup(quick ? { rounds: 2 } : {}), format: formatStartupBench },
   { name: 'store', run: async () => benchStore(), format: formatStore },
+  {
+    name: 'peers',
+    run: () => benchPeers(quick ? { backlog: 10, live: 8, liveGapMs: [500, 1500], sends: 6, longSends: 2, networkMs: 1000, jitterMs: 300 } : {}),
+    format: formatPeersBench,
+  },
 ];
 
 const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);

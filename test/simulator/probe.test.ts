@@ -59,3 +59,23 @@ t.test('a locked SIM answers SIM probes with its state', async (t) => {
   t.same(lines(await host.at('AT+CNUM')), ['+CME ERROR: 11']);
   t.same(lines(await host.at('AT+CRSM=176,12258,0,0,10')), ['+CME ERROR: 11']);
 });
+
+t.test('what ModemManager asks while it sets a modem up', async (t) => {
+  const { sim, host } = await setup({ profile: 'sim7600', pin: null });
+  t.teardown(async () => { await host.close(); sim.close(); });
+  t.same(lines(await host.at('AT+CSIM=10,"0020000100"')), ['+CSIM: 4,"63C3"', 'OK'], 'PIN attempts left');
+  t.same(lines(await host.at('AT+CSIM=10,"002C000100"')), ['+CSIM: 4,"63CA"', 'OK'], 'PUK attempts left');
+  t.same(lines(await host.at('AT+CSIM=10,"00A4000C02"')), ['+CSIM: 4,"6D00"', 'OK'], 'anything else: not supported');
+  t.same(lines(await host.at('AT+CRSM=176,28478,0,0,0')), ['+CRSM: 144,0,"FFFFFFFF"', 'OK'], 'GID1');
+  t.same(lines(await host.at('AT+CRSM=176,28599,0,0,15')), ['+CRSM: 144,0,"11F2FFFFFFFFFFFFFFFFFFFFFFFFFF"', 'OK'], 'EF_ECC: 112');
+  t.same(lines(await host.at('AT+CPOL=,2')), ['OK']);
+  t.same(lines(await host.at('AT+CPOL?')), ['OK'], 'no preferred operators');
+  t.same(lines(await host.at('AT+CPLS=0;+CPLS?')), ['+CPLS: 0', 'OK']);
+  t.same(lines(await host.at('AT+CEMODE?')), ['+CEMODE: 2', 'OK']);
+  t.same(lines(await host.at('AT+CESQ')), ['+CESQ: 99,99,255,255,20,47', 'OK']);
+  t.same(lines(await host.at('AT+CRC=1;+CCWA=1;+CRC?')), ['+CRC: 1', 'OK']);
+  const { sim: gsm, host: h2 } = await setup({ profile: 'sim800' });
+  t.teardown(async () => { await h2.close(); gsm.close(); });
+  t.same(lines(await h2.at('AT+CESQ')), ['+CESQ: 38,99,255,255,255,255', 'OK'], '2G: rxlev only');
+  t.same(lines(await h2.at('AT+CSIM=4')), ['ERROR']);
+});
