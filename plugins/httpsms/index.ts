@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { definePlugin } from '../../core/plugin.ts';
 import { Ledger } from '../doors/ledger.ts';
+import { mountDoor } from '../doors/mount.ts';
 import type { HttpsmsMeta } from './message.ts';
 import { httpsmsRoutes } from './routes.ts';
 
@@ -26,21 +27,11 @@ export const httpsms = definePlugin({
     {},
   ),
   setup(ctx) {
-    const api = ctx.use('api');
     const ledger = new Ledger<HttpsmsMeta>(ctx.store, 'httpsms');
     const routes = httpsmsRoutes({
       ledger, store: ctx.store, now: () => ctx.clock.now(), sms: () => ctx.tryUse('sms'), agentId: ctx.agentId, phoneNumber: ctx.options.phoneNumber ?? null,
     });
-    const removers: (() => void)[] = [];
-    return {
-      start() {
-        ledger.prune(ctx.clock.now());
-        for (const route of routes) removers.push(api.route(route));
-      },
-      stop() {
-        for (const remove of removers.splice(0)) remove();
-      },
-    };
+    return mountDoor(ctx, ledger, routes);
   },
 });
 

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { definePlugin } from '../../core/plugin.ts';
 import { callbackSink } from '../doors/callbacks.ts';
 import { Ledger } from '../doors/ledger.ts';
+import { mountDoor } from '../doors/mount.ts';
 import { dlrAnswer, dlrType, fillDlrUrl } from './dlr.ts';
 import { kannelRoutes, type KannelMeta } from './routes.ts';
 
@@ -22,7 +23,6 @@ export const kannel = definePlugin({
   after: ['modem'],
   options: v.optional(v.strictObject({}), {}),
   setup(ctx) {
-    const api = ctx.use('api');
     const ledger = new Ledger<KannelMeta>(ctx.store, 'kannel');
     const routes = kannelRoutes({ ledger, store: ctx.store, now: () => ctx.clock.now(), sms: () => ctx.tryUse('sms') });
     const sink = callbackSink(ctx, (event) => {
@@ -43,19 +43,7 @@ export const kannel = definePlugin({
       });
       return { url, init: { method: 'GET', headers: { 'user-agent': 'Kannel (smsedge)' } } };
     });
-    const removers: (() => void)[] = [];
-    return {
-      start() {
-        ledger.prune(ctx.clock.now());
-        for (const route of routes) removers.push(api.route(route));
-        sink.start();
-      },
-      async stop() {
-        for (const remove of removers.splice(0)) remove();
-        await sink.stop();
-      },
-      health: () => ({ status: 'pass', callbacks: sink.health() }),
-    };
+    return mountDoor(ctx, ledger, routes, sink);
   },
 });
 

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { definePlugin } from '../../core/plugin.ts';
 import { Ledger } from '../doors/ledger.ts';
+import { mountDoor } from '../doors/mount.ts';
 import { smsgateRoutes } from './routes.ts';
 
 /**
@@ -19,7 +20,6 @@ export const smsgate = definePlugin({
   after: ['modem', 'webhook'],
   options: v.optional(v.strictObject({}), {}),
   setup(ctx) {
-    const api = ctx.use('api');
     const ledger = new Ledger<{ phoneNumber: string }>(ctx.store, 'smsgate');
     const routes = smsgateRoutes({
       ledger,
@@ -30,16 +30,7 @@ export const smsgate = definePlugin({
       agentId: ctx.agentId,
       health: () => ctx.health(),
     });
-    const removers: (() => void)[] = [];
-    return {
-      start() {
-        ledger.prune(ctx.clock.now());
-        for (const route of routes) removers.push(api.route(route));
-      },
-      stop() {
-        for (const remove of removers.splice(0)) remove();
-      },
-    };
+    return mountDoor(ctx, ledger, routes);
   },
 });
 

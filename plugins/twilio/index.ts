@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { definePlugin } from '../../core/plugin.ts';
 import { callbackSink, statusEvents } from '../doors/callbacks.ts';
 import { Ledger } from '../doors/ledger.ts';
+import { mountDoor } from '../doors/mount.ts';
 import { twilioCallback } from './callbacks.ts';
 import { twilioRoutes, type TwilioMeta } from './routes.ts';
 
@@ -38,19 +39,7 @@ export const twilio = definePlugin({
     const sink = callbackSink(ctx, (event) => twilioCallback(api, ledger, { ...resource, ...(incomingUrl ? { incomingUrl } : {}) }, event), {
       types: [...statusEvents, ...(incomingUrl ? (['sms.received'] as const) : [])],
     });
-    const removers: (() => void)[] = [];
-    return {
-      start() {
-        ledger.prune(ctx.clock.now());
-        for (const route of routes) removers.push(api.route(route));
-        sink.start();
-      },
-      async stop() {
-        for (const remove of removers.splice(0)) remove();
-        await sink.stop();
-      },
-      health: () => ({ status: 'pass', callbacks: sink.health() }),
-    };
+    return mountDoor(ctx, ledger, routes, sink);
   },
 });
 

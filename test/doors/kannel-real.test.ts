@@ -69,6 +69,8 @@ t.test('a real Kannel hands a message to the door and receives its delivery repo
     }
   });
   run(bearerbox!);
+  // smsbox gives up at once when bearerbox is not listening yet: start it once bearerbox answers.
+  await whenUp(`http://127.0.0.1:${admin}/status?password=admin-secret`);
   run(smsbox!);
 
   const dlrUrl = `${app.url}/dlr?type=%d`;
