@@ -217,7 +217,8 @@ export function smsgateRoutes(d: SmsgateDeps): RouteDef[] {
             observedUnit: 'modems',
           },
         };
-        const status = h.status === 'pass' && !online ? 'fail' : h.status;
+        // No modem online: nothing can be sent, whatever else is fine.
+        const status = online ? h.status : 'fail';
         return new Response(JSON.stringify({ status, version: h.version, releaseId: 1, checks }), {
           status: status === 'fail' ? 503 : 200,
           headers: { 'content-type': 'application/health+json', 'cache-control': 'no-store' },

@@ -100,8 +100,9 @@ export function twilioRoutes(d: TwilioDeps): RouteDef[] {
           if (!/^\d{1,5}$/.test(body.ValidityPeriod) || ttlSeconds < 1 || ttlSeconds > 36_000)
             throw new TwilioError(400, 21000, 'ValidityPeriod must be between 1 and 36000 seconds', 'ValidityPeriod');
         }
-        // A Twilio number is written `+1 (555) 010-0100` at times; the agent sends only to digits it was given.
-        const to = body.To.replace(/^whatsapp:/i, '');
+        // An unencoded `+` in a form body arrives as a space (`curl -d To=+1555...`): that space can only
+        // have been the `+`. Nothing else is guessed: the agent sends only to the digits it was given.
+        const to = body.To.replace(/^ (?=[1-9]\d)/, '+');
         let accepted;
         try {
           accepted = doorSend(

@@ -80,6 +80,10 @@ t.test('Twilio front door, with the official twilio package', async (t) => {
   await t.rejects(client.messages.create({ to: '+15550100100', from: '+1', body: 'x', statusCallback: 'ftp://x' }), { status: 400, code: 21609 });
   await t.rejects(client.messages(`SM${'f'.repeat(32)}`).fetch(), { status: 404, code: 20404 });
   await t.rejects(clientFor(base, 'wrong-token').messages.list({ limit: 1 }), { status: 401, code: 20003 });
+  // `curl -d To=+1555...` leaves the + unencoded: the form decodes it to a space, which can only have been the +.
+  const auth = { authorization: `Basic ${Buffer.from(`${ACCOUNT}:${KEY}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+  const plus = await fetch(`${base}/2010-04-01/Accounts/${ACCOUNT}/Messages.json`, { method: 'POST', headers: auth, body: 'To=+15550100100&From=+15550100000&Body=plus' });
+  t.match([plus.status, await plus.json()], [201, { to: '+15550100100', status: 'queued' }]);
   // A request for another account is not this one's.
   const other = await fetch(`${base}/2010-04-01/Accounts/AC${'1'.repeat(32)}/Messages.json`, { headers: { authorization: `Basic ${Buffer.from(`${ACCOUNT}:${KEY}`).toString('base64')}` } });
   t.match(await other.json(), { code: 20404, status: 404 });
