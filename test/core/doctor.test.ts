@@ -15,6 +15,7 @@ import { silentLogger } from '../../core/log.ts';
 import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
 import { runChecks } from '../../plugins/modem/doctor.ts';
+import { probe } from '../../core/commands/init.ts';
 import { freePort } from '../bench/proc.ts';
 
 const KEY = 'doctor-test-key-0123456789abcdef';
@@ -65,6 +66,8 @@ t.test('straight on a port: a simulated modem behind socat, and a port that does
   t.teardown(() => socat.kill('SIGTERM'));
   for (let i = 0; i < 1000 && !existsSync(link); i++) await new Promise((r) => setImmediate(r));
   for (let i = 0; i < 100 && !existsSync(link); i++) await new Promise((r) => setTimeout(r, 50));
+  // The simulated modem answers once its process has started (seconds on a busy machine).
+  t.ok((await probe(link, 115200, 20_000)).answers, 'the simulated modem answers');
   const r = io();
   t.equal(await main(['doctor', '--port', link, '--url', 'http://127.0.0.1:9', '--env-file', '/dev/null'], r.io), 0, r.out() + r.err());
   t.match(r.out(), new RegExp(`port\\s+PASS\\s+${link} opened at 115200 baud`));
