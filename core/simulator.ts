@@ -24,8 +24,8 @@ export async function simulatorCommands(): Promise<CommandDefinition[]> {
   }
 }
 
-/** The simulator itself is absent (not some module it imports). */
-function missing(error: unknown): boolean {
+/** The simulator itself is absent (not some module it imports). Exported for its test. */
+export function missing(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return e.code === 'ERR_MODULE_NOT_FOUND' && /[\\/]simulator[\\/](index|commands)/.test(e.message ?? '');
 }

@@ -48,6 +48,8 @@ t.test('counters and gauges: prom-client refusals become MetricsError', async (t
   const g = m.gauge('smsedge_level', 'Level');
   g.set(4);
   t.throws(() => g.set(1, { nope: 'x' }), { code: 'invalid_metric' });
+  t.throws(() => m.counter('smsedge_odd_total', 'Odd', ['bad-label']), { code: 'invalid_metric', message: /smsedge_odd_total: / }, "prom-client's refusal, worded as ours");
+  t.throws(() => m.gauge('0bad', 'x'), { code: 'invalid_metric' });
   const text = await m.render();
   t.ok(lines(text).includes('smsedge_things_total{kind="a"} 3'));
   t.ok(lines(text).includes('smsedge_level 4'));

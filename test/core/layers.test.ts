@@ -75,3 +75,13 @@ t.test('the check sees every way of importing', async (t) => {
   t.same(simulatorImports(file, "import { modem } from './index.ts'; // the simulator/ folder"), [], 'a comment is not an import');
   t.same(simulatorImports(join(root, 'core/x.ts'), "import { x } from './simulator.ts';"), [], 'core/simulator.ts is not simulator/');
 });
+
+t.test('core/simulator.ts loads the simulator and its commands; an install without it says so', async (t) => {
+  const { loadSimulator, missing, simulatorCommands } = await import('../../core/simulator.ts');
+  await loadSimulator();
+  t.same((await simulatorCommands()).map((c) => c.name).sort(), ['replay', 'simulate']);
+  const absent = Object.assign(new Error("Cannot find module '/usr/lib/smsedge/simulator/index.js' imported from /usr/lib/smsedge/core/simulator.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+  t.ok(missing(absent), 'the simulator itself is missing');
+  t.notOk(missing(Object.assign(new Error("Cannot find package 'serialport' imported from /x/simulator/binding.js"), { code: 'ERR_MODULE_NOT_FOUND' })), 'a module the simulator needs is another matter');
+  t.notOk(missing(new Error('boom')));
+});
