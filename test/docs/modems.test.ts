@@ -10,3 +10,10 @@ t.test('the tested-modem table in docs/modems.md has a row for every simulator p
   for (const name of names)
     t.ok(rows.some((row) => row.includes(`profile \`${name}\``)), `docs/modems.md names profile \`${name}\` (add a row: the modem, how it is tested, its dialect)`);
 });
+
+t.test('docs/simulator.md names every profile, scenario and fault kind', async (t) => {
+  const { FAULT_KINDS, scenarios } = await import('../../simulator/index.ts');
+  const doc = read('docs/simulator.md');
+  for (const name of [...Object.keys(profiles), ...Object.keys(scenarios), ...FAULT_KINDS])
+    t.ok(doc.includes(`\`${name}\``), `docs/simulator.md names \`${name}\``);
+});
