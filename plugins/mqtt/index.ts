@@ -9,7 +9,7 @@ import { phone } from '../../core/send.ts';
 import { discoveryMessages, lastSmsState, modemState } from './discovery.ts';
 import { mqttOptions, type MqttOptions } from './options.ts';
 import { SendDedup } from './dedup.ts';
-import { answer, answerSend, responseTopicAllowed, responseTopicRefusal, type Response } from './requests.ts';
+import { answer, answerSend, callbackUrlOf, refusedAnswer, responseTopicAllowed, responseTopicRefusal, type Response } from './requests.ts';
 import { sharedTopic, topicsFor } from './topics.ts';
 
 export { mqttOptions, type MqttOptions } from './options.ts';
@@ -146,6 +146,23 @@ export const mqtt = definePlugin({
       publish(topic, JSON.stringify(response), false, correlationData ? { correlationData } : undefined);
     }
 
+    /**
+     * Checks a send's callbackUrl by the webhook plugin's rules when the request is accepted, as the
+     * REST API does (docs/security.md); answers the refusal and returns true when it is refused.
+     */
+    async function refusedCallback(defaultTopic: string, packet: IPublishPacket, payload: Buffer): Promise<boolean> {
+      const url = callbackUrlOf(payload);
+      const webhooks = url === undefined ? undefined : ((ctx.tryUse as (name: string) => unknown)('webhook') as { checkCallbackUrl(url: string, field?: string): Promise<void> } | undefined);
+      if (!webhooks) return false;
+      try {
+        await webhooks.checkCallbackUrl(url!, 'callbackUrl');
+        return false;
+      } catch (error) {
+        respond(defaultTopic, refusedAnswer(payload, error, ctx.agentId), packet);
+        return true;
+      }
+    }
+
     /** Answers a request with a refused Response Topic on the default topic; true when it did. */
     function refusedTopic(defaultTopic: string, packet: IPublishPacket, payload: Buffer): boolean {
       const refusal = responseTopicRefusal(v5 ? packet.properties?.responseTopic : undefined, defaultTopic, payload, ctx.agentId);
@@ -193,7 +210,7 @@ export const mqtt = definePlugin({
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       if (topic === topics.fleetRequest) {
         stats.requests++;
-        if (refusedTopic(topics.fleetResponse, packet, payload)) return;
+        if (refusedTopic(topics.fleetResponse, packet, payload) || (await refusedCallback(topics.fleetResponse, packet, payload))) return;
         respond(topics.fleetResponse, sendOnce('fleet', payload), packet);
         return;
       }
@@ -202,6 +219,7 @@ export const mqtt = definePlugin({
         stats.requests++;
         const kind = topic.slice(requestPrefix.length);
         if (refusedTopic(topics.response(kind), packet, payload)) return;
+        if (kind === 'send' && (await refusedCallback(topics.response(kind), packet, payload))) return;
         const run = async () =>
           respond(topics.response(kind), kind === 'send' ? sendOnce('send', payload) : await answer(kind, payload, { agentId: ctx.agentId, sms: ctx.tryUse('sms') }), packet);
         // A send is enqueued durably before the broker gets its PUBACK; a USSD session can take

@@ -170,3 +170,24 @@ export function responseTopicRefusal(requested: string | undefined, defaultTopic
     error: { code: 'invalid_response_topic', field: 'responseTopic', message: `the response topic must start with ${prefix}; the request was not carried out` },
   });
 }
+
+/** A send request's callbackUrl, when it has one (undefined for anything unreadable: answered later). */
+export function callbackUrlOf(payload: Buffer | string): string | undefined {
+  try {
+    const url = (parseBody(payload) as { callbackUrl?: unknown }).callbackUrl;
+    return typeof url === 'string' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error answer to a request refused before it was carried out, with its transaction. */
+export function refusedAnswer(payload: Buffer | string, error: unknown, agentId: string): Response {
+  let tx: string | number | undefined;
+  try {
+    tx = transactionOf(parseBody(payload));
+  } catch {
+    tx = undefined;
+  }
+  return withTx(tx, { agentId, status: 'error', error: toError(error) });
+}

@@ -9,6 +9,7 @@ import { ManualClock } from '../../core/clock.ts';
 import { resolveConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { mqtt } from '../../plugins/mqtt/index.ts';
+import { webhook } from '../../plugins/webhook/index.ts';
 import { responseTopicAllowed, responseTopicRefusal } from '../../plugins/mqtt/requests.ts';
 import { waitFor } from '../file/wait.ts';
 import { skipReason, startBroker } from '../mqtt/broker.ts';
@@ -64,6 +65,36 @@ t.test('a Response Topic outside the agent\'s own is refused: nothing sent, noth
   await ask('smsedge/pi/request/send', { transaction: 'ok', to: '+15550100100', text: 'fine' }, 'smsedge/pi/response/client-7/42', 'c-ok');
   await waitFor(() => w.on('smsedge/pi/response/client-7/42').length === 1, 'the answer');
   t.match(w.json('smsedge/pi/response/client-7/42')[0], { transaction: 'ok', status: 'ok' });
+  t.same(sms.sent.map((s) => s.text), ['fine']);
+});
+
+t.test('a send\'s callbackUrl is checked when the request is accepted, as over REST', { skip }, async (t) => {
+  const b = await startBroker(tmp(t));
+  t.teardown(() => b.stop());
+  const sms = memorySms();
+  const w = await watch(b.url, ['smsedge/pi/response/#', 'smsedge/fleet/response/#']);
+  t.teardown(() => w.close());
+  const agent = createAgent(resolveConfig({
+    agentId: 'pi', dataDir: tmp(t),
+    plugins: [sms.plugin(), webhook({ defaultSecret: 'mqtt-callback-secret', resolver: async () => [{ address: '169.254.169.254', family: 4 }] }), mqtt({ url: b.url, reconnectPeriodMs: 50, group: 'fleet' })],
+  }), { log: silentLogger(), clock: new ManualClock() });
+  t.teardown(() => agent.stop());
+  await agent.start();
+  await waitFor(async () => (await agent.health()).plugins.mqtt?.connected, 'connected');
+  const ask = (topic: string, body: object) => w.client.publishAsync(topic, JSON.stringify(body), { qos: 1 });
+  await waitFor(async () => {
+    await ask('smsedge/pi/request/ussd', { transaction: 'probe', code: '*100#' });
+    return waitFor(() => w.on('smsedge/pi/response/ussd').length > 0, 'probe answer', 500).catch(() => false);
+  }, 'the agent to take requests');
+  await ask('smsedge/pi/request/send', { transaction: 'meta', to: '+15550100100', text: 'x', callbackUrl: 'http://169.254.169.254/latest/meta-data/' });
+  await ask('smsedge/pi/request/send', { transaction: 'rebound', to: '+15550100100', text: 'x', callbackUrl: 'http://hooks.example/cb' });
+  await ask('smsedge/fleet/request/send', { transaction: 'fleet', to: '+15550100100', text: 'x', callbackUrl: 'http://2852039166/' });
+  await ask('smsedge/pi/request/send', { transaction: 'lan', to: '+15550100100', text: 'fine', callbackUrl: 'http://192.168.1.20/cb' });
+  await waitFor(() => w.on('smsedge/pi/response/send').length === 3 && w.on('smsedge/fleet/response/send').length === 1, 'four answers');
+  const answers = [...w.json('smsedge/pi/response/send'), ...w.json('smsedge/fleet/response/send')] as Record<string, unknown>[];
+  for (const tx of ['meta', 'rebound', 'fleet'])
+    t.match(answers.find((a) => a.transaction === tx), { status: 'error', error: { code: 'invalid_url', field: 'callbackUrl', message: /169\.254\.169\.254/ } }, tx);
+  t.match(answers.find((a) => a.transaction === 'lan'), { status: 'ok' });
   t.same(sms.sent.map((s) => s.text), ['fine']);
 });
 
