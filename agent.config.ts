@@ -13,7 +13,7 @@ import { webhook } from './plugins/webhook/index.ts';
 /**
  * The deployment's whole configuration. As shipped it runs on the built-in modem simulator, so
  * `npm start` needs no hardware: set `port` to the modem's device (e.g. `/dev/ttyUSB2`) for a real
- * one. Secrets come from the environment (see README).
+ * one. Secrets come from the environment (docs/configuration.md).
  */
 const env = process.env;
 
@@ -23,7 +23,7 @@ export default defineConfig({
   log: { level: (env.SMSEDGE_LOG_LEVEL as 'info' | undefined) ?? 'info' },
   plugins: [
     // On the simulator, with its timing model: the serial line, command latencies and the network's
-    // seconds per send are those of a real modem (simulator/README.md).
+    // seconds per send are those of a real modem (docs/simulator.md).
     modem({ port: env.SMSEDGE_MODEM_PORT ?? 'simulator', simulator: { profile: 'generic', timing: true } }),
     api({ host: env.SMSEDGE_HOST ?? '127.0.0.1', port: Number(env.SMSEDGE_PORT ?? 8080) }),
     webhook(),

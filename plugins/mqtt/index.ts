@@ -67,7 +67,7 @@ function connected(client: MqttClient, signal: AbortSignal): Promise<void> {
 
 /**
  * Events to MQTT, request/response for sending SMS and USSD, fleets through shared subscriptions,
- * and Home Assistant discovery. Topics and payloads: plugins/mqtt/README.md.
+ * and Home Assistant discovery. Topics and payloads: docs/mqtt.md.
  *
  * @example
  * mqtt({ url: 'mqtts://broker.lan:8883', group: 'sms-fleet', homeAssistant: {} })
