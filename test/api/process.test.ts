@@ -1,5 +1,6 @@
 // /metrics is prom-client's registry: the agent's own series, collectors asked at scrape time, and
 // prom-client's default process metrics, with the process_* names dashboards use.
+import { createRequire } from 'node:module';
 import t from 'tap';
 import { MetricsError, Registry } from '../../plugins/api/metrics.ts';
 import { harness } from './fixtures/agent.ts';
@@ -84,4 +85,5 @@ t.test('GET /metrics on the agent: this process, under the names Prometheus clie
   const worst = value(second, 'nodejs_eventloop_lag_max_seconds');
   t.ok(worst >= 0.05 && worst < 5, `max lag ${worst} s shows the 80 ms stall`);
   t.ok(Number.isFinite(value(second, 'nodejs_eventloop_lag_p99_seconds')), 'quantiles are numbers, not NaN');
+  t.notOk(Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('@opentelemetry')), "prom-client's CPU metric and its 6.8 MB @opentelemetry/api are not loaded");
 });
