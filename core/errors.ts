@@ -14,7 +14,7 @@ export const errorCodes = {
   invalid_url: { status: 400, where: 'REST', meaning: 'A receiver URL is refused (`url`, `callbackUrl`): the message says why.' },
   invalid_secret: { status: 400, where: 'REST', meaning: 'A webhook secret has the wrong form.' },
   invalid_response_topic: { status: 400, where: 'MQTT', meaning: "The MQTT 5 Response Topic is not under the agent's own response topics (`<base>/<agent>/response/...`); the request was not carried out and is answered on the default response topic." },
-  unknown_request: { status: 404, where: 'MQTT', meaning: 'The request topic names no known request (known: send, ussd).' },
+  unknown_request: { status: 404, where: 'MQTT', meaning: 'The request topic names no known request (known: send, ussd, cancel).' },
   bad_request: { status: 400, where: 'REST', meaning: 'The HTTP request itself is malformed (e.g. a bad URL encoding).' },
   payload_too_large: { status: 413, where: 'REST', meaning: 'The body is larger than the API accepts.' },
   unsupported_media_type: { status: 415, where: 'REST', meaning: 'The body is not sent as application/json.' },
@@ -23,7 +23,7 @@ export const errorCodes = {
   host_not_allowed: { status: 403, where: 'REST', meaning: 'Without an API key the API answers only to loopback Host names (localhost, 127.0.0.1, [::1]) and those configured.' },
   cross_site_request: { status: 403, where: 'REST', meaning: 'A page from another site may not change anything (Origin / Sec-Fetch-Site).' },
   too_many_failed_authentications: { status: 429, where: 'REST', meaning: 'Too many wrong API keys from this address; wait (Retry-After) before trying again.' },
-  not_found: { status: 404, where: 'REST', meaning: 'No such route, message, webhook or delivery; `field` names the id when there is one.' },
+  not_found: { status: 404, where: 'REST, MQTT', meaning: 'No such route, message, webhook or delivery; `field` names the id when there is one.' },
   // Retries
   invalid_idempotency_key: { status: 400, where: 'REST', meaning: 'Idempotency-Key must be 1-255 printable ASCII characters.' },
   idempotency_unavailable: { status: 400, where: 'REST', meaning: 'This route does not take an Idempotency-Key.' },
@@ -39,6 +39,7 @@ export const errorCodes = {
   modem_error: { status: 502, where: 'REST, MQTT', meaning: 'The modem or network refused the request (ERROR, +CME ERROR, +CMS ERROR); the message quotes it.' },
   ussd_timeout: { status: 504, where: 'REST, MQTT', meaning: 'The network did not answer the USSD request in time.' },
   no_ussd_session: { status: 409, where: 'REST, MQTT', meaning: 'A USSD reply needs an open session; none is open.' },
+  message_not_queued: { status: 409, where: 'REST, MQTT', meaning: 'The message is no longer queued (handed to the modem, sent, failed, expired or cancelled): it cannot be cancelled or changed.' },
   no_recipient: { status: 400, where: 'MQTT', meaning: "Home Assistant's notify was used before an SMS recipient was set." },
   // Webhooks
   webhook_disabled: { status: 409, where: 'REST', meaning: 'The subscription is disabled; enable it first.' },

@@ -60,6 +60,11 @@ export interface SmsExpired extends OutboundRef {
   ttlSeconds: number;
 }
 
+/** A queued or scheduled message withdrawn before it reached the modem (DELETE /sms/messages/:id). */
+export interface SmsCancelled extends OutboundRef {
+  cancelledAt: string;
+}
+
 export interface CallMissed {
   from: string | null;
   at: string;
@@ -92,6 +97,7 @@ export interface EventMap {
   'sms.delivered': SmsDelivered;
   'sms.failed': SmsFailed;
   'sms.expired': SmsExpired;
+  'sms.cancelled': SmsCancelled;
   'call.missed': CallMissed;
   'modem.online': ModemOnline;
   'modem.offline': ModemOffline;
@@ -107,6 +113,7 @@ export const eventTypes: readonly EventType[] = [
   'sms.delivered',
   'sms.failed',
   'sms.expired',
+  'sms.cancelled',
   'call.missed',
   'modem.online',
   'modem.offline',

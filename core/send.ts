@@ -31,9 +31,37 @@ export const wellFormed = v.check((s: string) => s.isWellFormed(), 'has a lone U
 // is echoed into webhooks, MQTT and logs, where such characters break or disguise what is shown.
 const plainText = /^[^\p{Cc}\p{Cf}\p{Cs}]*$/u;
 
+/** Date.parse takes 2026-02-30 for March 2nd: the day must exist in its month. */
+function realDate(s: string): boolean {
+  const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return !Number.isNaN(Date.parse(s)) && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
+/** How far ahead `sendAt` may be: a schedule further out is more likely a mistake than a plan. */
+export const MAX_SCHEDULE_DAYS = 366;
+/** A `sendAt` up to this far in the past is taken as "now" (the caller's clock may be a little behind). */
+export const SCHEDULE_GRACE_MS = 60_000;
+
+/**
+ * An instant in RFC 3339 form with its offset (`2026-03-01T10:00:00Z`, `...+01:00`): a time without
+ * an offset would be read in the agent's zone, which the caller may not know.
+ */
+export const instant = v.pipe(
+  v.string('must be a time such as 2026-03-01T10:00:00Z'),
+  v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i, 'must be a time with its offset, such as 2026-03-01T10:00:00Z'),
+  v.check(realDate, 'is not a real date and time'),
+);
+
+/** The order of the outbound queue: `high` goes first (one-time codes), `low` last (newsletters). */
+export const priorities = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof priorities)[number];
+
+const text = v.pipe(v.string('must be text'), v.minLength(1, 'is empty'), wellFormed, v.maxLength(MAX_PARTS * 160, `is longer than ${MAX_PARTS} parts`));
+
 /** The fields of a send request but `to` (REST takes one recipient or a list). */
 const fields = {
-  text: v.pipe(v.string('must be text'), v.minLength(1, 'is empty'), wellFormed, v.maxLength(MAX_PARTS * 160, `is longer than ${MAX_PARTS} parts`)),
+  text,
   encoding: v.optional(v.picklist(['auto', 'gsm7', 'ucs2'], 'must be one of "auto", "gsm7", "ucs2"')),
   deliveryReport: v.optional(v.boolean('must be true or false')),
   // 23.040 9.2.3.12.1: the relative validity period runs from 5 minutes to 63 weeks.
@@ -44,6 +72,9 @@ const fields = {
   callbackUrl: v.optional(
     v.pipe(v.string('must be a URL'), v.maxLength(2048, 'must have at most 2048 characters'), v.url('must be an absolute URL'), v.regex(/^https?:\/\//i, 'must be an http or https URL')),
   ),
+  /** Hold the message until then (durably); checked against the agent's clock by checkSend. */
+  sendAt: v.optional(instant),
+  priority: v.optional(v.picklist(priorities, 'must be one of "high", "normal", "low"')),
 };
 
 function partsOf(text: string, encoding: 'auto' | 'gsm7' | 'ucs2' = 'auto'): number | undefined {
@@ -87,10 +118,34 @@ export const sendBody = v.pipe(
  * checkSend({ to: '+15550100100', text: 'hi' }); // ok
  * checkSend({ to: '555-0100', text: 'hi' }); // RequestError: to: not a phone number (digits only, ...)
  */
-export function checkSend(request: unknown): SendRequest {
+export function checkSend(request: unknown, now?: number): SendRequest {
   if (!request || typeof request !== 'object' || Array.isArray(request)) throw new RequestError('invalid_request', 'the request must be a JSON object');
   const result = v.safeParse(sendRequest, request);
-  if (result.success) return result.output;
-  const { field, message } = plainIssue(result.issues);
-  throw new RequestError('invalid_request', message, field === undefined ? {} : { field });
+  if (!result.success) {
+    const { field, message } = plainIssue(result.issues);
+    throw new RequestError('invalid_request', message, field === undefined ? {} : { field });
+  }
+  if (now !== undefined && result.output.sendAt !== undefined) checkSchedule(result.output.sendAt, now);
+  return result.output;
 }
+
+/**
+ * Whether `sendAt` is a time the agent will hold a message until: in the future (a minute of clock
+ * difference forgiven: sent at once), at most MAX_SCHEDULE_DAYS ahead. Throws `invalid_request`
+ * naming `sendAt`; returns the time in ms. Only the agent's own clock can judge this, so the schema
+ * checks the form and the `sms` service calls this with its clock.
+ */
+export function checkSchedule(sendAt: string, now: number): number {
+  const at = Date.parse(sendAt);
+  if (at < now - SCHEDULE_GRACE_MS) throw new RequestError('invalid_request', 'sendAt: is in the past', { field: 'sendAt' });
+  if (at > now + MAX_SCHEDULE_DAYS * 86_400_000) throw new RequestError('invalid_request', `sendAt: is more than ${MAX_SCHEDULE_DAYS} days ahead`, { field: 'sendAt' });
+  return at;
+}
+
+/** A change to a message still queued (PATCH /sms/messages/:id): a new text, a new time or none (`null`: send now). */
+export const messageChange = v.pipe(
+  v.strictObject({ text: v.optional(text), sendAt: v.optional(v.nullable(instant)) }),
+  v.check((b) => b.text !== undefined || b.sendAt !== undefined, 'must change text or sendAt'),
+);
+
+export type MessageChange = v.InferOutput<typeof messageChange>;

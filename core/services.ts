@@ -24,6 +24,10 @@ export interface SendRequest {
   clientRef?: string;
   /** Receives this message's sms.sent/delivered/failed/expired events (the webhook plugin delivers them). */
   callbackUrl?: string;
+  /** Hold the message until this time (RFC 3339 with offset); in the future, at most a year ahead. */
+  sendAt?: string;
+  /** `high` goes first in the outbound queue, `low` last; default `normal`. */
+  priority?: 'high' | 'normal' | 'low';
 }
 
 export interface SendAccepted {
@@ -34,7 +38,7 @@ export interface SendAccepted {
   encoding: 'gsm7' | 'ucs2';
 }
 
-export type OutboundStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'expired';
+export type OutboundStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'expired' | 'cancelled';
 
 export interface OutboundPart {
   part: number;
@@ -58,7 +62,11 @@ export interface OutboundMessage {
   status: OutboundStatus;
   modem: string | null;
   clientRef?: string;
+  priority: 'high' | 'normal' | 'low';
   createdAt: string;
+  /** When a scheduled message is held until. */
+  sendAt?: string;
+  cancelledAt?: string;
   sentAt?: string;
   deliveredAt?: string;
   failedAt?: string;
@@ -74,6 +82,24 @@ export interface InboundMessage extends Omit<SmsReceived, 'messageId'> {
 }
 
 export type Message = InboundMessage | OutboundMessage;
+
+/** GET /sms/messages: a page, newest first, narrowed by the filters given (all of them must hold). */
+export interface MessageQuery {
+  direction: 'inbound' | 'outbound';
+  limit: number;
+  /** The cursor: the `next` of the previous page (an id); throws invalid_query naming `cursor` when it names no message. */
+  before?: string;
+  status?: OutboundStatus;
+  to?: string;
+  from?: string;
+  modem?: string;
+  clientRef?: string;
+  /** Created (outbound) or stored (inbound) at or after / before these times, in ms. */
+  since?: number;
+  until?: number;
+  /** Text contains this (case-insensitive for ASCII letters). */
+  q?: string;
+}
 
 export interface DeliveryReport {
   id: string;
@@ -123,8 +149,12 @@ export interface ServiceErrorShape {
 export interface SmsService {
   /** Validates, then enqueues durably (committed) before returning. Throws a ServiceErrorShape-like error. */
   send(request: SendRequest): SendAccepted;
-  listMessages(query: { direction: 'inbound' | 'outbound'; limit: number; before?: string }): Message[];
+  listMessages(query: MessageQuery): Message[];
   getMessage(id: string): Message | undefined;
+  /** Cancels a queued or scheduled outbound message (sms.cancelled). Throws not_found / message_not_queued. */
+  cancel(id: string): OutboundMessage;
+  /** Changes the text or the time of a message still queued. Throws not_found / message_not_queued / invalid_request. */
+  change(id: string, change: { text?: string; sendAt?: string | null }): OutboundMessage;
   listDeliveryReports(query: { limit: number; before?: string }): DeliveryReport[];
   ussd(code: string, options?: { modem?: string; timeoutMs?: number }): Promise<UssdResult>;
   ussdReply(text: string, options?: { modem?: string }): Promise<UssdResult>;

@@ -50,7 +50,7 @@ export const modem = definePlugin({
       { ...common, inbox, outbox, reports, trace: o.trace ? new Trace(fileSink(o.trace)) : undefined, ...o.testingHooks },
     );
     const existing = ctx.tryUse('sms');
-    const gateway = existing instanceof SmsGateway ? existing : new SmsGateway(ctx.store, ctx.clock, ctx.log);
+    const gateway = existing instanceof SmsGateway ? existing : new SmsGateway(ctx.store, ctx.clock, ctx.log, ctx.events);
     if (!existing) ctx.provide('sms', gateway);
     const first = !existing;
     const worker = new AbortController();

@@ -52,7 +52,18 @@ export interface OutboxRow {
   failed_at: string | null;
   error_code: number | null;
   error_message: string | null;
+  send_at_ms: number | null;
+  send_at: string | null;
+  /** 0 high, 1 normal, 2 low. */
+  priority: number;
+  requested_encoding: string | null;
+  validity_minutes: number | null;
+  cancelled_at: string | null;
 }
+
+/** The queue order of each priority (the `priority` column). */
+export const priorityRank = { high: 0, normal: 1, low: 2 } as const;
+export const priorityName = ['high', 'normal', 'low'] as const;
 
 export interface PartRow {
   message_id: string;
@@ -153,6 +164,9 @@ export class Outbox {
         }
         const expiry = this.#nextExpiryMs();
         if (expiry !== null) waitMs = Math.min(waitMs, Math.max(0, expiry - clock.now()));
+        // A scheduled message wakes the worker when it is due (online or not: then it simply waits on).
+        const due = this.#nextDueMs();
+        if (due !== null) waitMs = Math.min(waitMs, Math.max(0, due - clock.now()));
         await this.#sleep(waitMs, signal);
       } catch (error) {
         if (signal.aborted) return;
@@ -178,10 +192,26 @@ export class Outbox {
     }
   }
 
+  /**
+   * The next message to send: one begun first (its remaining parts; the recipient's phone joins them),
+   * then by priority (high first), then in the order they were queued. A scheduled one is not a
+   * candidate before its time.
+   */
   #next(): OutboxRow | undefined {
     return this.#d.store.get<OutboxRow>(
-      `SELECT * FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') ORDER BY created_ms, id LIMIT 1`,
-      this.#d.modem,
+      `SELECT * FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND (send_at_ms IS NULL OR send_at_ms <= ?)
+       ORDER BY status = 'sending' DESC, priority, created_ms, id LIMIT 1`,
+      this.#d.modem, this.#d.clock.now(),
+    );
+  }
+
+  /** When the earliest message held for later falls due (null: none is held). */
+  #nextDueMs(): number | null {
+    return (
+      this.#d.store.get<{ at: number | null }>(
+        `SELECT MIN(send_at_ms) AS at FROM modem_outbox WHERE modem = ? AND status = 'queued' AND send_at_ms > ?`,
+        this.#d.modem, this.#d.clock.now(),
+      )?.at ?? null
     );
   }
 
@@ -190,7 +220,7 @@ export class Outbox {
     const { store, events, clock, modem } = this.#d;
     const now = clock.now();
     const due = store.all<OutboxRow>(
-      `SELECT * FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND ttl_seconds IS NOT NULL AND created_ms + ttl_seconds * 1000 <= ?`,
+      `SELECT * FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND ttl_seconds IS NOT NULL AND MAX(created_ms, COALESCE(send_at_ms, 0)) + ttl_seconds * 1000 <= ?`,
       modem, now,
     );
     for (const row of due) {
@@ -209,7 +239,7 @@ export class Outbox {
   #nextExpiryMs(): number | null {
     return (
       this.#d.store.get<{ at: number | null }>(
-        `SELECT MIN(created_ms + ttl_seconds * 1000) AS at FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND ttl_seconds IS NOT NULL`,
+        `SELECT MIN(MAX(created_ms, COALESCE(send_at_ms, 0)) + ttl_seconds * 1000) AS at FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND ttl_seconds IS NOT NULL`,
         this.#d.modem,
       )?.at ?? null
     );

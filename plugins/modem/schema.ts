@@ -136,4 +136,18 @@ export const migrations: Migration[] = [
       DROP TABLE modem_seen;
     `,
   },
+  {
+    version: 3,
+    up: `
+      -- Sending policy (issue 29): a message held until send_at_ms; priority 0 high, 1 normal, 2 low;
+      -- what the sender asked for, so a changed text is encoded as the first one was.
+      ALTER TABLE modem_outbox ADD COLUMN send_at_ms INTEGER;
+      ALTER TABLE modem_outbox ADD COLUMN send_at TEXT;
+      ALTER TABLE modem_outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE modem_outbox ADD COLUMN requested_encoding TEXT;
+      ALTER TABLE modem_outbox ADD COLUMN validity_minutes INTEGER;
+      ALTER TABLE modem_outbox ADD COLUMN cancelled_at TEXT;
+      CREATE INDEX modem_outbox_next ON modem_outbox (modem, status, priority, created_ms);
+    `,
+  },
 ];

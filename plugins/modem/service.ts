@@ -3,16 +3,18 @@ import type { Clock } from '../../core/clock.ts';
 import { isoWithOffset, newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type {
-  DeliveryReport, Message, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, UssdResult,
+  DeliveryReport, Message, MessageQuery, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, UssdResult,
 } from '../../core/services.ts';
 import { RequestError } from '../../core/errors.ts';
-import { checkSend } from '../../core/send.ts';
+import type { PluginEvents } from '../../core/plugin.ts';
+import { checkSchedule, checkSend, MAX_PARTS, type MessageChange } from '../../core/send.ts';
+import type { SqlValue } from '../../core/store.ts';
 import { encodeSubmit, SmsEncodeError } from '../../core/sms/index.ts';
 import type { Store } from '../../core/store.ts';
 import type { ModemDriver } from './driver.ts';
 import { AtError } from './errors.ts';
 import { inboundFromRow, inboxColumns, type Inbox, type InboxRow } from './inbox.ts';
-import type { Outbox, OutboxRow, PartRow } from './outbox.ts';
+import { priorityName, priorityRank, refOf, type Outbox, type OutboxRow, type PartRow } from './outbox.ts';
 import { reportColumns, reportFromRow } from './reports.ts';
 
 /** A request the service refuses, in the shared vocabulary; the API answers with `status`, naming `field`. */
@@ -43,6 +45,19 @@ export interface Member {
 
 const bad = (field: string, message: string) => new SmsServiceError('invalid_request', `${field}: ${message}`, { field });
 
+/** encodeSubmit, its refusals as invalid_request naming the field (`charsetField`: what a charset refusal blames). */
+function encode(input: Parameters<typeof encodeSubmit>[0], charsetField: 'encoding' | 'text'): ReturnType<typeof encodeSubmit> {
+  try {
+    return encodeSubmit(input);
+  } catch (error) {
+    if (error instanceof SmsEncodeError) {
+      const field = error.code === 'invalid_address' ? 'to' : error.code === 'charset' ? charsetField : 'text';
+      throw bad(field, error.message);
+    }
+    throw error;
+  }
+}
+
 /**
  * The `sms` service over every modem instance: the first instance provides it, later ones join.
  * send() validates, encodes and commits the message to the outbound queue before it returns.
@@ -51,13 +66,15 @@ export class SmsGateway implements SmsService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #log: Logger | undefined;
+  readonly #events: PluginEvents | undefined;
   readonly #members = new Map<string, Member>();
   #next = 0;
 
-  constructor(store: Store, clock: Clock, log?: Logger) {
+  constructor(store: Store, clock: Clock, log?: Logger, events?: PluginEvents) {
     this.#store = store;
     this.#clock = clock;
     this.#log = log;
+    this.#events = events;
   }
 
   join(member: Member): void {
@@ -75,37 +92,93 @@ export class SmsGateway implements SmsService {
   send(request: SendRequest): SendAccepted {
     // The one validation every way in shares (REST, MQTT, the front doors): a lone surrogate, a
     // 20-digit number, 11 parts or a control character in clientRef are refused whoever calls.
-    const r = checkSend(request);
+    const now = this.#clock.now();
+    const r = checkSend(request, now);
     const to = r.to;
     const modem = this.#pick(r.modem);
-    let encoded: ReturnType<typeof encodeSubmit>;
-    try {
-      encoded = encodeSubmit({ to, text: r.text, encoding: r.encoding ?? 'auto', statusReport: r.deliveryReport ?? true, validityMinutes: r.validityMinutes });
-    } catch (error) {
-      if (error instanceof SmsEncodeError) {
-        const field = error.code === 'invalid_address' ? 'to' : error.code === 'charset' ? 'encoding' : 'text';
-        throw bad(field, error.message);
-      }
-      throw error;
-    }
+    const encoded = encode({ to, text: r.text, encoding: r.encoding ?? 'auto', statusReport: r.deliveryReport ?? true, validityMinutes: r.validityMinutes }, 'encoding');
+    // A time within the grace (or past by the clock's own drift) is "now": nothing is held.
+    const at = r.sendAt === undefined ? undefined : Date.parse(r.sendAt);
+    const held = at !== undefined && at > now ? at : undefined;
     const id = newId();
-    const now = this.#clock.now();
     this.#store.transaction(() => {
       this.#store.run(
-        `INSERT INTO modem_outbox (id, modem, pinned, recipient, text, encoding, parts, status, delivery_report, ttl_seconds, client_ref, callback_url, created_ms, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO modem_outbox (id, modem, pinned, recipient, text, encoding, parts, status, delivery_report, ttl_seconds, client_ref, callback_url, created_ms, created_at,
+           send_at_ms, send_at, priority, requested_encoding, validity_minutes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         id, modem.driver.id, r.modem ? 1 : 0, to, r.text, encoded.encoding, encoded.parts.length, r.deliveryReport === false ? 0 : 1,
         r.ttlSeconds ?? null, r.clientRef ?? null, r.callbackUrl ?? null, now, isoWithOffset(now),
+        held ?? null, held === undefined ? null : isoWithOffset(held), priorityRank[r.priority ?? 'normal'], r.encoding ?? 'auto', r.validityMinutes ?? null,
       );
-      encoded.parts.forEach((p, i) =>
-        this.#store.run(
-          `INSERT INTO modem_outbox_parts (message_id, part, pdu, tpdu_length, status) VALUES (?, ?, ?, ?, 'queued')`,
-          id, i + 1, p.pdu, p.tpduLength,
-        ),
-      );
+      this.#insertParts(id, encoded);
     });
     modem.outbox.wake();
     return { id, status: 'queued', to, parts: encoded.parts.length, encoding: encoded.encoding };
+  }
+
+  #insertParts(id: string, encoded: ReturnType<typeof encodeSubmit>): void {
+    encoded.parts.forEach((p, i) =>
+      this.#store.run(
+        `INSERT INTO modem_outbox_parts (message_id, part, pdu, tpdu_length, status) VALUES (?, ?, ?, ?, 'queued')`,
+        id, i + 1, p.pdu, p.tpduLength,
+      ),
+    );
+  }
+
+  /**
+   * The outbound message `id` while it is still only queued (no part handed to the modem), for a
+   * change or a cancel; not_found or message_not_queued otherwise. Call inside a transaction: the
+   * worker marks a message `sending` synchronously before its first part goes out, so nothing can
+   * slip between this check and the write that follows it.
+   */
+  #queued(id: string): OutboxRow {
+    const row = this.#store.get<OutboxRow>('SELECT * FROM modem_outbox WHERE id = ?', id);
+    if (!row) throw new SmsServiceError('not_found', 'no such outbound message', { field: 'id' });
+    const begun = this.#store.get<{ n: number }>('SELECT COUNT(*) AS n FROM modem_outbox_parts WHERE message_id = ? AND mr IS NOT NULL', id)?.n ?? 0;
+    if (row.status !== 'queued' || begun > 0) {
+      const why = row.status === 'queued' || row.status === 'sending' ? 'it was handed to the modem already' : `it is ${row.status}`;
+      throw new SmsServiceError('message_not_queued', `the message is no longer queued: ${why}`, { field: 'id' });
+    }
+    return row;
+  }
+
+  cancel(id: string): OutboundMessage {
+    const now = this.#clock.now();
+    const row = this.#store.transaction(() => {
+      const row = this.#queued(id);
+      const at = isoWithOffset(now);
+      this.#store.run(`UPDATE modem_outbox SET status = 'cancelled', cancelled_at = ? WHERE id = ?`, at, id);
+      this.#store.run(`UPDATE modem_outbox_parts SET status = 'failed' WHERE message_id = ?`, id);
+      this.#events?.emit('sms.cancelled', { ...refOf(row), cancelledAt: at });
+      return row;
+    });
+    this.#log?.info({ messageId: id, to: row.recipient }, 'sms cancelled before it was sent');
+    this.#members.get(row.modem)?.outbox.wake();
+    return this.getMessage(id) as OutboundMessage;
+  }
+
+  change(id: string, change: MessageChange): OutboundMessage {
+    const now = this.#clock.now();
+    const at = change.sendAt === undefined || change.sendAt === null ? change.sendAt : checkSchedule(change.sendAt, now);
+    const row = this.#store.transaction(() => {
+      const row = this.#queued(id);
+      if (change.text !== undefined) {
+        const encoding = (row.requested_encoding ?? 'auto') as 'auto' | 'gsm7' | 'ucs2';
+        const encoded = encode({ to: row.recipient, text: change.text, encoding, statusReport: row.delivery_report === 1, validityMinutes: row.validity_minutes ?? undefined }, 'text');
+        if (encoded.parts.length > MAX_PARTS) throw bad('text', `needs more than ${MAX_PARTS} parts`);
+        this.#store.run('DELETE FROM modem_outbox_parts WHERE message_id = ?', id);
+        this.#insertParts(id, encoded);
+        this.#store.run('UPDATE modem_outbox SET text = ?, encoding = ?, parts = ? WHERE id = ?', change.text, encoded.encoding, encoded.parts.length, id);
+      }
+      if (at !== undefined) {
+        const held = at !== null && at > now ? at : null;
+        this.#store.run('UPDATE modem_outbox SET send_at_ms = ?, send_at = ? WHERE id = ?', held, held === null ? null : isoWithOffset(held), id);
+      }
+      return row;
+    });
+    this.#log?.info({ messageId: id, text: change.text !== undefined, sendAt: at !== undefined }, 'queued sms changed');
+    this.#members.get(row.modem)?.outbox.wake();
+    return this.getMessage(id) as OutboundMessage;
   }
 
   /** The named modem, or round robin over the online ones (over all when none is online: the message waits). */
@@ -156,18 +229,40 @@ export class SmsGateway implements SmsService {
     return n;
   }
 
-  listMessages(query: { direction: 'inbound' | 'outbound'; limit: number; before?: string }): Message[] {
+  listMessages(query: MessageQuery): Message[] {
     const limit = Math.max(1, Math.min(1000, Math.floor(query.limit || 50)));
-    if (query.direction === 'inbound') {
-      const rows = query.before
-        ? this.#store.all<InboxRow>(`SELECT ${inboxColumns} FROM modem_inbox WHERE id < ? ORDER BY id DESC LIMIT ?`, query.before, limit)
-        : this.#store.all<InboxRow>(`SELECT ${inboxColumns} FROM modem_inbox ORDER BY id DESC LIMIT ?`, limit);
-      return rows.map(inboundFromRow);
+    const inbound = query.direction === 'inbound';
+    const table = inbound ? 'modem_inbox' : 'modem_outbox';
+    // Filters that mean nothing for this direction are refused rather than ignored (an empty answer
+    // would look like "no such message").
+    const only = inbound ? (['status', 'to', 'clientRef'] as const) : (['from'] as const);
+    for (const key of only) {
+      if (query[key] !== undefined) throw new SmsServiceError('invalid_query', `${key}: applies to ${inbound ? 'outbound' : 'inbound'} messages only (direction=${inbound ? 'outbound' : 'inbound'})`, { field: key });
     }
-    const rows = query.before
-      ? this.#store.all<OutboxRow>('SELECT * FROM modem_outbox WHERE id < ? ORDER BY id DESC LIMIT ?', query.before, limit)
-      : this.#store.all<OutboxRow>('SELECT * FROM modem_outbox ORDER BY id DESC LIMIT ?', limit);
-    return rows.map((row) => this.#outbound(row));
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const add = (sql: string, value: SqlValue) => {
+      where.push(sql);
+      params.push(value);
+    };
+    if (query.before !== undefined) {
+      // A cursor is the id of the last message of a page: one that names nothing is a mistake, not page one.
+      if (!this.#store.get(`SELECT 1 FROM ${table} WHERE id = ?`, query.before))
+        throw new SmsServiceError('invalid_query', 'cursor: names no message (pass the `next` of the previous page)', { field: 'cursor' });
+      add('id < ?', query.before);
+    }
+    if (query.status !== undefined) add('status = ?', query.status);
+    if (query.to !== undefined) add('recipient = ?', query.to);
+    if (query.from !== undefined) add('sender = ?', query.from);
+    if (query.modem !== undefined) add('modem = ?', query.modem);
+    if (query.clientRef !== undefined) add('client_ref = ?', query.clientRef);
+    const time = inbound ? 'stored_ms' : 'created_ms';
+    if (query.since !== undefined) add(`${time} >= ?`, query.since);
+    if (query.until !== undefined) add(`${time} < ?`, query.until);
+    if (query.q !== undefined) add(`text LIKE ? ESCAPE '\\'`, `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    if (inbound) return this.#store.all<InboxRow>(`SELECT ${inboxColumns} FROM modem_inbox ${filter} ORDER BY id DESC LIMIT ?`, ...params, limit).map(inboundFromRow);
+    return this.#store.all<OutboxRow>(`SELECT * FROM modem_outbox ${filter} ORDER BY id DESC LIMIT ?`, ...params, limit).map((row) => this.#outbound(row));
   }
 
   getMessage(id: string): Message | undefined {
@@ -188,6 +283,7 @@ export class SmsGateway implements SmsService {
       parts: row.parts,
       status: row.status as OutboundMessage['status'],
       modem: row.modem,
+      priority: priorityName[row.priority] ?? 'normal',
       createdAt: row.created_at,
       partDetails: parts.map((p) => {
         const d: OutboundPart = { part: p.part, mr: p.mr, status: p.status as OutboundPart['status'] };
@@ -199,6 +295,8 @@ export class SmsGateway implements SmsService {
       }),
     };
     if (row.client_ref !== null) m.clientRef = row.client_ref;
+    if (row.send_at !== null) m.sendAt = row.send_at;
+    if (row.cancelled_at !== null) m.cancelledAt = row.cancelled_at;
     if (row.sent_at !== null) m.sentAt = row.sent_at;
     if (row.delivered_at !== null) m.deliveredAt = row.delivered_at;
     if (row.failed_at !== null) m.failedAt = row.failed_at;

@@ -4,7 +4,7 @@ import { plainIssue } from '../../core/issues.ts';
 import { checkSend } from '../../core/send.ts';
 import type { SmsService } from '../../core/services.ts';
 
-export type RequestKind = 'send' | 'ussd';
+export type RequestKind = 'send' | 'ussd' | 'cancel';
 
 export interface ResponseError {
   code: ErrorCode;
@@ -27,7 +27,13 @@ const ussdRequest = v.strictObject({
   timeoutMs: v.optional(v.pipe(v.number('must be a number of milliseconds'), v.integer('must be a whole number of milliseconds'), v.minValue(1000, 'must be at least 1000'), v.maxValue(180_000, 'must be at most 180000'))),
 });
 
-export const requestKinds: readonly RequestKind[] = ['send', 'ussd'];
+/** Cancels a queued or scheduled message, as DELETE /sms/messages/:id does. */
+const cancelRequest = v.strictObject({
+  transaction: v.optional(transaction),
+  id: v.pipe(v.string('must be a message id'), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a message id')),
+});
+
+export const requestKinds: readonly RequestKind[] = ['send', 'ussd', 'cancel'];
 
 export function isRequestKind(kind: string): kind is RequestKind {
   return (requestKinds as readonly string[]).includes(kind);
@@ -85,6 +91,11 @@ export async function answer(kind: string, payload: Buffer | string, ctx: Reques
     const body = parseBody(payload);
     tx = transactionOf(body);
     if (!isRequestKind(kind)) throw new BadRequest('unknown_request', `unknown request "${kind}" (known: ${requestKinds.join(', ')})`);
+    if (kind === 'cancel') {
+      const { id } = parse(cancelRequest, body);
+      if (!ctx.sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
+      return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: ctx.sms.cancel(id) });
+    }
     const { code, modem, timeoutMs } = parse(ussdRequest, body);
     if (!ctx.sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
     const result = await ctx.sms.ussd(code, { modem, timeoutMs });

@@ -74,6 +74,9 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
   const retrying = (await json({ method: 'POST', path: `/webhooks/${failing}/test` })).deliveryId as string;
   const gone = (await json({ method: 'POST', path: '/webhooks', json: { url: 'https://hooks.example.com/gone' } })).webhook.id as string;
   const unknownId = '00000000-0000-4000-8000-000000000000';
+  const later = new Date(clock.now() + 3_600_000).toISOString();
+  const held = await json({ method: 'POST', path: '/sms/send', json: { to: '+15550100101', text: 'later', sendAt: later, priority: 'low' } });
+  const dropped = await json({ method: 'POST', path: '/sms/send', json: { to: '+15550100102', text: 'dropped', sendAt: later } });
 
   const cases: Case[] = [
     { method: 'GET', path: '/', key: false, status: 200 },
@@ -107,6 +110,15 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
     { method: 'GET', path: `/sms/messages/${sent.id}`, status: 200 },
     { method: 'GET', path: `/sms/messages/${unknownId}`, status: 404 },
     { method: 'GET', path: '/sms/messages/a.b', status: 400 },
+    { method: 'GET', path: '/sms/messages?direction=outbound&status=queued&to=%2B15550100101&since=2026-03-01T00:00:00Z&q=lat', status: 200 },
+    { method: 'GET', path: `/sms/messages?cursor=${unknownId}`, status: 400 },
+    { method: 'PATCH', path: `/sms/messages/${held.id}`, json: { text: 'later, changed', sendAt: new Date(clock.now() + 7_200_000).toISOString() }, status: 200 },
+    { method: 'PATCH', path: `/sms/messages/${held.id}`, json: { sendAt: '2020-01-01T00:00:00Z' }, status: 400 },
+    { method: 'PATCH', path: `/sms/messages/${unknownId}`, json: { text: 'x' }, status: 404 },
+    { method: 'DELETE', path: `/sms/messages/${dropped.id}`, status: 200 },
+    { method: 'DELETE', path: `/sms/messages/${dropped.id}`, status: 409 },
+    { method: 'PATCH', path: `/sms/messages/${dropped.id}`, json: { text: 'x' }, status: 409 },
+    { method: 'DELETE', path: `/sms/messages/${unknownId}`, status: 404 },
     { method: 'POST', path: '/sms/send', json: { to: ['+15550100100', '0612345678'], text: 'two' }, status: 202 },
     { method: 'POST', path: '/sms/send', json: { to: '+1 555', text: 'x' }, status: 400 },
     { method: 'POST', path: '/sms/send', json: { to: '+15550100100', text: 'x', modem: 'nope' }, status: 400 },

@@ -44,6 +44,12 @@ export function memorySms(modem: Partial<ModemStatus> = {}) {
     },
     listMessages: () => [],
     getMessage: () => undefined,
+    cancel(id) {
+      throw new ServiceError('not_found', `no such outbound message ${id}`, 'id');
+    },
+    change(id) {
+      throw new ServiceError('not_found', `no such outbound message ${id}`, 'id');
+    },
     listDeliveryReports: () => [],
     async ussd(code): Promise<UssdResult> {
       if (code === '*999#') throw new ServiceError('modem_error', 'network rejected the USSD request');

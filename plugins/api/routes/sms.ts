@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { SendAccepted, SmsService } from '../../../core/services.ts';
-import { sendBody } from '../../../core/send.ts';
+import { instant, messageChange, priorities, sendBody, type MessageChange } from '../../../core/send.ts';
 import type { Store } from '../../../core/store.ts';
 import { toApiError } from '../errors.ts';
 import { ApiError, type RouteDef } from '../service.ts';
@@ -46,6 +46,8 @@ const accepted = v.object({
   encoding: v.picklist(['gsm7', 'ucs2']),
 });
 
+const statuses = ['queued', 'sending', 'sent', 'delivered', 'failed', 'expired', 'cancelled'] as const;
+
 const message = v.object({
   id: v.string(),
   direction: v.picklist(['inbound', 'outbound']),
@@ -54,8 +56,33 @@ const message = v.object({
   text: v.optional(v.string()),
   encoding: v.string(),
   parts: v.number(),
-  status: v.optional(v.picklist(['queued', 'sending', 'sent', 'delivered', 'failed', 'expired'])),
+  status: v.optional(v.picklist(statuses)),
+  modem: v.optional(v.nullable(v.string())),
+  clientRef: v.optional(v.string()),
+  priority: v.optional(v.picklist(priorities)),
+  createdAt: v.optional(v.string()),
+  sendAt: v.optional(v.string()),
+  cancelledAt: v.optional(v.string()),
   partDetails: v.optional(v.array(v.object({ part: v.number(), mr: v.nullable(v.number()), status: v.string() }))),
+});
+
+/** Query values arrive as strings; times as RFC 3339 with offset. */
+const at = v.pipe(instant, v.transform((s: string) => Date.parse(s)));
+const plain = (max: number) => v.pipe(v.string(), v.minLength(1, 'is empty'), v.maxLength(max, `must have at most ${max} characters`));
+
+/** GET /sms/messages: `cursor` (or its older name `before`) is the `next` of the previous page. */
+export const messagesQuery = v.strictObject({
+  direction: v.optional(v.picklist(['inbound', 'outbound']), 'inbound'),
+  ...listQuery,
+  cursor: v.optional(id),
+  status: v.optional(v.picklist(statuses)),
+  to: v.optional(plain(32)),
+  from: v.optional(plain(32)),
+  modem: v.optional(plain(32)),
+  clientRef: v.optional(plain(40)),
+  since: v.optional(at),
+  until: v.optional(at),
+  q: v.optional(plain(160)),
 });
 
 const report = v.object({
@@ -108,9 +135,21 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
       path: '/sms/messages',
       summary: 'List messages, newest first',
       tags: ['sms'],
-      query: v.strictObject({ direction: v.optional(v.picklist(['inbound', 'outbound']), 'inbound'), ...listQuery }),
-      responses: { 200: { description: 'A page of messages; pass `next` as `before` for the next page', schema: listOf(message) }, 503: unavailable },
-      handler: ({ query }) => page(sms().listMessages(query), query.limit),
+      description:
+        'Filters narrow the list (all must hold): `status`, `to`, `clientRef` (outbound), `from` (inbound), `modem`, ' +
+        '`since`/`until` (RFC 3339 times, on when the message was queued or stored), `q` (the text contains it). ' +
+        'Pass `next` as `cursor` for the next page; a cursor that names no message is a 400 naming `cursor`.',
+      query: messagesQuery,
+      responses: {
+        200: { description: 'A page of messages; pass `next` as `cursor` (or `before`) for the next page', schema: listOf(message) },
+        400: { description: 'A bad filter or cursor (invalid_query naming it)' },
+        503: unavailable,
+      },
+      handler: ({ query }) => {
+        const { cursor, before, ...rest } = query as v.InferOutput<typeof messagesQuery>;
+        const after = cursor ?? before;
+        return page(sms().listMessages({ ...rest, ...(after === undefined ? {} : { before: after }) }), rest.limit);
+      },
     },
     {
       method: 'GET',
@@ -127,6 +166,34 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
       },
     },
     {
+      method: 'PATCH',
+      path: '/sms/messages/:id',
+      summary: 'Change the text or the time (sendAt) of a message still queued',
+      description: '`sendAt: null` sends it as soon as it can. A message handed to the modem (or ended) is a 409.',
+      tags: ['sms'],
+      body: messageChange,
+      responses: {
+        200: { description: 'The changed message', schema: message },
+        404: { description: 'No such outbound message' },
+        409: { description: 'The message is no longer queued (message_not_queued)' },
+        503: unavailable,
+      },
+      handler: ({ params, body }) => sms().change(messageId(params.id), body as MessageChange),
+    },
+    {
+      method: 'DELETE',
+      path: '/sms/messages/:id',
+      summary: 'Cancel a queued or scheduled message (sms.cancelled)',
+      tags: ['sms'],
+      responses: {
+        200: { description: 'The cancelled message', schema: message },
+        404: { description: 'No such outbound message' },
+        409: { description: 'The message was handed to the modem already, or has ended (message_not_queued)' },
+        503: unavailable,
+      },
+      handler: ({ params }) => sms().cancel(messageId(params.id)),
+    },
+    {
       method: 'GET',
       path: '/sms/delivery-reports',
       summary: 'List delivery reports, newest first',
@@ -136,6 +203,12 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
       handler: ({ query }) => page(sms().listDeliveryReports(query), query.limit),
     },
   ];
+}
+
+function messageId(raw: string | undefined): string {
+  const key = v.safeParse(id, raw);
+  if (!key.success) throw new ApiError(400, 'invalid_request', 'not a message id', 'id');
+  return key.output;
 }
 
 /** `{ items, next }`: `next` is the cursor for the following page, null on the last one. */
