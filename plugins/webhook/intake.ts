@@ -10,7 +10,7 @@ import type { DestinationPolicy } from './destination.ts';
 import { checkUrl, endpointKey, type WebhookUrlError } from './url.ts';
 
 /** Events that go to a message's `callbackUrl` (SendRequest.callbackUrl), in the standard format. */
-export const callbackEvents: readonly string[] = ['sms.sent', 'sms.delivered', 'sms.failed', 'sms.expired'];
+export const callbackEvents: readonly string[] = ['sms.sent', 'sms.delivered', 'sms.failed', 'sms.expired', 'sms.cancelled'];
 
 export interface IntakeOptions {
   store: Store;

@@ -8,7 +8,7 @@ import { generateSecret } from './secret.ts';
 import { displayUrl, endpointKey } from './url.ts';
 
 /** What a subscription gets when it names no events: every sms.* event and call.missed. */
-export const defaultEvents: readonly EventType[] = ['sms.received', 'sms.sent', 'sms.delivered', 'sms.failed', 'sms.expired', 'call.missed'];
+export const defaultEvents: readonly EventType[] = ['sms.received', 'sms.sent', 'sms.delivered', 'sms.failed', 'sms.expired', 'sms.cancelled', 'call.missed'];
 
 /** How long the previous secret keeps signing after a rotation (Standard Webhooks allows several signatures). */
 export const ROTATION_OVERLAP_MS = 24 * 3600_000;

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { ManualClock } from '../../core/clock.ts';
 import type { OutboundMessage } from '../../core/services.ts';
+import { answer, answerSend } from '../../plugins/mqtt/requests.ts';
 import { ofType, startRig } from './helpers.ts';
 
 // Sending policy (issue 29, "Sending"): scheduled sends, cancel, change, priority and the message
@@ -150,4 +151,23 @@ t.test('the message list: filters, text search, cursor paging, a bad cursor refu
   await rig.until(() => ofType(rig.events, 'sms.received').length === 1, 'received');
   t.equal(sms.listMessages({ direction: 'inbound', limit: 5, from: '+15550300099', q: 'hello' }).length, 1);
   t.equal(sms.listMessages({ direction: 'inbound', limit: 5, from: '+15550300098' }).length, 0);
+});
+
+t.test('MQTT offers sendAt, priority and cancel like REST (the request handlers over the real service)', async (t) => {
+  const rig = await startRig(t);
+  const sms = rig.agent.use('sms');
+  const ctx = { agentId: 'test', sms };
+  const at = iso(rig.clock.now() + 600_000);
+  const sent = answerSend(JSON.stringify({ transaction: 7, to: '+15550300030', text: 'later', sendAt: at, priority: 'high' }), ctx);
+  t.match(sent, { transaction: 7, status: 'ok', data: { status: 'queued' } });
+  const id = (sent as { data: { id: string } }).data.id;
+  t.match(sms.getMessage(id), { priority: 'high', sendAt: /^2026-03-01T10:10/ });
+  t.match(answerSend(JSON.stringify({ to: '+15550300030', text: 'x', sendAt: '2020-01-01T00:00:00Z' }), ctx), { status: 'error', error: { code: 'invalid_request', field: 'sendAt' } });
+  t.match(answerSend(JSON.stringify({ to: '+15550300030', text: 'x', priority: 'urgent' }), ctx), { status: 'error', error: { code: 'invalid_request', field: 'priority' } });
+  t.match(await answer('cancel', JSON.stringify({ transaction: 'c1', id }), ctx), { transaction: 'c1', status: 'ok', data: { id, status: 'cancelled' } });
+  t.match(await answer('cancel', JSON.stringify({ id }), ctx), { status: 'error', error: { code: 'message_not_queued', field: 'id' } });
+  t.match(await answer('cancel', JSON.stringify({ id: '0193a1f2-7c4e-7b3a-9d21-5e0f6a8b9c01' }), ctx), { status: 'error', error: { code: 'not_found' } });
+  t.match(await answer('cancel', JSON.stringify({ id: 'a/b' }), ctx), { status: 'error', error: { code: 'invalid_request', field: 'id' } });
+  t.match(await answer('cancel', JSON.stringify({ id }), { agentId: 'test', sms: undefined }), { status: 'error', error: { code: 'sms_unavailable' } });
+  t.equal(ofType(rig.events, 'sms.cancelled').length, 1);
 });
