@@ -131,3 +131,15 @@ t.test('pino-pretty is loaded only for pretty output, and pretty output still wo
   t.match(r.stdout, /\+155\*\*\*\*0100/, 'and redacted like any record');
   t.notMatch(r.stdout, /5550100100/);
 });
+
+t.test('an error logged under `error` (not `err`) is serialized and scrubbed the same way', async (t) => {
+  const key = 'sk_live_9e8d7c6b5a41';
+  registerSecret(key);
+  const { log, lines } = capture();
+  log.warn({ error: new Error(`POST https://user:pw@example.com/in?token=t0k3n with ${key} for +15550100100 failed`) }, 'callback failed');
+  const line = JSON.parse(lines[0]!) as { error: { message: string } };
+  t.type(line.error.message, 'string', 'the Error keeps its message (not an empty object)');
+  t.match(line.error.message, /failed$/);
+  for (const secret of [key, 'pw@', 't0k3n', '5550100100']) t.notOk(lines[0]!.includes(secret), `no ${secret.slice(0, 4)}…`);
+  t.match(line.error.message, /\+155\*\*\*\*0100/);
+});
