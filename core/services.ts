@@ -162,7 +162,7 @@ export interface SmsService {
   modems(): ModemStatus[];
   /** A modem's setup checks (port, AT, SIM, registration, signal, SMSC, storage, indications); undefined for an unknown id. */
   doctor?(id: string): Promise<{ modem: string; status: 'pass' | 'warn' | 'fail'; checks: { name: string; status: 'pass' | 'warn' | 'fail'; detail: string }[] }> | undefined;
-  stats(): { outboundQueued: number; inboundTotal: number; outboundTotal: number; failedTotal: number; deliveryReports: number; decodeErrors: number; resets: number; unreadOnSim?: number };
+  stats(): { outboundQueued: number; inboundTotal: number; outboundTotal: number; failedTotal: number; deliveryReports: number; decodeErrors: number; resets: number; unreadOnSim?: number; outboundScheduled?: number };
 }
 
 declare module './plugin.ts' {

@@ -142,7 +142,10 @@ export class Outbox {
   }
 
   depth(): number {
-    return this.#d.store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending')`, this.#d.modem)?.n ?? 0;
+    return this.#d.store.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND (send_at_ms IS NULL OR send_at_ms <= ?)`,
+      this.#d.modem, this.#d.clock.now(),
+    )?.n ?? 0;
   }
 
   /** Runs until `signal` aborts. */

@@ -350,8 +350,12 @@ export class SmsGateway implements SmsService {
 
   stats() {
     const n = (sql: string) => this.#store.get<{ n: number }>(sql)?.n ?? 0;
+    const now = this.#clock.now();
     return {
-      outboundQueued: n(`SELECT COUNT(*) AS n FROM modem_outbox WHERE status IN ('queued', 'sending')`),
+      // A message held for later (sendAt) is not a backlog: counted apart, so a queue-depth alert
+      // does not fire for next month's reminders.
+      outboundQueued: this.#store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM modem_outbox WHERE status IN ('queued', 'sending') AND (send_at_ms IS NULL OR send_at_ms <= ?)`, now)?.n ?? 0,
+      outboundScheduled: this.#store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM modem_outbox WHERE status = 'queued' AND send_at_ms > ?`, now)?.n ?? 0,
       inboundTotal: n('SELECT COUNT(*) AS n FROM modem_inbox'),
       outboundTotal: n('SELECT COUNT(*) AS n FROM modem_outbox'),
       failedTotal: n(`SELECT COUNT(*) AS n FROM modem_outbox WHERE status = 'failed'`),

@@ -112,6 +112,8 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
     { method: 'GET', path: '/sms/messages/a.b', status: 400 },
     { method: 'GET', path: '/sms/messages?direction=outbound&status=queued&to=%2B15550100101&since=2026-03-01T00:00:00Z&q=lat', status: 200 },
     { method: 'GET', path: `/sms/messages?cursor=${unknownId}`, status: 400 },
+    { method: 'GET', path: '/sms/messages?direction=outbound&since=yesterday', status: 400 },
+    { method: 'GET', path: '/sms/messages?direction=outbound&priority=high', status: 400 },
     { method: 'PATCH', path: `/sms/messages/${held.id}`, json: { text: 'later, changed', sendAt: new Date(clock.now() + 7_200_000).toISOString() }, status: 200 },
     { method: 'PATCH', path: `/sms/messages/${held.id}`, json: { sendAt: '2020-01-01T00:00:00Z' }, status: 400 },
     { method: 'PATCH', path: `/sms/messages/${unknownId}`, json: { text: 'x' }, status: 404 },

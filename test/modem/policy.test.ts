@@ -16,9 +16,11 @@ t.test('sendAt holds a message until its time, then sends it', async (t) => {
   const at = rig.clock.now() + 3_600_000;
   const { id } = sms.send({ to: '+15550300001', text: 'in an hour', sendAt: iso(at) });
   t.match(sms.getMessage(id), { status: 'queued', sendAt: /^2026-03-01T/ });
+  t.match(sms.stats(), { outboundQueued: 0, outboundScheduled: 1 }, 'held, not a backlog');
   await rig.clock.advance(3_590_000);
   t.equal(rig.sim.sent().length, 0, 'nothing reached the modem before its time');
   await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'sent at its time');
+  t.match(sms.stats(), { outboundQueued: 0, outboundScheduled: 0 });
   t.ok(rig.clock.now() >= at, 'not before sendAt');
   t.ok(rig.clock.now() < at + 5_000, 'promptly at sendAt (the worker wakes for it)');
 });
@@ -73,13 +75,15 @@ t.test('cancel: a queued or scheduled message ends as cancelled with sms.cancell
 });
 
 t.test('cancel is refused once the first part was handed to the modem (the worker marks it sending)', async (t) => {
-  const rig = await startRig(t, {}, { waitOnline: true });
+  // The first attempt fails (a transient +CMS ERROR 500) and the retry waits 10 s on the manual clock:
+  // the message is `sending` all that while, whatever the machine's load.
+  const rig = await startRig(t, { retry: { initialDelayMs: 10_000, maxDelayMs: 10_000, attempts: 3 } });
   const sms = rig.agent.use('sms');
-  rig.sim.fault('cms-500', { count: 1 }); // the first attempt fails: the message is `sending` while it waits to retry
+  rig.sim.fault('cms-500', { count: 1 });
   const { id } = sms.send({ to: '+15550300006', text: 'x'.repeat(300) });
-  await rig.until(() => (sms.getMessage(id) as OutboundMessage).status !== 'queued', 'taken by the worker');
-  t.equal((sms.getMessage(id) as OutboundMessage).status, 'sending');
+  await rig.until(() => (sms.getMessage(id) as OutboundMessage).status === 'sending', 'taken by the worker');
   t.throws(() => sms.cancel(id), { code: 'message_not_queued', message: /handed to the modem/ });
+  t.throws(() => sms.change(id, { text: 'too late' }), { code: 'message_not_queued' });
   await rig.until(() => ofType(rig.events, 'sms.sent').length === 1, 'sent');
   t.equal(ofType(rig.events, 'sms.cancelled').length, 0);
 });

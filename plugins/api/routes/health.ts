@@ -27,7 +27,7 @@ const healthSchema = v.object({
   version: v.optional(v.string()),
   uptimeSeconds: v.optional(v.number()),
   modems: v.optional(v.array(v.object({ id: v.string(), state: v.string(), signalDbm: v.nullable(v.number()), operator: v.nullable(v.string()) }))),
-  queue: v.optional(v.object({ outbound: v.number() })),
+  queue: v.optional(v.object({ outbound: v.number(), scheduled: v.optional(v.number()) })),
   webhookBacklog: v.optional(v.number()),
   store: v.optional(
     v.object({ status: v.picklist(['pass', 'fail']), reason: v.optional(v.string()), message: v.optional(v.string()), since: v.optional(v.string()) }),
@@ -58,7 +58,7 @@ export function healthRoutes(deps: HealthDeps, metrics: Metrics): RouteDef[] {
           version: health.version,
           uptimeSeconds: health.uptimeSeconds,
           modems: sms?.modems() ?? [],
-          queue: { outbound: sms?.stats().outboundQueued ?? 0 },
+          queue: queueOf(sms?.stats()),
           webhookBacklog: webhookBacklog(health),
           store: health.store,
           journal: health.journal,
@@ -96,7 +96,8 @@ export function collectAgentMetrics(metrics: Metrics, deps: HealthDeps & { start
     metrics.collect('smsedge_pdu_decode_errors_total', 'PDUs from the modem that could not be decoded', 'counter', () => stats()?.decodeErrors ?? 0),
     metrics.collect('smsedge_sms_unread_on_sim', 'Stored SMS no read gave whole, left on the SIM to be read again', 'gauge', () => stats()?.unreadOnSim ?? 0),
     metrics.collect('smsedge_modem_resets_total', 'Modem resets (re-initialisations after a fault)', 'counter', () => stats()?.resets ?? 0),
-    metrics.collect('smsedge_outbound_queue_depth', 'Outbound messages waiting to be sent', 'gauge', () => stats()?.outboundQueued ?? 0),
+    metrics.collect('smsedge_outbound_queue_depth', 'Outbound messages waiting to be sent (not those held for a later sendAt)', 'gauge', () => stats()?.outboundQueued ?? 0),
+    metrics.collect('smsedge_outbound_scheduled', 'Outbound messages held for a later sendAt', 'gauge', () => stats()?.outboundScheduled ?? 0),
     metrics.collect('smsedge_modem_signal_dbm', 'Signal strength per modem, dBm', 'gauge', () =>
       (deps.sms()?.modems() ?? []).filter((m) => m.signalDbm !== null).map((m) => ({ labels: { modem: m.id }, value: m.signalDbm! })),
     ),
@@ -122,4 +123,9 @@ export function collectAgentMetrics(metrics: Metrics, deps: HealthDeps & { start
   return () => {
     for (const off of offs) off();
   };
+}
+
+/** The outbound queue for /health: what waits to be sent now, and what is held for a later sendAt. */
+function queueOf(stats: { outboundQueued: number; outboundScheduled?: number } | undefined): { outbound: number; scheduled: number } {
+  return { outbound: stats?.outboundQueued ?? 0, scheduled: stats?.outboundScheduled ?? 0 };
 }
