@@ -329,3 +329,29 @@ t.test('latest: the newest events of some types first, paged by event id, throug
   t.match(plan, /journal_events_type/, `the type index is used (${plan})`);
   t.notMatch(plan, /TEMP B-TREE/, 'without a sort');
 });
+
+t.test('without a backoff of its own, a failing sink is retried after 1 s, then twice as long each time, at most 5 min', async (t) => {
+  const { journal, clock } = setup(t);
+  const attempts: number[] = [];
+  let fail = true;
+  const sub = journal.subscribe('s', () => {
+    attempts.push(clock.now());
+    if (fail) throw new Error('receiver down');
+  });
+  const start = clock.now();
+  journal.append('system.ping', ping(1));
+  await flushMicrotasks(20);
+  // 1 s, 2 s, 4 s ... 256 s, then 300 s (not 512 s) and 300 s again.
+  const gaps = [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000];
+  for (const gap of gaps) {
+    await clock.advance(gap - 1);
+    const before = attempts.length;
+    await clock.advance(1);
+    t.equal(attempts.length, before + 1, `retried ${gap} ms after the previous attempt`);
+  }
+  t.same(attempts.map((at) => at - start), [0, ...gaps.map((_, i) => gaps.slice(0, i + 1).reduce((a, b) => a + b, 0))]);
+  fail = false;
+  await clock.advance(300_000);
+  t.equal(sub.lag(), 0, 'delivered once the sink accepts it');
+  await sub.stop();
+});
