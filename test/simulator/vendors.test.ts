@@ -12,6 +12,7 @@ const vendors: { profile: ProfileName; ati: (imei: string) => string[]; boot: Re
     ati: (imei) => ['Manufacturer: huawei', 'Model: E3531', 'Revision: 22.521.23.00.00', `IMEI: ${imei}`, '+GCAP: +CGSM,+DS,+ES'],
     boot: /\^SIMST: 1\r\n[\s\S]*\^SRVST: 2\r\n/, ready: [], locked: /\^SRVST: 2\r\n/,
   },
+  { profile: 'quectel', ati: () => ['Quectel', 'EC25', 'Revision: EC25EFAR06A06M4G'], boot: /RDY\r\n[\s\S]*\+QUSIM: 1\r\n[\s\S]*\+QIND: SMS DONE\r\n[\s\S]*\+QIND: PB DONE\r\n/, ready: ['+QIND: SMS DONE', '+QIND: PB DONE'], locked: /\+QUSIM: 1\r\n/ },
   { profile: 'ec25', ati: () => ['Quectel', 'EC25', 'Revision: EC25EFAR06A08M4G'], boot: /RDY\r\n[\s\S]*\+QUSIM: 1\r\n[\s\S]*\+QIND: SMS DONE\r\n[\s\S]*\+QIND: PB DONE\r\n/, ready: ['+QIND: SMS DONE', '+QIND: PB DONE'], locked: /\+QUSIM: 1\r\n/ },
   {
     profile: 'sim7600',
