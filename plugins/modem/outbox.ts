@@ -40,6 +40,8 @@ export interface OutboxRow {
   encoding: 'gsm7' | 'ucs2';
   parts: number;
   status: string;
+  /** Sends that timed out (the modem may have sent it all the same). */
+  timeouts?: number;
   delivery_report: number;
   ttl_seconds: number | null;
   client_ref: string | null;

@@ -135,7 +135,10 @@ export class SmsGateway implements SmsService {
     const row = this.#store.get<OutboxRow>('SELECT * FROM modem_outbox WHERE id = ?', id);
     if (!row) throw new SmsServiceError('not_found', 'no such outbound message', { field: 'id' });
     const begun = this.#store.get<{ n: number }>('SELECT COUNT(*) AS n FROM modem_outbox_parts WHERE message_id = ? AND mr IS NOT NULL', id)?.n ?? 0;
-    if (row.status !== 'queued' || begun > 0) {
+    // A send that timed out may have reached the network all the same (the modem answered too late):
+    // it is not withdrawn as if it never left.
+    const timedOut = (row.timeouts ?? 0) > 0;
+    if (row.status !== 'queued' || begun > 0 || timedOut) {
       const why = row.status === 'queued' || row.status === 'sending' ? 'it was handed to the modem already' : `it is ${row.status}`;
       throw new SmsServiceError('message_not_queued', `the message is no longer queued: ${why}`, { field: 'id' });
     }

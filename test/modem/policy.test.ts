@@ -88,6 +88,22 @@ t.test('cancel is refused once the first part was handed to the modem (the worke
   t.equal(ofType(rig.events, 'sms.cancelled').length, 0);
 });
 
+t.test('cancel is refused after a send timed out (the modem may have sent it all the same)', async (t) => {
+  const rig = await startRig(t);
+  const sms = rig.agent.use('sms');
+  // AT+CMGS waits 60 s for its answer: a modem that answers nothing for longer times it out.
+  rig.sim.fault('hang', { ms: 300_000 });
+  const { id } = sms.send({ to: '+15550300008', text: 'maybe out' });
+  const timeouts = () => rig.agent.store.get<{ timeouts: number }>('SELECT timeouts FROM modem_outbox WHERE id = ?', id)!.timeouts;
+  await rig.until(() => timeouts() === 1, 'the first send timed out');
+  // The worker tries again at once; the modem goes away meanwhile: the message is back in the queue.
+  rig.sim.unplug();
+  await rig.until(() => (sms.getMessage(id) as OutboundMessage).status === 'queued', 'waiting for the modem');
+  t.throws(() => sms.cancel(id), { code: 'message_not_queued', message: /handed to the modem/ });
+  t.throws(() => sms.change(id, { text: 'changed' }), { code: 'message_not_queued' });
+  t.equal(ofType(rig.events, 'sms.cancelled').length, 0);
+});
+
 t.test('change: a new text is re-encoded, a new time moves the schedule, null sends now; refused once sent', async (t) => {
   const rig = await startRig(t);
   const sms = rig.agent.use('sms');
