@@ -235,7 +235,6 @@ export class SmsGateway implements SmsService {
   listMessages(query: MessageQuery): Message[] {
     const limit = Math.max(1, Math.min(1000, Math.floor(query.limit || 50)));
     const inbound = query.direction === 'inbound';
-    const table = inbound ? 'modem_inbox' : 'modem_outbox';
     // Filters that mean nothing for this direction are refused rather than ignored (an empty answer
     // would look like "no such message").
     const only = inbound ? (['status', 'to', 'clientRef'] as const) : (['from'] as const);
@@ -250,7 +249,8 @@ export class SmsGateway implements SmsService {
     };
     if (query.before !== undefined) {
       // A cursor is the id of the last message of a page: one that names nothing is a mistake, not page one.
-      if (!this.#store.get(`SELECT 1 FROM ${table} WHERE id = ?`, query.before))
+      // Either table's ids will do (both are time-ordered UUIDv7): the Twilio door pages both merged.
+      if (!this.#store.get('SELECT 1 FROM modem_outbox WHERE id = ? UNION ALL SELECT 1 FROM modem_inbox WHERE id = ?', query.before, query.before))
         throw new SmsServiceError('invalid_query', 'cursor: names no message (pass the `next` of the previous page)', { field: 'cursor' });
       add('id < ?', query.before);
     }

@@ -50,9 +50,9 @@ t.test('bodies: 415 for non-JSON, 413 over the limit, 400 for broken JSON, unkno
   t.match(await res.json(), { error: { code: 'invalid_json' } });
   res = await post('');
   t.match(await res.json(), { error: { code: 'invalid_json', message: 'a JSON body is required' } });
-  res = await post(JSON.stringify({ to: '+15550100100', text: 'hi', priority: 'high' }));
+  res = await post(JSON.stringify({ to: '+15550100100', text: 'hi', urgency: 'high' }));
   t.equal(res.status, 400);
-  t.same(await plain(res), { error: { code: 'invalid_request', message: 'priority: unknown field', field: 'priority' } });
+  t.same(await plain(res), { error: { code: 'invalid_request', message: 'urgency: unknown field', field: 'urgency' } });
   res = await post(JSON.stringify({ to: '+15550100100' }));
   t.same(await plain(res), { error: { code: 'invalid_request', message: 'text: required', field: 'text' } });
   res = await post('[1,2]');
