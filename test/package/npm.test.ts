@@ -37,7 +37,7 @@ let tarball = '';
 t.test('npm pack builds the JavaScript and ships what runs, without tests or fixtures', async (t) => {
   const r = sh('npm', ['pack', '--pack-destination', work, '--json', '--no-audit', '--no-fund'], root);
   t.equal(r.code, 0, r.stderr);
-  const [info] = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+  const [info] = JSON.parse(/^\[\n[\s\S]*?^\]$/m.exec(r.stdout)![0]) as { filename: string; files: { path: string }[] }[];
   tarball = join(work, info!.filename);
   t.equal(info!.filename, `smsedge-${version}.tgz`);
   const files = info!.files.map((f) => f.path);
