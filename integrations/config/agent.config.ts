@@ -1,6 +1,7 @@
 // smsedge's configuration for an installed agent (/etc/smsedge/agent.config.ts with the Debian
 // package). It imports only the installed package; secrets stay in the environment file beside it
-// (/etc/smsedge/env: SMSEDGE_API_KEY=..., SMSEDGE_MODEM_PORT=...), read by systemd for the service.
+// (/etc/smsedge/env: SMSEDGE_API_KEY=..., SMSEDGE_MODEM_PORT=...), read by systemd for the service;
+// `sudo smsedge init` finds the modem and writes both files.
 import { defineConfig } from 'smsedge';
 import { api } from 'smsedge/plugins/api';
 import { file } from 'smsedge/plugins/file';
