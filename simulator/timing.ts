@@ -38,7 +38,7 @@ export const DEFAULT_TIMING = { baud: 115200, networkMs: 3000, jitterMs: 1000, s
 const STORAGE_COMMANDS = new Set(['+CMGR', '+CMGL', '+CMGD', '+CMGW', '+CMSS', '+CPMS']);
 
 /** mulberry32: a small seeded generator, enough for reproducible jitter. */
-function generator(seed: number): () => number {
+export function generator(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { createAgent } from '../../core/agent.ts';
 import { resolveConfig } from '../../core/config.ts';
-import type { AnyEvent, EventType } from '../../core/events.ts';
+import { watchJournal } from '../fixtures/events.ts';
 import { silentLogger } from '../../core/log.ts';
 import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
@@ -14,25 +14,7 @@ t.test('end to end on the simulator', async (t) => {
   await agent.start();
   t.teardown(() => agent.stop());
   const base = agent.use('api').urls()[0]!;
-  const events: AnyEvent[] = [];
-  const waiters: (() => void)[] = [];
-  agent.journal.listen((e) => {
-    events.push(e);
-    for (const w of waiters.splice(0)) w();
-  });
-  /** Resolves when an event of `type` matching `pred` is recorded (bounded: fails the test instead of hanging). */
-  const waitFor = async (type: EventType, pred: (e: AnyEvent) => boolean = () => true) => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const found = events.find((e) => e.type === type && pred(e));
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${type} event`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 200).unref();
-      });
-    }
-  };
+  const { events, waitFor } = watchJournal(agent.journal);
   const call = (path: string, init: RequestInit & { json?: unknown } = {}) =>
     fetch(base + path, {
       ...init,

@@ -8,14 +8,21 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort, httpGet, spawnNode, until, type Child } from './proc.ts';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
-export const cli = join(root, 'core/cli.ts');
+/**
+ * SMSEDGE_BENCH_PACKAGE=<an installed smsedge package's folder> measures the published JavaScript
+ * (its dist/) instead of this checkout's TypeScript: the agent users run from npm or the .deb.
+ */
+export const packageDir = process.env.SMSEDGE_BENCH_PACKAGE || undefined;
+/** The agent's module `rel` (e.g. `core/index`, `plugins/api/index`) in what is measured. */
+export const moduleFile = (rel: string) => (packageDir ? join(packageDir, 'dist', `${rel}.js`) : join(root, `${rel}.ts`));
+export const cli = moduleFile('core/cli');
 
 export type PluginName = 'modem' | 'api' | 'webhook' | 'file' | 'exec' | 'mqtt';
 
 /** Whether plugins/<name>/index.ts exists and exports its factory; the reason when not. */
 export async function pluginMissing(name: PluginName): Promise<string | undefined> {
-  const file = join(root, 'plugins', name, 'index.ts');
-  if (!existsSync(file)) return `plugins/${name}/index.ts has not landed`;
+  const file = moduleFile(`plugins/${name}/index`);
+  if (!existsSync(file)) return `${file} has not landed`;
   try {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     if (typeof mod[name] !== 'function' && typeof mod.default !== 'function') return `plugins/${name}/index.ts exports no "${name}" factory`;
@@ -67,12 +74,12 @@ export async function prepareAgent(spec: AgentSpec): Promise<AgentDir> {
   const dir = spec.dir ?? mkdtempSync(join(tmpdir(), 'smsedge-bench-'));
   const dataDir = join(dir, 'data');
   const port = await freePort();
-  const imports = [`import { defineConfig } from ${JSON.stringify(pathToFileURL(join(root, 'core/index.ts')).href)};`];
+  const imports = [`import { defineConfig } from ${JSON.stringify(pathToFileURL(moduleFile('core/index')).href)};`];
   const seen = new Set<string>();
   const entries = spec.plugins.map((p) => {
     if (!seen.has(p.name)) {
       seen.add(p.name);
-      imports.push(`import { ${p.name} } from ${JSON.stringify(pathToFileURL(join(root, 'plugins', p.name, 'index.ts')).href)};`);
+      imports.push(`import { ${p.name} } from ${JSON.stringify(pathToFileURL(moduleFile(`plugins/${p.name}/index`)).href)};`);
     }
     // The modem's port is required (no silent simulator): the benches run on the simulator unless told.
     const options = p.name === 'api' ? { port, ...p.options } : p.name === 'modem' ? { port: 'simulator', ...p.options } : (p.options ?? {});

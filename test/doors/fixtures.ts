@@ -6,6 +6,7 @@ import type { Test } from 'tap';
 import { createAgent, type Agent } from '../../core/agent.ts';
 import { resolveConfig } from '../../core/config.ts';
 import type { AnyEvent, EventType } from '../../core/events.ts';
+import { watchJournal } from '../fixtures/events.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { ConfiguredPlugin } from '../../core/plugin.ts';
 import { api } from '../../plugins/api/index.ts';
@@ -41,24 +42,7 @@ export async function doorAgent(t: Test, doors: ConfiguredPlugin[], options: { w
   );
   await agent.start();
   t.teardown(() => agent.stop());
-  const events: AnyEvent[] = [];
-  const waiters: (() => void)[] = [];
-  agent.journal.listen((e) => {
-    events.push(e);
-    for (const w of waiters.splice(0)) w();
-  });
-  const waitFor = async (type: EventType, pred: (e: AnyEvent) => boolean = () => true) => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const found = events.find((e) => e.type === type && pred(e));
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${type} event`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 200).unref();
-      });
-    }
-  };
+  const { events, waitFor } = watchJournal(agent.journal);
   await waitFor('modem.online');
   return { agent, base: agent.use('api').urls()[0]!, sim: agent.use('simulator'), events, waitFor };
 }

@@ -51,17 +51,8 @@ export interface CrashResult {
   seconds: number;
 }
 
-/** A small seeded PRNG (mulberry32) so a failing run can be replayed from its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (the simulator's mulberry32) so a failing run can be replayed from its seed. */
+export { generator as seeded } from '../../../simulator/timing.ts';
 
 export function tally(receiver: Receiver): ReceiverTally {
   const events = new Set<string>();
