@@ -1,12 +1,12 @@
 // `smsedge init` against simulated modems on pseudo-terminals (socat): it finds the answering port,
 // enters the PIN once, and writes the config and a 0600 env file with a new API key.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { init, listPorts, writeEnv } from '../../core/commands/init.ts';
+import { holderOf, init, listPorts, modemManagerRunning, writeEnv } from '../../core/commands/init.ts';
 import { loadConfig } from '../../core/config.ts';
 
 const cli = fileURLToPath(new URL('../../core/cli.ts', import.meta.url));
@@ -107,4 +107,40 @@ t.test('the env file keeps what it had and is 0600', async (t) => {
   writeEnv(file, { SMSEDGE_API_KEY: 'k'.repeat(20), SMSEDGE_MODEM_PORT: '/dev/ttyUSB2' });
   t.equal(readFileSync(file, 'utf8'), `# mine\nSMSEDGE_WEBHOOK_SECRET=whsec_x\nSMSEDGE_API_KEY=${'k'.repeat(20)}\nSMSEDGE_MODEM_PORT=/dev/ttyUSB2\n`);
   t.equal(statSync(file).mode & 0o777, 0o600);
+});
+
+t.test('ModemManager holding the port: named on that port, with the command that stops it', async (t) => {
+  // A real process whose command name is ModemManager (a copy of sleep) holding the "port" open, so
+  // detection goes through the real /proc as on a Pi where ModemManager grabbed the modem.
+  const dir = t.testdir();
+  const port = join(dir, 'ttyHELD');
+  writeFileSync(port, '');
+  const fake = join(dir, 'ModemManager');
+  copyFileSync('/bin/sleep', fake);
+  chmodSync(fake, 0o755);
+  const fd = openSync(port, 'r');
+  const mm = spawn(fake, ['60'], { stdio: [fd, 'ignore', 'ignore'] });
+  closeSync(fd);
+  t.teardown(() => mm.kill('SIGKILL'));
+  await new Promise((r) => mm.once('spawn', r));
+  // exec replaces the spawned name only once the child runs: wait for /proc to show it.
+  for (let i = 0; i < 200 && holderOf(realpathSync(port)) !== 'ModemManager'; i++) await new Promise((r) => setTimeout(r, 10));
+  t.ok(modemManagerRunning(), 'seen running');
+  const r = io();
+  const code = await init(['--timeout', '500', '--yes', '--port', port, '--config', join(dir, 'agent.config.ts'), '--env', join(dir, 'env')], r.io);
+  t.equal(code, 1, 'nothing answered');
+  t.match(r.out(), /1\. .*ttyHELD.*\(held by ModemManager\)/);
+  t.match(r.out(), `ModemManager is running and holds ${port}`);
+  t.match(r.out(), 'sudo systemctl disable --now ModemManager');
+  t.notOk(existsSync(join(dir, 'env')), 'nothing written');
+});
+
+t.test('ModemManager detection reads /proc: none running, or a process gone mid-scan', async (t) => {
+  const proc = t.testdir({ '1': { comm: 'init\n' }, '77': { comm: 'ModemManager\n' }, self: {}, '99': {} });
+  t.ok(modemManagerRunning(proc));
+  const none = t.testdir({ '1': { comm: 'init\n' }, '2': {} });
+  t.notOk(modemManagerRunning(none));
+  t.notOk(modemManagerRunning(join(none, 'missing')), 'no /proc: not running');
+  t.equal(holderOf('/dev/ttyUSB0', none), undefined);
+  t.equal(holderOf('/dev/ttyUSB0', join(none, 'missing')), undefined);
 });
