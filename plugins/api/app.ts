@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import { keyMatches, presentedKey } from './auth.ts';
+import { fromIngressProxy, type IngressOptions } from './ingress.ts';
 import { checkRequestOrigin } from './origin.ts';
 import { AuthThrottle } from './throttle.ts';
 import { errorBody, toApiError, validationError } from './errors.ts';
@@ -27,6 +28,8 @@ export interface ApiAppOptions {
   throttle?: AuthThrottle;
   /** Host names besides localhost/127.0.0.1/[::1] an API without a key answers to. */
   allowedHosts?: readonly string[];
+  /** Add-on mode: requests from this proxy (Home Assistant's Ingress) are authenticated already. */
+  ingress?: IngressOptions;
 }
 
 /** A route as registered, with what the OpenAPI document needs. */
@@ -108,6 +111,7 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
    */
   function authorized(event: H3Event, def: RouteDef, body: unknown): boolean {
     if (apiKey === undefined) return true;
+    if (fromIngressProxy(event.req.ip, options.ingress)) return true;
     const required = def.auth !== false;
     const presented = def.credential ? def.credential(event, body) : presentedKey(event.req.headers);
     if (presented === undefined) return false;

@@ -35,14 +35,14 @@ export const api = definePlugin({
   after: ['modem'],
   options: apiOptions,
   setup(ctx) {
-    const { host, port, apiKeyEnv, bodyLimit, allowedHosts } = ctx.options;
+    const { host, port, apiKeyEnv, bodyLimit, allowedHosts, ingress } = ctx.options;
     const apiKey = process.env[apiKeyEnv] || undefined;
     registerSecret(apiKey);
     // A key guards an API on the network only if it cannot be guessed; failed tries are throttled too.
     const weakness = apiKey === undefined ? undefined : keyWeakness(apiKey);
     if (weakness && !isLoopback(host)) throw new ConfigError(apiKeyEnv, `the API key ${weakness}`);
     if (weakness) ctx.log.warn({ apiKeyEnv }, `the API key ${weakness}; it is accepted only because the API listens on loopback`);
-    const http: ApiApp = createApiApp({ log: ctx.log, clock: ctx.clock, apiKey, bodyLimit, allowedHosts, idempotency: new Idempotency(ctx.store, ctx.clock), processMetrics: true });
+    const http: ApiApp = createApiApp({ log: ctx.log, clock: ctx.clock, apiKey, bodyLimit, allowedHosts, ingress, idempotency: new Idempotency(ctx.store, ctx.clock), processMetrics: true });
     ctx.provide('api', http);
 
     const sms = (): SmsService => {
@@ -66,7 +66,7 @@ export const api = definePlugin({
     const simulator = (ctx.tryUse as (name: string) => unknown)('simulator') as SimulatorControl | undefined;
     if (simulator) for (const def of simulatorRoutes(() => simulator)) http.route(def);
     // The operator page and its live feed.
-    for (const def of [...uiRoutes(), ...eventRoutes({ api: http, events: ctx.events, clock: ctx.clock, signal: ctx.signal, ...deps })]) http.route(def);
+    for (const def of [...uiRoutes(undefined, { ingress }), ...eventRoutes({ api: http, events: ctx.events, clock: ctx.clock, signal: ctx.signal, ...deps })]) http.route(def);
     const stopAgentMetrics = collectAgentMetrics(http.metrics, { ...deps, startedAt: ctx.clock.now(), now: () => ctx.clock.now() });
 
     let server: Server | undefined;
@@ -76,6 +76,7 @@ export const api = definePlugin({
         server = await serve(http.app, { host, port, keyConfigured: apiKey !== undefined });
         http.setUrls(server.urls);
         ctx.log.info({ urls: server.urls, auth: apiKey ? 'key' : 'none (loopback)' }, `API listening on ${server.urls.join(', ')}`);
+        if (ingress) ctx.log.info({ trustedProxy: ingress.trustedProxy }, 'add-on mode: requests from the Home Assistant Ingress proxy need no key');
       },
       async stop() {
         stopAgentMetrics();

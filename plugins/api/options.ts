@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { SUPERVISOR_PROXY } from './ingress.ts';
 
 // The characters listhen accepts for a host; anything else it silently replaces with "localhost",
 // so we refuse it here instead, naming the key.
@@ -20,6 +21,12 @@ export const apiOptions = v.strictObject({
    * in /etc/hosts for this machine. Without a key any other Host is refused (DNS rebinding).
    */
   allowedHosts: v.optional(v.array(v.pipe(v.string(), v.regex(HOST, 'a host name')))),
+  /**
+   * Home Assistant add-on mode: requests from `trustedProxy` (the Supervisor's Ingress proxy) are
+   * already authenticated by Home Assistant and need no key, and the operator page is served under
+   * the path their X-Ingress-Path header gives, framed by Home Assistant. Only for the add-on.
+   */
+  ingress: v.optional(v.strictObject({ trustedProxy: v.optional(v.pipe(v.string(), v.ip('an IP address')), SUPERVISOR_PROXY) })),
   /** Largest request body in bytes (413 beyond). */
   bodyLimit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(16 * 1024 * 1024)), 64 * 1024),
 });

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fromIngressProxy, ingressPath, type IngressOptions } from '../ingress.ts';
 import { ApiError, type RouteDef } from '../service.ts';
 
 const TYPES: Record<string, string> = {
@@ -49,7 +50,10 @@ export function loadAssets(dir = fileURLToPath(new URL('../ui/', import.meta.url
   return assets;
 }
 
-function answer(asset: Asset, ifNoneMatch: string | null): Response {
+/** The same policy for a page Home Assistant shows in a frame of its own origin (Ingress). */
+export const INGRESS_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'");
+
+function answer(asset: Asset, ifNoneMatch: string | null, framed = false): Response {
   const headers = new Headers({
     'content-type': asset.type,
     // Revalidate every time (cheap with the ETag): an upgraded agent must not run yesterday's script.
@@ -59,22 +63,46 @@ function answer(asset: Asset, ifNoneMatch: string | null): Response {
     'referrer-policy': 'no-referrer',
   });
   if (asset.type.startsWith('text/html')) {
-    headers.set('content-security-policy', CSP);
-    headers.set('x-frame-options', 'DENY');
+    headers.set('content-security-policy', framed ? INGRESS_CSP : CSP);
+    headers.set('x-frame-options', framed ? 'SAMEORIGIN' : 'DENY');
   }
   if (ifNoneMatch !== null && ifNoneMatch.split(',').some((t) => t.trim() === asset.etag)) return new Response(null, { status: 304, headers });
   return new Response(asset.body, { headers });
 }
 
 /**
- * `GET /` (the page) and `GET /ui/:file` (its scripts and styles), open to everyone.
+ * index.html as Home Assistant's Ingress shows it: its root-relative links (`/ui/app.js`) under the
+ * prefix, and `data-auth="ingress"` on <html> so the page goes in without asking for a key.
+ */
+function ingressPage(index: Asset, prefix: string): Asset {
+  const html = new TextDecoder().decode(index.body)
+    .replace(/(\s(?:href|src)=")\/(?!\/)/g, `$1${prefix}/`)
+    .replace(/<html\b/i, '<html data-auth="ingress"');
+  const body = new TextEncoder().encode(html) as Uint8Array<ArrayBuffer>;
+  return { body, type: index.type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
+}
+
+/**
+ * `GET /` (the page) and `GET /ui/:file` (its scripts and styles), open to everyone. With `ingress`
+ * (add-on mode), the page answered to the Ingress proxy is adapted to the prefix it gives.
  *
  * @example
  * for (const def of uiRoutes()) api.route(def);
  */
-export function uiRoutes(assets: Map<string, Asset> = loadAssets()): RouteDef[] {
+export function uiRoutes(assets: Map<string, Asset> = loadAssets(), options: { ingress?: IngressOptions } = {}): RouteDef[] {
   const index = assets.get('index.html');
   if (!index) throw new Error('plugins/api/ui/index.html is missing');
+  const { ingress } = options;
+  // One prefix in practice (the add-on's Ingress token); a few kept, in case it changes.
+  const adapted = new Map<string, Asset>();
+  const page = (prefix: string) => {
+    let asset = adapted.get(prefix);
+    if (!asset) {
+      if (adapted.size >= 4) adapted.clear();
+      adapted.set(prefix, (asset = ingressPage(index, prefix)));
+    }
+    return asset;
+  };
   return [
     {
       method: 'GET',
@@ -83,7 +111,11 @@ export function uiRoutes(assets: Map<string, Asset> = loadAssets()): RouteDef[] 
       tags: ['ui'],
       auth: false,
       responses: { 200: { description: 'The operator page', contentType: 'text/html' } },
-      handler: ({ event }) => answer(index, event.req.headers.get('if-none-match')),
+      handler: ({ event }) => {
+        const ifNoneMatch = event.req.headers.get('if-none-match');
+        if (!fromIngressProxy(event.req.ip, ingress)) return answer(index, ifNoneMatch);
+        return answer(page(ingressPath(event.req.headers, event.req.ip, ingress) ?? ''), ifNoneMatch, true);
+      },
     },
     {
       method: 'GET',
@@ -95,7 +127,7 @@ export function uiRoutes(assets: Map<string, Asset> = loadAssets()): RouteDef[] 
       handler: ({ event, params }) => {
         const asset = params.file === 'index.html' ? undefined : assets.get(params.file ?? '');
         if (!asset) throw new ApiError(404, 'not_found', 'no such file', 'file');
-        return answer(asset, event.req.headers.get('if-none-match'));
+        return answer(asset, event.req.headers.get('if-none-match'), fromIngressProxy(event.req.ip, ingress));
       },
     },
   ];

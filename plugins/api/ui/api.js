@@ -4,6 +4,18 @@ import { sseParser } from './format.js';
 
 const KEY = 'smsedge.key';
 
+// The agent's root is where this script came from, one level up (ui/api.js): every request then goes
+// through the path prefix the page was served under (Home Assistant's Ingress), or none.
+const ROOT = new URL('../', import.meta.url);
+
+/**
+ * An API path (`/sms/messages?limit=20`) as a URL under the page's prefix.
+ * @param {string} path
+ */
+export function apiUrl(path) {
+  return new URL(path.replace(/^\/+/, ''), ROOT).href;
+}
+
 /** The key for this tab, or null when signed out. */
 export function getKey() {
   return sessionStorage.getItem(KEY);
@@ -67,7 +79,7 @@ export async function call(path, options = {}) {
   }
   let res;
   try {
-    res = await fetch(path, init);
+    res = await fetch(apiUrl(path), init);
   } catch (error) {
     if (/** @type {Error} */ (error).name === 'AbortError') throw error;
     throw new ApiFailure(0, 'unreachable', 'the agent cannot be reached');
@@ -94,7 +106,7 @@ export async function call(path, options = {}) {
 export async function stream({ signal, onOpen, onMessage }) {
   let res;
   try {
-    res = await fetch('/events', { headers: { ...headers(getKey()), accept: 'text/event-stream' }, cache: 'no-store', credentials: 'omit', signal });
+    res = await fetch(apiUrl('/events'), { headers: { ...headers(getKey()), accept: 'text/event-stream' }, cache: 'no-store', credentials: 'omit', signal });
   } catch (error) {
     if (/** @type {Error} */ (error).name === 'AbortError') return;
     throw new ApiFailure(0, 'unreachable', 'the agent cannot be reached');

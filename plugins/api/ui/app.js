@@ -27,6 +27,9 @@ const state = {
 
 // --- sign-in -------------------------------------------------------------------------------------
 
+// Under Home Assistant's Ingress (the agent marks the page so), Home Assistant has signed the user in.
+const ingress = document.documentElement.dataset.auth === 'ingress';
+
 function showLogin(message = '') {
   state.session?.abort();
   state.session = null;
@@ -74,7 +77,7 @@ async function enter(doc) {
   state.session = session;
   $('login').hidden = true;
   $('dash').hidden = false;
-  $('logout').hidden = false;
+  $('logout').hidden = ingress;
   $('sim-card').hidden = !state.paths.has('/simulator/sms');
   $('sim-call').hidden = !state.paths.has('/simulator/call');
   for (const name of Object.keys(loaders)) schedule(/** @type {Panel} */ (name));
@@ -596,7 +599,7 @@ function removeHook(id, url, button) {
 
 // --- start ---------------------------------------------------------------------------------------
 
-if (getKey() !== null) {
+if (getKey() !== null || ingress) {
   enter().catch((/** @type {ApiFailure} */ error) => {
     if (error.status !== 401) showLogin(`Cannot reach the agent: ${error.message}`);
   });
