@@ -39,6 +39,8 @@ export const errorCodes = {
   modem_error: { status: 502, where: 'REST, MQTT', meaning: 'The modem or network refused the request (ERROR, +CME ERROR, +CMS ERROR); the message quotes it.' },
   ussd_timeout: { status: 504, where: 'REST, MQTT', meaning: 'The network did not answer the USSD request in time.' },
   no_ussd_session: { status: 409, where: 'REST, MQTT', meaning: 'A USSD reply needs an open session; none is open.' },
+  balance_not_configured: { status: 409, where: 'REST, MQTT', meaning: 'The modem has no `balance` option (the USSD code and pattern to read its balance with).' },
+  balance_unreadable: { status: 502, where: 'REST, MQTT', meaning: "The balance pattern found no amount in the network's answer; the message quotes the answer so the pattern can be fixed." },
   message_not_queued: { status: 409, where: 'REST, MQTT', meaning: 'The message is no longer queued (handed to the modem, sent, failed, expired or cancelled): it cannot be cancelled or changed.' },
   no_recipient: { status: 400, where: 'MQTT', meaning: "Home Assistant's notify was used before an SMS recipient was set." },
   // Webhooks

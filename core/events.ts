@@ -82,6 +82,30 @@ export interface ModemOffline {
   reason: string;
 }
 
+/** A prepaid balance read with the modem's USSD code (`modem({ balance })`). */
+export interface SimBalance {
+  modem: string;
+  amount: number;
+  /** The pattern's `currency` group, when it has one. */
+  currency: string | null;
+  /** The network's answer, as the operator worded it. */
+  answer: string;
+  checkedAt: string;
+  /** Below the configured `low` (a `sim.balance_low` follows). */
+  low: boolean;
+  /** `schedule` (every `everyHours`) or `request` (POST /modems/:id/balance, Home Assistant's button). */
+  trigger: 'schedule' | 'request';
+}
+
+/** A balance read below the configured `low`. */
+export interface SimBalanceLow {
+  modem: string;
+  amount: number;
+  currency: string | null;
+  threshold: number;
+  checkedAt: string;
+}
+
 export interface SystemPing {
   agentId: string;
   uptimeSeconds: number;
@@ -101,6 +125,8 @@ export interface EventMap {
   'call.missed': CallMissed;
   'modem.online': ModemOnline;
   'modem.offline': ModemOffline;
+  'sim.balance': SimBalance;
+  'sim.balance_low': SimBalanceLow;
   'system.ping': SystemPing;
   'webhook.test': WebhookTest;
 }
@@ -117,6 +143,8 @@ export const eventTypes: readonly EventType[] = [
   'call.missed',
   'modem.online',
   'modem.offline',
+  'sim.balance',
+  'sim.balance_low',
   'system.ping',
   'webhook.test',
 ];

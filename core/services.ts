@@ -122,6 +122,18 @@ export interface UssdResult {
   dcs: number | null;
 }
 
+/** A modem's last balance reading (`modem({ balance })`), as `sim.balance` recorded it. */
+export interface BalanceReading {
+  modem: string;
+  amount: number;
+  currency: string | null;
+  answer: string;
+  checkedAt: string;
+  low: boolean;
+  /** The latest attempt failed after this reading: why, and when. */
+  lastError?: { message: string; at: string };
+}
+
 export interface ModemStatus {
   id: string;
   state: 'starting' | 'online' | 'offline' | 'sim-locked' | 'error';
@@ -136,6 +148,8 @@ export interface ModemStatus {
   resets: number;
   /** Why it is not online, in plain words (e.g. the OS's words when its port cannot be opened); null when online. */
   reason: string | null;
+  /** The last balance reading when `balance` is configured (null before the first). */
+  balance?: BalanceReading | null;
 }
 
 /** Typed errors a caller (the API) maps to 4xx: `field` names the offending request field. */
@@ -162,6 +176,11 @@ export interface SmsService {
   modems(): ModemStatus[];
   /** A modem's setup checks (port, AT, SIM, registration, signal, SMSC, storage, indications); undefined for an unknown id. */
   doctor?(id: string): Promise<{ modem: string; status: 'pass' | 'warn' | 'fail'; checks: { name: string; status: 'pass' | 'warn' | 'fail'; detail: string }[] }> | undefined;
+  /**
+   * Reads a modem's balance now (sim.balance, sim.balance_low); undefined for an unknown id. Rejects with
+   * balance_not_configured, modem_offline, ussd_timeout, modem_error or balance_unreadable.
+   */
+  balance?(id: string): Promise<BalanceReading> | undefined;
   stats(): { outboundQueued: number; inboundTotal: number; outboundTotal: number; failedTotal: number; deliveryReports: number; decodeErrors: number; resets: number; unreadOnSim?: number; outboundScheduled?: number };
 }
 

@@ -15,6 +15,7 @@ import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
 import { smsRoutes, type CallbackCheck } from './routes/sms.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { ussdRoutes } from './routes/ussd.ts';
+import { balanceRoutes } from './routes/balance.ts';
 import { serve, type Server } from './server.ts';
 import { ApiError } from './service.ts';
 
@@ -51,7 +52,7 @@ export const api = definePlugin({
       return service;
     };
     const deps = { health: () => ctx.health(), sms: () => ctx.tryUse('sms') };
-    for (const def of [...smsRoutes(sms, ctx.store, () => (ctx.tryUse as (name: string) => unknown)('webhook') as CallbackCheck | undefined), ...ussdRoutes(sms), ...callRoutes(ctx.journal), ...healthRoutes(deps, http.metrics), ...doctorRoutes(deps.sms)]) http.route(def);
+    for (const def of [...smsRoutes(sms, ctx.store, () => (ctx.tryUse as (name: string) => unknown)('webhook') as CallbackCheck | undefined), ...ussdRoutes(sms), ...callRoutes(ctx.journal), ...healthRoutes(deps, http.metrics), ...doctorRoutes(deps.sms), ...balanceRoutes(deps.sms)]) http.route(def);
     http.route({
       method: 'GET',
       path: '/openapi.json',

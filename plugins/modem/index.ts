@@ -1,4 +1,5 @@
 import { definePlugin } from '../../core/plugin.ts';
+import { Balance, balanceMigrations } from './balance.ts';
 import { ModemDriver } from './driver.ts';
 import { Inbox } from './inbox.ts';
 import { modemOptions } from './options.ts';
@@ -6,7 +7,7 @@ import { Outbox } from './outbox.ts';
 import { portBinding } from './port.ts';
 import { Reports } from './reports.ts';
 import { migrations } from './schema.ts';
-import { SmsGateway } from './service.ts';
+import { SmsGateway, ussdFailure } from './service.ts';
 import { fileSink, Trace } from './trace.ts';
 
 /**
@@ -49,6 +50,15 @@ export const modem = definePlugin({
       },
       { ...common, inbox, outbox, reports, trace: o.trace ? new Trace(fileSink(o.trace)) : undefined, ...o.testingHooks },
     );
+    let balance: Balance | undefined;
+    if (o.balance) {
+      ctx.store.migrate('balance', balanceMigrations);
+      balance = new Balance(o.balance, {
+        ...common,
+        online: () => driver.online,
+        ussd: (code, timeoutMs) => driver.ussd.request(code, timeoutMs).catch((error: unknown) => Promise.reject(ussdFailure(error))),
+      });
+    }
     const existing = ctx.tryUse('sms');
     const gateway = existing instanceof SmsGateway ? existing : new SmsGateway(ctx.store, ctx.clock, ctx.log, ctx.events);
     if (!existing) ctx.provide('sms', gateway);
@@ -57,13 +67,15 @@ export const modem = definePlugin({
     let workerDone: Promise<void> = Promise.resolve();
     let pinging: Promise<void> = Promise.resolve();
     let failover: Promise<void> = Promise.resolve();
+    let balanceDone: Promise<void> = Promise.resolve();
     const failoverMs = o.failoverSeconds * 1000;
 
     return {
       start() {
-        gateway.join({ driver, outbox, inbox, failoverMs });
+        gateway.join({ driver, outbox, inbox, failoverMs, balance });
         driver.start();
         workerDone = outbox.run(driver, worker.signal);
+        if (balance) balanceDone = balance.run(worker.signal).catch((error) => ctx.log.error({ err: error, modem: id }, 'balance schedule failed'));
         // Looks a few times per grace period whether this modem's round-robin messages should move on.
         const every = Math.min(30_000, Math.max(1000, failoverMs / 4));
         failover = (async () => {
@@ -95,6 +107,7 @@ export const modem = definePlugin({
         await workerDone;
         await pinging;
         await failover;
+        await balanceDone;
         port.close?.();
       },
       health() {
@@ -107,6 +120,7 @@ export const modem = definePlugin({
           outboundQueued: outbox.depth(),
           pendingParts: inbox.pendingParts(),
           decodeErrors: inbox.decodeErrors,
+          ...(balance ? { balance: balance.last() } : {}),
         };
       },
     };

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { balanceOptions } from './balance.ts';
 
 const hook = v.custom<(pdu: string) => Promise<void> | void>((x) => typeof x === 'function', 'a function');
 const positive = (fallback: number) => v.optional(v.pipe(v.number(), v.minValue(0)), fallback);
@@ -90,6 +91,8 @@ export const modemOptions = v.strictObject({
     }),
     {},
   ),
+  /** SIM care: read the prepaid balance with a USSD code, every `everyHours` and on demand (plugins/modem/balance.ts). */
+  balance: v.optional(balanceOptions),
   /** Send retries on transient errors (cockatiel: retries, not calls) and their backoff. */
   retry: v.optional(
     v.strictObject({

@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import { isoWithOffset, newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type {
-  DeliveryReport, Message, MessageQuery, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, UssdResult,
+  BalanceReading, DeliveryReport, Message, MessageQuery, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, UssdResult,
 } from '../../core/services.ts';
 import { RequestError } from '../../core/errors.ts';
 import type { PluginEvents } from '../../core/plugin.ts';
@@ -11,6 +11,7 @@ import { checkSchedule, checkSend, MAX_PARTS, type MessageChange } from '../../c
 import type { SqlValue } from '../../core/store.ts';
 import { encodeSubmit, SmsEncodeError } from '../../core/sms/index.ts';
 import type { Store } from '../../core/store.ts';
+import type { Balance } from './balance.ts';
 import type { ModemDriver } from './driver.ts';
 import { AtError } from './errors.ts';
 import { inboundFromRow, inboxColumns, type Inbox, type InboxRow } from './inbox.ts';
@@ -26,7 +27,7 @@ export class SmsServiceError extends RequestError implements ServiceErrorShape {
  * A USSD request the modem could not carry, in the shared vocabulary (REST and MQTT alike): no answer
  * in time, a modem that went away, or one that refused (ERROR, +CME/+CMS ERROR, quoted).
  */
-function ussdFailure(error: unknown): unknown {
+export function ussdFailure(error: unknown): unknown {
   if (!(error instanceof AtError)) return error;
   if (error.code === 'timeout') return new SmsServiceError('ussd_timeout', 'the network did not answer in time', { cause: error });
   if (error.code === 'closed') return new SmsServiceError('modem_unavailable', error.message, { cause: error });
@@ -41,6 +42,8 @@ export interface Member {
   inbox: Inbox;
   /** Unpinned queued messages leave this modem after it has been offline this long (default 120 s). */
   failoverMs?: number;
+  /** The balance reader, when the modem has a `balance` option. */
+  balance?: Balance;
 }
 
 const bad = (field: string, message: string) => new SmsServiceError('invalid_request', `${field}: ${message}`, { field });
@@ -343,7 +346,15 @@ export class SmsGateway implements SmsService {
   }
 
   modems(): ModemStatus[] {
-    return [...this.#members.values()].map((m) => m.driver.status());
+    return [...this.#members.values()].map((m) => (m.balance ? { ...m.driver.status(), balance: m.balance.last() } : m.driver.status()));
+  }
+
+  /** Reads a modem's balance now (plugins/modem/balance.ts); undefined when there is no such modem. */
+  balance(id: string): Promise<BalanceReading> | undefined {
+    const m = this.#members.get(id);
+    if (!m) return undefined;
+    if (!m.balance) return Promise.reject(new SmsServiceError('balance_not_configured', `modem "${id}" has no balance option (ussd, pattern)`, { status: 409 }));
+    return m.balance.check('request');
   }
 
   /** The setup checks of one modem (plugins/modem/doctor.ts); undefined when there is no such modem. */

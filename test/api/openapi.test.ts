@@ -38,7 +38,7 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
       agentId: 'openapi',
       dataDir: t.testdir(),
       plugins: [
-        modem({ port: 'simulator', retry: { initialDelayMs: 0 } }),
+        modem({ port: 'simulator', retry: { initialDelayMs: 0 }, balance: { ussd: '*100#', everyHours: 0 } }),
         api({ port: 0, apiKeyEnv: KEY_ENV }),
         webhook({ transport, notBefore: '2020-01-01T00:00:00Z', retry: { initialDelayMs: 3600_000 } }),
       ],
@@ -94,6 +94,8 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
     { method: 'GET', path: '/modems/signal-history', key: false, status: 401 },
     { method: 'GET', path: '/modems/default/doctor', status: 200 },
     { method: 'GET', path: '/modems/nope/doctor', status: 404 },
+    { method: 'POST', path: '/modems/default/balance', status: 200 },
+    { method: 'POST', path: '/modems/nope/balance', status: 404 },
     { method: 'GET', path: '/openapi.json', status: 200 },
     { method: 'GET', path: '/openapi.json', key: false, status: 401 },
     { method: 'POST', path: '/simulator/call', json: { from: '+15550100177' }, status: 202 },

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import type { AgentHealth } from '../../../core/plugin.ts';
 import type { SmsService } from '../../../core/services.ts';
 import type { Metrics, RouteDef } from '../service.ts';
+import { balanceReading } from './balance.ts';
 
 export interface HealthDeps {
   health: () => Promise<AgentHealth>;
@@ -26,7 +27,7 @@ const healthSchema = v.object({
   status: v.picklist(['pass', 'warn', 'fail']),
   version: v.optional(v.string()),
   uptimeSeconds: v.optional(v.number()),
-  modems: v.optional(v.array(v.object({ id: v.string(), state: v.string(), signalDbm: v.nullable(v.number()), operator: v.nullable(v.string()) }))),
+  modems: v.optional(v.array(v.object({ id: v.string(), state: v.string(), signalDbm: v.nullable(v.number()), operator: v.nullable(v.string()), balance: v.optional(v.nullable(balanceReading)) }))),
   queue: v.optional(v.object({ outbound: v.number(), scheduled: v.optional(v.number()) })),
   webhookBacklog: v.optional(v.number()),
   store: v.optional(
@@ -104,6 +105,12 @@ export function collectAgentMetrics(metrics: Metrics, deps: HealthDeps & { start
     metrics.collect('smsedge_modem_online', '1 when the modem is online', 'gauge', () =>
       // Not online: why, in the label `reason` (e.g. the OS's words when its port cannot be opened).
       (deps.sms()?.modems() ?? []).map((m) => ({ labels: { modem: m.id, state: m.state, ...(m.reason ? { reason: m.reason } : {}) }, value: m.state === 'online' ? 1 : 0 })),
+    ),
+    metrics.collect('smsedge_sim_balance', "The last balance read with the modem's USSD code (modem({ balance }))", 'gauge', () =>
+      (deps.sms()?.modems() ?? []).flatMap((m) => (m.balance ? [{ labels: { modem: m.id, ...(m.balance.currency ? { currency: m.balance.currency } : {}) }, value: m.balance.amount }] : [])),
+    ),
+    metrics.collect('smsedge_sim_balance_checked_timestamp_seconds', 'When the balance was last read (Unix time)', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).flatMap((m) => (m.balance ? [{ labels: { modem: m.id }, value: Math.round(Date.parse(m.balance.checkedAt) / 1000) }] : [])),
     ),
     metrics.collect('smsedge_uptime_seconds', 'Seconds since the agent started', 'gauge', () => Math.round((deps.now() - deps.startedAt) / 1000)),
   ];
