@@ -72,7 +72,8 @@ function finalState(event: AnyEvent): { state: number; error: number } | undefin
       return { state: MESSAGE_STATE.EXPIRED, error: 0 };
     case 'sms.failed': {
       const d = event.data;
-      const state = d.state === 'expired' ? MESSAGE_STATE.EXPIRED : d.stage === 'send' || d.state === 'rejected' ? MESSAGE_STATE.REJECTED : MESSAGE_STATE.UNDELIVERABLE;
+      // The modem or network refused the send: REJECTD; a report that it could not be delivered: UNDELIV.
+      const state = d.stage === 'send' ? MESSAGE_STATE.REJECTED : d.state === 'expired' ? MESSAGE_STATE.EXPIRED : MESSAGE_STATE.UNDELIVERABLE;
       return { state, error: d.code ?? 0 };
     }
     default:
