@@ -100,8 +100,9 @@ t.test("the user's own broker instead of the Supervisor's", async (t) => {
 });
 
 t.test('balance', async (t) => {
-  const addon = translateOptions({ port: '/dev/ttyUSB2', balance_ussd: '*100#', balance_pattern: '([0-9.]+) EUR', balance_every_hours: 24, balance_low: 5 }, undefined, key);
-  t.same(addon.modem.balance, { ussd: '*100#', pattern: '([0-9.]+) EUR', everyHours: 24, low: 5 });
+  const addon = translateOptions({ port: '/dev/ttyUSB2', balance_ussd: '*100#', balance_pattern: '(?<amount>[0-9.]+) EUR', balance_every_hours: 24, balance_low: 5 }, undefined, key);
+  t.same(addon.modem.balance, { ussd: '*100#', pattern: '(?<amount>[0-9.]+) EUR', everyHours: 24, low: 5 });
+  t.same(translateOptions({ port: '/dev/ttyUSB2', balance_ussd: '*100#', balance_every_hours: 0 }, undefined, key).modem.balance, { ussd: '*100#', everyHours: 0 }, '0: on demand only');
   t.same(translateOptions({ port: '/dev/ttyUSB2', balance_ussd: '*100#' }, undefined, key).modem.balance, { ussd: '*100#' }, 'only what is set');
   t.notOk('balance' in translateOptions({ port: '/dev/ttyUSB2', balance_ussd: ' ' }, undefined, key).modem, 'none without a code');
 });
@@ -121,7 +122,8 @@ t.test('bad options are refused naming the option', async (t) => {
   refused(t, { port: '/dev/ttyUSB2', balance_every_hours: 2 }, 'balance_ussd', /needed for balance_every_hours/);
   refused(t, { port: '/dev/ttyUSB2', balance_ussd: 'balance please' }, 'balance_ussd', /USSD code/);
   refused(t, { port: '/dev/ttyUSB2', balance_ussd: '*100#', balance_pattern: '([0-9' }, 'balance_pattern', /not a regular expression/);
-  refused(t, { port: '/dev/ttyUSB2', balance_ussd: '*100#', balance_every_hours: 0 }, 'balance_every_hours', /between 1 and/);
+  refused(t, { port: '/dev/ttyUSB2', balance_ussd: '*100#', balance_pattern: '([0-9.]+) EUR' }, 'balance_pattern', /named group \(\?<amount>/);
+  refused(t, { port: '/dev/ttyUSB2', balance_ussd: '*100#', balance_every_hours: -1 }, 'balance_every_hours', /between 0 and/);
   refused(t, { port: '/dev/ttyUSB2', balance_ussd: '*100#', balance_low: 'five' }, 'balance_low', /a number/);
   refused(t, { port: '/dev/ttyUSB2', api_key: 'short' }, 'api_key', /at least 16/);
   refused(t, { port: '/dev/ttyUSB2', api_key: 'aaaaaaaaaaaaaaaaaaaa' }, 'api_key', /random/);

@@ -120,7 +120,7 @@ function contacts(options: Record<string, unknown>): Record<string, string> | un
 function balance(options: Record<string, unknown>): Record<string, unknown> | undefined {
   const ussd = text(options, 'balance_ussd');
   const pattern = text(options, 'balance_pattern');
-  const everyHours = number(options, 'balance_every_hours', 1, 24 * 31);
+  const everyHours = number(options, 'balance_every_hours', 0, 24 * 31);
   const low = number(options, 'balance_low', 0, 1e9);
   if (!ussd) {
     const stray = pattern !== undefined ? 'balance_pattern' : everyHours !== undefined ? 'balance_every_hours' : low !== undefined ? 'balance_low' : undefined;
@@ -134,6 +134,7 @@ function balance(options: Record<string, unknown>): Record<string, unknown> | un
     } catch (error) {
       throw new AddonOptionError('balance_pattern', `is not a regular expression: ${(error as Error).message}`);
     }
+    if (!pattern.includes('(?<amount>')) throw new AddonOptionError('balance_pattern', 'needs a named group (?<amount>...) around the amount, e.g. (?<amount>[0-9.,]+) EUR');
   }
   return { ussd, ...(pattern && { pattern }), ...(everyHours !== undefined && { everyHours }), ...(low !== undefined && { low }) };
 }
