@@ -105,6 +105,8 @@ t.test('balance', async (t) => {
   t.same(translateOptions({ port: '/dev/ttyUSB2', balance_ussd: '*100#', balance_every_hours: 0 }, undefined, key).modem.balance, { ussd: '*100#', everyHours: 0 }, '0: on demand only');
   t.same(translateOptions({ port: '/dev/ttyUSB2', balance_ussd: '*100#' }, undefined, key).modem.balance, { ussd: '*100#' }, 'only what is set');
   t.notOk('balance' in translateOptions({ port: '/dev/ttyUSB2', balance_ussd: ' ' }, undefined, key).modem, 'none without a code');
+  t.match(resolved(addon).plugins[0]!.options, { balance: { ussd: '*100#', pattern: '(?<amount>[0-9.]+) EUR', everyHours: 24, low: 5 } }, "the modem plugin's balance option takes it");
+  t.match(resolved(translateOptions({ port: '/dev/ttyUSB2', balance_ussd: '*100#' }, undefined, key)).plugins[0]!.options, { balance: { ussd: '*100#', everyHours: 24 } }, 'its defaults for the rest');
 });
 
 t.test('bad options are refused naming the option', async (t) => {
