@@ -170,10 +170,12 @@ export function submit(pdu: Pdu, account: string, deps: SubmitDeps): SubmitAnswe
       const smppId = newId();
       deps.submits.add({ smppId, account, messageId: null, concatKey: key, seq: concat.seq, total: concat.total, body: text, meta: { ...meta, preview }, state: 'waiting' }, now);
       if (parts.length + 1 < concat.total) return { status: status.ESME_ROK, messageId: smppId };
-      const all = [...parts, { seq: concat.seq, body: text, smppId }].sort((a, b) => a.seq - b.seq);
+      const all = [...parts, { seq: concat.seq, body: text, smppId, meta }].sort((a, b) => a.seq - b.seq);
       const ids = all.map((p) => p.smppId);
+      // Kannel asks for a receipt on the first part only: a report is requested when any part asks.
+      const deliveryReport = all.some((p) => (p.meta.registered & 0x03) !== 0);
       try {
-        const accepted = deps.store.transaction(() => sms.send({ ...request, text: all.map((p) => p.body ?? '').join('') }));
+        const accepted = deps.store.transaction(() => sms.send({ ...request, deliveryReport, text: all.map((p) => p.body ?? '').join('') }));
         deps.submits.queued(ids, accepted.id);
         return { status: status.ESME_ROK, messageId: smppId };
       } catch (error) {

@@ -34,11 +34,11 @@ export interface SmppAgent {
   dataDir: string;
 }
 
-/** Waits, bounded, until `check` holds, re-checking whenever `kick` is called or 50 ms pass. */
-export async function until<T>(check: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
+/** Waits, bounded, until `check` holds (re-checked every 20 ms). */
+export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const found = check();
+    const found = await check();
     if (found) return found;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20).unref());
