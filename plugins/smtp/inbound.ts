@@ -100,6 +100,7 @@ export function inboundServer(deps: InboundDeps): SMTPServer {
     ...(deps.tls ? { key: deps.tls.key, cert: deps.tls.cert } : {}),
     logger: false,
     closeTimeout: 2000,
+    maxClients: 50, // a Pi's worth: a burst of alerts queues in the clients, not in our memory
     onAuth(auth, _session, cb) {
       const expected = auth.username === undefined ? undefined : deps.passwords.get(auth.username);
       // Compared (in constant time) even for an unknown name, so the time taken does not tell which names exist.

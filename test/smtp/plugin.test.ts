@@ -1,6 +1,6 @@
 // The smtp plugin's parts on their own: config errors that name the key, sender patterns, recipient
 // numbers, the threads table against an injected clock, and the answer handler's retry decisions.
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { createAgent } from '../../core/agent.ts';
 import { resolveConfig } from '../../core/config.ts';
@@ -15,6 +15,7 @@ import { smtpOptions } from '../../plugins/smtp/options.ts';
 import { answerHandler, answerSubject } from '../../plugins/smtp/replies.ts';
 import { numberKey, Threads } from '../../plugins/smtp/threads.ts';
 import * as v from 'valibot';
+import { smtpAgent } from './fixtures.ts';
 
 const DAY = 86_400_000;
 
@@ -144,4 +145,39 @@ t.test('the answer handler: a 4xx is tried again by the journal, a 5xx is not', 
   t.equal(answerSubject('Disk full'), 'Re: Disk full');
   t.equal(answerSubject('RE: Disk full'), 'RE: Disk full');
   t.equal(answerSubject('  '), 'SMS answer');
+});
+
+t.test('a client that goes away in the middle of DATA queues nothing', async (t) => {
+  const { agent, port } = await smtpAgent(t, { allow: ['*@example.com'] });
+  const sms = agent.use('sms');
+  const before = sms.stats().outboundTotal;
+  const socket = connect(port, '127.0.0.1');
+  const lines: string[] = [];
+  let buffered = '';
+  const waiters: (() => void)[] = [];
+  socket.on('data', (d: Buffer) => {
+    buffered += d.toString('utf8');
+    const parts = buffered.split('\r\n');
+    buffered = parts.pop()!;
+    lines.push(...parts);
+    for (const w of waiters.splice(0)) w();
+  });
+  const expect = async (code: string) => {
+    while (!lines.some((l) => l.startsWith(`${code} `))) await new Promise<void>((r) => waiters.push(r));
+    lines.splice(0);
+  };
+  await expect('220');
+  socket.write('EHLO test\r\n');
+  await expect('250');
+  socket.write('MAIL FROM:<ops@example.com>\r\nRCPT TO:<+15550100100@sms.example.com>\r\nDATA\r\n');
+  await expect('354');
+  socket.write('Subject: half\r\n\r\nthe first half of the text, and then');
+  await new Promise<void>((r) => socket.end(r));
+  await new Promise<void>((r) => socket.on('close', () => r()));
+  // The server has seen the close once a new connection is greeted after it.
+  const again = connect(port, '127.0.0.1');
+  await new Promise<void>((r) => again.once('data', () => r()));
+  again.destroy();
+  t.equal(sms.stats().outboundTotal, before, 'no SMS from half a mail');
+  t.match(await agent.health(), { plugins: { smtp: { accepted: 0, refused: 1 } } }, 'the half mail failed to parse: nothing hangs');
 });
