@@ -4,8 +4,7 @@
 // - the compile cache (NODE_COMPILE_CACHE): with every .ts file's stripped source and V8 code cached,
 //   Node never loads its TypeScript stripper (amaro, a WebAssembly build of swc: ~17 MB resident for
 //   the life of the process, measured) and starts faster;
-// - the memory allocator: jemalloc or mimalloc preloaded when the system has one (core/allocator.ts),
-//   else glibc malloc settings that let a burst's memory go back to the system (agentMallocEnv);
+// - glibc malloc settings that let a burst's memory go back to the system (agentMallocEnv);
 // - the V8 flags an operator gives in SMSEDGE_V8_FLAGS (agentV8Flags: none by default).
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -14,7 +13,6 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { findAllocator, type Allocator } from './allocator.ts';
 import { version } from './version.ts';
 
 /**
@@ -54,7 +52,7 @@ export const agentMallocEnv: Readonly<Record<string, string>> = {
   MALLOC_TOP_PAD_: '0',
 };
 
-/** The environment keys the relaunch added (malloc settings, the preload), comma-separated, so the agent can take them out again. */
+/** The environment keys the relaunch added (the malloc settings), comma-separated, so the agent can take them out again. */
 const ADDED = 'SMSEDGE_RELAUNCH_ENV';
 
 /** Set in the relaunched process's environment: it must not relaunch again. Its value says what we set. */
@@ -70,21 +68,18 @@ const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').replace(/=.*$/, '
 
 /**
  * What to start the process again with, or undefined when it already runs as it should. Pure:
- * `cacheDir` is where the compile cache can go (undefined when it is already on or cannot be used);
- * `allocator` the one to preload with its settings (findAllocator(), undefined for the C library's malloc).
+ * `cacheDir` is where the compile cache can go (undefined when it is already on or cannot be used).
  */
-export function relaunchPlan(input: { execArgv: readonly string[]; env: NodeJS.ProcessEnv; cacheDir: string | undefined; allocator?: Allocator | undefined }): RelaunchPlan | undefined {
-  const { execArgv, env, cacheDir, allocator } = input;
+export function relaunchPlan(input: { execArgv: readonly string[]; env: NodeJS.ProcessEnv; cacheDir: string | undefined }): RelaunchPlan | undefined {
+  const { execArgv, env, cacheDir } = input;
   if (env[MARK] !== undefined) return undefined;
   // A debugger attached to this process would lose it.
   if (execArgv.some((a) => /^--inspect/.test(a))) return undefined;
   const given = new Set([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName));
   const wanted = env.SMSEDGE_V8_FLAGS === undefined ? agentV8Flags : env.SMSEDGE_V8_FLAGS.split(/\s+/).filter(Boolean);
   const flags = wanted.filter((f) => !given.has(flagName(f)));
-  // glibc's settings stay with jemalloc or mimalloc too: harmless to them, and a program the agent
-  // runs never gets them (taken out again below).
-  const preload: Record<string, string> = allocator && !env.LD_PRELOAD ? { LD_PRELOAD: allocator.library, ...allocator.env } : {};
-  const malloc = [...Object.entries(agentMallocEnv), ...Object.entries(preload)].filter(([key]) => env[key] === undefined);
+  // A program the agent runs never gets them (taken out again below).
+  const malloc = Object.entries(agentMallocEnv).filter(([key]) => env[key] === undefined);
   if (!flags.length && !cacheDir && !malloc.length) return undefined;
   return {
     execArgv: [...execArgv, ...flags],
@@ -230,7 +225,7 @@ export async function relaunch(warm?: Warm): Promise<void> {
   }
   const cacheDir = enableCache(process.env);
   if (typeof process.execve !== 'function') return;
-  const plan = relaunchPlan({ execArgv: process.execArgv, env: process.env, cacheDir, allocator: findAllocator(process.env) });
+  const plan = relaunchPlan({ execArgv: process.execArgv, env: process.env, cacheDir });
   if (!plan) return;
   if (cacheDir && warm && needsWarm(cacheDir, warm.file, plan.execArgv)) plan.env[MARK] = 'warm';
   try {

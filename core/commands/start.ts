@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { parseArgs } from 'node:util';
 import { createAgent, AgentStartError } from '../agent.ts';
-import { allocatorOf } from '../allocator.ts';
 import { defineCommand } from '../command.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { releaseHeapWhenQuiet } from '../heap.ts';
@@ -72,8 +71,6 @@ export default defineCommand({
     // Node writes the compile cache at exit; an agent that is killed or loses power never exits,
     // and would strip its TypeScript again at every start (core/relaunch.ts). Everything is loaded now.
     flushCompileCache();
-    // jemalloc or mimalloc when the system has one (core/allocator.ts): what to look at first if memory behaves oddly.
-    log.info({ allocator: allocatorOf() ?? 'unknown' }, 'memory allocator');
     // What start-up and each burst grew is given back once the agent is quiet (core/heap.ts).
     const heap = process.env.SMSEDGE_HEAP_RELEASE === '0' ? undefined : releaseHeapWhenQuiet({ log });
     await stopSignal;

@@ -4,7 +4,6 @@
 // up, then the same settling time; median of the same number of rounds).
 // `npx node test/bench/memory.ts` prints the section alone.
 import { fileURLToPath } from 'node:url';
-import { allocatorOf } from '../../core/allocator.ts';
 import { startBroker } from './broker.ts';
 import { fullAgentSpec, missing, prepareAgent, spawnAgent, waitOnline } from './agent.ts';
 import { drainBacklog } from './pipeline.ts';
@@ -37,8 +36,6 @@ export interface MemoryBench {
   plugins: string[];
   notIncluded: string[];
   afterBacklogSkipped?: string;
-  /** The allocator the idle agent ran on (jemalloc when installed, core/allocator.ts); null without /proc. */
-  allocator?: string | null;
 }
 
 const probeScript = fileURLToPath(new URL('./probe.ts', import.meta.url));
@@ -58,7 +55,6 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
     const baseTs: number[] = [];
     const idleHeap: number[] = [];
     const restart: number[] = [];
-    let allocator: string | null = null;
     for (let r = 0; r < rounds; r++) {
       const a = await prepareAgent(spec);
       // The same probe as after the backlog (RSS is read before it does anything).
@@ -67,7 +63,6 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
         await waitOnline(a, child);
         await sleep(settleMs);
         idle.push(rssMb(child.pid));
-        allocator = allocatorOf(child.pid) ?? null;
         child.proc.kill('SIGUSR2');
         const probe = await child.stderrLine(/^PROBE (.+"gc":true.*)$/m, 5000).catch(() => undefined);
         if (probe) idleHeap.push((JSON.parse(probe[1]!) as { heapMb: number }).heapMb);
@@ -143,7 +138,6 @@ export async function benchMemory(opts: { rounds?: number; settleMs?: number; ba
       plugins,
       notIncluded: left,
       ...(afterBacklogSkipped ? { afterBacklogSkipped } : {}),
-      allocator,
     };
   } finally {
     await broker?.stop();
@@ -155,7 +149,6 @@ export function formatMemoryBench(r: MemoryBench | { skipped: string }): string 
   return [
     `memory (RSS in MB, child processes, after ${r.settleMs} ms idle; median of ${r.rounds})`,
     `  idle       smsedge ${r.idleRssMb} MB   bare node:http ${r.baselineRssMb} MB   ${r.ratio}x   target <= 1.6x   (bare server as .ts: ${r.baselineTsRssMb} MB)`,
-    ...(r.allocator ? [`             smsedge on the ${r.allocator} allocator, the bare server on the C library's`] : []),
     `             restarted with the same config: ${r.idleRestartRssMb} MB (${r.idleRestartRssMb === null ? '-' : ratio(r.idleRestartRssMb, r.baselineRssMb)}x)`,
     r.afterBacklogRssMb === null
       ? `  backlog    skipped: ${r.afterBacklogSkipped}`

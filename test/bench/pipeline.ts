@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
-import { allocatorOf } from '../../core/allocator.ts';
 import { writeBacklog } from './backlog.ts';
 import { health, missing, prepareAgent, root, spawnAgent, waitOnline, type AgentDir } from './agent.ts';
 import { postJson } from './http.ts';
@@ -57,8 +56,6 @@ export interface PipelineBench {
   baselineTenthsMs: number[];
   /** `ratio` over the second half of the drain alone (median of the rounds): the drain once warm. */
   secondHalfRatio: number;
-  /** The allocator the agent ran on (jemalloc when installed, core/allocator.ts); null without /proc. */
-  allocator: string | null;
 }
 
 const blastScript = fileURLToPath(new URL('./blast.ts', import.meta.url));
@@ -105,8 +102,6 @@ export interface DrainResult {
   duplicates: number;
   /** How long each tenth of the drain took at the receiver (ms). */
   tenthsMs: number[];
-  /** The allocator the agent ran on; undefined without /proc. */
-  allocator: ReturnType<typeof allocatorOf>;
 }
 
 /**
@@ -145,9 +140,7 @@ export async function drainBacklog(a: AgentDir, receiver: Receiver, n: number, o
     const probe = await child.stderrLine(/^PROBE (.+"gc":true.*)$/m, 5000).catch(() => undefined);
     const heapAfterMb = probe ? (JSON.parse(probe[1]!) as { heapMb: number }).heapMb : null;
     const ids = eventIds(receiver);
-    const allocator = allocatorOf(child.pid);
     return {
-      allocator,
       eventsPerSec: ((n - 1) * 1000) / drainMs, drainMs, cpuUsPerEvent: cpu.perEvent(), rssAfterMb, heapAfterMb,
       bodies: receiver.accepted.map((r) => r.body), duplicates: receiver.accepted.length - ids.size, tenthsMs: tenths(at.slice(0, n)),
     };
@@ -273,7 +266,6 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
   const oursTenths: number[][] = [];
   const baseTenths: number[][] = [];
   let duplicates = 0;
-  const allocators = new Set<string>();
   try {
     for (let r = 0; r < rounds; r++) {
       const a = await prepareAgent({ plugins: [{ name: 'modem' }, { name: 'api' }, { name: 'webhook' }] });
@@ -282,7 +274,6 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
         ours.push(drained.eventsPerSec);
         oursCpu.push(drained.cpuUsPerEvent);
         duplicates += drained.duplicates;
-        if (drained.allocator) allocators.add(drained.allocator);
         const bare = await blast(receiver, drained.bodies, concurrency, a.dir);
         base.push(bare.eventsPerSec);
         baseCpu.push(bare.cpuUsPerEvent);
@@ -324,7 +315,6 @@ export async function benchPipeline(opts: { rounds?: number; backlog?: number; l
     tenthsMs: medians(oursTenths).map((ms) => round(ms)),
     baselineTenthsMs: medians(baseTenths).map((ms) => round(ms)),
     secondHalfRatio: round(median(oursTenths.map((ours, i) => secondHalf(baseTenths[i]!) / secondHalf(ours))), 2),
-    allocator: allocators.size ? [...allocators].join(', ') : null,
   };
 }
 
@@ -336,7 +326,6 @@ export function formatPipelineBench(r: PipelineBench | { skipped: string }): str
   return [
     `pipeline (backlog of ${r.backlog} sms.received → signed standard webhook → loopback receiver; ${r.concurrency} in flight; median of ${r.rounds})`,
     `  drain      smsedge ${r.eventsPerSec} events/s   bare ofetch loop ${r.baselineEventsPerSec} events/s   ${r.ratio}x   target >= 0.8${r.duplicates ? `   (${r.duplicates} duplicates)` : ''}`,
-    ...(r.allocator ? [`             smsedge ran on the ${r.allocator} allocator${r.allocator === 'system' ? ' (neither jemalloc nor mimalloc installed: apt-get install libjemalloc2 libmimalloc2.0)' : ''}; the bare loop on the C library's`] : []),
     ...(r.cpuUsPerEvent === null ? [] : [`             main-thread CPU per event: smsedge ${r.cpuUsPerEvent} µs   bare loop ${r.baselineCpuUsPerEvent} µs   ${r.cpuRatio}x (bare / smsedge)`]),
     ...(r.tenthsMs.length ? [
       `             each tenth of the drain (ms): smsedge ${r.tenthsMs.join(' ')}   bare loop ${r.baselineTenthsMs.join(' ')}`,

@@ -2,11 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { findAllocator, jemallocConf, mimallocEnv, type Allocator } from '../../core/allocator.ts';
 import { agentMallocEnv, agentV8Flags, compileCacheDir, relaunchPlan } from '../../core/relaunch.ts';
 
 const cli = new URL('../../core/cli.ts', import.meta.url).pathname;
-const allocatorModule = new URL('../../core/allocator.ts', import.meta.url).href;
 
 t.test('relaunchPlan adds the agent flags and the compile cache, once', async (t) => {
   const plan = relaunchPlan({ execArgv: ['--expose-gc'], env: { PATH: '/bin' }, cacheDir: '/var/cache/smsedge' });
@@ -41,24 +39,12 @@ t.test('relaunchPlan leaves a flag the operator set, either way and in either sp
   t.equal(relaunchPlan({ execArgv: ['--inspect=9229'], env: {}, cacheDir: '/c' }), undefined, 'never under a debugger');
 });
 
-t.test('relaunchPlan preloads the allocator it is given, with its settings, and takes them out again', async (t) => {
-  const je: Allocator = { name: 'jemalloc', library: '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2', env: { MALLOC_CONF: jemallocConf } };
-  const plan = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: je });
-  t.equal(plan?.env.LD_PRELOAD, je.library);
-  t.equal(plan?.env.MALLOC_CONF, jemallocConf);
-  t.same(plan?.env.SMSEDGE_RELAUNCH_ENV?.split(','), [...Object.keys(agentMallocEnv), 'LD_PRELOAD', 'MALLOC_CONF'], 'programs the agent runs do not inherit the preload');
-  const mi: Allocator = { name: 'mimalloc', library: '/usr/lib/aarch64-linux-gnu/libmimalloc.so.2', env: mimallocEnv };
-  const mplan = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: mi });
-  t.equal(mplan?.env.LD_PRELOAD, mi.library);
-  t.equal(mplan?.env.MIMALLOC_RESET_DELAY, '0');
-  t.same(mplan?.env.SMSEDGE_RELAUNCH_ENV?.split(','), [...Object.keys(agentMallocEnv), 'LD_PRELOAD', ...Object.keys(mimallocEnv)]);
-  const own = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '', MALLOC_CONF: 'narenas:1' }, cacheDir: undefined, allocator: je });
-  t.equal(own?.env.MALLOC_CONF, 'narenas:1', 'the operator\'s jemalloc settings are kept');
-  t.notOk(own?.env.SMSEDGE_RELAUNCH_ENV?.split(',').includes('MALLOC_CONF'), 'and left in the environment');
-  const preloaded = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '', LD_PRELOAD: '/opt/libtcmalloc.so' }, cacheDir: undefined, allocator: je });
-  t.equal(preloaded?.env.LD_PRELOAD, '/opt/libtcmalloc.so', 'an operator\'s own preload is left alone');
-  t.equal(preloaded?.env.MALLOC_CONF, undefined);
-  t.equal(relaunchPlan({ execArgv: [], env: { ...agentMallocEnv, SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined, allocator: je })?.env.LD_PRELOAD, je.library, 'the allocator alone is worth a relaunch');
+t.test('relaunchPlan: an operator\'s own malloc settings are kept and left in the environment', async (t) => {
+  const own = relaunchPlan({ execArgv: [], env: { SMSEDGE_V8_FLAGS: '', MALLOC_ARENA_MAX: '1' }, cacheDir: undefined });
+  t.equal(own?.env.MALLOC_ARENA_MAX, '1');
+  t.notOk(own?.env.SMSEDGE_RELAUNCH_ENV?.split(',').includes('MALLOC_ARENA_MAX'), 'not taken out again');
+  t.same(own?.env.SMSEDGE_RELAUNCH_ENV?.split(','), Object.keys(agentMallocEnv).filter((k) => k !== 'MALLOC_ARENA_MAX'));
+  t.equal(relaunchPlan({ execArgv: [], env: { ...agentMallocEnv, SMSEDGE_V8_FLAGS: '' }, cacheDir: undefined }), undefined, 'nothing left to set: no relaunch');
 });
 
 t.test('the compile cache goes to systemd’s cache directory, else the user’s', async (t) => {
@@ -71,7 +57,7 @@ function start(dir: string, env: Record<string, string>) {
   return new Promise<{ code: number | null; pid: number; report: Record<string, unknown>; stderr: string }>((resolve, reject) => {
     // The test runner's own environment must not decide the outcome.
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-    for (const key of ['SMSEDGE_RELAUNCHED', 'SMSEDGE_RELAUNCH_ENV', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE', 'CACHE_DIRECTORY', 'LD_PRELOAD', 'MALLOC_CONF', 'SMSEDGE_ALLOCATOR', ...Object.keys(agentMallocEnv), ...Object.keys(mimallocEnv)]) delete childEnv[key];
+    for (const key of ['SMSEDGE_RELAUNCHED', 'SMSEDGE_RELAUNCH_ENV', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE', 'CACHE_DIRECTORY', ...Object.keys(agentMallocEnv)]) delete childEnv[key];
     const child = spawn(process.execPath, [cli, 'start', '--config', join(dir, 'agent.config.ts')], { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let stderr = '';
@@ -95,7 +81,6 @@ t.test('smsedge start relaunches itself in place: same pid, flags on, cache fill
   writeFileSync(
     join(dir, 'agent.config.ts'),
     `import { readFileSync } from 'node:fs';
-import { allocatorOf } from ${JSON.stringify(allocatorModule)};
 import { defineConfig, definePlugin } from 'smsedge';
 const probe = definePlugin({ name: 'probe', setup: () => ({ start() {
   const report: Record<string, unknown> = {
@@ -104,9 +89,8 @@ const probe = definePlugin({ name: 'probe', setup: () => ({ start() {
     marked: 'SMSEDGE_RELAUNCHED' in process.env,
     cacheEnv: 'NODE_COMPILE_CACHE' in process.env,
     amaro: process.moduleLoadList.some((m) => m.includes('amaro')),
-    mallocInEnv: Object.keys(process.env).filter((k) => k.startsWith('MALLOC_') || k.startsWith('MIMALLOC_') || k === 'SMSEDGE_RELAUNCH_ENV' || k === 'LD_PRELOAD'),
-    mallocAtStart: readFileSync('/proc/self/environ', 'utf8').split('\\0').filter((v: string) => v.startsWith('MALLOC_') && !v.startsWith('MALLOC_CONF=')),
-    allocator: allocatorOf(),
+    mallocInEnv: Object.keys(process.env).filter((k) => k.startsWith('MALLOC_') || k === 'SMSEDGE_RELAUNCH_ENV'),
+    mallocAtStart: readFileSync('/proc/self/environ', 'utf8').split('\\0').filter((v: string) => v.startsWith('MALLOC_')),
   };
   process.stdout.write('REPORT ' + JSON.stringify(report) + '\\n');
 } }) });
@@ -121,10 +105,7 @@ export default defineConfig({ dataDir: ${JSON.stringify(join(dir, 'data'))}, log
   t.equal(cold.report.marked, false, 'the marker is gone from the environment');
   t.equal(cold.report.cacheEnv, false, 'programs the agent runs do not inherit the cache setting');
   t.same(cold.report.mallocAtStart, Object.entries(agentMallocEnv).map(([k, v]) => `${k}=${v}`), 'the agent started with the malloc settings');
-  t.same(cold.report.mallocInEnv, [], 'which programs it runs do not inherit (nor the preload)');
-  // CI installs libjemalloc2 (.ci/run, README): there this is the preloaded case.
-  const found = findAllocator({}, { warn: () => {} });
-  t.equal(cold.report.allocator, found?.name ?? 'system', found ? `${found.name} preloaded from ${found.library}` : 'none installed: the C library\'s malloc');
+  t.same(cold.report.mallocInEnv, [], 'which programs it runs do not inherit');
   t.ok(readdirSync(join(dir, 'cache', 'smsedge', 'node-compile-cache')).length > 0, 'the cache was written');
 
   t.equal(cold.report.amaro, false, 'the first start of a new config already found every .ts file stripped');
