@@ -99,6 +99,37 @@ export interface MessageQuery {
   until?: number;
   /** Text contains this (case-insensitive for ASCII letters). */
   q?: string;
+  /** The sender (inbound) or recipient (outbound) contains this. */
+  number?: string;
+}
+
+/** A conversation: the messages to and from one number through one modem. */
+export interface Thread {
+  number: string;
+  modem: string;
+  /** Messages in the thread, and how many of them were received. */
+  messages: number;
+  inbound: number;
+  /** The newest message (its id is the thread's place in the list, and the cursor after it). */
+  last: { id: string; direction: 'inbound' | 'outbound'; text: string | null; at: string; status?: OutboundStatus };
+}
+
+/** GET /sms/threads: newest activity first. */
+export interface ThreadQuery {
+  limit: number;
+  /** The cursor: the `next` of the previous page (the last thread's newest message id). */
+  before?: string;
+  modem?: string;
+  /** The number contains these digits, or a message of the thread contains this text. */
+  q?: string;
+}
+
+/** GET /sms/threads/messages: one thread's messages, newest first, both directions. */
+export interface ThreadMessagesQuery {
+  number: string;
+  modem: string;
+  limit: number;
+  before?: string;
 }
 
 export interface DeliveryReport {
@@ -164,6 +195,10 @@ export interface SmsService {
   /** Validates, then enqueues durably (committed) before returning. Throws a ServiceErrorShape-like error. */
   send(request: SendRequest): SendAccepted;
   listMessages(query: MessageQuery): Message[];
+  /** Conversations (one per number and modem), newest activity first. */
+  threads?(query: ThreadQuery): Thread[];
+  /** One conversation's messages, both directions, newest first. */
+  threadMessages?(query: ThreadMessagesQuery): Message[];
   getMessage(id: string): Message | undefined;
   /** Cancels a queued or scheduled outbound message (sms.cancelled). Throws not_found / message_not_queued. */
   cancel(id: string): OutboundMessage;

@@ -3,7 +3,8 @@ import type { Clock } from '../../core/clock.ts';
 import { isoWithOffset, newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type {
-  BalanceReading, DeliveryReport, Message, MessageQuery, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, UssdResult,
+  BalanceReading, DeliveryReport, Message, MessageQuery, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, Thread,
+  ThreadMessagesQuery, ThreadQuery, UssdResult,
 } from '../../core/services.ts';
 import { RequestError } from '../../core/errors.ts';
 import type { PluginEvents } from '../../core/plugin.ts';
@@ -17,6 +18,7 @@ import { AtError } from './errors.ts';
 import { inboundFromRow, inboxColumns, type Inbox, type InboxRow } from './inbox.ts';
 import { priorityName, priorityRank, refOf, type Outbox, type OutboxRow, type PartRow } from './outbox.ts';
 import { reportColumns, reportFromRow } from './reports.ts';
+import { likeEscape, listThreads, threadMessageIds } from './threads.ts';
 
 /** A request the service refuses, in the shared vocabulary; the API answers with `status`, naming `field`. */
 export class SmsServiceError extends RequestError implements ServiceErrorShape {
@@ -251,10 +253,7 @@ export class SmsGateway implements SmsService {
       params.push(value);
     };
     if (query.before !== undefined) {
-      // A cursor is the id of the last message of a page: one that names nothing is a mistake, not page one.
-      // Either table's ids will do (both are time-ordered UUIDv7): the Twilio door pages both merged.
-      if (!this.#store.get('SELECT 1 FROM modem_outbox WHERE id = ? UNION ALL SELECT 1 FROM modem_inbox WHERE id = ?', query.before, query.before))
-        throw new SmsServiceError('invalid_query', 'cursor: names no message (pass the `next` of the previous page)', { field: 'cursor' });
+      this.#checkCursor(query.before);
       add('id < ?', query.before);
     }
     if (query.status !== undefined) add('status = ?', query.status);
@@ -265,10 +264,28 @@ export class SmsGateway implements SmsService {
     const time = inbound ? 'stored_ms' : 'created_ms';
     if (query.since !== undefined) add(`${time} >= ?`, query.since);
     if (query.until !== undefined) add(`${time} < ?`, query.until);
-    if (query.q !== undefined) add(`text LIKE ? ESCAPE '\\'`, `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    if (query.q !== undefined) add(`text LIKE ? ESCAPE '\\'`, likeEscape(query.q));
+    if (query.number !== undefined) add(`${inbound ? 'sender' : 'recipient'} LIKE ? ESCAPE '\\'`, likeEscape(query.number));
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     if (inbound) return this.#store.all<InboxRow>(`SELECT ${inboxColumns} FROM modem_inbox ${filter} ORDER BY id DESC LIMIT ?`, ...params, limit).map(inboundFromRow);
     return this.#store.all<OutboxRow>(`SELECT * FROM modem_outbox ${filter} ORDER BY id DESC LIMIT ?`, ...params, limit).map((row) => this.#outbound(row));
+  }
+
+  /** A cursor is the id of the last message of a page: one that names nothing is a mistake, not page one. */
+  #checkCursor(before: string): void {
+    // Either table's ids will do (both are time-ordered UUIDv7): the Twilio door pages both merged.
+    if (!this.#store.get('SELECT 1 FROM modem_outbox WHERE id = ? UNION ALL SELECT 1 FROM modem_inbox WHERE id = ?', before, before))
+      throw new SmsServiceError('invalid_query', 'cursor: names no message (pass the `next` of the previous page)', { field: 'cursor' });
+  }
+
+  threads(query: ThreadQuery): Thread[] {
+    if (query.before !== undefined) this.#checkCursor(query.before);
+    return listThreads(this.#store, query);
+  }
+
+  threadMessages(query: ThreadMessagesQuery): Message[] {
+    if (query.before !== undefined) this.#checkCursor(query.before);
+    return threadMessageIds(this.#store, query).map(({ id }) => this.getMessage(id)!);
   }
 
   getMessage(id: string): Message | undefined {

@@ -102,3 +102,67 @@ t.test('a webhook’s options as the list shows them', async (t) => {
   t.same(f.hookOptions({ filters: { from: '+4477*' }, maxAttempts: 5, timeoutMs: 10000 }), ['from +4477*', '5 attempts at most', 'timeout 10 s'], 'a short prefix stays, its * kept');
   t.same(f.hookOptions({ filters: { from: '+1555010019*' } }), ['from +155****0019*'], 'a long prefix is masked too');
 });
+
+t.test('a fresh first page merges into what is loaded: new ones added, changed ones replaced, older pages kept', async (t) => {
+  const loaded = [{ id: 'c', s: 'queued' }, { id: 'b', s: 'sent' }, { id: 'a', s: 'sent' }];
+  t.same(f.mergeNewest(loaded, [{ id: 'd', s: 'queued' }, { id: 'c', s: 'sent' }]), [{ id: 'd', s: 'queued' }, { id: 'c', s: 'sent' }, { id: 'b', s: 'sent' }, { id: 'a', s: 'sent' }]);
+  t.same(f.mergeNewest([], []), []);
+});
+
+t.test('two lists read as one: nothing shown that an unloaded page of the other could precede', async (t) => {
+  // Ids sort by time; each list pages 2 at a time.
+  const lists = [['i9', 'i5', 'i4', 'i3', 'i1'], ['o8', 'o7', 'o6', 'o2']].map((ids) => ids.map((id) => ({ id: id.slice(1) + id[0] })));
+  const asked: (string | null)[][] = [[], []];
+  const pager = f.mergedPager(lists.map((items, n) => async (cursor: string | null) => {
+    asked[n]!.push(cursor);
+    const from = cursor === null ? 0 : items.findIndex((x) => x.id === cursor) + 1;
+    const page = items.slice(from, from + 2);
+    return { items: page, next: from + 2 < items.length ? page[1]!.id : null };
+  }));
+  const ids = (list: { id: string }[]) => list.map((x) => x.id);
+  t.ok(pager.more, 'more before anything is loaded');
+  t.same(ids(await pager.next()), ['9i', '8o', '7o'], 'down to the newer of the two oldest loaded');
+  t.same(ids(await pager.next()), ['9i', '8o', '7o', '6o', '5i', '4i', '3i'], '2o waits: the first list may still hold something newer');
+  t.ok(pager.more, 'the first list has more');
+  t.same(ids(await pager.next()), ['9i', '8o', '7o', '6o', '5i', '4i', '3i', '2o', '1i'], 'all, once both ended');
+  t.notOk(pager.more);
+  t.same(asked, [[null, '5i', '3i'], [null, '7o']], 'each list asked with its own cursor, an ended one no more');
+  t.same(ids(pager.items), ['9i', '8o', '7o', '6o', '5i', '4i', '3i', '2o', '1i']);
+});
+
+t.test('recipients typed in one field', async (t) => {
+  t.same(f.parseRecipients('+15550100100, +15550100101;\n+15550100102  +15550100100'), ['+15550100100', '+15550100101', '+15550100102'], 'separators, duplicates once');
+  t.same(f.parseRecipients('  '), []);
+});
+
+t.test('a datetime-local value as an instant', async (t) => {
+  t.equal(f.localToIso(''), null);
+  t.equal(f.localToIso('not a time'), null);
+  t.equal(f.localToIso('2030-01-02T03:04'), new Date(2030, 0, 2, 3, 4).toISOString());
+});
+
+t.test('CSV of messages: RFC 4180 quoting, formulas defused, both directions', async (t) => {
+  const csv = f.messagesCsv([
+    { id: 'o1', direction: 'outbound', createdAt: '2026-03-01T10:00:00Z', to: '+15550100100', modem: 'default', status: 'sent', parts: 1, encoding: 'gsm7', text: 'Hello, "you"\nsecond line' },
+    { id: 'i1', direction: 'inbound', receivedAt: '2026-03-01T09:00:00Z', from: 'BANK', modem: 'usb2', parts: 2, encoding: 'ucs2', text: '=HYPERLINK("x")' },
+    { id: 'i2', direction: 'inbound', storedAt: '2026-03-01T08:00:00Z', from: '+15550100101', modem: 'usb2', parts: 1, encoding: '8bit', data: '00' },
+  ]);
+  t.equal(csv, [
+    'id,direction,time,from,to,modem,status,parts,encoding,text',
+    'o1,outbound,2026-03-01T10:00:00Z,,+15550100100,default,sent,1,gsm7,"Hello, ""you""\nsecond line"',
+    `i1,inbound,2026-03-01T09:00:00Z,BANK,,usb2,received,2,ucs2,"'=HYPERLINK(""x"")"`,
+    'i2,inbound,2026-03-01T08:00:00Z,+15550100101,,usb2,received,1,8bit,',
+    '',
+  ].join('\r\n'));
+});
+
+t.test('parts in a few words; the privacy switch masks what showNumber shows', async (t) => {
+  t.equal(f.partsSummary({ parts: 1, partDetails: [{ part: 1, status: 'delivered' }] }), '');
+  t.equal(f.partsSummary({ parts: 2, partDetails: [] }), '');
+  t.equal(f.partsSummary({ parts: 3, partDetails: [{ part: 1, status: 'delivered' }, { part: 2, status: 'pending' }, { part: 3, status: 'delivered' }] }), '2 of 3 parts delivered, 1 of 3 parts pending');
+  t.equal(f.showNumber('+15550100199'), '+15550100199');
+  f.privacy.on = true;
+  t.equal(f.showNumber('+15550100199'), '+155****0199');
+  f.privacy.on = false;
+  t.equal(f.showNumber(null), '—');
+});

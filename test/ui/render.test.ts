@@ -99,8 +99,9 @@ t.teardown(() => {
 
 // render.js is plain JavaScript typed with JSDoc for the browser's DOM; our El stands in for it.
 type Fn = (...args: any[]) => void;
-type Render = Record<'renderInbound' | 'renderOutbound' | 'renderReports' | 'renderCalls' | 'renderHooks' | 'renderDeliveries' | 'renderStatus' | 'renderModems', Fn>;
+type Render = Record<'renderReports' | 'renderCalls' | 'renderHooks' | 'renderDeliveries' | 'renderStatus' | 'renderModems', Fn>;
 const r = (await import(new URL('../../plugins/api/ui/render.js', import.meta.url).href)) as Render;
+const f = (await import(new URL('../../plugins/api/ui/format.js', import.meta.url).href)) as { privacy: { on: boolean } };
 const el = (tag = 'ul') => {
   root = new El('body');
   const e = new El(tag);
@@ -109,65 +110,14 @@ const el = (tag = 'ul') => {
 };
 const asDom = (e: El) => e;
 
-const inbound = {
-  id: 'in-1', from: '+15550100100', receivedAt: new Date(Date.now() - 120_000).toISOString(), parts: 2, encoding: 'gsm7', modem: 'default',
-  text: '<img src=x onerror=alert(1)> your code is 123456', incomplete: true,
-};
-
-t.test('inbound: number masked, text hidden until "Show text", then a text node (never HTML), and hidden again', async (t) => {
-  const ul = el();
-  const revealed = new Set<string>();
-  r.renderInbound(asDom(ul), [inbound], revealed);
-  const li = ul.children[0] as El;
-  t.equal(li.getAttribute('data-dir'), 'inbound');
-  t.match(li.text, /\+155\*\*\*\*0100 incomplete 2 min(utes)? ago/);
-  t.match(li.text, '2 parts · gsm7 · default');
-  t.notMatch(li.text, /123456/, 'the text is not on the page before it is asked for');
-  t.notMatch(li.text, /15550100100/, 'nor the full number');
-  const button = li.querySelector('[data-key="show-in-1"]')!;
-  t.equal(button.getAttribute('aria-expanded'), 'false');
-
-  button.click();
-  t.ok(revealed.has('in-1'));
-  const open = ul.children[0] as El;
-  t.not(open, li, 'the item is replaced in place');
-  const p = open.by('class', 'text')[0]!;
-  t.same(p.children, [inbound.text], 'the SMS text is one text node, markup and all');
-  t.equal(p.getAttribute('id'), 'text-in-1');
-  const again = open.querySelector('[data-key="show-in-1"]')!;
-  t.equal(again.getAttribute('aria-expanded'), 'true');
-  t.equal(again.textContent, 'Hide text');
-  t.equal(focused, again, 'focus stays on the toggle');
-
-  again.click();
-  t.notOk(revealed.has('in-1'));
-  t.notMatch((ul.children[0] as El).text, /123456/);
-});
-
-t.test('outbound: status, clientRef, error and 8-bit data; an empty list says so', async (t) => {
-  const ul = el();
-  const revealed = new Set(['out-2']);
-  r.renderOutbound(asDom(ul), [
-    { id: 'out-1', to: '+15550100199', status: 'failed', parts: 1, encoding: 'ucs2', clientRef: 'order-7', error: { message: 'the network refused it (CMS 38)' }, createdAt: new Date().toISOString() },
-    { id: 'out-2', to: '12345', status: 'sent', parts: 1, encoding: '8bit', data: '00ff10', port: 2948, sentAt: new Date().toISOString() },
-  ], revealed);
-  const [a, b] = ul.children as El[];
-  t.equal(a!.by('data-role', 'status')[0]!.textContent, 'failed');
-  t.match(a!.text, '+155****0199');
-  t.match(a!.text, '1 part · ucs2 · ref order-7 · the network refused it (CMS 38)');
-  t.match(b!.text, /^12345 sent /, 'a short code is shown as it is');
-  t.equal(b!.by('class', 'text')[0]!.textContent, '(8-bit data, 3 bytes, port 2948)');
-
-  r.renderOutbound(asDom(ul), [], revealed);
-  t.equal(ul.text, 'Nothing sent yet.');
-  r.renderInbound(asDom(ul), [], revealed);
-  t.equal(ul.text, 'Nothing received yet.');
-});
-
 t.test('reports and missed calls', async (t) => {
   const ul = el();
   r.renderReports(asDom(ul), [{ id: 'rep-1', to: '+15550100100', state: 'delivered', receivedAt: new Date().toISOString(), statusText: 'received by the phone', status: 0, mr: 17 }]);
-  t.match(ul.text, /\+155\*\*\*\*0100 delivered .* received by the phone \(TP-ST 0\) · reference 17/);
+  t.match(ul.text, /\+15550100100 delivered .* received by the phone \(TP-ST 0\) · reference 17/, 'the whole number for the signed-in operator');
+  f.privacy.on = true;
+  r.renderReports(asDom(ul), [{ id: 'rep-1', to: '+15550100100', state: 'delivered', receivedAt: new Date().toISOString(), statusText: 'received by the phone', status: 0, mr: 17 }]);
+  t.match(ul.text, /^\+155\*\*\*\*0100 delivered/, 'masked while privacy is on');
+  f.privacy.on = false;
   r.renderReports(asDom(ul), []);
   t.equal(ul.text, 'No delivery reports yet.');
 
@@ -176,7 +126,7 @@ t.test('reports and missed calls', async (t) => {
     { id: 'c2', from: null, at: new Date().toISOString(), modem: 'usb2' },
   ]);
   const [c1, c2] = ul.children as El[];
-  t.match(c1!.text, /^\+155\*\*\*\*0177 .* modem default$/);
+  t.match(c1!.text, /^\+15550100177 .* modem default$/);
   t.match(c2!.text, /^number withheld .* modem usb2$/);
   r.renderCalls(asDom(ul), []);
   t.equal(ul.text, 'No missed calls in the journal.');
@@ -222,7 +172,7 @@ t.test('deliveries: attempts, HTTP status, error and hold; "Retry now" only when
     { id: 'd1', status: 'failed', eventType: 'sms.received', url: 'https://example.test/in', attempts: 3, lastStatus: 500, lastError: { class: 'http', message: 'HTTP 500' }, heldReason: 'destination refused', createdAt: new Date().toISOString() },
     { id: 'd2', status: 'delivered', eventType: 'sms.sent', url: 'https://example.test/in', attempts: 1, lastStatus: 200, createdAt: new Date().toISOString() },
     { id: 'd3', status: 'retrying', eventType: 'sms.sent', url: 'https://example.test/in', attempts: 1, createdAt: new Date().toISOString(), nextAttemptAt: new Date(Date.now() + 60_000).toISOString() },
-  ], (id: string) => retried.push(id));
+  ], { retry: (id: string) => retried.push(id) });
   const [d1, d2, d3] = ul.children as El[];
   t.equal(d1!.getAttribute('class'), 'item d-failed');
   t.match(d1!.text, '3 attempts · HTTP 500 · http: HTTP 500 · held: destination refused');
@@ -232,7 +182,7 @@ t.test('deliveries: attempts, HTTP status, error and hold; "Retry now" only when
   d1!.querySelector('[data-key="retry-d1"]')!.click();
   d3!.querySelector('[data-key="retry-d3"]')!.click();
   t.same(retried, ['d1', 'd3']);
-  r.renderDeliveries(asDom(ul), [], () => {});
+  r.renderDeliveries(asDom(ul), [], { retry: () => {} });
   t.equal(ul.text, 'No deliveries yet.');
 });
 
@@ -277,4 +227,102 @@ t.test('modems: facts, the reason it is offline, signal bars and history for scr
   t.match(on!.text, /default online simulator .*-73 dBm .*Operator smsedge sim/);
   t.match(on!.by('class', 'bars')[0]!.getAttribute('aria-label'), /^Signal 5 of 5 bars/);
   t.match(on!.by('class', 'chart')[0]!.getAttribute('aria-label'), /^Signal history: 2 samples since .*, between -80 and -73 dBm$/);
+});
+
+t.test('a delivery’s attempt log: each attempt, why and until when it waits; the toggle says whether it is open', async (t) => {
+  const ul = el();
+  const opened: string[] = [];
+  const d = { id: 'd9', status: 'retrying', eventType: 'sms.received', url: 'https://example.test/in', attempts: 2, createdAt: new Date().toISOString(), nextAttemptAt: new Date(Date.now() + 60_000).toISOString() };
+  r.renderDeliveries(asDom(ul), [d], { retry: () => {}, attempts: (id: string) => opened.push(id) });
+  const toggle = (ul.children[0] as El).querySelector('[data-key="log-d9"]')!;
+  t.equal(toggle.textContent, 'Attempts');
+  t.equal(toggle.getAttribute('aria-expanded'), 'false');
+  toggle.click();
+  t.same(opened, ['d9']);
+  const until = new Date(Date.now() + 90_000).toISOString();
+  r.renderDeliveries(asDom(ul), [d], { retry: () => {}, attempts: () => {} }, new Map([['d9', {
+    ...d,
+    waiting: { reason: 'circuit open (the receiver failed 5 times)', until },
+    attemptLog: [
+      { n: 1, at: new Date().toISOString(), durationMs: 12, outcome: 'retry', counted: true, status: 503, errorClass: 'http', error: 'HTTP 503' },
+      { n: 2, at: new Date().toISOString(), durationMs: null, outcome: 'offline', counted: false, status: null, errorClass: null, error: null },
+    ],
+  }]]));
+  const item = ul.children[0] as El;
+  t.equal(item.querySelector('[data-key="log-d9"]')!.textContent, 'Hide attempts');
+  t.match(item.by('data-role', 'waiting')[0]!.textContent, /^Waiting: circuit open \(the receiver failed 5 times\) until .* \(in 2 min\)$/);
+  const rows = item.all().filter((e) => e.tag === 'tr').slice(1).map((e) => e.text);
+  t.match(rows[0], /^1 .* retry HTTP 503 12 ms http: HTTP 503$/);
+  t.match(rows[1], /^2 .* offline \(not counted\) — — —$/);
+  r.renderDeliveries(asDom(ul), [d], { retry: () => {}, attempts: () => {} }, new Map([['d9', { loading: true }]]));
+  t.match((ul.children[0] as El).text, 'Loading the attempts…');
+  r.renderDeliveries(asDom(ul), [d], { retry: () => {}, attempts: () => {} }, new Map([['d9', { error: 'HTTP 404' }]]));
+  t.match((ul.children[0] as El).text, 'Could not load the attempts: HTTP 404');
+  r.renderDeliveries(asDom(ul), [d], { retry: () => {}, attempts: () => {} }, new Map([['d9', { ...d, attemptLog: [] }]]));
+  t.match((ul.children[0] as El).text, 'No attempt yet.');
+});
+
+t.test('modems: the doctor run from the page, its checks or why it could not run', async (t) => {
+  const c = el('div');
+  const ran: string[] = [];
+  const modem = { id: 'usb2', state: 'online', signalDbm: -80, simulator: false };
+  r.renderModems(asDom(c), [modem], new Map(), { doctor: (id: string) => ran.push(id), reports: new Map() });
+  c.querySelector('[data-key="doctor-usb2"]')!.click();
+  t.same(ran, ['usb2']);
+  r.renderModems(asDom(c), [modem], new Map(), { doctor: () => {}, reports: new Map([['usb2', { running: true }]]) });
+  t.match(c.by('data-role', 'doctor')[0]!.text, 'Running the checks…');
+  r.renderModems(asDom(c), [modem], new Map(), { doctor: () => {}, reports: new Map([['usb2', { status: 'warn', checks: [{ name: 'sim', status: 'pass', detail: 'ready' }, { name: 'storage', status: 'warn', detail: 'SM 28 of 30 used' }] }]]) });
+  t.same(c.by('data-role', 'doctor')[0]!.children.map((x) => (x as El).text), ['pass sim ready', 'warn storage SM 28 of 30 used']);
+  r.renderModems(asDom(c), [modem], new Map(), { doctor: () => {}, reports: new Map([['usb2', { error: 'no modem "usb2"' }]]) });
+  t.match(c.by('data-role', 'doctor')[0]!.text, 'The checks could not run: no modem "usb2"');
+});
+
+type Messages = { bubble: Fn; threadItem: Fn; resultItem: Fn };
+const m = (await import(new URL('../../plugins/api/ui/messages.js', import.meta.url).href)) as Messages & Record<string, (...a: any[]) => any>;
+
+t.test('conversations: a thread item, bubbles with parts, schedule, hold and Cancel; texts as text; privacy', async (t) => {
+  const opened: unknown[] = [];
+  const thread = { number: '+15550100111', modem: 'default', messages: 3, inbound: 2, last: { id: 'x', direction: 'outbound', text: '<b>ok</b>', at: new Date().toISOString(), status: 'sent' } };
+  const item = m.threadItem(thread, true, (x: unknown) => opened.push(x)) as unknown as El;
+  t.match(item.text, /^\+15550100111 sent just now You: <b>ok<\/b> 3 messages · default$/);
+  t.equal(item.getAttribute('class'), 'thread current');
+  item.all().find((e) => e.tag === 'button')!.click();
+  t.same(opened, [thread]);
+
+  const cancelled: string[] = [];
+  const scheduled = { id: 'o1', direction: 'outbound', to: '+15550100111', text: 'later', status: 'queued', parts: 1, encoding: 'gsm7', createdAt: new Date().toISOString(), sendAt: '2030-01-01T08:00:00Z', held: { reason: 'daily cap', until: '2030-01-01T00:00:00Z' }, partDetails: [] };
+  const b = m.bubble(scheduled, (x: { id: string }) => cancelled.push(x.id)) as unknown as El;
+  t.equal(b.getAttribute('class'), 'bubble out');
+  t.match(b.by('data-role', 'facts')[0]!.text, /^scheduled for .* · held: daily cap until .*$/);
+  b.querySelector('[data-key="cancel-o1"]')!.click();
+  t.same(cancelled, ['o1']);
+
+  const long = { id: 'o2', direction: 'outbound', to: '+15550100111', text: 'x', status: 'sent', parts: 3, encoding: 'gsm7', createdAt: new Date().toISOString(), error: { message: 'part 3 refused' },
+    partDetails: [{ part: 1, status: 'delivered' }, { part: 2, status: 'delivered' }, { part: 3, status: 'failed', reportText: 'rejected' }] };
+  const b2 = m.bubble(long, () => {}) as unknown as El;
+  t.equal(b2.querySelector('[data-key="cancel-o2"]'), null, 'no Cancel once handed to the modem');
+  t.match(b2.by('data-role', 'facts')[0]!.text, '2 of 3 parts delivered, 1 of 3 parts failed · part 3 refused');
+  t.same(b2.all().filter((e) => e.tag === 'li').map((e) => e.text), ['part 1: delivered', 'part 2: delivered', 'part 3: failed']);
+
+  const inbound = { id: 'i1', direction: 'inbound', from: '+15550100111', text: '<img src=x onerror=alert(1)>', parts: 1, encoding: 'gsm7', receivedAt: new Date().toISOString(), incomplete: true, modem: 'default' };
+  const b3 = m.bubble(inbound, () => {}) as unknown as El;
+  t.equal(b3.by('class', 'text')[0]!.children[0], '<img src=x onerror=alert(1)>', 'the text is a text node');
+  t.match(b3.text, /incomplete/);
+  const data = m.bubble({ ...inbound, text: undefined, data: '00ff', port: 16 }, () => {}) as unknown as El;
+  t.equal(data.by('class', 'text')[0]!.textContent, '(8-bit data, 2 bytes, port 16)');
+
+  const found = m.resultItem(scheduled, (x: { id: string }) => cancelled.push(x.id), (x: unknown) => opened.push(x)) as unknown as El;
+  t.match(found.text, /^To \+15550100111 queued .* later 1 part · gsm7 · any modem · scheduled for/);
+  found.querySelector('[data-key="open-o1"]')!.click();
+  found.querySelector('[data-key="rcancel-o1"]')!.click();
+  t.same(opened.at(-1), scheduled);
+  t.same(cancelled, ['o1', 'o1']);
+  const received = m.resultItem({ ...inbound, incomplete: false }, () => {}, () => {}) as unknown as El;
+  t.match(received.text, /^From \+15550100111 received/);
+
+  f.privacy.on = true;
+  const hidden = m.threadItem(thread, false, () => {}) as unknown as El;
+  t.match(hidden.text, /^\+155\*\*\*\*0111 .* You: Text hidden \(privacy\)/);
+  t.equal((m.bubble(inbound, () => {}) as unknown as El).by('class', 'text')[0]!.textContent, 'Text hidden (privacy)');
+  f.privacy.on = false;
 });

@@ -9,13 +9,14 @@ import { createAgent, type Agent } from '../../core/agent.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { resolveConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
+import type { PluginInstance } from '../../core/plugin.ts';
 import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
 import { webhook } from '../../plugins/webhook/index.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const KEY = 'ui-test-key-0123456789abcdef';
-const KEY_ENV = 'SMSEDGE_UI_TEST_API_KEY';
+export const KEY_ENV = 'SMSEDGE_UI_TEST_API_KEY';
 process.env[KEY_ENV] = KEY;
 
 /** Signal readings, one per 30 s of agent time before the test begins. */
@@ -70,7 +71,7 @@ export interface Rig {
   clock: ManualClock;
   base: string;
   /** Calls the agent's API with the key. */
-  call(path: string, json?: unknown): Promise<any>;
+  call(path: string, json?: unknown, method?: string): Promise<any>;
   /**
    * Waits until `locator` is visible, moving the agent's clock by `stepMs` between short waits on the
    * page: agent time (modem, simulator network, webhook backoff) passes only as the test says.
@@ -78,14 +79,19 @@ export interface Rig {
   until(locator: Locator, what: string, stepMs?: number): Promise<void>;
 }
 
-export async function startAgent(t: Test): Promise<Rig> {
+export interface RigOptions {
+  /** Other plugins than the simulator modem, the API with the key and a webhook (no wait for a modem then). */
+  plugins?: PluginInstance[];
+}
+
+export async function startAgent(t: Test, options: RigOptions = {}): Promise<Rig> {
   // Started in the past: the modem's first minutes (a varying signal, for the history chart) are
   // played fast on the manual clock, after which agent time is about the browser's.
   const clock = new ManualClock(Date.now() - HISTORY.length * 30_000);
   const config = resolveConfig({
     agentId: 'ui-e2e',
     dataDir: t.testdir(),
-    plugins: [
+    plugins: options.plugins ?? [
       modem({ port: 'simulator', retry: { initialDelayMs: 0 } }),
       api({ port: 0, apiKeyEnv: KEY_ENV }),
       webhook({ flushIntervalMs: 0, retry: { initialDelayMs: 1000, maxDelayMs: 2000, maxAttempts: 2 } }),
@@ -95,6 +101,8 @@ export async function startAgent(t: Test): Promise<Rig> {
   await agent.start();
   t.teardown(() => agent.stop());
   const base = agent.use('api').urls()[0]!;
+  const rig = rigOf(agent, clock, base);
+  if (options.plugins) return rig;
   for (let i = 0; !agent.use('sms').modems().every((m) => m.state === 'online'); i++) {
     if (i > 2000) throw new Error('the simulated modem did not come online');
     await clock.advance(50);
@@ -105,13 +113,17 @@ export async function startAgent(t: Test): Promise<Rig> {
     // The modem reads +CSQ every 30 s (its health check); small steps let each exchange finish.
     for (let ms = 0; ms < 30_000; ms += 500) await clock.advance(500);
   }
+  return rig;
+}
+
+function rigOf(agent: Agent, clock: ManualClock, base: string): Rig {
   return {
     agent,
     clock,
     base,
-    async call(path, json) {
+    async call(path, json, method) {
       const res = await fetch(base + path, {
-        method: json === undefined ? 'GET' : 'POST',
+        method: method ?? (json === undefined ? 'GET' : 'POST'),
         headers: { authorization: `Bearer ${KEY}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(json === undefined ? {} : { body: JSON.stringify(json) }),
       });

@@ -48,7 +48,8 @@ const accepted = v.object({
 
 const statuses = ['queued', 'sending', 'sent', 'delivered', 'failed', 'expired', 'cancelled'] as const;
 
-const message = v.object({
+/** A message as listed (both directions); outbound ones carry their parts. */
+export const message = v.object({
   id: v.string(),
   direction: v.picklist(['inbound', 'outbound']),
   from: v.optional(v.string()),
@@ -68,7 +69,7 @@ const message = v.object({
 
 /** Query values arrive as strings; times as RFC 3339 with offset. */
 const at = v.pipe(instant, v.transform((s: string) => Date.parse(s)));
-const plain = (max: number) => v.pipe(v.string(), v.minLength(1, 'is empty'), v.maxLength(max, `must have at most ${max} characters`));
+export const plain = (max: number) => v.pipe(v.string(), v.minLength(1, 'is empty'), v.maxLength(max, `must have at most ${max} characters`));
 
 /** GET /sms/messages: `cursor` (or its older name `before`) is the `next` of the previous page. */
 export const messagesQuery = v.strictObject({
@@ -83,6 +84,7 @@ export const messagesQuery = v.strictObject({
   since: v.optional(at),
   until: v.optional(at),
   q: v.optional(plain(160)),
+  number: v.optional(plain(32)),
 });
 
 const report = v.object({
@@ -137,7 +139,8 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
       tags: ['sms'],
       description:
         'Filters narrow the list (all must hold): `status`, `to`, `clientRef` (outbound), `from` (inbound), `modem`, ' +
-        '`since`/`until` (RFC 3339 times, on when the message was queued or stored), `q` (the text contains it). ' +
+        '`since`/`until` (RFC 3339 times, on when the message was queued or stored), `q` (the text contains it), ' +
+        '`number` (the sender or recipient contains it). ' +
         'Pass `next` as `cursor` for the next page; a cursor that names no message is a 400 naming `cursor`.',
       query: messagesQuery,
       responses: {

@@ -66,7 +66,8 @@ function headers(key) {
  * Calls the API with the stored key (or `options.key`). Resolves with the parsed body (undefined for
  * 204); rejects with ApiFailure.
  * @param {string} path
- * @param {{ method?: string, json?: unknown, key?: string | null, signal?: AbortSignal }} [options]
+ * @param {{ method?: string, json?: unknown, key?: string | null, signal?: AbortSignal, allow?: number[] }} [options] `allow`: error
+ *   statuses whose body is the answer all the same (GET /health answers 503 with its details when failing)
  * @returns {Promise<any>}
  */
 export async function call(path, options = {}) {
@@ -92,7 +93,7 @@ export async function call(path, options = {}) {
   } catch {
     body = undefined;
   }
-  if (res.ok) return body;
+  if (res.ok || (body !== undefined && options.allow?.includes(res.status))) return body;
   if (res.status === 401 && options.key === undefined) onUnauthorized();
   const e = body?.error ?? {};
   throw new ApiFailure(res.status, e.code ?? 'http_' + res.status, e.message ?? `HTTP ${res.status}`, e.field);

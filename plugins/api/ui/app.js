@@ -1,7 +1,10 @@
 // The operator page: sign-in, panels, forms, and live updates (the event stream, else polling).
 import { ApiFailure, call, clearKey, getKey, setKey, stream, whenUnauthorized } from './api.js';
 import { failedFirst, parseHeaderLines, successRates } from './format.js';
-import { renderCalls, renderDeliveries, renderHooks, renderInbound, renderModems, renderOutbound, renderReports, renderStatus, webhookCounts } from './render.js';
+import { conversations } from './conversations.js';
+import { privacy } from './messages.js';
+import { renderCalls, renderDeliveries, renderHooks, renderModems, renderReports, renderStatus, webhookCounts } from './render.js';
+import { search } from './search.js';
 
 /** Polling period while the event stream is down, and the slow refresh while it is up. */
 const POLL_MS = 10_000;
@@ -13,14 +16,16 @@ const STALE_MS = 30_000;
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 const state = {
-  /** Messages whose text the operator opened. */
-  revealed: /** @type {Set<string>} */ (new Set()),
   history: /** @type {Map<string, { at: string, dbm: number | null }[]>} */ (new Map()),
   /** Paths the agent serves (from /openapi.json): panels for absent plugins stay hidden. */
   paths: /** @type {Set<string>} */ (new Set()),
   modems: /** @type {any[]} */ ([]),
   webhookCounts: '',
   live: false,
+  /** No key is needed (the API is open on loopback): no sign-in, no log-out. */
+  open: false,
+  /** Doctor reports per modem, from the page's Run checks. */
+  doctor: /** @type {Map<string, any>} */ (new Map()),
   /** Aborts the stream and timers on sign-out. */
   session: /** @type {AbortController | null} */ (null),
 };
@@ -35,6 +40,9 @@ function showLogin(message = '') {
   state.session = null;
   $('dash').hidden = true;
   $('logout').hidden = true;
+  $('privacy-box').hidden = true;
+  $('nav').hidden = true;
+  $('open-mode').hidden = true;
   $('link').hidden = true;
   $('agent').textContent = '';
   $('login').hidden = false;
@@ -53,7 +61,7 @@ $('login-form').addEventListener('submit', async (e) => {
   const key = /** @type {HTMLInputElement} */ ($('key')).value.trim();
   $('login-error').textContent = '';
   try {
-    const doc = await call('/openapi.json', { key: key || null });
+    const doc = await call('openapi.json', { key: key || null });
     setKey(key);
     await enter(doc);
   } catch (error) {
@@ -64,57 +72,76 @@ $('login-form').addEventListener('submit', async (e) => {
 
 $('logout').addEventListener('click', () => {
   clearKey();
-  state.revealed.clear();
   showLogin('Signed out.');
 });
 
+// The privacy switch: numbers masked and texts hidden on a shared screen; remembered on this browser.
+const PRIVACY = 'smsedge.privacy';
+const privacyBox = /** @type {HTMLInputElement} */ ($('privacy'));
+privacy.on = localStorage.getItem(PRIVACY) === '1';
+privacyBox.checked = privacy.on;
+privacyBox.addEventListener('change', () => {
+  privacy.on = privacyBox.checked;
+  if (privacy.on) localStorage.setItem(PRIVACY, '1');
+  else localStorage.removeItem(PRIVACY);
+  document.body.classList.toggle('private', privacy.on);
+  conv.rerender();
+  finder.rerender();
+  schedule('reports', 'calls');
+});
+document.body.classList.toggle('private', privacy.on);
+
 /** @param {any} [doc] the OpenAPI document, when the sign-in fetched it already */
 async function enter(doc) {
-  doc ??= await call('/openapi.json');
+  doc ??= await call('openapi.json');
   state.paths = new Set(Object.keys(doc.paths ?? {}));
   state.session?.abort();
   const session = new AbortController();
   state.session = session;
   $('login').hidden = true;
   $('dash').hidden = false;
-  $('logout').hidden = ingress;
+  $('logout').hidden = ingress || state.open;
+  $('open-mode').hidden = !state.open;
+  $('privacy-box').hidden = false;
+  $('nav').hidden = false;
   $('sim-card').hidden = !state.paths.has('/simulator/sms');
   $('sim-call').hidden = !state.paths.has('/simulator/call');
   for (const name of Object.keys(loaders)) schedule(/** @type {Panel} */ (name));
+  void finder.run().catch(() => {});
   live(session.signal);
 }
 
 // --- loading panels ------------------------------------------------------------------------------
 
-/** @typedef {'status' | 'history' | 'inbound' | 'outbound' | 'reports' | 'calls' | 'webhooks'} Panel */
+/** @typedef {'status' | 'history' | 'threads' | 'results' | 'reports' | 'calls' | 'webhooks'} Panel */
 
 /** @type {Record<Panel, () => Promise<void>>} */
 const loaders = {
   async status() {
-    const health = await call('/health');
+    // A failing agent answers 503 with the same details: the page shows why (a modem's reason).
+    const health = await call('health', { allow: [503] });
     showStatus(health);
   },
   async history() {
     if (!state.paths.has('/modems/signal-history')) return;
-    const { items } = await call('/modems/signal-history');
+    const { items } = await call('modems/signal-history');
     state.history = new Map(items.map((/** @type {any} */ i) => [i.modem, i.samples]));
-    renderModems($('modems'), state.modems, state.history);
+    showModems();
   },
-  async inbound() {
-    const { items } = await call('/sms/messages?direction=inbound&limit=20');
-    renderInbound($('inbound'), items, state.revealed);
+  async threads() {
+    if (!state.paths.has('/sms/threads')) return;
+    await conv.refresh();
   },
-  async outbound() {
-    const { items } = await call('/sms/messages?direction=outbound&limit=20');
-    renderOutbound($('outbound'), items, state.revealed);
+  async results() {
+    await finder.refresh();
   },
   async reports() {
-    const { items } = await call('/sms/delivery-reports?limit=20');
+    const { items } = await call('sms/delivery-reports?limit=20');
     renderReports($('reports'), items);
   },
   async calls() {
     if (!state.paths.has('/calls')) return;
-    const { items } = await call('/calls?limit=20');
+    const { items } = await call('calls?limit=20');
     renderCalls($('calls'), items);
   },
   async webhooks() {
@@ -125,14 +152,19 @@ const loaders = {
     }
     // The newest 200 give the success rates; failed ones are fetched apart so an old failure still shows.
     const load = ++hookLoads;
+    // Open attempt logs follow the list (a new attempt, a new wait).
+    await Promise.allSettled([...openDeliveries].filter(([, d]) => !d.loading).map(async ([id]) => {
+      const d = await call(`sms/webhook-deliveries/${encodeURIComponent(id)}`);
+      if (openDeliveries.has(id)) openDeliveries.set(id, d);
+    }));
     const [hooks, recent, failed] = await Promise.all([
-      call('/webhooks'),
-      call('/sms/webhook-deliveries?limit=200'),
-      call('/sms/webhook-deliveries?status=failed&limit=50'),
+      call('webhooks'),
+      call('sms/webhook-deliveries?limit=200'),
+      call('sms/webhook-deliveries?status=failed&limit=50'),
     ]);
     for (const w of hooks.items) remember(w, load);
     renderHooks($('hooks'), hooks.items.map((/** @type {any} */ w) => latestHooks.get(w.id) ?? w), successRates(recent.items), { test: testHook, edit: editHook, replay: replayHook, rotate: rotateHook, toggle: toggleHook, remove: removeHook });
-    renderDeliveries($('deliveries'), failedFirst([...failed.items, ...recent.items]).slice(0, 50), retryDelivery);
+    renderDeliveries($('deliveries'), failedFirst([...failed.items, ...recent.items]).slice(0, 50), { retry: retryDelivery, attempts: deliveryAttempts }, openDeliveries);
   },
 };
 
@@ -174,7 +206,9 @@ function notice(text) {
 /** @param {any} s GET /health details or a status snapshot */
 function showStatus(s) {
   state.modems = s.modems ?? [];
-  renderModems($('modems'), state.modems, state.history);
+  showModems();
+  conv.setModems(state.modems);
+  finder.setModems(state.modems);
   renderStatus({ queues: $('queues'), lag: $('lag'), plugins: $('plugins'), agent: $('agent') }, s);
   const counts = JSON.stringify(webhookCounts(s) ?? s.webhookBacklog ?? null);
   if (counts !== state.webhookCounts) {
@@ -194,11 +228,12 @@ function link(text, kind) {
 
 /** @type {Record<string, Panel[]>} */
 const affects = {
-  'sms.received': ['inbound', 'webhooks'],
-  'sms.sent': ['outbound', 'webhooks'],
-  'sms.delivered': ['outbound', 'reports', 'webhooks'],
-  'sms.failed': ['outbound', 'reports', 'webhooks'],
-  'sms.expired': ['outbound', 'webhooks'],
+  'sms.received': ['threads', 'results', 'webhooks'],
+  'sms.sent': ['threads', 'results', 'webhooks'],
+  'sms.delivered': ['threads', 'results', 'reports', 'webhooks'],
+  'sms.failed': ['threads', 'results', 'reports', 'webhooks'],
+  'sms.expired': ['threads', 'results', 'webhooks'],
+  'sms.cancelled': ['threads', 'results', 'webhooks'],
   'call.missed': ['calls', 'webhooks'],
   'modem.online': ['status', 'history'],
   'modem.offline': ['status', 'history'],
@@ -214,7 +249,7 @@ async function live(signal) {
   let poller = window.setInterval(() => {
     if (!state.live) schedule(...Object.keys(loaders).map((p) => /** @type {Panel} */ (p)));
   }, POLL_MS);
-  const safety = window.setInterval(() => schedule('history', 'outbound', 'webhooks'), SAFETY_MS);
+  const safety = window.setInterval(() => schedule('history', 'threads', 'webhooks'), SAFETY_MS);
   signal.addEventListener('abort', () => {
     clearInterval(poller);
     clearInterval(safety);
@@ -235,7 +270,7 @@ async function live(signal) {
           delay = 1000;
           link('Live', 'live');
           // Whatever happened while the stream was down.
-          schedule('inbound', 'outbound', 'reports', 'calls', 'webhooks', 'history');
+          schedule('threads', 'results', 'reports', 'calls', 'webhooks', 'history');
         },
         onMessage: (m) => {
           last = Date.now();
@@ -285,24 +320,22 @@ const submitter = (e) => /** @type {HTMLButtonElement | null} */ (/** @type {Sub
 /** @param {string} id */
 const value = (id) => /** @type {HTMLInputElement} */ ($(id)).value.trim();
 
-const text = /** @type {HTMLTextAreaElement} */ ($('send-text'));
-text.addEventListener('input', () => {
-  $('send-count').textContent = `${text.value.length} character${text.value.length === 1 ? '' : 's'}`;
-});
+const conv = conversations({ act, changed: () => schedule('status') });
+const finder = search({ act, openThread: (m) => conv.openFor(m), changed: () => schedule('status', 'threads') });
 
-$('send-form').addEventListener('submit', (e) => {
-  e.preventDefault();
-  void act($('send-result'), submitter(e), async () => {
-    const to = value('send-to');
-    if (!to) throw new ApiFailure(400, 'invalid_request', 'Enter a number', 'to');
-    if (!text.value) throw new ApiFailure(400, 'invalid_request', 'Enter a text', 'text');
-    const r = await call('/sms/send', { method: 'POST', json: { to, text: text.value, deliveryReport: /** @type {HTMLInputElement} */ ($('send-report')).checked } });
-    text.value = '';
-    text.dispatchEvent(new Event('input'));
-    schedule('outbound', 'status');
-    return `Queued (${r.parts} part${r.parts === 1 ? '' : 's'}, ${r.encoding}). Follow it under Sent.`;
-  });
-});
+function showModems() {
+  renderModems($('modems'), state.modems, state.history, { doctor: runDoctor, reports: state.doctor });
+}
+
+/** @param {string} id @param {HTMLButtonElement} button */
+function runDoctor(id, button) {
+  button.disabled = true;
+  state.doctor.set(id, { running: true });
+  showModems();
+  call(`modems/${encodeURIComponent(id)}/doctor`)
+    .then((r) => state.doctor.set(id, r), (/** @type {ApiFailure} */ e) => state.doctor.set(id, { error: e.message }))
+    .finally(() => showModems());
+}
 
 /**
  * The newest copy of each webhook the page has seen, from a list load or a save. Edit fills the form
@@ -415,7 +448,7 @@ $('hook-form').addEventListener('submit', (e) => {
     if (editing) {
       const w = editing;
       // An unchanged URL is not sent: it is the shown one, not the stored one (see hookFormMode).
-      const saved = await call(`/webhooks/${encodeURIComponent(w.id)}`, {
+      const saved = await call(`webhooks/${encodeURIComponent(w.id)}`, {
         method: 'PATCH',
         json: { ...(url === w.url ? {} : { url }), events: [...events, ...kept], format, ...options, ...(secretInput.value ? { secret: secretInput.value } : {}) },
       });
@@ -425,7 +458,7 @@ $('hook-form').addEventListener('submit', (e) => {
       return `Saved: ${saved.events.join(', ')} → ${saved.url}`;
     }
     const generated = !secretInput.value;
-    const r = await call('/webhooks', { method: 'POST', json: { url, events, format, ...options, ...(generated ? {} : { secret: secretInput.value }) } });
+    const r = await call('webhooks', { method: 'POST', json: { url, events, format, ...options, ...(generated ? {} : { secret: secretInput.value }) } });
     // Back to an empty form (the secret shown once below stays).
     hookFormMode(null);
     // A generated secret is in this answer only: the operator copies it now or rotates it later.
@@ -448,19 +481,19 @@ function ussdAnswer(r) {
 
 $('ussd-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  void act($('ussd-result'), submitter(e), async () => ussdAnswer(await call('/ussd/send', { method: 'POST', json: { code: value('ussd-code') } })));
+  void act($('ussd-result'), submitter(e), async () => ussdAnswer(await call('ussd/send', { method: 'POST', json: { code: value('ussd-code') } })));
 });
 $('ussd-reply-form').addEventListener('submit', (e) => {
   e.preventDefault();
   void act($('ussd-result'), submitter(e), async () => {
-    const r = await call('/ussd/reply', { method: 'POST', json: { text: value('ussd-reply') } });
+    const r = await call('ussd/reply', { method: 'POST', json: { text: value('ussd-reply') } });
     /** @type {HTMLInputElement} */ ($('ussd-reply')).value = '';
     return ussdAnswer(r);
   });
 });
 $('ussd-cancel').addEventListener('click', () => {
   void act($('ussd-result'), /** @type {HTMLButtonElement} */ ($('ussd-cancel')), async () => {
-    await call('/ussd/cancel', { method: 'POST' });
+    await call('ussd/cancel', { method: 'POST' });
     $('ussd-reply-form').hidden = true;
     return 'Session ended.';
   });
@@ -469,13 +502,13 @@ $('ussd-cancel').addEventListener('click', () => {
 $('sim-form').addEventListener('submit', (e) => {
   e.preventDefault();
   void act($('sim-result'), submitter(e), async () => {
-    await call('/simulator/sms', { method: 'POST', json: { from: value('sim-from'), text: value('sim-text') } });
+    await call('simulator/sms', { method: 'POST', json: { from: value('sim-from'), text: value('sim-text') } });
     return 'The simulated network is delivering it; it appears under Received.';
   });
 });
 $('sim-call').addEventListener('click', () => {
   void act($('sim-result'), /** @type {HTMLButtonElement} */ ($('sim-call')), async () => {
-    await call('/simulator/call', { method: 'POST', json: { from: value('sim-from') } });
+    await call('simulator/call', { method: 'POST', json: { from: value('sim-from') } });
     return 'The modem is ringing; once the caller gives up it is listed under Missed calls.';
   });
 });
@@ -486,10 +519,34 @@ const attemptText = (r) =>
     ? `Delivered (HTTP ${r.httpStatus}, ${r.durationMs} ms).`
     : `Not delivered: ${r.outcome}${r.httpStatus ? `, HTTP ${r.httpStatus}` : ''}${r.error ? `, ${r.error}` : ''}.`;
 
+/** Deliveries whose attempt log is open, with what was loaded for each. */
+const openDeliveries = new Map();
+
+/** Opens (loading it) or closes a delivery's attempt log. @param {string} id */
+function deliveryAttempts(id) {
+  if (openDeliveries.has(id)) openDeliveries.delete(id);
+  else {
+    openDeliveries.set(id, { loading: true });
+    void loadAttempts(id);
+  }
+  schedule('webhooks');
+}
+
+/** @param {string} id */
+async function loadAttempts(id) {
+  try {
+    const d = await call(`sms/webhook-deliveries/${encodeURIComponent(id)}`);
+    if (openDeliveries.has(id)) openDeliveries.set(id, d);
+  } catch (error) {
+    if (openDeliveries.has(id)) openDeliveries.set(id, { error: /** @type {Error} */ (error).message });
+  }
+  schedule('webhooks');
+}
+
 /** @param {string} id @param {HTMLButtonElement} button */
 function retryDelivery(id, button) {
   void act($('deliveries-result'), button, async () => {
-    const r = await call(`/sms/webhook-deliveries/${encodeURIComponent(id)}/retry`, { method: 'POST' });
+    const r = await call(`sms/webhook-deliveries/${encodeURIComponent(id)}/retry`, { method: 'POST' });
     schedule('webhooks', 'status');
     return `Delivery ${id.slice(-6)}: ${attemptText(r)}`;
   });
@@ -498,7 +555,7 @@ function retryDelivery(id, button) {
 /** @param {string} id @param {HTMLButtonElement} button */
 function testHook(id, button) {
   void act($('hooks-result'), button, async () => {
-    const r = await call(`/webhooks/${encodeURIComponent(id)}/test`, { method: 'POST' });
+    const r = await call(`webhooks/${encodeURIComponent(id)}/test`, { method: 'POST' });
     schedule('webhooks');
     return attemptText(r);
   });
@@ -507,7 +564,7 @@ function testHook(id, button) {
 /** @param {string} id @param {boolean} enable @param {HTMLButtonElement} button */
 function toggleHook(id, enable, button) {
   void act($('hooks-result'), button, async () => {
-    const w = await call(`/webhooks/${encodeURIComponent(id)}`, { method: 'PATCH', json: { enabled: enable } });
+    const w = await call(`webhooks/${encodeURIComponent(id)}`, { method: 'PATCH', json: { enabled: enable } });
     remember(w);
     schedule('webhooks', 'status');
     return enable ? `Enabled ${w.url}: held deliveries resume.` : `Disabled ${w.url}: its deliveries are held until it is enabled.`;
@@ -547,7 +604,7 @@ $('replay-form').addEventListener('submit', (e) => {
     // datetime-local has no zone: the browser reads it as local time, as the operator meant it.
     const since = new Date(value('replay-since'));
     if (!value('replay-since') || Number.isNaN(since.getTime())) throw new ApiFailure(400, 'invalid_request', 'Enter the time to replay from', 'since');
-    const r = await call(`/webhooks/${encodeURIComponent(w.id)}/replay`, { method: 'POST', json: { since: since.toISOString() } });
+    const r = await call(`webhooks/${encodeURIComponent(w.id)}/replay`, { method: 'POST', json: { since: since.toISOString() } });
     schedule('webhooks', 'status');
     return `Queued ${r.queued} event${r.queued === 1 ? '' : 's'} for ${w.url}${r.truncated ? ' (cut at the replay limit: replay the rest from a later time)' : ''}.`;
   });
@@ -572,7 +629,7 @@ function rotateHook(w, button) {
   if (!window.confirm(question)) return;
   forgetShownSecret(null);
   void act($('hooks-result'), button, async () => {
-    const r = await call(`/webhooks/${encodeURIComponent(w.id)}/rotate-secret`, { method: 'POST' });
+    const r = await call(`webhooks/${encodeURIComponent(w.id)}/rotate-secret`, { method: 'POST' });
     $('hooks-secret-value').textContent = r.secret;
     $('hooks-secret-once').dataset.id = w.id;
     $('hooks-secret-once').hidden = false;
@@ -587,7 +644,7 @@ function rotateHook(w, button) {
 function removeHook(id, url, button) {
   if (!window.confirm(`Delete the webhook to ${url}? Its waiting deliveries end as failed.`)) return;
   void act($('hooks-result'), button, async () => {
-    await call(`/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    await call(`webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
     if (editing?.id === id) hookFormMode(null);
     if (replaying?.id === id) replayTarget(null);
     // A secret shown once for it belongs to nothing any more.
@@ -604,5 +661,14 @@ if (getKey() !== null || ingress) {
     if (error.status !== 401) showLogin(`Cannot reach the agent: ${error.message}`);
   });
 } else {
-  showLogin();
+  // Without a key configured the API on loopback answers everyone: GET /health then gives its details
+  // to a request without one, and the page opens at once and says so.
+  call('health', { key: null, allow: [503] }).then(
+    (health) => {
+      if (!health || !('agentId' in health)) return showLogin();
+      state.open = true;
+      return enter();
+    },
+    () => showLogin(),
+  );
 }

@@ -14,6 +14,15 @@ export function maskPhone(value) {
   return `${plus}${digits.slice(0, 3)}****${digits.slice(-4)}`;
 }
 
+/** The privacy switch: while on, the page masks numbers and hides texts (a shared screen). */
+export const privacy = { on: false };
+
+/**
+ * A number as the page shows it: whole to the signed-in operator, masked while privacy is on.
+ * @param {string | null | undefined} value
+ */
+export const showNumber = (value) => (privacy.on ? maskPhone(value) : value || '—');
+
 /**
  * The agent sends the IMEI masked already; mask again anything that still looks whole.
  * @param {string | null | undefined} value
@@ -214,4 +223,112 @@ export function sseParser(onMessage) {
       else if (field === 'id') current.id = value;
     }
   };
+}
+
+/**
+ * A fresh first page merged into what is loaded: items in both are taken from the fresh page (a new
+ * status), new ones are added, older pages already loaded stay. Newest first by id (UUIDv7).
+ * @template {{ id: string }} T
+ * @param {T[]} loaded
+ * @param {T[]} fresh
+ * @returns {T[]}
+ */
+export function mergeNewest(loaded, fresh) {
+  const byId = new Map(loaded.map((m) => [m.id, m]));
+  for (const m of fresh) byId.set(m.id, m);
+  return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}
+
+/**
+ * Pages of two time-ordered lists (inbound and outbound messages) read as one, newest first: an
+ * item is shown only when nothing still unloaded from the other list can be newer than it.
+ * @template {{ id: string }} T
+ * @param {((cursor: string | null) => Promise<{ items: T[], next: string | null }>)[]} sources
+ */
+export function mergedPager(sources) {
+  const lanes = sources.map((load) => ({ load, items: /** @type {T[]} */ ([]), next: /** @type {string | null} */ (null), started: false }));
+  /** @type {T[]} */
+  let shown = [];
+  const done = (/** @type {typeof lanes[number]} */ l) => l.started && l.next === null;
+  return {
+    /** Everything that may be shown, newest first. */
+    get items() {
+      return shown;
+    },
+    /** True while some list has more. */
+    get more() {
+      return lanes.some((l) => !done(l));
+    },
+    /** Loads the next page of every list that has one and lets through what is safe to show. */
+    async next() {
+      await Promise.all(lanes.filter((l) => !done(l)).map(async (l) => {
+        const page = await l.load(l.started ? l.next : null);
+        l.started = true;
+        l.items.push(...page.items);
+        l.next = page.next;
+      }));
+      // The newest of the oldest loaded items of lists that have more: anything older must wait.
+      let cut = '';
+      for (const l of lanes) if (!done(l) && l.items.length) cut = cut > l.items[l.items.length - 1].id ? cut : l.items[l.items.length - 1].id;
+      const all = lanes.flatMap((l) => l.items).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      shown = cut ? all.filter((m) => m.id >= cut) : all;
+      return shown;
+    },
+  };
+}
+
+/**
+ * Recipients typed into one field: separated by commas, semicolons, spaces or line breaks; inner
+ * spaces of a number written in groups ("+1 555 0100") are not allowed: each group would be a number.
+ * @param {string} text
+ * @returns {string[]}
+ */
+export function parseRecipients(text) {
+  return [...new Set(text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean))];
+}
+
+/**
+ * A datetime-local value (the browser's local time, no zone) as an RFC 3339 time with offset, or null
+ * when empty or not a time.
+ * @param {string} value
+ * @returns {string | null}
+ */
+export function localToIso(value) {
+  if (!value) return null;
+  const t = new Date(value);
+  return Number.isNaN(t.getTime()) ? null : t.toISOString();
+}
+
+/**
+ * Messages as CSV (RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, quotes
+ * doubled). A field that a spreadsheet would run as a formula (= + - @ first) gets a leading quote.
+ * @param {any[]} messages
+ * @returns {string}
+ */
+export function messagesCsv(messages) {
+  const head = ['id', 'direction', 'time', 'from', 'to', 'modem', 'status', 'parts', 'encoding', 'text'];
+  const cell = (/** @type {unknown} */ v) => {
+    let s = v === null || v === undefined ? '' : String(v);
+    if (/^[=+\-@\t\r]/.test(s) && !/^\+\d+$/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const rows = messages.map((m) => [
+    m.id, m.direction, m.direction === 'inbound' ? m.receivedAt ?? m.storedAt : m.createdAt,
+    m.direction === 'inbound' ? m.from : '', m.direction === 'outbound' ? m.to : '',
+    m.modem, m.direction === 'outbound' ? m.status : 'received', m.parts, m.encoding, m.text ?? '',
+  ]);
+  return [head, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+/**
+ * The delivery state of each part of an outbound message, in a few words ("2 of 3 parts delivered").
+ * @param {{ parts: number, partDetails?: { part: number, status: string }[] }} m
+ * @returns {string}
+ */
+export function partsSummary(m) {
+  const parts = m.partDetails ?? [];
+  if (m.parts <= 1 || !parts.length) return '';
+  const counts = new Map();
+  for (const p of parts) counts.set(p.status, (counts.get(p.status) ?? 0) + 1);
+  return [...counts].map(([status, n]) => `${n} of ${m.parts} parts ${status}`).join(', ');
 }

@@ -1,6 +1,6 @@
 // Panels as DOM. Everything from the agent goes in as text nodes (never HTML): SMS text comes from
 // anyone who knows the number.
-import { ago, duration, hookOptions, maskImei, maskPhone, signalBars, sparkline } from './format.js';
+import { ago, duration, hookOptions, maskImei, showNumber, signalBars, sparkline } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -72,11 +72,24 @@ export function chart(samples) {
 }
 
 /**
+ * A modem's doctor report (GET /modems/:id/doctor), as the page ran it.
+ * @param {any} report
+ */
+function doctorReport(report) {
+  if (!report) return null;
+  if (report.running) return h('p', { class: 'muted small', 'data-role': 'doctor' }, 'Running the checks…');
+  if (report.error) return h('p', { class: 'error small', 'data-role': 'doctor' }, `The checks could not run: ${report.error}`);
+  return h('ul', { class: 'checks', 'data-role': 'doctor', 'aria-label': 'Checks' },
+    ...report.checks.map((/** @type {any} */ c) => h('li', null, badge(c.status), ' ', h('strong', null, c.name), ' ', h('span', { class: 'small' }, c.detail))));
+}
+
+/**
  * @param {Element} container
  * @param {any[]} modems ModemStatus[]
  * @param {Map<string, { at: string, dbm: number | null }[]>} history
+ * @param {{ doctor?: (id: string, button: HTMLButtonElement) => void, reports?: Map<string, any> }} [on]
  */
-export function renderModems(container, modems, history) {
+export function renderModems(container, modems, history, on = {}) {
   if (!modems.length) return replace(container, [h('p', { class: 'muted' }, 'No modem is configured or running.')]);
   replace(container, modems.map((m) => {
     const facts = /** @type {[string, string][]} */ ([
@@ -95,8 +108,16 @@ export function renderModems(container, modems, history) {
       // Why it is not online (e.g. "cannot open /dev/ttyUSB2: Permission denied (...)").
       m.reason && m.state !== 'online' ? h('p', { class: 'reason', 'data-role': 'modem-reason' }, m.reason) : null,
       h('div', { class: 'signal' }, bars(m.signalDbm), h('span', { class: 'dbm' }, m.signalDbm === null ? '— dBm' : `${m.signalDbm} dBm`), chart(history.get(m.id) ?? [])),
-      h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])));
+      h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
+      on.doctor ? doctorButton(m.id, on.doctor) : null,
+      doctorReport(on.reports?.get(m.id)));
   }));
+}
+
+/** @param {string} id @param {(id: string, button: HTMLButtonElement) => void} run */
+function doctorButton(id, run) {
+  const button = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `doctor-${id}`, onclick: () => run(id, button) }, 'Run checks'));
+  return button;
 }
 
 /**
@@ -132,59 +153,11 @@ export function renderStatus(els, s) {
     .filter(Boolean).join(' · ');
 }
 
-/**
- * The text stays out of the page until the operator asks for it.
- * @param {any} m
- * @param {Set<string>} revealed
- */
-function textToggle(m, revealed) {
-  const open = revealed.has(m.id);
-  const id = `text-${m.id}`;
-  const body = m.text ?? (m.data ? `(8-bit data, ${m.data.length / 2} bytes${m.port !== undefined ? `, port ${m.port}` : ''})` : '');
-  const button = h('button', {
-    type: 'button', class: 'ghost small', 'aria-expanded': open ? 'true' : 'false', 'aria-controls': id, 'data-key': `show-${m.id}`,
-    onclick: () => {
-      if (revealed.has(m.id)) revealed.delete(m.id);
-      else revealed.add(m.id);
-      const li = button.closest('li');
-      li?.replaceWith(li.dataset.dir === 'inbound' ? inboundItem(m, revealed) : outboundItem(m, revealed));
-      /** @type {HTMLElement | null} */ (document.querySelector(`[data-key="show-${CSS.escape(m.id)}"]`))?.focus();
-    },
-  }, open ? 'Hide text' : 'Show text');
-  return [button, open ? h('p', { id, class: 'text' }, body) : null];
-}
-
-/** @param {any} m @param {Set<string>} revealed */
-function inboundItem(m, revealed) {
-  return h('li', { class: 'item', 'data-id': m.id, 'data-dir': 'inbound' },
-    h('div', { class: 'line' }, h('span', { class: 'who' }, maskPhone(m.from)), m.incomplete ? badge('incomplete') : null, time(m.receivedAt)),
-    h('div', { class: 'meta muted small' }, `${m.parts} part${m.parts === 1 ? '' : 's'} · ${m.encoding} · ${m.modem}`),
-    ...textToggle(m, revealed));
-}
-
-/** @param {any} m @param {Set<string>} revealed */
-function outboundItem(m, revealed) {
-  return h('li', { class: 'item', 'data-id': m.id, 'data-dir': 'outbound' },
-    h('div', { class: 'line' }, h('span', { class: 'who' }, maskPhone(m.to)), h('span', { 'data-role': 'status', class: `badge s-${m.status}` }, m.status), time(m.deliveredAt ?? m.sentAt ?? m.createdAt)),
-    h('div', { class: 'meta muted small' }, `${m.parts} part${m.parts === 1 ? '' : 's'} · ${m.encoding}${m.clientRef ? ` · ref ${m.clientRef}` : ''}${m.error ? ` · ${m.error.message}` : ''}`),
-    ...textToggle(m, revealed));
-}
-
-/** @param {Element} ul @param {any[]} items @param {Set<string>} revealed */
-export function renderInbound(ul, items, revealed) {
-  replace(ul, items.length ? items.map((m) => inboundItem(m, revealed)) : [empty('Nothing received yet.')]);
-}
-
-/** @param {Element} ul @param {any[]} items @param {Set<string>} revealed */
-export function renderOutbound(ul, items, revealed) {
-  replace(ul, items.length ? items.map((m) => outboundItem(m, revealed)) : [empty('Nothing sent yet.')]);
-}
-
 /** @param {Element} ul @param {any[]} items */
 export function renderReports(ul, items) {
   replace(ul, items.length
     ? items.map((r) => h('li', { class: 'item', 'data-id': r.id },
-        h('div', { class: 'line' }, h('span', { class: 'who' }, maskPhone(r.to)), badge(r.state), time(r.receivedAt)),
+        h('div', { class: 'line' }, h('span', { class: 'who' }, showNumber(r.to)), badge(r.state), time(r.receivedAt)),
         h('div', { class: 'meta muted small' }, `${r.statusText} (TP-ST ${r.status}) · reference ${r.mr}`)))
     : [empty('No delivery reports yet.')]);
 }
@@ -196,7 +169,7 @@ export function renderReports(ul, items) {
 export function renderCalls(ul, items) {
   replace(ul, items.length
     ? items.map((c) => h('li', { class: 'item', 'data-id': c.id },
-        h('div', { class: 'line' }, h('span', { class: 'who' }, c.from ? maskPhone(c.from) : 'number withheld'), time(c.at)),
+        h('div', { class: 'line' }, h('span', { class: 'who' }, c.from ? showNumber(c.from) : 'number withheld'), time(c.at)),
         h('div', { class: 'meta muted small' }, `modem ${c.modem}`)))
     : [empty('No missed calls in the journal.')]);
 }
@@ -227,17 +200,48 @@ export function renderHooks(ul, hooks, rates, on) {
 }
 
 /**
+ * A delivery's attempts (GET /sms/webhook-deliveries/:id), and why and until when it waits.
+ * @param {any} d the delivery with its attemptLog, or { error } / { loading }
+ */
+function attemptLog(d) {
+  if (d.loading) return h('p', { class: 'muted small' }, 'Loading the attempts…');
+  if (d.error) return h('p', { class: 'error small' }, `Could not load the attempts: ${d.error}`);
+  const rows = (d.attemptLog ?? []).map((/** @type {any} */ a) => h('tr', null,
+    h('td', null, String(a.n)),
+    h('td', null, a.at ? new Date(a.at).toLocaleString() : '—'),
+    h('td', null, a.outcome + (a.counted ? '' : ' (not counted)')),
+    h('td', null, a.status === null ? '—' : `HTTP ${a.status}`),
+    h('td', null, a.durationMs === null ? '—' : `${a.durationMs} ms`),
+    h('td', { class: 'url' }, [a.errorClass, a.error].filter(Boolean).join(': ') || '—')));
+  const waiting = d.waiting
+    ? h('p', { class: 'small', 'data-role': 'waiting' }, `Waiting: ${d.waiting.reason}${d.waiting.until ? ` until ${new Date(d.waiting.until).toLocaleString()} (${ago(d.waiting.until)})` : ''}`)
+    : null;
+  return h('div', { class: 'attempts', 'data-role': 'attempts' },
+    waiting,
+    rows.length
+      ? h('table', { class: 'log' },
+          h('thead', null, h('tr', null, ...['#', 'When', 'Outcome', 'Answer', 'Took', 'Error'].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', null, ...rows))
+      : h('p', { class: 'muted small' }, 'No attempt yet.'));
+}
+
+/**
  * @param {Element} ul
  * @param {any[]} list failed first already
- * @param {(id: string, button: HTMLButtonElement) => void} onRetry
+ * @param {{ retry: (id: string, button: HTMLButtonElement) => void, attempts?: (id: string) => void }} on
+ * @param {Map<string, any>} [open] deliveries whose attempt log is open, with what was loaded
  */
-export function renderDeliveries(ul, list, onRetry) {
+export function renderDeliveries(ul, list, on, open = new Map()) {
   replace(ul, list.length
     ? list.map((d) => {
         const err = d.lastError ? `${d.lastError.class}: ${d.lastError.message}` : '';
         const button = d.status === 'delivered'
           ? null
-          : /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'small', 'data-key': `retry-${d.id}`, onclick: () => onRetry(d.id, /** @type {HTMLButtonElement} */ (button)) }, 'Retry now'));
+          : /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'small', 'data-key': `retry-${d.id}`, onclick: () => on.retry(d.id, /** @type {HTMLButtonElement} */ (button)) }, 'Retry now'));
+        const shown = open.get(d.id);
+        const log = on.attempts
+          ? h('button', { type: 'button', class: 'ghost small', 'data-key': `log-${d.id}`, 'aria-expanded': shown ? 'true' : 'false', onclick: () => on.attempts?.(d.id) }, shown ? 'Hide attempts' : 'Attempts')
+          : null;
         return h('li', { class: `item d-${d.status}`, 'data-id': d.id },
           h('div', { class: 'line' }, badge(d.status), h('span', null, d.eventType), time(d.lastAttemptAt ?? d.createdAt)),
           h('div', { class: 'meta muted small url' }, d.url),
@@ -247,7 +251,8 @@ export function renderDeliveries(ul, list, onRetry) {
             err ? ` · ${err}` : '',
             d.heldReason ? ` · held: ${d.heldReason}` : '',
             d.status === 'retrying' || d.status === 'pending' ? ` · next ${ago(d.nextAttemptAt)}` : ''),
-          button);
+          h('span', { class: 'actions' }, button, log),
+          shown ? attemptLog(shown) : null);
       })
     : [empty('No deliveries yet.')]);
 }

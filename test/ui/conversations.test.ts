@@ -1,0 +1,226 @@
+// Conversations, search and diagnostics in real Chromium against a real agent on the simulator: a
+// thread per number with both directions, a reply reaching delivered, a message to several numbers
+// sent later and cancelled, search and filters with paging as you scroll, the CSV export of what is
+// shown, the privacy switch, the doctor run from the page and a webhook delivery's attempt log.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { CHROMIUM, hasChromium, KEY, launch, receiver, startAgent } from './rig.ts';
+
+const ARTIFACTS = process.env.SMSEDGE_UI_ARTIFACTS ?? 'test-output';
+
+/** A datetime-local value `ms` from now, in the browser's (and this process's) local time. */
+const localIn = (ms: number) => {
+  const at = Date.now() + ms;
+  return new Date(at - new Date(at).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};
+
+if (!hasChromium()) {
+  t.plan(0, `skip: ${CHROMIUM} is missing (Debian: apt-get install chromium); the operator page tests need a real browser`);
+} else {
+  t.test('conversations, search and diagnostics on the operator page', async (t) => {
+    const rig = await startAgent(t);
+    const hook = await receiver(t, 500);
+    await rig.call('/webhooks', { url: hook.url, events: ['sms.received'], maxAttempts: 2 });
+    const browser = await launch(t);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(rig.base + '/');
+    await page.getByLabel('API key').fill(KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#dash').waitFor({ timeout: 10_000 });
+    await page.locator('#link[data-kind="live"]').waitFor({ timeout: 10_000 });
+
+    const threads = page.locator('#threads');
+    await t.test('incoming messages make a thread per number, live', async (t) => {
+      t.equal(await threads.textContent(), 'No messages yet.');
+      await rig.call('/simulator/sms', { from: '+15550100111', text: 'Is the gate open?' });
+      await rig.call('/simulator/sms', { from: '+15550100222', text: 'Parcel at the door' });
+      await rig.until(threads.locator('li.thread', { hasText: '+15550100222' }), 'the second thread');
+      await rig.until(threads.locator('li.thread', { hasText: '+15550100111' }), 'the first thread');
+      t.match(await threads.locator('li.thread').first().textContent(), /\+15550100222.*Parcel at the door.*1 message · default/, 'newest first, the full number and text for the signed-in operator');
+    });
+
+    const view = page.locator('#thread');
+    await t.test('a thread: open, reply, the reply reaches delivered with its parts', async (t) => {
+      rig.agent.use('simulator').setDeliveryOutcome('+15550100111', 'delivered', 1000);
+      await threads.locator('li.thread', { hasText: '+15550100111' }).getByRole('button').click();
+      await view.locator('li.bubble.in', { hasText: 'Is the gate open?' }).waitFor({ timeout: 10_000 });
+      t.equal(await page.locator('#thread-number').textContent(), '+15550100111');
+      t.equal(await page.locator('#thread-modem').textContent(), 'via default');
+      const reply = 'Opening it now. ' + 'This reply is long enough to need two parts of a concatenated SMS, so each part is followed on its own. '.repeat(2);
+      await page.locator('#reply-form').getByLabel('Reply').fill(reply);
+      await page.getByRole('button', { name: 'Send reply' }).click();
+      await rig.until(page.locator('#reply-result', { hasText: 'Queued (2 parts, gsm7)' }), 'the reply queued');
+      const out = view.locator('li.bubble.out');
+      await rig.until(out, 'the reply in the thread');
+      t.match(await out.locator('.text').textContent(), /^Opening it now\./);
+      await rig.until(out.locator('[data-role="status"]', { hasText: 'delivered' }), 'the reply delivered', 500);
+      t.same(await out.locator('.parts li').allTextContents(), ['part 1: delivered', 'part 2: delivered'], 'each part’s delivery');
+      const order = await view.locator('li.bubble').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.dir));
+      t.same(order, ['inbound', 'outbound'], 'oldest at the top');
+      await rig.call('/simulator/sms', { from: '+15550100111', text: 'Thanks!' });
+      await rig.until(view.locator('li.bubble.in', { hasText: 'Thanks!' }), 'the answer appearing live in the open thread');
+      t.same(await view.locator('li.bubble').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.dir)), ['inbound', 'outbound', 'inbound']);
+      const api = await rig.call('/sms/threads/messages?number=%2B15550100111&modem=default');
+      t.match(api.items[1], { direction: 'outbound', to: '+15550100111', modem: 'default', status: 'delivered' }, 'sent through the thread’s modem');
+    });
+
+    await t.test('a new message to several numbers, sent later, and cancelled', async (t) => {
+      await page.getByRole('button', { name: 'New message' }).click();
+      await page.locator('#compose-form').getByLabel('To').fill('+15550100301, +15550100302');
+      await page.locator('#compose-text').fill('Water off tomorrow 9-11');
+      await page.locator('#compose-form').getByLabel('Send at').fill(localIn(2 * 3600_000));
+      await page.locator('#compose-form').getByRole('button', { name: 'Send', exact: true }).click();
+      await rig.until(page.locator('#compose-result', { hasText: /^Scheduled for .*: 2 messages/ }), 'both scheduled');
+      const queued = (await rig.call('/sms/messages?direction=outbound&status=queued')).items as { to: string; sendAt?: string }[];
+      t.same(queued.map((m) => m.to).sort(), ['+15550100301', '+15550100302'], 'queued for both');
+      t.ok(queued.every((m) => m.sendAt && Date.parse(m.sendAt) > Date.now() + 3600_000), 'held for later');
+      await rig.until(threads.locator('li.thread', { hasText: '+15550100302' }), 'its thread');
+      await threads.locator('li.thread', { hasText: '+15550100302' }).getByRole('button').click();
+      const bubble = view.locator('li.bubble.out');
+      await bubble.waitFor({ timeout: 10_000 });
+      t.match(await bubble.locator('[data-role="facts"]').textContent(), /^scheduled for /, 'shown as scheduled');
+      page.once('dialog', (d) => void d.accept());
+      await bubble.getByRole('button', { name: 'Cancel' }).click();
+      await rig.until(bubble.locator('[data-role="status"]', { hasText: 'cancelled' }), 'shown cancelled');
+      t.equal(await bubble.getByRole('button', { name: 'Cancel' }).count(), 0, 'nothing left to cancel');
+      t.match((await rig.call('/sms/messages?direction=outbound&to=%2B15550100302')).items[0], { status: 'cancelled' }, 'cancelled in the agent');
+    });
+
+    await t.test('searching the conversations by number digits and by text', async (t) => {
+      await page.getByLabel('Search conversations').fill('0100 222');
+      await rig.until(threads.locator('li.thread', { hasText: '+15550100222' }), 'the match');
+      await page.waitForFunction(() => document.querySelectorAll('#threads li.thread').length === 1, null, { timeout: 10_000 });
+      t.pass('only the number that matches');
+      await page.getByLabel('Search conversations').fill('gate');
+      await page.waitForFunction(() => [...document.querySelectorAll('#threads li.thread')].map((e) => (e as HTMLElement).dataset.number).join() === '+15550100111', null, { timeout: 10_000 });
+      t.pass('a word of a message finds its thread');
+      await page.getByLabel('Search conversations').fill('nothing like this');
+      await rig.until(threads.locator('li', { hasText: 'No conversation matches.' }), 'no match said so');
+      await page.getByLabel('Search conversations').fill('');
+      await page.waitForFunction(() => document.querySelectorAll('#threads li.thread').length === 4, null, { timeout: 10_000 });
+    });
+
+    await t.test('many conversations and messages: more load as you scroll', async (t) => {
+      const numbers = Array.from({ length: 64 }, (_, i) => `+1555020${String(i).padStart(4, '0')}`);
+      await rig.call('/sms/send', { to: numbers, text: 'Meter reading due', sendAt: new Date(Date.now() + 86_400_000).toISOString() });
+      await page.reload();
+      await page.locator('#dash').waitFor({ timeout: 10_000 });
+      await threads.locator('li.thread').first().waitFor({ timeout: 10_000 });
+      t.equal(await threads.locator('li.thread').count(), 30, 'a first page of 30');
+      for (let i = 0; i < 20 && (await threads.locator('li.thread').count()) < 68; i++) {
+        await threads.locator('li.more, li.thread').last().scrollIntoViewIfNeeded();
+        await page.waitForTimeout(100);
+      }
+      t.equal(await threads.locator('li.thread').count(), 68, 'every thread once scrolled to the end');
+      t.equal(await threads.locator('li.more').count(), 0, 'nothing more to load');
+      const listed = await threads.locator('li.thread').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.number));
+      t.equal(new Set(listed).size, 68, 'no thread twice');
+
+      // The message search: sent and queued, more as you scroll, exported as shown.
+      const results = page.locator('#results');
+      await page.getByLabel('Direction').selectOption('outbound');
+      await page.getByLabel('Status (sent ones)').selectOption('queued');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#results li.item').length === 50, null, { timeout: 10_000 });
+      t.match(await page.locator('#results-info').textContent(), '50 messages shown; more load as you scroll');
+      await results.locator('li.more').scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => document.querySelectorAll('#results li.item').length === 65, null, { timeout: 10_000 });
+      t.match(await page.locator('#results-info').textContent(), /^65 messages shown\.$/, 'the rest loaded');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const file = join(ARTIFACTS, 'messages.csv');
+      await download.saveAs(file);
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\r\n');
+      t.equal(lines[0], 'id,direction,time,from,to,modem,status,parts,encoding,text');
+      t.equal(lines.length, 66, 'a line per message shown');
+      t.ok(lines.slice(1).every((l) => /,outbound,.*,,\+1555\d{7},default,queued,1,gsm7,/.test(l)), 'numbers whole, status, text');
+
+      await page.getByLabel('Direction').selectOption('');
+      await page.getByLabel('Status (sent ones)').selectOption('');
+      await page.getByLabel('Text contains').fill('gate');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#results li.item').length === 1, null, { timeout: 10_000 });
+      t.match(await results.locator('li.item').textContent(), /From\+15550100111received.*Is the gate open\?/, 'both directions searched, by text');
+      await page.getByLabel('Text contains').fill('');
+      await page.getByLabel('Number contains').fill('0100111');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#results li.item').length === 3, null, { timeout: 10_000 });
+      t.same(await results.locator('li.item').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.dir)), ['inbound', 'outbound', 'inbound'], 'both directions merged, newest first');
+      await results.locator('li.item').nth(1).getByRole('button', { name: '+15550100111' }).click();
+      await view.locator('li.bubble.in', { hasText: 'Thanks!' }).waitFor({ timeout: 10_000 });
+      t.pass('a result opens its thread');
+    });
+
+    await t.test('the privacy switch hides numbers and texts on a shared screen', async (t) => {
+      await page.getByLabel('Privacy').check();
+      // The delivery reports reload a moment later.
+      await page.waitForFunction(() => !(document.getElementById('dash')?.textContent ?? '').includes('5550100111'), null, { timeout: 10_000 }).catch(() => {});
+      const body = (await page.locator('#dash').textContent()) ?? '';
+      t.notOk(body.includes('5550100111'), 'no full number');
+      t.notOk(body.includes('Is the gate open?'), 'no text');
+      t.match(await page.locator('#thread-number').textContent(), '+155****0111', 'numbers masked');
+      await page.reload();
+      await page.locator('#dash').waitFor({ timeout: 10_000 });
+      t.ok(await page.getByLabel('Privacy').isChecked(), 'remembered on this browser');
+      await threads.locator('li.thread').first().waitFor({ timeout: 10_000 });
+      t.match(await threads.locator('li.thread').first().textContent(), /\+155\*\*\*\*0\d{3}.*Text hidden \(privacy\)/, 'masked from the start');
+      await page.getByLabel('Privacy').uncheck();
+      await threads.locator('li.thread', { hasText: '+1555020' }).first().waitFor({ timeout: 10_000 });
+    });
+
+    await t.test('the doctor’s checks, run from the page', async (t) => {
+      const modem = page.locator('#modems [data-modem="default"]');
+      await modem.getByRole('button', { name: 'Run checks' }).click();
+      await rig.until(modem.locator('[data-role="doctor"] li').first(), 'the checks');
+      const checks = (await modem.locator('[data-role="doctor"]').textContent()) ?? '';
+      t.match(checks, /pass/, 'with their status');
+      t.match(checks, /SIM|sim/, 'the SIM among them');
+    });
+
+    await t.test('a webhook delivery’s attempt log', async (t) => {
+      const failed = page.locator('#deliveries li.d-failed', { hasText: 'sms.received' }).first();
+      await rig.until(failed, 'a failed delivery', 500);
+      await failed.getByRole('button', { name: 'Attempts' }).click();
+      const log = failed.locator('[data-role="attempts"] table');
+      await rig.until(log, 'the attempt log');
+      const rows = await log.locator('tbody tr').allTextContents();
+      t.equal(rows.length, 2, 'both attempts');
+      t.ok(rows.every((r) => /HTTP 500/.test(r)), 'each with its answer');
+      t.equal(await failed.getByRole('button', { name: 'Hide attempts' }).getAttribute('aria-expanded'), 'true');
+    });
+
+    t.same(problems, [], 'no console errors');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#conversations').screenshot({ path: join(ARTIFACTS, 'ui-conversations.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-desktop.png'), fullPage: true });
+
+    await t.test('on a phone: the list, then the thread with a way back', async (t) => {
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+      const p = await phone.newPage();
+      await p.goto(rig.base + '/');
+      await p.getByLabel('API key').fill(KEY);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.locator('#dash').waitFor({ timeout: 10_000 });
+      await p.getByLabel('Search conversations').fill('0100111');
+      const item = p.locator('#threads li.thread', { hasText: '+15550100111' });
+      await item.waitFor({ timeout: 10_000 });
+      t.ok(await p.locator('#thread-pane').isHidden(), 'the list alone at first');
+      await item.getByRole('button').click();
+      await p.locator('#thread li.bubble').first().waitFor({ timeout: 10_000 });
+      t.ok(await p.locator('#threads').isHidden(), 'then the thread alone');
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      t.ok(overflow <= 0, `no sideways scrolling (${overflow}px)`);
+      await p.screenshot({ path: join(ARTIFACTS, 'ui-phone-thread.png') });
+      await p.getByRole('button', { name: 'Back' }).click();
+      t.ok(await p.locator('#threads').isVisible(), 'Back returns to the list');
+      await phone.close();
+    });
+  });
+}
