@@ -106,6 +106,23 @@ export interface SimBalanceLow {
   checkedAt: string;
 }
 
+/** A modem taken out of sending after permanent failures in a row; its unpinned messages go to other modems. */
+export interface ModemParked {
+  modem: string;
+  /** The last failure's words (e.g. the network's +CMS ERROR meaning). */
+  reason: string;
+  failures: number;
+  /** When it tries again by itself; null: only by POST /modems/:id/unpark. */
+  retryAt: string | null;
+}
+
+export interface ModemUnparked {
+  modem: string;
+  /** `api`: POST /modems/:id/unpark; `timer`: the retry time came. */
+  by: 'api' | 'timer';
+  parkedSince: string;
+}
+
 export interface SystemPing {
   agentId: string;
   uptimeSeconds: number;
@@ -127,6 +144,8 @@ export interface EventMap {
   'modem.offline': ModemOffline;
   'sim.balance': SimBalance;
   'sim.balance_low': SimBalanceLow;
+  'modem.parked': ModemParked;
+  'modem.unparked': ModemUnparked;
   'system.ping': SystemPing;
   'webhook.test': WebhookTest;
 }
@@ -145,6 +164,8 @@ export const eventTypes: readonly EventType[] = [
   'modem.offline',
   'sim.balance',
   'sim.balance_low',
+  'modem.parked',
+  'modem.unparked',
   'system.ping',
   'webhook.test',
 ];

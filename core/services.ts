@@ -66,6 +66,10 @@ export interface OutboundMessage {
   createdAt: string;
   /** When a scheduled message is held until. */
   sendAt?: string;
+  /** Why a queued message waits beyond its turn: `daily cap`, `quiet hours`, `parked`, `modem offline`, ... */
+  held?: string;
+  /** When it may go (absent when not known, e.g. a modem offline). */
+  heldUntil?: string;
   cancelledAt?: string;
   sentAt?: string;
   deliveredAt?: string;
@@ -181,6 +185,29 @@ export interface ModemStatus {
   reason: string | null;
   /** The last balance reading when `balance` is configured (null before the first). */
   balance?: BalanceReading | null;
+  /** Its sending policy: counters against caps, why it holds messages now, parked. */
+  sending?: ModemSending;
+}
+
+/** The counters of one SIM against its caps (parts sent; distinct recipients in 30 days). */
+export interface SendCounters {
+  minute: number;
+  hour: number;
+  day: number;
+  month: number;
+  recipients30Days: number;
+}
+
+export interface ModemSending {
+  counts: SendCounters;
+  /** Only the caps configured. */
+  caps: Partial<SendCounters>;
+  /** Why a new one-part message to a new number would wait now (`daily cap`, `quiet hours`, `parked`...), null: it would go. */
+  held: string | null;
+  heldUntil: string | null;
+  parked: { since: string; reason: string; failures: number; retryAt: string | null } | null;
+  /** Permanent send failures in a row. */
+  failures: number;
 }
 
 /** Typed errors a caller (the API) maps to 4xx: `field` names the offending request field. */
@@ -209,6 +236,8 @@ export interface SmsService {
   ussdReply(text: string, options?: { modem?: string }): Promise<UssdResult>;
   ussdCancel(options?: { modem?: string }): Promise<void>;
   modems(): ModemStatus[];
+  /** Puts a parked modem back to sending (modem.unparked); false when it was not parked; throws not_found for an unknown id. */
+  unpark?(id: string): boolean;
   /** A modem's setup checks (port, AT, SIM, registration, signal, SMSC, storage, indications); undefined for an unknown id. */
   doctor?(id: string): Promise<{ modem: string; status: 'pass' | 'warn' | 'fail'; checks: { name: string; status: 'pass' | 'warn' | 'fail'; detail: string }[] }> | undefined;
   /**
@@ -216,7 +245,7 @@ export interface SmsService {
    * balance_not_configured, modem_offline, ussd_timeout, modem_error or balance_unreadable.
    */
   balance?(id: string): Promise<BalanceReading> | undefined;
-  stats(): { outboundQueued: number; inboundTotal: number; outboundTotal: number; failedTotal: number; deliveryReports: number; decodeErrors: number; resets: number; unreadOnSim?: number; outboundScheduled?: number };
+  stats(): { outboundQueued: number; inboundTotal: number; outboundTotal: number; failedTotal: number; deliveryReports: number; decodeErrors: number; resets: number; unreadOnSim?: number; outboundScheduled?: number; held?: Record<string, number> };
 }
 
 declare module './plugin.ts' {

@@ -4,11 +4,14 @@ import { ModemDriver } from './driver.ts';
 import { Inbox } from './inbox.ts';
 import { modemOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
+import { Parking } from './parking.ts';
+import { SendPolicy } from './policy.ts';
 import { portBinding } from './port.ts';
 import { Reports } from './reports.ts';
 import { migrations } from './schema.ts';
 import { SmsGateway, ussdFailure } from './service.ts';
 import { fileSink, Trace } from './trace.ts';
+import { systemTimeZone } from './zoned.ts';
 
 /**
  * The modem plugin: one instance per modem (`id` tells them apart). The first instance provides the
@@ -30,7 +33,13 @@ export const modem = definePlugin({
     const id = o.id;
     const common = { store: ctx.store, events: ctx.events, clock: ctx.clock, log: ctx.log, modem: id };
     const inbox = new Inbox({ ...common, concatTimeoutMs: o.concatTimeoutMinutes * 60_000 });
-    const outbox = new Outbox({ ...common, retry: o.retry, rateLimitPerMinute: o.rateLimitPerMinute, dailyQuota: o.dailyQuota });
+    const p = o.policy;
+    const policy = new SendPolicy({
+      store: ctx.store, clock: ctx.clock, modem: id,
+      settings: { ...p, perMinute: p.perMinute ?? o.rateLimitPerMinute, perDay: p.perDay ?? o.dailyQuota, timeZone: p.timeZone ?? systemTimeZone() },
+    });
+    const parking = new Parking({ ...common, settings: o.parking });
+    const outbox = new Outbox({ ...common, retry: o.retry, policy, parking });
     const reports = new Reports({ ...common, windowMs: o.reportWindowHours * 3600_000 });
     outbox.onSent = (messageId) => reports.settle(messageId);
     const driver = new ModemDriver(
@@ -72,7 +81,8 @@ export const modem = definePlugin({
 
     return {
       start() {
-        gateway.join({ driver, outbox, inbox, failoverMs, balance });
+        gateway.join({ driver, outbox, inbox, failoverMs, balance, parking });
+        policy.prune();
         driver.start();
         workerDone = outbox.run(driver, worker.signal);
         if (balance) balanceDone = balance.run(worker.signal).catch((error) => ctx.log.error({ err: error, modem: id }, 'balance schedule failed'));
@@ -84,6 +94,8 @@ export const modem = definePlugin({
             if (worker.signal.aborted) return;
             try {
               gateway.failover(id);
+              // Messages held here by a cap may have room on another modem by now (its day began).
+              gateway.rebalance(id);
             } catch (error) {
               ctx.log.error({ err: error, modem: id }, 'failover check failed');
             }
@@ -102,6 +114,7 @@ export const modem = definePlugin({
       },
       async stop() {
         worker.abort();
+        outbox.onHeld = undefined;
         gateway.leave(id);
         await driver.stop();
         await workerDone;
@@ -121,6 +134,7 @@ export const modem = definePlugin({
           pendingParts: inbox.pendingParts(),
           decodeErrors: inbox.decodeErrors,
           ...(balance ? { balance: balance.last() } : {}),
+          sending: outbox.status(),
         };
       },
     };

@@ -1,8 +1,36 @@
 import * as v from 'valibot';
 import { balanceOptions } from './balance.ts';
+import { isTimeZone } from './zoned.ts';
 
 const hook = v.custom<(pdu: string) => Promise<void> | void>((x) => typeof x === 'function', 'a function');
 const positive = (fallback: number) => v.optional(v.pipe(v.number(), v.minValue(0)), fallback);
+const cap = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)));
+const clockTime = v.pipe(v.string(), v.regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time of day as HH:MM (00:00-23:59)'));
+
+/** The SIM's sending policy: caps count SMS parts (what operators bill and cap). */
+const policyOptions = v.strictObject({
+  /** At most this many SMS in any 60 s. */
+  perMinute: cap,
+  /** In any 60 minutes. */
+  perHour: cap,
+  /** Per calendar day in `timeZone`. */
+  perDay: cap,
+  /** Per calendar month in `timeZone`. */
+  perMonth: cap,
+  /** Distinct recipients in any 30 days (a recipient written to in that time needs no new room). */
+  recipientsPer30Days: cap,
+  /** A random pause between two messages, in seconds. */
+  pauseSeconds: v.optional(
+    v.pipe(
+      v.strictObject({ min: v.pipe(v.number(), v.minValue(0)), max: v.pipe(v.number(), v.minValue(0)) }),
+      v.check((p) => p.max >= p.min, 'max must not be less than min'),
+    ),
+  ),
+  /** A daily window without sends (across midnight when from is later than to); high priority passes. */
+  quietHours: v.optional(v.strictObject({ from: clockTime, to: clockTime })),
+  /** The IANA time zone of days, months and quiet hours (default: the system's). */
+  timeZone: v.optional(v.pipe(v.string(), v.check(isTimeZone, 'an IANA time zone such as Europe/Berlin or UTC'))),
+});
 
 /** The modem plugin's options, validated before the agent starts (errors name the key). */
 export const modemOptions = v.strictObject({
@@ -61,8 +89,22 @@ export const modemOptions = v.strictObject({
   healthIntervalSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 30),
   /** `system.ping` every N minutes; 0 = off. */
   pingMinutes: positive(0),
-  rateLimitPerMinute: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  dailyQuota: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** The same as `policy.perMinute` (kept from before the policy existed; the policy's wins). */
+  rateLimitPerMinute: cap,
+  /** The same as `policy.perDay`. */
+  dailyQuota: cap,
+  /** Caps, pause and quiet hours of this SIM (docs/sending.md). */
+  policy: v.optional(policyOptions, {}),
+  /** Permanent send failures in a row take the modem out of sending; its unpinned messages go to other modems. */
+  parking: v.optional(
+    v.strictObject({
+      /** Failures in a row that park it; 0 = never. */
+      afterFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 5),
+      /** It tries again by itself after this long; 0 = only by POST /modems/:id/unpark. */
+      retryMinutes: v.optional(v.pipe(v.number(), v.minValue(0)), 60),
+    }),
+    {},
+  ),
   /**
    * Messages queued on this modem by round robin (not pinned with `modem`) move to an online modem once
    * this one has been offline this long. Pinned messages wait for it.

@@ -6,6 +6,8 @@ import type { Logger } from '../../core/log.ts';
 import type { PluginEvents } from '../../core/plugin.ts';
 import type { Store } from '../../core/store.ts';
 import { AtError, isPermanent } from './errors.ts';
+import type { Parking, ParkedState } from './parking.ts';
+import type { Hold, PolicyCounters, SendPolicy } from './policy.ts';
 
 export interface RetryOptions {
   /** Retries after the first attempt (cockatiel's maxAttempts counts retries). */
@@ -21,8 +23,22 @@ export interface OutboxDeps {
   log: Logger;
   modem: string;
   retry: RetryOptions;
-  rateLimitPerMinute?: number;
-  dailyQuota?: number;
+  /** Caps, pause and quiet hours of this SIM. */
+  policy: SendPolicy;
+  /** Parks this modem after permanent failures in a row. */
+  parking: Parking;
+}
+
+/** The sending side of one modem for /health, /metrics and MQTT. */
+export interface SendingStatus {
+  counts: PolicyCounters;
+  caps: Partial<PolicyCounters>;
+  /** Why a new one-part message to a new number would wait now, and until when (null: it would go). */
+  held: string | null;
+  heldUntil: string | null;
+  parked: ParkedState | null;
+  /** Permanent send failures in a row. */
+  failures: number;
 }
 
 /** What the worker needs from the modem. */
@@ -92,7 +108,7 @@ export function refOf(row: OutboxRow): OutboundRef {
 /**
  * The send worker of one modem: takes queued messages in order, sends their parts with AT+CMGS, keeps
  * each part's TP-MR, retries transient errors, expires messages whose TTL ran out, and holds back for
- * the rate limit and daily quota. Progress is committed part by part, so a restart resumes with the
+ * the SIM's policy (caps, pause, quiet hours: policy.ts) and while it is parked (parking.ts). Progress is committed part by part, so a restart resumes with the
  * first part not yet accepted (a modem that accepted a part but died before answering may get that
  * part twice: at-least-once, never lost).
  */
@@ -157,16 +173,20 @@ export class Outbox {
       this.#woken = false;
       try {
         this.expire();
+        if (this.#d.parking.retryIfDue()) continue;
         let waitMs = 60_000;
         if (sender.online) {
-          const hold = this.#holdMs();
-          const next = this.#next();
-          if (next && hold === 0) {
+          const { next, heldUntil, held } = this.#choose();
+          if (next) {
             await this.#send(next, sender, signal);
             continue;
           }
-          if (next) waitMs = hold;
+          // Held here: the messages not pinned to this SIM may have room on another one.
+          if (held && (this.onHeld?.() ?? 0) > 0) continue;
+          if (heldUntil !== null) waitMs = Math.min(waitMs, Math.max(1, heldUntil - clock.now()));
         }
+        const parked = this.#d.parking.parked;
+        if (parked?.retryAtMs != null) waitMs = Math.min(waitMs, Math.max(1, parked.retryAtMs - clock.now()));
         const expiry = this.#nextExpiryMs();
         if (expiry !== null) waitMs = Math.min(waitMs, Math.max(0, expiry - clock.now()));
         // A scheduled message wakes the worker when it is due (online or not: then it simply waits on).
@@ -197,17 +217,60 @@ export class Outbox {
     }
   }
 
+  /** Called when due messages are held here; returns how many moved to another modem (the gateway's rebalance). */
+  onHeld: (() => number) | undefined;
+
   /**
-   * The next message to send: one begun first (its remaining parts; the recipient's phone joins them),
-   * then by priority (high first), then in the order they were queued. A scheduled one is not a
-   * candidate before its time.
+   * The due messages in the order they go: one begun first (its remaining parts; the recipient's phone
+   * joins them), then by priority (high first), then in the order they were queued. A scheduled one is
+   * not a candidate before its time.
    */
-  #next(): OutboxRow | undefined {
-    return this.#d.store.get<OutboxRow>(
+  #candidates(limit: number): OutboxRow[] {
+    return this.#d.store.all<OutboxRow>(
       `SELECT * FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND (send_at_ms IS NULL OR send_at_ms <= ?)
-       ORDER BY status = 'sending' DESC, priority, created_ms, id LIMIT 1`,
-      this.#d.modem, this.#d.clock.now(),
+       ORDER BY status = 'sending' DESC, priority, created_ms, id LIMIT ?`,
+      this.#d.modem, this.#d.clock.now(), limit,
     );
+  }
+
+  /**
+   * The first due message the policy lets go now (a later one may: a high-priority code in quiet
+   * hours, a known recipient under a full recipient cap); else when the earliest hold ends.
+   */
+  #choose(): { next?: OutboxRow; held: boolean; heldUntil: number | null } {
+    let heldUntil: number | null = null;
+    let held = false;
+    for (const row of this.#candidates(200)) {
+      const hold = this.hold(row);
+      if (!hold) return { next: row, held, heldUntil };
+      held = true;
+      if (hold.untilMs !== null) heldUntil = heldUntil === null ? hold.untilMs : Math.min(heldUntil, hold.untilMs);
+    }
+    return { held, heldUntil };
+  }
+
+  /** Why `row` may not go from this modem now (parked, or the policy), null when it may. */
+  hold(row: OutboxRow, now = this.#d.clock.now()): Hold | null {
+    const parked = this.#d.parking.parked;
+    if (parked) return { reason: 'parked', untilMs: parked.retryAtMs };
+    const begun = row.status === 'sending' && (this.#d.store.get('SELECT 1 FROM modem_outbox_parts WHERE message_id = ? AND mr IS NOT NULL', row.id) !== undefined);
+    return this.#d.policy.hold({ recipient: row.recipient, parts: row.parts, priority: row.priority, begun }, now);
+  }
+
+  /** Counters, caps and the state of this modem's sending. */
+  status(): SendingStatus {
+    const { policy, parking, clock } = this.#d;
+    const now = clock.now();
+    const parked = parking.parked;
+    const hold = parked ? { reason: 'parked', untilMs: parked.retryAtMs } : policy.hold({ recipient: '', parts: 1, priority: 1 }, now);
+    return {
+      counts: policy.counters(now),
+      caps: policy.caps(),
+      held: hold?.reason ?? null,
+      heldUntil: hold?.untilMs != null ? isoWithOffset(hold.untilMs) : null,
+      parked: parked ? { since: parked.since, reason: parked.reason, failures: parked.failures, retryAt: parked.retryAt } : null,
+      failures: parking.failures,
+    };
   }
 
   /** When the earliest message held for later falls due (null: none is held). */
@@ -250,31 +313,6 @@ export class Outbox {
     );
   }
 
-  /** How long the rate limit or the daily quota holds the next message back (0 = send now). */
-  #holdMs(): number {
-    const { store, clock, modem, rateLimitPerMinute, dailyQuota } = this.#d;
-    const now = clock.now();
-    let hold = 0;
-    if (rateLimitPerMinute) {
-      const recent = store.all<{ sent_ms: number }>(
-        `SELECT sent_ms FROM modem_outbox WHERE modem = ? AND sent_ms > ? ORDER BY sent_ms`,
-        modem, now - 60_000,
-      );
-      if (recent.length >= rateLimitPerMinute) hold = Math.max(hold, recent[recent.length - rateLimitPerMinute]!.sent_ms + 60_000 - now);
-    }
-    if (dailyQuota) {
-      const midnight = new Date(now);
-      midnight.setHours(0, 0, 0, 0);
-      const today = store.get<{ n: number }>('SELECT COUNT(*) AS n FROM modem_outbox WHERE modem = ? AND sent_ms >= ?', modem, midnight.getTime())?.n ?? 0;
-      if (today >= dailyQuota) {
-        const tomorrow = new Date(midnight);
-        tomorrow.setDate(tomorrow.getDate() + 1);
-        hold = Math.max(hold, tomorrow.getTime() - now);
-      }
-    }
-    return Math.max(0, hold);
-  }
-
   async #send(row: OutboxRow, sender: PartSender, signal: AbortSignal): Promise<void> {
     const { store, events, clock, log } = this.#d;
     store.run(`UPDATE modem_outbox SET status = 'sending' WHERE id = ? AND status = 'queued'`, row.id);
@@ -304,17 +342,23 @@ export class Outbox {
         return;
       }
       const now = clock.now();
-      store.run(
-        `UPDATE modem_outbox_parts SET mr = ?, status = 'sent', sent_at = ?, sent_ms = ? WHERE message_id = ? AND part = ?`,
-        mr, isoWithOffset(now), now, row.id, part.part,
-      );
+      store.transaction(() => {
+        store.run(
+          `UPDATE modem_outbox_parts SET mr = ?, status = 'sent', sent_at = ?, sent_ms = ? WHERE message_id = ? AND part = ?`,
+          mr, isoWithOffset(now), now, row.id, part.part,
+        );
+        // The SIM's counters move with the part the network accepted (the operator counts parts).
+        this.#d.policy.record(row.recipient, row.id);
+      });
     }
     const done = store.all<PartRow>('SELECT * FROM modem_outbox_parts WHERE message_id = ? ORDER BY part', row.id);
     const now = clock.now();
     store.transaction(() => {
       store.run(`UPDATE modem_outbox SET status = 'sent', sent_at = ?, sent_ms = ? WHERE id = ?`, isoWithOffset(now), now, row.id);
       events.emit('sms.sent', { ...refOf(row), parts: row.parts, sentAt: isoWithOffset(now), references: done.map((p) => p.mr!) });
+      this.#d.parking.succeeded();
     });
+    this.#d.policy.finished();
     log.info({ messageId: row.id, to: row.recipient, parts: row.parts }, 'sms sent');
     this.onSent?.(row.id);
   }
@@ -328,6 +372,7 @@ export class Outbox {
     const reason = at ? at.meaning : (error as Error)?.message ?? String(error);
     const code = at?.number;
     const now = clock.now();
+    let parked = false;
     store.transaction(() => {
       store.run(
         `UPDATE modem_outbox SET status = 'failed', failed_at = ?, error_code = ?, error_message = ? WHERE id = ?`,
@@ -337,7 +382,10 @@ export class Outbox {
       const data: SmsFailed = { ...refOf(row), reason, stage: 'send', state: 'failed' };
       if (code !== undefined) data.code = code;
       events.emit('sms.failed', data);
+      // Only an answer known to be final counts towards parking (a SIM out of credit or barred).
+      parked = at !== undefined && isPermanent(at) && this.#d.parking.failed(reason);
     });
     log.warn({ messageId: row.id, to: row.recipient, err: error }, 'sms failed');
+    if (parked) this.onHeld?.();
   }
 }

@@ -150,4 +150,24 @@ export const migrations: Migration[] = [
       CREATE INDEX modem_outbox_next ON modem_outbox (modem, status, priority, created_ms);
     `,
   },
+  {
+    version: 4,
+    up: `
+      -- Per-SIM policy (issue 29): one row per part the network accepted, what the caps count (minute,
+      -- hour, calendar day and month, distinct recipients in 30 days); pruned after 32 days.
+      CREATE TABLE modem_sends (
+        modem TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        sent_ms INTEGER NOT NULL,
+        message_id TEXT);
+      CREATE INDEX modem_sends_ms ON modem_sends (modem, sent_ms);
+      CREATE INDEX modem_sends_recipient ON modem_sends (modem, recipient, sent_ms);
+      -- What was sent before this table existed still counts.
+      INSERT INTO modem_sends (modem, recipient, sent_ms, message_id)
+        SELECT o.modem, o.recipient, p.sent_ms, o.id FROM modem_outbox_parts p JOIN modem_outbox o ON o.id = p.message_id
+        WHERE p.sent_ms IS NOT NULL;
+      -- Inbox: read by the user (REST/MQTT), or deleted from the list (the event journal keeps its copy).
+      ALTER TABLE modem_inbox ADD COLUMN read_at TEXT;
+    `,
+  },
 ];

@@ -17,6 +17,8 @@ import type { ModemDriver } from './driver.ts';
 import { AtError } from './errors.ts';
 import { inboundFromRow, inboxColumns, type Inbox, type InboxRow } from './inbox.ts';
 import { priorityName, priorityRank, refOf, type Outbox, type OutboxRow, type PartRow } from './outbox.ts';
+import type { Parking } from './parking.ts';
+import type { Candidate, Hold } from './policy.ts';
 import { reportColumns, reportFromRow } from './reports.ts';
 import { likeEscape, listThreads, threadMessageIds } from './threads.ts';
 
@@ -46,6 +48,7 @@ export interface Member {
   failoverMs?: number;
   /** The balance reader, when the modem has a `balance` option. */
   balance?: Balance;
+  parking?: Parking;
 }
 
 const bad = (field: string, message: string) => new SmsServiceError('invalid_request', `${field}: ${message}`, { field });
@@ -84,6 +87,7 @@ export class SmsGateway implements SmsService {
 
   join(member: Member): void {
     this.#members.set(member.driver.id, member);
+    member.outbox.onHeld = () => this.rebalance(member.driver.id);
   }
 
   leave(id: string): void {
@@ -100,8 +104,8 @@ export class SmsGateway implements SmsService {
     const now = this.#clock.now();
     const r = checkSend(request, now);
     const to = r.to;
-    const modem = this.#pick(r.modem);
     const encoded = encode({ to, text: r.text, encoding: r.encoding ?? 'auto', statusReport: r.deliveryReport ?? true, validityMinutes: r.validityMinutes }, 'encoding');
+    const modem = this.#pick(r.modem, { recipient: to, parts: encoded.parts.length, priority: priorityRank[r.priority ?? 'normal'] });
     // A time within the grace (or past by the clock's own drift) is "now": nothing is held.
     const at = r.sendAt === undefined ? undefined : Date.parse(r.sendAt);
     const held = at !== undefined && at > now ? at : undefined;
@@ -189,8 +193,12 @@ export class SmsGateway implements SmsService {
     return this.getMessage(id) as OutboundMessage;
   }
 
-  /** The named modem, or round robin over the online ones (over all when none is online: the message waits). */
-  #pick(id: string | undefined): Member {
+  /**
+   * The named modem; or round robin over the online ones with room for `c` under all their caps (not
+   * parked, not in quiet hours); when none has room, the online one whose hold ends first; when none
+   * is online, round robin over all (the message waits; failover moves it later).
+   */
+  #pick(id: string | undefined, c: Candidate): Member {
     if (id !== undefined) {
       const m = this.#members.get(id);
       if (!m) throw new SmsServiceError('unknown_modem', `no modem "${id}"`, { field: 'modem', status: 400 });
@@ -199,8 +207,69 @@ export class SmsGateway implements SmsService {
     const all = [...this.#members.values()];
     if (all.length === 0) throw new SmsServiceError('no_modem', 'no modem is configured', { status: 503 });
     const online = all.filter((m) => m.driver.online);
-    const pool = online.length ? online : all;
-    return pool[this.#next++ % pool.length]!;
+    if (online.length === 0) return all[this.#next++ % all.length]!;
+    const row = { id: '', status: 'queued', recipient: c.recipient, parts: c.parts, priority: c.priority } as OutboxRow;
+    const holds = online.map((m) => ({ m, hold: m.outbox.hold(row) }));
+    const free = holds.filter((h) => h.hold === null).map((h) => h.m);
+    if (free.length) return free[this.#next++ % free.length]!;
+    const until = (h: Hold | null) => h?.untilMs ?? Infinity;
+    const soonest = Math.min(...holds.map((h) => until(h.hold)));
+    const first = holds.filter((h) => until(h.hold) === soonest).map((h) => h.m);
+    return first[this.#next++ % first.length]!;
+  }
+
+  /**
+   * Moves the due messages of modem `id` that are held there (a cap, quiet hours, parked) and not pinned
+   * (nor begun: the rest of a message goes from the SIM that sent its first parts) to online modems
+   * with room for them, round robin. Returns how many moved. Called by the modem's worker when it finds
+   * messages held, and periodically (another SIM's day may have begun).
+   */
+  rebalance(id: string): number {
+    const m = this.#members.get(id);
+    // An offline modem keeps its messages for its grace period: failover() moves them after it.
+    if (!m || !m.driver.online) return 0;
+    const others = [...this.#members.values()].filter((x) => x !== m && x.driver.online);
+    if (others.length === 0) return 0;
+    const now = this.#clock.now();
+    const moved = new Set<Member>();
+    let n = 0;
+    this.#store.transaction(() => {
+      const rows = this.#store.all<OutboxRow>(
+        `SELECT * FROM modem_outbox o WHERE modem = ? AND pinned = 0 AND status = 'queued' AND (send_at_ms IS NULL OR send_at_ms <= ?)
+           AND NOT EXISTS (SELECT 1 FROM modem_outbox_parts p WHERE p.message_id = o.id AND p.mr IS NOT NULL)
+         ORDER BY priority, created_ms, id LIMIT 200`,
+        id, now,
+      );
+      for (const row of rows) {
+        if (m.outbox.hold(row, now) === null) continue;
+        const free = others.filter((x) => x.outbox.hold(row, now) === null);
+        if (free.length === 0) continue;
+        const target = free[this.#next++ % free.length]!;
+        this.#store.run(`UPDATE modem_outbox SET modem = ? WHERE id = ? AND modem = ? AND status = 'queued'`, target.driver.id, row.id, id);
+        moved.add(target);
+        n++;
+      }
+    });
+    if (n > 0) this.#log?.info({ modem: id, moved: n, targets: [...moved].map((t) => t.driver.id) }, 'messages held on this modem moved to modems with room');
+    for (const t of moved) t.outbox.wake();
+    return n;
+  }
+
+  /** Puts a parked modem back to sending (POST /modems/:id/unpark); not_found for an unknown modem, false when it was not parked. */
+  unpark(id: string): boolean {
+    const m = this.#members.get(id);
+    if (!m) throw new SmsServiceError('not_found', `no modem "${id}"`, { field: 'id' });
+    const done = m.parking?.unpark('api') ?? false;
+    if (done) m.outbox.wake();
+    return done;
+  }
+
+  /** Why a queued, due message is not going out now (null: it goes in its turn). */
+  #holdOf(row: OutboxRow, now: number): Hold | null {
+    if (row.status !== 'queued' || (row.send_at_ms !== null && row.send_at_ms > now)) return null;
+    const m = this.#members.get(row.modem);
+    if (!m || !m.driver.online) return { reason: 'modem offline', untilMs: null };
+    return m.outbox.hold(row, now);
   }
 
   /**
@@ -319,6 +388,11 @@ export class SmsGateway implements SmsService {
     };
     if (row.client_ref !== null) m.clientRef = row.client_ref;
     if (row.send_at !== null) m.sendAt = row.send_at;
+    const hold = this.#holdOf(row, this.#clock.now());
+    if (hold) {
+      m.held = hold.reason;
+      if (hold.untilMs !== null) m.heldUntil = isoWithOffset(hold.untilMs);
+    }
     if (row.cancelled_at !== null) m.cancelledAt = row.cancelled_at;
     if (row.sent_at !== null) m.sentAt = row.sent_at;
     if (row.delivered_at !== null) m.deliveredAt = row.delivered_at;
@@ -363,7 +437,7 @@ export class SmsGateway implements SmsService {
   }
 
   modems(): ModemStatus[] {
-    return [...this.#members.values()].map((m) => (m.balance ? { ...m.driver.status(), balance: m.balance.last() } : m.driver.status()));
+    return [...this.#members.values()].map((m) => ({ ...m.driver.status(), ...(m.balance ? { balance: m.balance.last() } : {}), sending: m.outbox.status() }));
   }
 
   /** Reads a modem's balance now (plugins/modem/balance.ts); undefined when there is no such modem. */
@@ -372,6 +446,19 @@ export class SmsGateway implements SmsService {
     if (!m) return undefined;
     if (!m.balance) return Promise.reject(new SmsServiceError('balance_not_configured', `modem "${id}" has no balance option (ussd, pattern)`, { status: 409 }));
     return m.balance.check('request');
+  }
+
+  /** Queued, due messages held back, by reason (smsedge_outbound_held). */
+  #heldCounts(now: number): Record<string, number> {
+    const counts: Record<string, number> = {};
+    const rows = this.#store.all<OutboxRow>(
+      `SELECT * FROM modem_outbox WHERE status = 'queued' AND (send_at_ms IS NULL OR send_at_ms <= ?) ORDER BY created_ms LIMIT 1000`, now,
+    );
+    for (const row of rows) {
+      const hold = this.#holdOf(row, now);
+      if (hold) counts[hold.reason] = (counts[hold.reason] ?? 0) + 1;
+    }
+    return counts;
   }
 
   /** The setup checks of one modem (plugins/modem/doctor.ts); undefined when there is no such modem. */
@@ -394,6 +481,7 @@ export class SmsGateway implements SmsService {
       decodeErrors: n('SELECT COUNT(*) AS n FROM modem_raw'),
       resets: [...this.#members.values()].reduce((s, m) => s + m.driver.resets, 0),
       unreadOnSim: [...this.#members.values()].reduce((s, m) => s + m.driver.unreadOnSim, 0),
+      held: this.#heldCounts(now),
     };
   }
 }

@@ -27,7 +27,18 @@ const healthSchema = v.object({
   status: v.picklist(['pass', 'warn', 'fail']),
   version: v.optional(v.string()),
   uptimeSeconds: v.optional(v.number()),
-  modems: v.optional(v.array(v.object({ id: v.string(), state: v.string(), signalDbm: v.nullable(v.number()), operator: v.nullable(v.string()), balance: v.optional(v.nullable(balanceReading)) }))),
+  modems: v.optional(v.array(v.object({
+    id: v.string(), state: v.string(), signalDbm: v.nullable(v.number()), operator: v.nullable(v.string()), balance: v.optional(v.nullable(balanceReading)),
+    /** The SIM's sending policy: parts sent per window against the caps set, why it holds now, parked. */
+    sending: v.optional(v.object({
+      counts: v.object({ minute: v.number(), hour: v.number(), day: v.number(), month: v.number(), recipients30Days: v.number() }),
+      caps: v.record(v.string(), v.number()),
+      held: v.nullable(v.string()),
+      heldUntil: v.nullable(v.string()),
+      parked: v.nullable(v.object({ since: v.string(), reason: v.string(), failures: v.number(), retryAt: v.nullable(v.string()) })),
+      failures: v.number(),
+    })),
+  }))),
   queue: v.optional(v.object({ outbound: v.number(), scheduled: v.optional(v.number()) })),
   webhookBacklog: v.optional(v.number()),
   store: v.optional(
@@ -111,6 +122,21 @@ export function collectAgentMetrics(metrics: Metrics, deps: HealthDeps & { start
     ),
     metrics.collect('smsedge_sim_balance_checked_timestamp_seconds', 'When the balance was last read (Unix time)', 'gauge', () =>
       (deps.sms()?.modems() ?? []).flatMap((m) => (m.balance ? [{ labels: { modem: m.id }, value: Math.round(Date.parse(m.balance.checkedAt) / 1000) }] : [])),
+    ),
+    metrics.collect('smsedge_modem_sends', 'SMS parts sent per modem in the policy windows (minute, hour, day, month; recipients30Days: distinct recipients)', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).flatMap((m) => Object.entries(m.sending?.counts ?? {}).map(([window, value]) => ({ labels: { modem: m.id, window }, value }))),
+    ),
+    metrics.collect('smsedge_modem_send_cap', 'The caps configured per modem and window', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).flatMap((m) => Object.entries(m.sending?.caps ?? {}).map(([window, value]) => ({ labels: { modem: m.id, window }, value: value! }))),
+    ),
+    metrics.collect('smsedge_modem_held', '1 while the modem holds new messages back; the reason in `reason` (daily cap, quiet hours, parked, ...)', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).filter((m) => m.sending).map((m) => ({ labels: { modem: m.id, ...(m.sending!.held ? { reason: m.sending!.held } : {}) }, value: m.sending!.held ? 1 : 0 })),
+    ),
+    metrics.collect('smsedge_modem_parked', '1 while the modem is parked for sends after permanent failures', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).filter((m) => m.sending).map((m) => ({ labels: { modem: m.id }, value: m.sending!.parked ? 1 : 0 })),
+    ),
+    metrics.collect('smsedge_outbound_held', 'Queued messages due but held back, by reason', 'gauge', () =>
+      Object.entries(stats()?.held ?? {}).map(([reason, value]) => ({ labels: { reason }, value })),
     ),
     metrics.collect('smsedge_uptime_seconds', 'Seconds since the agent started', 'gauge', () => Math.round((deps.now() - deps.startedAt) / 1000)),
   ];

@@ -63,6 +63,9 @@ export const message = v.object({
   priority: v.optional(v.picklist(priorities)),
   createdAt: v.optional(v.string()),
   sendAt: v.optional(v.string()),
+  /** Why a queued message waits beyond its turn (`daily cap`, `quiet hours`, `parked`, `modem offline`, ...) and until when. */
+  held: v.optional(v.string()),
+  heldUntil: v.optional(v.string()),
   cancelledAt: v.optional(v.string()),
   partDetails: v.optional(v.array(v.object({ part: v.number(), mr: v.nullable(v.number()), status: v.string() }))),
 });
