@@ -112,16 +112,19 @@ export const smpp = definePlugin({
           const unknown = known && a.modems?.filter((m) => !known.includes(m));
           if (unknown?.length) throw new ConfigError(`accounts[${i}].modems`, `no modem "${unknown.join('", "')}" (the agent has ${known!.map((m) => `"${m}"`).join(', ')})`);
         });
+        let tls: { cert: Buffer; key: Buffer } | undefined;
+        try {
+          if (o.tls) tls = { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) };
+        } catch (error) {
+          throw new ConfigError('tls', `cannot read the certificate or key: ${(error as Error).message}`);
+        }
         const port = await server.listen(o.host, o.port);
         let tlsPort: number | undefined;
-        if (o.tls) {
-          let tls;
-          try {
-            tls = { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) };
-          } catch (error) {
-            throw new ConfigError('tls', `cannot read the certificate or key: ${(error as Error).message}`);
-          }
-          tlsPort = await server.listen(o.host, o.tls.port, tls);
+        try {
+          if (tls) tlsPort = await server.listen(o.host, o.tls!.port, tls);
+        } catch (error) {
+          await server.close();
+          throw error;
         }
         ports = { port, ...(tlsPort !== undefined ? { tlsPort } : {}) };
         ctx.log.info({ host: o.host, ...ports, accounts: o.accounts.map((a) => a.systemId) }, 'SMPP server listening');
