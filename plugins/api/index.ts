@@ -14,7 +14,7 @@ import { doctorRoutes } from './routes/doctor.ts';
 import { modemRoutes } from './routes/modems.ts';
 import { collectAgentMetrics, healthRoutes } from './routes/health.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
-import { smsRoutes, type CallbackCheck } from './routes/sms.ts';
+import { smsRoutes, type CallbackCheck, type MessageRulesSource } from './routes/sms.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { ussdRoutes } from './routes/ussd.ts';
 import { balanceRoutes } from './routes/balance.ts';
@@ -54,7 +54,7 @@ export const api = definePlugin({
       return service;
     };
     const deps = { health: () => ctx.health(), sms: () => ctx.tryUse('sms') };
-    for (const def of [...smsRoutes(sms, ctx.store, () => (ctx.tryUse as (name: string) => unknown)('webhook') as CallbackCheck | undefined), ...ussdRoutes(sms), ...callRoutes(ctx.journal), ...healthRoutes(deps, http.metrics), ...doctorRoutes(deps.sms), ...balanceRoutes(deps.sms), ...threadRoutes(sms), ...modemRoutes(deps.sms)]) http.route(def);
+    for (const def of [...smsRoutes(sms, ctx.store, () => (ctx.tryUse as (name: string) => unknown)('webhook') as CallbackCheck | undefined, () => (ctx.tryUse as (name: string) => unknown)('rules') as MessageRulesSource | undefined), ...ussdRoutes(sms), ...callRoutes(ctx.journal), ...healthRoutes(deps, http.metrics), ...doctorRoutes(deps.sms), ...balanceRoutes(deps.sms), ...threadRoutes(sms), ...modemRoutes(deps.sms)]) http.route(def);
     http.route({
       method: 'GET',
       path: '/openapi.json',

@@ -12,6 +12,8 @@ import type { ApiApp } from '../../plugins/api/app.ts';
 import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
 import { webhook } from '../../plugins/webhook/index.ts';
+import { rules } from '../../plugins/rules/index.ts';
+import { RulesStore } from '../../plugins/rules/store.ts';
 import type { PostRequest } from '../../plugins/webhook/transport.ts';
 
 const KEY_ENV = 'SMSEDGE_OPENAPI_TEST_KEY';
@@ -41,6 +43,7 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
         modem({ port: 'simulator', retry: { initialDelayMs: 0 }, balance: { ussd: '*100#', everyHours: 0 } }),
         api({ port: 0, apiKeyEnv: KEY_ENV }),
         webhook({ transport, notBefore: '2020-01-01T00:00:00Z', retry: { initialDelayMs: 3600_000 } }),
+        rules({ rules: [{ name: 'tag sent', when: { events: ['sms.sent', 'sms.delivered'] }, then: [{ tag: 'outbound' }] }] }),
       ],
     }),
     { clock, log: silentLogger() },
@@ -77,6 +80,10 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
   const later = new Date(clock.now() + 3_600_000).toISOString();
   const held = await json({ method: 'POST', path: '/sms/send', json: { to: '+15550100101', text: 'later', sendAt: later, priority: 'low' } });
   const dropped = await json({ method: 'POST', path: '/sms/send', json: { to: '+15550100102', text: 'dropped', sendAt: later } });
+  // The rules' verdict on the sent message (shown under `rules` on it), and an opt-out to remove.
+  for (let i = 0; i < 2000 && !agent.use('rules').forMessage(sent.id); i++) await clock.advance(50);
+  t.ok(agent.use('rules').forMessage(sent.id), 'the rules saw the sent message');
+  new RulesStore(agent.store).optOut('+15550100177', 'test', clock.now());
 
   const cases: Case[] = [
     { method: 'GET', path: '/', key: false, status: 200 },
@@ -114,6 +121,10 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
     { method: 'GET', path: '/sms/messages?direction=sideways', status: 400 },
     { method: 'GET', path: `/sms/messages/${sent.id}`, status: 200 },
     { method: 'GET', path: `/sms/messages/${unknownId}`, status: 404 },
+    { method: 'GET', path: '/rules/opt-outs', status: 200 },
+    { method: 'DELETE', path: '/rules/opt-outs/+15550100177', status: 204 },
+    { method: 'DELETE', path: '/rules/opt-outs/+15550100177', status: 404 },
+    { method: 'DELETE', path: '/rules/opt-outs/not-a-number', status: 400 },
     { method: 'GET', path: '/sms/messages/a.b', status: 400 },
     { method: 'GET', path: '/sms/messages?direction=outbound&status=queued&to=%2B15550100101&since=2026-03-01T00:00:00Z&q=lat', status: 200 },
     { method: 'GET', path: `/sms/messages?cursor=${unknownId}`, status: 400 },

@@ -5,6 +5,7 @@ import type { Store } from '../../../core/store.ts';
 import { toApiError } from '../errors.ts';
 import { ApiError, type RouteDef } from '../service.ts';
 import { id, listOf, listQuery } from './schemas.ts';
+import { messageRulesSchema } from '../../rules/routes.ts';
 
 export { MAX_PARTS, MAX_RECIPIENTS, sendBody } from '../../../core/send.ts';
 
@@ -68,6 +69,8 @@ export const message = v.object({
   heldUntil: v.optional(v.string()),
   cancelledAt: v.optional(v.string()),
   partDetails: v.optional(v.array(v.object({ part: v.number(), mr: v.nullable(v.number()), status: v.string() }))),
+  /** With the rules plugin: what its rules did with this message (GET /sms/messages/:id only). */
+  rules: v.optional(messageRulesSchema),
 });
 
 /** Query values arrive as strings; times as RFC 3339 with offset. */
@@ -110,7 +113,17 @@ export interface CallbackCheck {
   checkCallbackUrl(url: string, field?: string): Promise<void>;
 }
 
-export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => CallbackCheck | undefined = () => undefined): RouteDef[] {
+/** What the rules plugin (when it runs) tells about a message. */
+export interface MessageRulesSource {
+  forMessage(messageId: string): v.InferOutput<typeof messageRulesSchema> | undefined;
+}
+
+export function smsRoutes(
+  sms: () => SmsService,
+  store: Store,
+  callbacks: () => CallbackCheck | undefined = () => undefined,
+  rules: () => MessageRulesSource | undefined = () => undefined,
+): RouteDef[] {
   return [
     {
       method: 'POST',
@@ -160,7 +173,7 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
     {
       method: 'GET',
       path: '/sms/messages/:id',
-      summary: 'One message, with per-part delivery for outbound ones',
+      summary: 'One message, with per-part delivery for outbound ones and what the rules did with it (`rules`)',
       tags: ['sms'],
       responses: { 200: { description: 'The message', schema: message }, 404: { description: 'No such message' }, 503: unavailable },
       handler: ({ params }) => {
@@ -168,7 +181,8 @@ export function smsRoutes(sms: () => SmsService, store: Store, callbacks: () => 
         if (!key.success) throw new ApiError(400, 'invalid_request', 'not a message id', 'id');
         const found = sms().getMessage(key.output);
         if (!found) throw new ApiError(404, 'not_found', 'no such message', 'id');
-        return found;
+        const ruled = rules()?.forMessage(key.output);
+        return ruled ? { ...found, rules: ruled } : found;
       },
     },
     {
