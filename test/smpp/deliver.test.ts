@@ -149,3 +149,33 @@ t.test('decodeText and splitUdh, for the record', async (t) => {
   t.same(splitUdh(Buffer.from([6, 8, 4, 0x12, 0x34, 3, 2, 0x41])).concat, { ref: 0x1234, total: 3, seq: 2 });
   t.throws(() => splitUdh(Buffer.from([4, 0, 5, 1, 2])), /runs past/);
 });
+
+t.test('8-bit data and a named sender; receipts for an expired message and one the network refused', async (t) => {
+  const { port, sim, agent } = await smppAgent(t);
+  const c = await bound(t, port, 'transceiver');
+  sim.receiveSms({ from: '+15550100199', data: Uint8Array.from([0xca, 0xfe, 0x00, 0x01]) });
+  await until(() => c.delivered.length === 1, 'deliver_sm');
+  t.match(c.delivered[0], { data_coding: 4 });
+  const octets = c.delivered[0]!.short_message as { message: Buffer } | Buffer;
+  t.same([...(Buffer.isBuffer(octets) ? octets : octets.message)], [0xca, 0xfe, 0x00, 0x01], 'the octets as received');
+
+  agent.journal.append('sms.received', { messageId: 'n1', from: 'BANK', text: 'named', encoding: 'gsm7', parts: 1, receivedAt: new Date().toISOString(), smsc: null, modem: 'default', class: null });
+  await until(() => c.delivered.length === 2, 'deliver_sm');
+  t.match(c.delivered[1], { source_addr: 'BANK', source_addr_ton: 5, source_addr_npi: 0 });
+  agent.journal.append('sms.received', { messageId: 'n2', from: '5550100', text: 'national', encoding: 'gsm7', parts: 1, receivedAt: new Date().toISOString(), smsc: null, modem: 'default', class: null });
+  await until(() => c.delivered.length === 3, 'deliver_sm');
+  t.match(c.delivered[2], { source_addr: '5550100', source_addr_ton: 0, source_addr_npi: 1 });
+
+  const later = await c.call('submit_sm', { source_addr: 'Shop', dest_addr_ton: 1, destination_addr: '15550100100', registered_delivery: 1, schedule_delivery_time: '000001000000000R', short_message: Buffer.from('expires') });
+  const refused = await c.call('submit_sm', { source_addr: 'Shop', dest_addr_ton: 1, destination_addr: '15550100100', registered_delivery: 2, schedule_delivery_time: '000001000000000R', short_message: Buffer.from('refused') });
+  // The final events as the modem plugin records them.
+  const ref = { to: '+15550100100', modem: 'default' };
+  agent.journal.append('sms.expired', { ...ref, messageId: String(later.message_id), ttlSeconds: 60 });
+  agent.journal.append('sms.failed', { ...ref, messageId: String(refused.message_id), reason: 'CMS ERROR 500', code: 500, stage: 'send' });
+  await until(() => c.delivered.length === 5, 'two receipts');
+  t.match(c.delivered[3], { receipted_message_id: later.message_id, message_state: 3 });
+  t.match(textOf(c.delivered[3]!), /stat:EXPIRED err:000/);
+  t.match(c.delivered[4], { receipted_message_id: refused.message_id, message_state: 8 });
+  t.match(textOf(c.delivered[4]!), /stat:REJECTD err:500 text:refused$/);
+  t.same([...(c.delivered[4]!.network_error_code as Buffer)], [3, 0x01, 0xf4], 'network_error_code: GSM, 500');
+});

@@ -1,7 +1,7 @@
 // SMPP sessions with the npm `smpp` client and raw sockets: binds, enquire_link, unbind, what the
 // server does not know, malformed PDUs and floods: each answered with its SMPP status, no crash.
 import t from 'tap';
-import { status } from '../../plugins/smpp/pdu.ts';
+import { encodePdu, status } from '../../plugins/smpp/pdu.ts';
 import { bound, client, frame, raw, smppAgent, until, PASSWORDS } from './fixtures.ts';
 
 t.test('binds: each mode with the right password; wrong ones refused with their status and the connection closed', async (t) => {
@@ -71,6 +71,17 @@ t.test('malformed PDUs: generic_nack with the right status, the server keeps run
   t.match(r.answers[1], { sequence_number: 8 });
   t.ok(([status.ESME_RINVCMDLEN, status.ESME_RINVSYSID, status.ESME_RINVPASWD] as number[]).includes(r.answers[1]!.command_status), 'a short bind is refused, not crashed on');
 
+  // A TLV whose value runs past the end of the PDU.
+  const body = encodePdu('submit_sm', { sequence_number: 12, destination_addr: '15550100100', short_message: Buffer.from('x') });
+  const cut = Buffer.concat([body, Buffer.from([0x04, 0x27, 0x00, 0x00])]);
+  cut.writeUInt32BE(cut.length, 0);
+  const r2 = await raw(t, port);
+  r2.write(cut);
+  r2.write(frame(0x0000_0015, 13));
+  await until(() => r2.answers.length === 2, 'two answers');
+  t.match(r2.answers[1], { command: 'enquire_link_resp', sequence_number: 13 }, 'and the connection goes on');
+  t.match(r2.answers[0], { command: 'generic_nack', command_status: status.ESME_RINVCMDLEN, sequence_number: 12 }, 'a PDU that cannot be read: generic_nack ESME_RINVCMDLEN');
+
   const bad = await raw(t, port);
   bad.write(frame(0x0000_0015, 9, Buffer.alloc(0), 8)); // command_length 8: below the header
   await bad.closed;
@@ -101,4 +112,19 @@ t.test('a flood of submit_sm above throughputPerSecond: ESME_RTHROTTLED for the 
   const queued = agent.use('sms').listMessages({ direction: 'outbound', limit: 100 });
   t.equal(queued.length, ok.length, 'exactly the accepted ones were queued');
   t.same(new Set(ok.map((a) => a.message_id)), new Set(queued.map((m) => m.id)), 'under the ids submit_sm_resp gave');
+});
+
+t.test('a flood of unknown commands and enquire_links in one write: each answered, in order, and the session lives on', async (t) => {
+  const { port } = await smppAgent(t);
+  const r = await raw(t, port);
+  const frames: Buffer[] = [];
+  for (let i = 1; i <= 500; i++) frames.push(i % 2 ? frame(0x0000_0077, i) : frame(0x0000_0015, i));
+  r.write(Buffer.concat(frames));
+  await until(() => r.answers.length === 500, '500 answers');
+  t.same(r.answers.map((a) => a.sequence_number), frames.map((_, i) => i + 1), 'one answer each, in order');
+  t.ok(r.answers.filter((_, i) => i % 2 === 0).every((a) => a.command === 'generic_nack' && a.command_status === status.ESME_RINVCMDID));
+  t.ok(r.answers.filter((_, i) => i % 2 === 1).every((a) => a.command === 'enquire_link_resp'));
+  r.write(frame(0x0000_0015, 501));
+  await until(() => r.answers.length === 501, 'enquire_link_resp');
+  t.match(r.answers[500], { command: 'enquire_link_resp', command_status: status.ESME_ROK });
 });

@@ -141,3 +141,20 @@ t.test('an account limited to some modems sends through them only', async (t) =>
 t.test('an account naming a modem the agent does not have is a config error at start', async (t) => {
   await t.rejects(smppAgent(t, { accounts: [{ systemId: 'alpha', passwordEnv: 'SMSEDGE_SMPP_TEST_A', modems: ['default', 'nope'] }] }), /accounts\[0\]\.modems: .*nope/);
 });
+
+t.test('a concatenated message that cannot be sent whole: the last part is refused, the others become REJECTED', async (t) => {
+  const { port, agent } = await smppAgent(t);
+  const c = await bound(t, port, 'transmitter');
+  // Latin-1 'þ' has no GSM septet: 10 parts of 134 become UCS2 text of 20 parts, over the limit.
+  const part = (seq: number) => Buffer.concat([Buffer.from([5, 0, 3, 0x33, 10, seq]), Buffer.from('þ'.repeat(134), 'latin1')]);
+  const ids: string[] = [];
+  for (let seq = 1; seq < 10; seq++) {
+    const r = await c.call('submit_sm', { dest_addr_ton: 1, destination_addr: '15550100100', data_coding: 3, esm_class: 0x40, short_message: part(seq) });
+    t.equal(r.command_status, status.ESME_ROK);
+    ids.push(String(r.message_id));
+  }
+  const last = await c.call('submit_sm', { dest_addr_ton: 1, destination_addr: '15550100100', data_coding: 3, esm_class: 0x40, short_message: part(10) });
+  t.equal(last.command_status, status.ESME_RINVMSGLEN, 'the whole text needs more than 10 parts');
+  t.match(await c.call('query_sm', { message_id: ids[0] }), { message_state: 8 }, 'the earlier parts are REJECTED');
+  t.equal(agent.use('sms').listMessages({ direction: 'outbound', limit: 10 }).length, 0, 'nothing queued');
+});
