@@ -14,7 +14,7 @@ export const errorCodes = {
   invalid_url: { status: 400, where: 'REST', meaning: 'A receiver URL is refused (`url`, `callbackUrl`): the message says why.' },
   invalid_secret: { status: 400, where: 'REST', meaning: 'A webhook secret has the wrong form.' },
   invalid_response_topic: { status: 400, where: 'MQTT', meaning: "The MQTT 5 Response Topic is not under the agent's own response topics (`<base>/<agent>/response/...`); the request was not carried out and is answered on the default response topic." },
-  unknown_request: { status: 404, where: 'MQTT', meaning: 'The request topic names no known request (known: send, ussd, cancel).' },
+  unknown_request: { status: 404, where: 'MQTT', meaning: 'The request topic names no known request (known: send, ussd, cancel, message, read, delete, unpark).' },
   bad_request: { status: 400, where: 'REST', meaning: 'The HTTP request itself is malformed (e.g. a bad URL encoding).' },
   payload_too_large: { status: 413, where: 'REST', meaning: 'The body is larger than the API accepts.' },
   unsupported_media_type: { status: 415, where: 'REST', meaning: 'The body is not sent as application/json.' },

@@ -142,10 +142,13 @@ export function checkSchedule(sendAt: string, now: number): number {
   return at;
 }
 
-/** A change to a message still queued (PATCH /sms/messages/:id): a new text, a new time or none (`null`: send now). */
+/**
+ * PATCH /sms/messages/:id: for a message still queued a new text, a new time or none (`null`: send
+ * now); for a received one, `read` marks it read or unread.
+ */
 export const messageChange = v.pipe(
-  v.strictObject({ text: v.optional(text), sendAt: v.optional(v.nullable(instant)) }),
-  v.check((b) => b.text !== undefined || b.sendAt !== undefined, 'must change text or sendAt'),
+  v.strictObject({ text: v.optional(text), sendAt: v.optional(v.nullable(instant)), read: v.optional(v.boolean('must be true or false')) }),
+  v.check((b) => b.text !== undefined || b.sendAt !== undefined || b.read !== undefined, 'must change text or sendAt (a queued message), or read (a received one)'),
 );
 
 export type MessageChange = v.InferOutput<typeof messageChange>;

@@ -83,6 +83,8 @@ export interface InboundMessage extends Omit<SmsReceived, 'messageId'> {
   id: string;
   direction: 'inbound';
   storedAt: string;
+  /** When it was marked read (PATCH /sms/messages/:id `{ "read": true }`); absent while unread. */
+  readAt?: string;
 }
 
 export type Message = InboundMessage | OutboundMessage;
@@ -105,6 +107,8 @@ export interface MessageQuery {
   q?: string;
   /** The sender (inbound) or recipient (outbound) contains this. */
   number?: string;
+  /** Inbound only: marked read (true) or not (false). */
+  read?: boolean;
 }
 
 /** A conversation: the messages to and from one number through one modem. */
@@ -236,6 +240,10 @@ export interface SmsService {
   ussdReply(text: string, options?: { modem?: string }): Promise<UssdResult>;
   ussdCancel(options?: { modem?: string }): Promise<void>;
   modems(): ModemStatus[];
+  /** Marks a received message read or unread. Throws not_found (also for an outbound id). */
+  markRead?(id: string, read: boolean): InboundMessage;
+  /** Deletes a received message from the store (the event journal keeps its sms.received). Throws not_found. */
+  deleteReceived?(id: string): InboundMessage;
   /** Puts a parked modem back to sending (modem.unparked); false when it was not parked; throws not_found for an unknown id. */
   unpark?(id: string): boolean;
   /** A modem's setup checks (port, AT, SIM, registration, signal, SMSC, storage, indications); undefined for an unknown id. */

@@ -240,9 +240,10 @@ interface InboxRow {
   class: 0 | 1 | 2 | 3 | null;
   incomplete: number;
   missing: string | null;
+  read_at: string | null;
 }
 
-export const inboxColumns = 'id, modem, sender, text, data, port, encoding, parts, received_at, stored_at, smsc, class, incomplete, missing';
+export const inboxColumns = 'id, modem, sender, text, data, port, encoding, parts, received_at, stored_at, smsc, class, incomplete, missing, read_at';
 
 export function inboundFromRow(r: InboxRow): InboundMessage {
   const m: InboundMessage = {
@@ -260,6 +261,7 @@ export function inboundFromRow(r: InboxRow): InboundMessage {
   if (r.text !== null) m.text = r.text;
   if (r.data !== null) m.data = r.data;
   if (r.port !== null) m.port = r.port;
+  if (r.read_at !== null) m.readAt = r.read_at;
   if (r.incomplete) {
     m.incomplete = true;
     m.missingParts = r.missing ? (JSON.parse(r.missing) as number[]) : [];

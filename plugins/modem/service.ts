@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import { isoWithOffset, newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type {
-  BalanceReading, DeliveryReport, Message, MessageQuery, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, Thread,
+  BalanceReading, DeliveryReport, InboundMessage, Message, MessageQuery, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, Thread,
   ThreadMessagesQuery, ThreadQuery, UssdResult,
 } from '../../core/services.ts';
 import { RequestError } from '../../core/errors.ts';
@@ -311,7 +311,7 @@ export class SmsGateway implements SmsService {
     const inbound = query.direction === 'inbound';
     // Filters that mean nothing for this direction are refused rather than ignored (an empty answer
     // would look like "no such message").
-    const only = inbound ? (['status', 'to', 'clientRef'] as const) : (['from'] as const);
+    const only = inbound ? (['status', 'to', 'clientRef'] as const) : (['from', 'read'] as const);
     for (const key of only) {
       if (query[key] !== undefined) throw new SmsServiceError('invalid_query', `${key}: applies to ${inbound ? 'outbound' : 'inbound'} messages only (direction=${inbound ? 'outbound' : 'inbound'})`, { field: key });
     }
@@ -333,6 +333,7 @@ export class SmsGateway implements SmsService {
     const time = inbound ? 'stored_ms' : 'created_ms';
     if (query.since !== undefined) add(`${time} >= ?`, query.since);
     if (query.until !== undefined) add(`${time} < ?`, query.until);
+    if (query.read !== undefined) where.push(query.read ? 'read_at IS NOT NULL' : 'read_at IS NULL');
     if (query.q !== undefined) add(`text LIKE ? ESCAPE '\\'`, likeEscape(query.q));
     if (query.number !== undefined) add(`${inbound ? 'sender' : 'recipient'} LIKE ? ESCAPE '\\'`, likeEscape(query.number));
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
@@ -355,6 +356,27 @@ export class SmsGateway implements SmsService {
   threadMessages(query: ThreadMessagesQuery): Message[] {
     if (query.before !== undefined) this.#checkCursor(query.before);
     return threadMessageIds(this.#store, query).map(({ id }) => this.getMessage(id)!);
+  }
+
+  #received(id: string): InboxRow {
+    const row = this.#store.get<InboxRow>(`SELECT ${inboxColumns} FROM modem_inbox WHERE id = ?`, id);
+    if (!row) throw new SmsServiceError('not_found', 'no such received message', { field: 'id' });
+    return row;
+  }
+
+  markRead(id: string, read: boolean): InboundMessage {
+    const row = this.#received(id);
+    // Marking a read message read again keeps when it was first read.
+    const at = read ? (row.read_at ?? isoWithOffset(this.#clock.now())) : null;
+    this.#store.run('UPDATE modem_inbox SET read_at = ? WHERE id = ?', at, id);
+    return inboundFromRow({ ...row, read_at: at });
+  }
+
+  deleteReceived(id: string): InboundMessage {
+    const row = this.#received(id);
+    this.#store.run('DELETE FROM modem_inbox WHERE id = ?', id);
+    this.#log?.info({ messageId: id }, 'received sms deleted from the store (its event stays in the journal)');
+    return inboundFromRow(row);
   }
 
   getMessage(id: string): Message | undefined {

@@ -4,7 +4,7 @@ import { plainIssue } from '../../core/issues.ts';
 import { checkSend } from '../../core/send.ts';
 import type { SmsService } from '../../core/services.ts';
 
-export type RequestKind = 'send' | 'ussd' | 'cancel';
+export type RequestKind = 'send' | 'ussd' | 'cancel' | 'message' | 'read' | 'delete' | 'unpark';
 
 export interface ResponseError {
   code: ErrorCode;
@@ -33,7 +33,20 @@ const cancelRequest = v.strictObject({
   id: v.pipe(v.string('must be a message id'), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a message id')),
 });
 
-export const requestKinds: readonly RequestKind[] = ['send', 'ussd', 'cancel'];
+/** Marks a received message read (or unread with `read: false`), as PATCH /sms/messages/:id `{ read }`. */
+const readRequest = v.strictObject({
+  transaction: v.optional(transaction),
+  id: cancelRequest.entries.id,
+  read: v.optional(v.boolean('must be true or false'), true),
+});
+
+/** Puts a parked modem back to sending, as POST /modems/:id/unpark. */
+const unparkRequest = v.strictObject({
+  transaction: v.optional(transaction),
+  modem: v.pipe(v.string('must be a modem id'), v.regex(/^[A-Za-z0-9_.-]{1,32}$/, 'not a modem id (letters, digits, _ . -, at most 32)')),
+});
+
+export const requestKinds: readonly RequestKind[] = ['send', 'ussd', 'cancel', 'message', 'read', 'delete', 'unpark'];
 
 export function isRequestKind(kind: string): kind is RequestKind {
   return (requestKinds as readonly string[]).includes(kind);
@@ -96,6 +109,7 @@ export async function answer(kind: string, payload: Buffer | string, ctx: Reques
       if (!ctx.sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
       return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: ctx.sms.cancel(id) });
     }
+    if (kind === 'message' || kind === 'read' || kind === 'delete' || kind === 'unpark') return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: manage(kind, body, ctx.sms) });
     const { code, modem, timeoutMs } = parse(ussdRequest, body);
     if (!ctx.sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
     const result = await ctx.sms.ussd(code, { modem, timeoutMs });
@@ -103,6 +117,33 @@ export async function answer(kind: string, payload: Buffer | string, ctx: Reques
   } catch (error) {
     return withTx(tx, { agentId: ctx.agentId, status: 'error', error: toError(error) });
   }
+}
+
+/**
+ * The requests that read or change what is stored: one message (with `held` while it waits), a
+ * received message marked read or deleted (the event journal keeps its sms.received), a parked modem
+ * put back to sending. The same service calls as the REST routes.
+ */
+function manage(kind: 'message' | 'read' | 'delete' | 'unpark', body: unknown, sms: SmsService | undefined): unknown {
+  if (kind === 'unpark') {
+    const { modem } = parse(unparkRequest, body);
+    if (!sms?.unpark) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
+    return { modem, unparked: sms.unpark(modem) };
+  }
+  if (kind === 'read') {
+    const { id, read } = parse(readRequest, body);
+    if (!sms?.markRead) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
+    return sms.markRead(id, read);
+  }
+  const { id } = parse(cancelRequest, body);
+  if (!sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
+  if (kind === 'message') {
+    const found = sms.getMessage(id);
+    if (!found) throw new BadRequest('not_found', 'no such message', 'id');
+    return found;
+  }
+  if (!sms.deleteReceived) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
+  return sms.deleteReceived(id);
 }
 
 /**

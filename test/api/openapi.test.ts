@@ -84,6 +84,14 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
   for (let i = 0; i < 2000 && !agent.use('rules').forMessage(sent.id); i++) await clock.advance(50);
   t.ok(agent.use('rules').forMessage(sent.id), 'the rules saw the sent message');
   new RulesStore(agent.store).optOut('+15550100177', 'test', clock.now());
+  // A received message to mark read and delete.
+  await request({ method: 'POST', path: '/simulator/sms', json: { from: '+15550100198', text: 'to be read' } });
+  let inbox: Json = { items: [] };
+  for (let i = 0; i < 200 && inbox.items.length === 0; i++) {
+    await clock.advance(50);
+    inbox = await json({ method: 'GET', path: '/sms/messages?direction=inbound&q=to%20be%20read' });
+  }
+  const received = inbox.items[0] as Json;
 
   const cases: Case[] = [
     { method: 'GET', path: '/', key: false, status: 200 },
@@ -137,6 +145,15 @@ t.test('every route answers only what the OpenAPI document says it answers', asy
     { method: 'DELETE', path: `/sms/messages/${dropped.id}`, status: 409 },
     { method: 'PATCH', path: `/sms/messages/${dropped.id}`, json: { text: 'x' }, status: 409 },
     { method: 'DELETE', path: `/sms/messages/${unknownId}`, status: 404 },
+    { method: 'PATCH', path: `/sms/messages/${received.id}`, json: { read: true }, status: 200 },
+    { method: 'GET', path: '/sms/messages?direction=inbound&read=true', status: 200 },
+    { method: 'GET', path: '/sms/messages?direction=inbound&read=maybe', status: 400 },
+    { method: 'GET', path: '/sms/messages?direction=outbound&read=false', status: 400 },
+    { method: 'PATCH', path: `/sms/messages/${received.id}`, json: { read: true, text: 'x' }, status: 400 },
+    { method: 'PATCH', path: `/sms/messages/${received.id}`, json: { read: 'yes' }, status: 400 },
+    { method: 'PATCH', path: `/sms/messages/${unknownId}`, json: { read: false }, status: 404 },
+    { method: 'DELETE', path: `/sms/messages/${received.id}`, status: 200 },
+    { method: 'PATCH', path: `/sms/messages/${received.id}`, json: { read: true }, status: 404 },
     { method: 'GET', path: '/sms/messages?direction=outbound&number=0100101', status: 200 },
     { method: 'GET', path: '/sms/threads', status: 200 },
     { method: 'GET', path: '/sms/threads?q=later&modem=default&limit=1', status: 200 },

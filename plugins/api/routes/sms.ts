@@ -68,6 +68,8 @@ export const message = v.object({
   held: v.optional(v.string()),
   heldUntil: v.optional(v.string()),
   cancelledAt: v.optional(v.string()),
+  /** A received message marked read (PATCH `{ "read": true }`). */
+  readAt: v.optional(v.string()),
   partDetails: v.optional(v.array(v.object({ part: v.number(), mr: v.nullable(v.number()), status: v.string() }))),
   /** With the rules plugin: what its rules did with this message (GET /sms/messages/:id only). */
   rules: v.optional(messageRulesSchema),
@@ -91,6 +93,8 @@ export const messagesQuery = v.strictObject({
   until: v.optional(at),
   q: v.optional(plain(160)),
   number: v.optional(plain(32)),
+  /** Received messages marked read (`true`) or not (`false`). */
+  read: v.optional(v.pipe(v.picklist(['true', 'false'], 'true or false'), v.transform((s) => s === 'true'))),
 });
 
 const report = v.object({
@@ -188,30 +192,45 @@ export function smsRoutes(
     {
       method: 'PATCH',
       path: '/sms/messages/:id',
-      summary: 'Change the text or the time (sendAt) of a message still queued',
-      description: '`sendAt: null` sends it as soon as it can. A message handed to the modem (or ended) is a 409.',
+      summary: 'Change the text or the time (sendAt) of a message still queued; mark a received message read or unread',
+      description: '`sendAt: null` sends it as soon as it can. A message handed to the modem (or ended) is a 409. `{ "read": true }` (or false) on a received message sets or clears its `readAt`.',
       tags: ['sms'],
       body: messageChange,
       responses: {
         200: { description: 'The changed message', schema: message },
-        404: { description: 'No such outbound message' },
+        404: { description: 'No such outbound message (text, sendAt) or received message (read)' },
         409: { description: 'The message is no longer queued (message_not_queued)' },
         503: unavailable,
       },
-      handler: ({ params, body }) => sms().change(messageId(params.id), body as MessageChange),
+      handler: ({ params, body }) => {
+        const { read, ...change } = body as MessageChange;
+        const id = messageId(params.id);
+        if (read === undefined) return sms().change(id, change);
+        if (change.text !== undefined || change.sendAt !== undefined) throw new ApiError(400, 'invalid_request', 'read: applies to received messages, text and sendAt to queued ones: not both', 'read');
+        const service = sms();
+        if (!service.markRead) throw new ApiError(503, 'sms_unavailable', 'the sms service cannot mark messages read');
+        return service.markRead(id, read);
+      },
     },
     {
       method: 'DELETE',
       path: '/sms/messages/:id',
-      summary: 'Cancel a queued or scheduled message (sms.cancelled)',
+      summary: 'Cancel a queued or scheduled message (sms.cancelled); delete a received message',
+      description: 'A received message is deleted from the store (its `sms.received` event stays in the journal); an outbound one stays, as cancelled.',
       tags: ['sms'],
       responses: {
-        200: { description: 'The cancelled message', schema: message },
-        404: { description: 'No such outbound message' },
+        200: { description: 'The cancelled message, or the received message as it was before it was deleted', schema: message },
+        404: { description: 'No such message' },
         409: { description: 'The message was handed to the modem already, or has ended (message_not_queued)' },
         503: unavailable,
       },
-      handler: ({ params }) => sms().cancel(messageId(params.id)),
+      handler: ({ params }) => {
+        const id = messageId(params.id);
+        const service = sms();
+        // A received message is deleted from the store; an outbound one is cancelled (it stays, as cancelled).
+        if (service.deleteReceived && service.getMessage(id)?.direction === 'inbound') return service.deleteReceived(id);
+        return service.cancel(id);
+      },
     },
     {
       method: 'GET',
