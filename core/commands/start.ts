@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createAgent, AgentStartError } from '../agent.ts';
 import { defineCommand } from '../command.ts';
 import { ConfigError, loadConfig } from '../config.ts';
+import { startWatchdog } from '../watchdog.ts';
 import { releaseHeapWhenQuiet } from '../heap.ts';
 import { StoreError } from '../store.ts';
 import { createLogger } from '../log.ts';
@@ -73,7 +74,10 @@ export default defineCommand({
     flushCompileCache();
     // What start-up and each burst grew is given back once the agent is quiet (core/heap.ts).
     const heap = process.env.SMSEDGE_HEAP_RELEASE === '0' ? undefined : releaseHeapWhenQuiet({ log });
+    // systemd restarts the agent if its event loop stops (WatchdogSec= in smsedge.service).
+    const watchdog = startWatchdog({ log });
     await stopSignal;
+    watchdog?.stop();
     heap?.stop();
     try {
       await agent.stop();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { notifySocket, notifyTools } from '../fixtures/notify.ts';
 import { buildDeb, packedName } from '../../integrations/debian/build.ts';
 import { freePort, httpGet } from '../bench/proc.ts';
 
@@ -86,7 +87,13 @@ if (!have('dpkg-deb')) {
     const state = mkdtempSync(join(tmpdir(), 'smsedge-state-'));
     sh('chown', ['smsedge:smsedge', state]);
     const port = await freePort();
-    const child = spawn('runuser', ['-u', 'smsedge', '--', 'env', `STATE_DIRECTORY=${state}`, `CACHE_DIRECTORY=${state}/cache`, 'SMSEDGE_MODEM_PORT=simulator', `SMSEDGE_PORT=${port}`, ...execStart], {
+    // The unit's watchdog: systemd would give the agent a notification socket and the period.
+    const watchdogSec = Number(/^WatchdogSec=(\d+)$/m.exec(unit)?.[1]);
+    t.ok(watchdogSec > 0 && /^NotifyAccess=all$/m.test(unit), 'the unit asks for a watchdog the agent\'s child process may feed');
+    const notify = notifyTools ? await notifySocket() : undefined;
+    t.teardown(() => notify?.close());
+    const watchdogEnv = notify ? [`NOTIFY_SOCKET=${notify.path}`, `WATCHDOG_USEC=${watchdogSec * 1_000_000}`] : [];
+    const child = spawn('runuser', ['-u', 'smsedge', '--', 'env', `STATE_DIRECTORY=${state}`, `CACHE_DIRECTORY=${state}/cache`, 'SMSEDGE_MODEM_PORT=simulator', `SMSEDGE_PORT=${port}`, ...watchdogEnv, ...execStart], {
       cwd: state,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,6 +110,7 @@ if (!have('dpkg-deb')) {
     t.equal(health?.status, 200, out.slice(-3000));
     t.match(JSON.parse(health?.body ?? '{}'), { version, modems: [{ simulator: true }] });
     t.ok(existsSync(join(state, 'smsedge.db')), 'the database is in the state directory');
+    if (notify) t.match(await notify.next(/^WATCHDOG=1/), /^WATCHDOG=1/, 'the installed agent feeds systemd\'s watchdog');
     child.kill('SIGTERM');
     // runuser passes the signal on and may itself end by it (null): the agent's own words count.
     t.ok([0, null].includes(await exited), out.slice(-2000));
