@@ -214,6 +214,25 @@ export interface ModemSending {
   failures: number;
 }
 
+/**
+ * What Home Assistant shows per modem beside its status: the full IMEI (the user's own home automation
+ * may see it; logs and /health mask it), the network type, SIM storage and today's counts.
+ */
+export interface ModemDetails {
+  id: string;
+  imei: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  /** 2G, 3G, LTE or 5G, from +COPS? <AcT>; null when the modem does not say. */
+  networkType: string | null;
+  simStorage: { mem: string; used: number; total: number } | null;
+  /** Outbound messages waiting for this modem (queued or being sent, not held for a later sendAt). */
+  queued: number;
+  /** Messages this modem sent, and messages that failed on it, since local midnight. */
+  sentToday: number;
+  failedToday: number;
+}
+
 /** Typed errors a caller (the API) maps to 4xx: `field` names the offending request field. */
 export interface ServiceErrorShape {
   code: string;
@@ -253,6 +272,8 @@ export interface SmsService {
    * balance_not_configured, modem_offline, ussd_timeout, modem_error or balance_unreadable.
    */
   balance?(id: string): Promise<BalanceReading> | undefined;
+  /** Per modem: identity, network type, SIM storage, queue and today's counts (Home Assistant's sensors). */
+  modemDetails?(): ModemDetails[];
   stats(): { outboundQueued: number; inboundTotal: number; outboundTotal: number; failedTotal: number; deliveryReports: number; decodeErrors: number; resets: number; unreadOnSim?: number; outboundScheduled?: number; held?: Record<string, number> };
 }
 

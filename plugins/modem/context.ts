@@ -59,6 +59,10 @@ export interface ModemInfo {
   imei: string | null;
   imsi: string | null;
   iccid: string | null;
+  /** 2G, 3G, LTE or 5G: the <AcT> of +COPS? (27.007 7.3) at the last health check. */
+  networkType?: string | null;
+  /** The message storage incoming SMS use (SM when listed), as +CPMS? counted it at the last health check. */
+  storage?: { mem: string; used: number; total: number } | null;
 }
 
 export interface DriverContext {

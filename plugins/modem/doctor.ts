@@ -32,7 +32,7 @@ export function report(modem: string, checks: DoctorCheck[]): DoctorReport {
 const said = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 // 27.007 7.3: <AcT> of +COPS; 7.2: <stat> of +CREG/+CGREG/+CEREG.
-const technology: Record<string, string> = { '0': '2G', '1': '2G', '2': '3G', '3': '2G', '4': '3G', '5': '3G', '6': '3G', '7': 'LTE', '8': 'LTE', '9': 'LTE', '10': 'LTE', '11': '5G', '12': '5G', '13': '5G' };
+export const technology: Record<string, string> = { '0': '2G', '1': '2G', '2': '3G', '3': '2G', '4': '3G', '5': '3G', '6': '3G', '7': 'LTE', '8': 'LTE', '9': 'LTE', '10': 'LTE', '11': '5G', '12': '5G', '13': '5G' };
 
 /**
  * Runs the checks on an open port, through `send`. The port itself is the caller's check (it

@@ -128,6 +128,12 @@ export class ModemDriver implements PartSender {
     };
   }
 
+  /** Identity and the last health check's network type and storage, unmasked (for the user's own Home Assistant). */
+  details(): { imei: string | null; manufacturer: string | null; model: string | null; networkType: string | null; simStorage: { mem: string; used: number; total: number } | null } {
+    const info = this.#m.info;
+    return { imei: info.imei, manufacturer: info.manufacturer, model: info.model, networkType: info.networkType ?? null, simStorage: info.storage ?? null };
+  }
+
   /** Resolves when the state satisfies `pred` (tests, and the CLI waiting for a modem). */
   until(pred: (s: ModemStatus['state']) => boolean): Promise<void> {
     if (pred(this.#state)) return Promise.resolve();

@@ -2,6 +2,7 @@
 // and what a modem that stops answering gets: a soft reset after options.hangThreshold misses in a row.
 import type { DriverContext } from './context.ts';
 import { AtError } from './errors.ts';
+import { technology } from './doctor.ts';
 import * as parse from './parse.ts';
 import { readRegistration } from './registration.ts';
 import { readStored } from './reading.ts';
@@ -75,6 +76,7 @@ export async function sweepStorage(m: DriverContext): Promise<void> {
 /** AT+CPMS? (27.005 3.2.2): whether any storage holds messages, and the counts as one comparable key. */
 async function storedCounts(m: DriverContext): Promise<{ used: boolean; key: string }> {
   const stored = parse.parseCpmsRead((await m.at.send('AT+CPMS?')).lines);
+  m.info.storage = stored.find((s) => s.mem === 'SM') ?? stored[0] ?? null;
   return { used: stored.some((s) => s.used > 0), key: stored.map((s) => `${s.mem}:${s.used}`).join(',') };
 }
 
@@ -83,7 +85,10 @@ export async function checkHealth(m: DriverContext): Promise<void> {
   const { at, info } = m;
   info.signalDbm = parse.csqDbm((await at.send('AT+CSQ')).lines);
   await readRegistration(m);
-  info.operator = parse.parseCops((await at.send('AT+COPS?').catch(() => ({ lines: [] as string[] }))).lines);
+  const cops = (await at.send('AT+COPS?').catch(() => ({ lines: [] as string[] }))).lines;
+  info.operator = parse.parseCops(cops);
+  const act = parse.params(parse.valueOf(cops, '+COPS') ?? '')[3];
+  info.networkType = act !== undefined ? (technology[act] ?? null) : null;
   if (m.registered) m.setState('online');
   else m.setState('offline', `network: ${info.registration ?? 'unknown'}`);
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import { isoWithOffset, newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type {
-  BalanceReading, DeliveryReport, InboundMessage, Message, MessageQuery, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, Thread,
+  BalanceReading, DeliveryReport, InboundMessage, Message, MessageQuery, ModemDetails, ModemStatus, OutboundMessage, OutboundPart, SendAccepted, SendRequest, ServiceErrorShape, SmsService, Thread,
   ThreadMessagesQuery, ThreadQuery, UssdResult,
 } from '../../core/services.ts';
 import { RequestError } from '../../core/errors.ts';
@@ -460,6 +460,27 @@ export class SmsGateway implements SmsService {
 
   modems(): ModemStatus[] {
     return [...this.#members.values()].map((m) => ({ ...m.driver.status(), ...(m.balance ? { balance: m.balance.last() } : {}), sending: m.outbox.status() }));
+  }
+
+  /** Home Assistant's per-modem sensors; "today" is since local midnight of the agent's clock. */
+  modemDetails(): ModemDetails[] {
+    const now = this.#clock.now();
+    const midnight = new Date(now);
+    midnight.setHours(0, 0, 0, 0);
+    const since = midnight.getTime();
+    // failed_at is ISO with the local offset: compared as text, it sorts by time within a day.
+    const sinceIso = isoWithOffset(since);
+    return [...this.#members.values()].map((m) => {
+      const id = m.driver.id;
+      const n = (sql: string, ...args: SqlValue[]) => this.#store.get<{ n: number }>(sql, ...args)?.n ?? 0;
+      return {
+        id,
+        ...m.driver.details(),
+        queued: n(`SELECT COUNT(*) AS n FROM modem_outbox WHERE modem = ? AND status IN ('queued', 'sending') AND (send_at_ms IS NULL OR send_at_ms <= ?)`, id, now),
+        sentToday: n(`SELECT COUNT(*) AS n FROM modem_outbox WHERE modem = ? AND sent_ms >= ?`, id, since),
+        failedToday: n(`SELECT COUNT(*) AS n FROM modem_outbox WHERE modem = ? AND status = 'failed' AND failed_at >= ?`, id, sinceIso),
+      };
+    });
   }
 
   /** Reads a modem's balance now (plugins/modem/balance.ts); undefined when there is no such modem. */

@@ -10,73 +10,182 @@ export interface DiscoveryMessage {
   config: Record<string, unknown>;
 }
 
-/** Home Assistant keeps a sensor's state to 255 characters. */
-const maxState = 255;
-
-/**
- * Home Assistant MQTT discovery: sensors for signal, registration, operator and the last SMS
- * received, and a way to send an SMS (a `text` entity holding the recipient and a `notify` entity
- * whose message is sent to it). Every entity is unavailable while the agent's state topic says
- * `offline`.
- */
-export function discoveryMessages(prefix: string, agentId: string, topics: Topics): DiscoveryMessage[] {
-  const node = `smsedge_${agentId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  const device = { identifiers: [node], name: `smsedge ${agentId}`, manufacturer: 'smsedge', model: 'SMS gateway', sw_version: version };
-  const common = {
-    device,
-    availability: [{ topic: topics.state, payload_available: 'online', payload_not_available: 'offline' }],
-  };
-  const entity = (component: string, object: string, config: Record<string, unknown>): DiscoveryMessage => ({
-    topic: `${prefix}/${component}/${node}/${object}/config`,
-    config: { ...common, unique_id: `${node}_${object}`, object_id: `${node}_${object}`, ...config },
-  });
-  return [
-    entity('sensor', 'signal', {
-      name: 'Signal',
-      state_topic: topics.modem,
-      value_template: '{{ value_json.signalDbm }}',
-      unit_of_measurement: 'dBm',
-      device_class: 'signal_strength',
-      state_class: 'measurement',
-      entity_category: 'diagnostic',
-    }),
-    entity('sensor', 'registration', {
-      name: 'Registration',
-      state_topic: topics.modem,
-      value_template: '{{ value_json.registration }}',
-      icon: 'mdi:antenna',
-      entity_category: 'diagnostic',
-    }),
-    entity('sensor', 'operator', {
-      name: 'Operator',
-      state_topic: topics.modem,
-      value_template: '{{ value_json.operator }}',
-      icon: 'mdi:radio-tower',
-    }),
-    entity('sensor', 'last_sms', {
-      name: 'Last SMS',
-      state_topic: topics.lastSms,
-      value_template: '{{ value_json.text }}',
-      json_attributes_topic: topics.lastSms,
-      icon: 'mdi:message-text',
-    }),
-    entity('text', 'sms_recipient', {
-      name: 'SMS recipient',
-      command_topic: topics.haRecipientSet,
-      state_topic: topics.haRecipient,
-      mode: 'text',
-      pattern: '^\\+?[0-9]{3,20}$',
-      icon: 'mdi:card-account-phone',
-    }),
-    entity('notify', 'send_sms', {
-      name: 'Send SMS',
-      command_topic: topics.haNotify,
-      icon: 'mdi:message-arrow-right',
-    }),
-  ];
+/** A modem as its Home Assistant device shows it. */
+export interface DiscoveredModem {
+  id: string;
+  imei: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  /** The balance's currency, when a reading named one (the balance sensor's unit). */
+  currency: string | null;
+  /** Whether the modem has a `balance` option (the balance sensor and button). */
+  balance: boolean;
 }
 
-/** The retained modem state the sensors read: the first modem's, or nulls when there is none. */
+export interface DiscoveryInput {
+  prefix: string;
+  agentId: string;
+  topics: Topics;
+  modems: DiscoveredModem[];
+  /** `homeAssistant.contacts`: one notify entity per contact on each modem. */
+  contacts: Record<string, string>;
+  configurationUrl?: string;
+}
+
+/** The event entity's event types (Home Assistant needs the list up front). */
+export const haEventTypes = ['received', 'sent', 'delivered', 'failed'] as const;
+
+/** Home Assistant keeps a state to 255 characters. */
+export const maxState = 255;
+
+/** What publishes these configs (Home Assistant logs it; `origin`, abbreviated `o`). */
+export const origin = { name: 'smsedge', sw_version: version };
+
+/** Entity ids are lower-case letters, digits and _. */
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_]+/g, '_');
+
+export const nodeOf = (agentId: string) => `smsedge_${agentId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+
+/**
+ * Home Assistant MQTT discovery (one retained config per entity, QoS 1): a device for the agent, and a
+ * device per modem linked to it (`via_device`), identified by the modem id and, once known, its IMEI.
+ * Per modem: a notify entity per contact and one for the recipients in its text entity, an event
+ * entity for received / sent / delivered / failed messages, sensors, a connectivity binary sensor,
+ * the balance sensor and button, and USSD as a text entity with a sensor for the answer. Commands
+ * are asked for at QoS 1 so that the broker keeps them for the agent while it is away. Every entity
+ * is unavailable while the agent's state topic says `offline` (the agent's own connectivity sensor
+ * excepted: it shows that).
+ */
+export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
+  const { prefix, agentId, topics } = input;
+  const node = nodeOf(agentId);
+  const url = input.configurationUrl ? { configuration_url: input.configurationUrl } : {};
+  const agentDevice = { identifiers: [node], name: `smsedge ${agentId}`, manufacturer: 'smsedge', model: 'SMS gateway', sw_version: version, ...url };
+  const availability = [{ topic: topics.state, payload_available: 'online', payload_not_available: 'offline' }];
+  const out: DiscoveryMessage[] = [];
+  const entity = (component: string, object: string, device: Record<string, unknown>, config: Record<string, unknown>, available = true) => {
+    const id = `${node}_${object}`;
+    out.push({
+      topic: `${prefix}/${component}/${node}/${object}/config`,
+      config: { device, origin, unique_id: id, default_entity_id: `${component}.${slug(id)}`, ...(available ? { availability } : {}), ...config },
+    });
+  };
+
+  // The agent's device needs an entity of its own to exist (and to be a via_device): whether it is up.
+  entity('binary_sensor', 'agent', agentDevice, {
+    name: 'Agent',
+    state_topic: topics.state,
+    payload_on: 'online',
+    payload_off: 'offline',
+    device_class: 'connectivity',
+    entity_category: 'diagnostic',
+  }, false);
+
+  for (const m of input.modems) {
+    const t = topics.ha(m.id);
+    const device: Record<string, unknown> = {
+      identifiers: [`${node}_${m.id}`, ...(m.imei ? [`imei_${m.imei}`] : [])],
+      name: `smsedge ${agentId} ${m.id}`,
+      manufacturer: m.manufacturer ?? 'unknown',
+      model: m.model ?? 'GSM modem',
+      ...(m.imei ? { serial_number: m.imei } : {}),
+      via_device: node,
+      ...url,
+    };
+    const o = (object: string) => `${m.id}_${object}`;
+    const sensor = (object: string, config: Record<string, unknown>) => entity('sensor', o(object), device, { state_topic: t.state, ...config });
+
+    for (const contact of Object.keys(input.contacts).sort()) {
+      entity('notify', o(`sms_${contact}`), device, { name: `SMS to ${contact}`, command_topic: t.notify(contact), qos: 1, retain: false, icon: 'mdi:message-arrow-right' });
+    }
+    entity('notify', o('sms'), device, { name: 'SMS to recipients', command_topic: t.notify(), qos: 1, retain: false, icon: 'mdi:message-arrow-right' });
+    entity('text', o('recipients'), device, {
+      name: 'SMS recipients',
+      command_topic: t.recipientsSet,
+      state_topic: t.recipients,
+      qos: 1,
+      retain: false,
+      mode: 'text',
+      min: 0,
+      max: maxState,
+      // Numbers separated by commas, semicolons or spaces; empty clears them.
+      pattern: '^(\\+?[0-9]{3,20}([ ,;]+\\+?[0-9]{3,20})*)?$',
+      icon: 'mdi:card-account-phone',
+    });
+    entity('event', o('messages'), device, {
+      name: 'Messages',
+      state_topic: t.event,
+      event_types: [...haEventTypes],
+      qos: 1,
+      icon: 'mdi:message-text',
+    });
+    sensor('last_sms', { name: 'Last SMS', state_topic: t.lastSms, value_template: '{{ value_json.text }}', json_attributes_topic: t.lastSms, icon: 'mdi:message-text' });
+    entity('binary_sensor', o('connected'), device, {
+      name: 'Connected',
+      state_topic: t.state,
+      value_template: "{{ 'ON' if value_json.state == 'online' else 'OFF' }}",
+      device_class: 'connectivity',
+      json_attributes_topic: t.state,
+      json_attributes_template: '{{ {"state": value_json.state, "reason": value_json.reason} | tojson }}',
+    });
+    sensor('signal', { name: 'Signal', value_template: '{{ value_json.signalDbm }}', unit_of_measurement: 'dBm', device_class: 'signal_strength', state_class: 'measurement', entity_category: 'diagnostic' });
+    sensor('registration', { name: 'Registration', value_template: '{{ value_json.registration }}', icon: 'mdi:antenna', entity_category: 'diagnostic' });
+    sensor('network_type', { name: 'Network type', value_template: '{{ value_json.networkType }}', icon: 'mdi:signal-4g', entity_category: 'diagnostic' });
+    sensor('operator', { name: 'Operator', value_template: '{{ value_json.operator }}', icon: 'mdi:radio-tower' });
+    sensor('sim_storage', {
+      name: 'SIM storage used',
+      value_template: '{{ value_json.simStorageUsed }}',
+      unit_of_measurement: 'messages',
+      state_class: 'measurement',
+      icon: 'mdi:sim',
+      entity_category: 'diagnostic',
+    });
+    sensor('queue', { name: 'Outbound queue', value_template: '{{ value_json.queued }}', unit_of_measurement: 'messages', state_class: 'measurement', icon: 'mdi:tray-full' });
+    sensor('sent_today', { name: 'Sent today', value_template: '{{ value_json.sentToday }}', unit_of_measurement: 'messages', state_class: 'total_increasing', icon: 'mdi:message-check' });
+    sensor('failed_today', { name: 'Failed today', value_template: '{{ value_json.failedToday }}', unit_of_measurement: 'messages', state_class: 'total_increasing', icon: 'mdi:message-alert' });
+    if (m.balance) {
+      // Home Assistant's monetary class takes an ISO 4217 unit and state_class total: only when the reading named one.
+      const money = m.currency && /^[A-Z]{3}$/.test(m.currency) ? { unit_of_measurement: m.currency, device_class: 'monetary', state_class: 'total' } : { icon: 'mdi:cash' };
+      sensor('balance', { name: 'Balance', value_template: '{{ value_json.balance }}', json_attributes_topic: t.state, json_attributes_template: '{{ value_json.balanceDetails | tojson }}', ...money });
+      entity('button', o('balance_refresh'), device, { name: 'Refresh balance', command_topic: t.balanceRefresh, payload_press: 'PRESS', qos: 1, retain: false, icon: 'mdi:cash-refresh' });
+    }
+    entity('text', o('ussd'), device, {
+      name: 'USSD code',
+      command_topic: t.ussdSet,
+      state_topic: t.ussd,
+      value_template: '{{ value_json.code }}',
+      qos: 1,
+      retain: false,
+      mode: 'text',
+      min: 0,
+      max: 182,
+      pattern: '^[0-9*#+]*$',
+      icon: 'mdi:dialpad',
+    });
+    sensor('ussd_answer', {
+      name: 'USSD answer',
+      state_topic: t.ussd,
+      value_template: '{{ value_json.answer }}',
+      json_attributes_topic: t.ussd,
+      icon: 'mdi:message-reply-text',
+    });
+  }
+  return out;
+}
+
+/**
+ * The configs of the earlier single-device layout (entities on the agent's device), published empty so
+ * Home Assistant removes them instead of leaving them unavailable.
+ */
+export function formerConfigTopics(prefix: string, agentId: string): string[] {
+  const node = nodeOf(agentId);
+  return ['sensor/signal', 'sensor/registration', 'sensor/operator', 'sensor/last_sms', 'text/sms_recipient', 'notify/send_sms'].map((x) => {
+    const [component, object] = x.split('/');
+    return `${prefix}/${component}/${node}/${object}/config`;
+  });
+}
+
+/** The retained modem state the earlier single-modem layout read: the first online modem's. */
 export function modemState(modems: ModemStatus[] | undefined): Record<string, unknown> {
   const m = modems?.find((x) => x.state === 'online') ?? modems?.[0];
   return {
@@ -88,11 +197,14 @@ export function modemState(modems: ModemStatus[] | undefined): Record<string, un
   };
 }
 
+/** Cut to what Home Assistant keeps of a state. */
+export const clip = (text: string) => (text.length > maxState ? `${text.slice(0, maxState - 1)}…` : text);
+
 /** The last SMS sensor's state: its text (cut to what HA keeps) and attributes. */
 export function lastSmsState(sms: SmsReceived, eventId: string, showSender: boolean): Record<string, unknown> {
   const text = sms.text ?? (sms.data !== undefined ? `[${sms.encoding} data, ${sms.data.length / 2} bytes]` : '');
   return {
-    text: text.length > maxState ? `${text.slice(0, maxState - 1)}…` : text,
+    text: clip(text),
     from: showSender ? sms.from : maskPhone(sms.from),
     receivedAt: sms.receivedAt,
     messageId: sms.messageId,

@@ -1,12 +1,11 @@
-import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { publicEvent, type AnyEvent } from '../../core/events.ts';
 import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
 import { redactUrl, registerSecret } from '../../core/redact.ts';
-import { phone } from '../../core/send.ts';
-import { discoveryMessages, lastSmsState, modemState } from './discovery.ts';
+import { modemState } from './discovery.ts';
+import { haMigrations, HomeAssistant } from './homeassistant.ts';
 import { mqttOptions, type MqttOptions } from './options.ts';
 import { SendDedup } from './dedup.ts';
 import { answer, answerSend, callbackUrlOf, refusedAnswer, responseTopicAllowed, responseTopicRefusal, type Response } from './requests.ts';
@@ -23,9 +22,6 @@ export function eventPayload(event: AnyEvent): string {
   const shown = publicEvent(event);
   return JSON.stringify({ id: shown.id, type: shown.type, timestamp: shown.timestamp, data: shown.data });
 }
-
-/** Home Assistant's recipient: the same phone check as every send (core/send.ts). */
-const recipientPattern = { test: (value: string) => v.is(phone, value) };
 
 function readPem(option: string, path: string | undefined): Buffer | undefined {
   if (path === undefined) return undefined;
@@ -89,7 +85,10 @@ export const mqtt = definePlugin({
       username: o.username ?? (process.env.SMSEDGE_MQTT_USERNAME || undefined),
       password,
       protocolVersion: o.protocolVersion,
-      clean: true,
+      // A persistent session: the broker keeps the QoS 1 subscriptions and what is published to them while
+      // the agent is away (a send request, a notification from Home Assistant) and hands it over at connect.
+      clean: o.sessionExpirySeconds === 0,
+      ...(v5 && o.sessionExpirySeconds > 0 ? { properties: { sessionExpiryInterval: o.sessionExpirySeconds } } : {}),
       keepalive: o.keepaliveSeconds,
       reconnectPeriod: o.reconnectPeriodMs,
       connectTimeout: o.connectTimeoutMs,
@@ -124,7 +123,24 @@ export const mqtt = definePlugin({
     let client: MqttClient | undefined;
     let subscription: { lag(): number; stop(): Promise<void> } | undefined;
     let lastError: string | undefined;
-    let recipient: string | undefined;
+    if (o.homeAssistant) ctx.store.migrate('homeassistant', haMigrations);
+    const ha = o.homeAssistant
+      ? new HomeAssistant(o.homeAssistant, {
+          agentId: ctx.agentId,
+          topics,
+          store: ctx.store,
+          log: ctx.log,
+          now: () => ctx.clock.now(),
+          sms: () => ctx.tryUse('sms'),
+          publish: async (topic, payload, retain) => {
+            if (!client?.connected) throw new Error('not connected to the MQTT broker');
+            await client.publishAsync(topic, payload, { qos: 1, retain });
+          },
+          connected: () => connected(client!, stopping.signal),
+          isConnected: () => client?.connected ?? false,
+          apiUrl: () => ((ctx.tryUse as (name: string) => unknown)('api') as { urls?: () => string[] } | undefined)?.urls?.()[0],
+        })
+      : undefined;
 
     const track = (p: Promise<unknown>) => {
       const tracked = p.catch((error) => ctx.log.warn({ err: error }, 'mqtt background task failed')).finally(() => background.delete(tracked));
@@ -179,7 +195,10 @@ export const mqtt = definePlugin({
       } catch (error) {
         ctx.log.warn({ err: error }, 'could not read health for MQTT');
       }
-      if (o.homeAssistant) publish(topics.modem, JSON.stringify(modemState(ctx.tryUse('sms')?.modems())), true);
+      if (ha) {
+        publish(topics.modem, JSON.stringify(modemState(ctx.tryUse('sms')?.modems())), true);
+        await ha.publishState().catch((error) => ctx.log.warn({ err: error }, 'could not publish Home Assistant state'));
+      }
     }
 
     async function onConnect(): Promise<void> {
@@ -193,15 +212,13 @@ export const mqtt = definePlugin({
         subs[topics.requests] = { qos: 1 };
         if (o.group) subs[sharedTopic(o.group, topics.fleetRequest)] = { qos: 1 };
       }
-      if (o.homeAssistant) {
-        for (const t of [topics.haRecipient, topics.haRecipientSet, topics.haNotify]) subs[t] = { qos: 1 };
-        for (const m of discoveryMessages(o.homeAssistant.discoveryPrefix, ctx.agentId, topics)) publish(m.topic, JSON.stringify(m.config), true);
-      }
+      if (ha) for (const t of ha.subscriptions) subs[t] = { qos: 1 };
       if (Object.keys(subs).length) {
         const granted = await c.subscribeAsync(subs);
         const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
         if (refused.length) ctx.log.error({ topics: refused }, 'broker refused MQTT subscriptions');
       }
+      if (ha) await ha.publishState(true).catch((error) => ctx.log.warn({ err: error }, 'could not publish Home Assistant discovery'));
       await publishStatus();
     }
 
@@ -228,27 +245,9 @@ export const mqtt = definePlugin({
         else await run();
         return;
       }
-      if (topic === topics.haRecipient || topic === topics.haRecipientSet) {
-        const value = payload.toString().trim();
-        if (!recipientPattern.test(value)) {
-          if (topic === topics.haRecipientSet) ctx.log.warn({ recipient: value }, 'Home Assistant set an invalid SMS recipient');
-          return;
-        }
-        recipient = value;
-        if (topic === topics.haRecipientSet) publish(topics.haRecipient, value, true);
-        return;
-      }
-      if (topic === topics.haNotify) {
+      if (ha?.handles(topic)) {
         stats.requests++;
-        // Every notification has the same transaction: not de-duplicated.
-        const request = JSON.stringify({ transaction: 'homeassistant', to: recipient ?? '', text: payload.toString() });
-        // Bytes that are not UTF-8 would reach the phone as U+FFFD: refused, as on every way in.
-        const response = !isUtf8(payload)
-          ? ({ transaction: 'homeassistant', agentId: ctx.agentId, status: 'error', error: { code: 'invalid_json', message: 'the notification is not valid UTF-8', field: 'text' } } as const)
-          : recipient
-            ? await answer('send', request, { agentId: ctx.agentId, sms: ctx.tryUse('sms') })
-            : ({ transaction: 'homeassistant', agentId: ctx.agentId, status: 'error', error: { code: 'no_recipient', message: 'set the SMS recipient first' } } as const);
-        respond(topics.response('send'), response, packet);
+        await ha.onMessage(topic, payload);
       }
     }
 
@@ -271,11 +270,10 @@ export const mqtt = definePlugin({
             .catch((error) => ctx.log.error({ err: error, topic: packet.topic }, 'MQTT message handling failed'))
             .finally(() => done());
         };
-        if (o.homeAssistant) {
-          const showSender = o.homeAssistant.showSender;
-          ctx.events.on('sms.received', (e) => publish(topics.lastSms, JSON.stringify(lastSmsState(e.data, e.id, showSender)), true));
-          ctx.events.on('modem.online', () => void publishStatus());
-          ctx.events.on('modem.offline', () => void publishStatus());
+        if (ha) {
+          ha.start(ctx);
+          // The sensors follow what changes them, besides the health interval.
+          for (const type of ['modem.online', 'modem.offline', 'sms.sent', 'sms.failed', 'sms.received', 'sim.balance'] as const) ctx.events.on(type, () => void publishStatus());
         }
         subscription = ctx.events.subscribe(
           ctx.name,
@@ -312,6 +310,7 @@ export const mqtt = definePlugin({
       async stop() {
         stopping.abort();
         await subscription?.stop();
+        await ha?.stop();
         const c = client;
         if (c) {
           if (c.connected) await within(c.publishAsync(topics.state, 'offline', { qos: 1, retain: true }), 2000).catch(() => {});
@@ -327,6 +326,7 @@ export const mqtt = definePlugin({
           broker,
           ...stats,
           lag: subscription?.lag() ?? 0,
+          ...(ha ? { homeAssistantLag: ha.lag() } : {}),
           ...(lastError ? { lastError } : {}),
         };
       },

@@ -30,6 +30,13 @@ export const mqttOptions = v.strictObject({
   keepaliveSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 30),
   reconnectPeriodMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 5000),
   connectTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 30_000),
+  /**
+   * The broker keeps the agent's session (its subscriptions and the QoS 1 messages for them) this long
+   * while it is away, so a request or a Home Assistant notification published meanwhile is carried out
+   * when it is back: MQTT 5 Session Expiry Interval; on 3.1.1 the session is kept (clean session off)
+   * for as long as the broker keeps sessions. 0: a clean session at every connect (nothing kept).
+   */
+  sessionExpirySeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff)), 7 * 86_400),
   /** How often the retained health (and Home Assistant modem state) is refreshed. */
   healthIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 60_000),
   /** Event types published; others are skipped. Default: all. */
@@ -43,8 +50,18 @@ export const mqttOptions = v.strictObject({
   homeAssistant: v.optional(
     v.strictObject({
       discoveryPrefix: v.optional(topicPrefix, 'homeassistant'),
-      /** Show the last SMS's sender in full; masked (`+155****0100`) by default. */
+      /** Show the last SMS sensor's sender in full; masked (`+155****0100`) by default. The event entity always has the full number. */
       showSender: v.optional(v.boolean(), false),
+      /** One notify entity per contact and modem: `{ alice: '+4915123456789' }`. */
+      contacts: v.optional(
+        v.record(
+          v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_]{0,31}$/, 'contact names are lower-case letters, digits and _ (e.g. alice), starting with a letter')),
+          v.pipe(v.string(), v.regex(/^\+?[0-9]{3,20}$/, 'a phone number: digits with an optional leading + (e.g. +4915123456789)')),
+        ),
+        {},
+      ),
+      /** The operator page's address for the devices' "Visit" link (`http(s)://` or `homeassistant://`); default: the API's first address. */
+      configurationUrl: v.optional(v.pipe(v.string(), v.regex(/^(https?|homeassistant):\/\/\S+$/, 'an http://, https:// or homeassistant:// URL'))),
     }),
   ),
 });

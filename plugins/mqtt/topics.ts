@@ -15,12 +15,33 @@ export interface Topics {
   /** Subscribed through `$share/<group>/` so each job reaches one agent of the group. */
   fleetRequest: string;
   fleetResponse: string;
-  /** Retained modem state for Home Assistant sensors. */
+  /** Retained modem state (the first online modem's): kept for readers of the earlier single-modem layout. */
   modem: string;
+  /** Home Assistant's per-modem topics, under `<base>/<agent>/ha/<modem>/`. */
+  ha(modem: string): HaTopics;
+  /** `<base>/<agent>/ha/`: what every Home Assistant topic starts with. */
+  haPrefix: string;
+  /** Every Home Assistant command topic, of every modem (`+` is the modem). */
+  haCommands: string[];
+}
+
+export interface HaTopics {
+  /** Retained JSON every sensor of the modem reads. */
+  state: string;
+  /** Not retained: `{ event_type, number, text, modem, time, message_id, reason? }` for the event entity. */
+  event: string;
+  /** Retained: the last SMS received (the Last SMS sensor). */
   lastSms: string;
-  haRecipient: string;
-  haRecipientSet: string;
-  haNotify: string;
+  /** A notify entity's command topic: the contact's, or the recipients' (no contact). */
+  notify(contact?: string): string;
+  /** Retained: the recipients text entity's value (stored by the agent); `recipientsSet` its command. */
+  recipients: string;
+  recipientsSet: string;
+  /** The balance button. */
+  balanceRefresh: string;
+  /** Retained `{ code, answer, at, error? }`; `ussdSet` runs a code (the USSD text entity). */
+  ussd: string;
+  ussdSet: string;
 }
 
 export function topicsFor(base: string, agentId: string): Topics {
@@ -35,10 +56,22 @@ export function topicsFor(base: string, agentId: string): Topics {
     fleetRequest: `${base}/fleet/request/send`,
     fleetResponse: `${base}/fleet/response/send`,
     modem: `${own}/modem`,
-    lastSms: `${own}/last_sms`,
-    haRecipient: `${own}/ha/recipient`,
-    haRecipientSet: `${own}/ha/recipient/set`,
-    haNotify: `${own}/ha/notify`,
+    ha: (modem) => {
+      const at = `${own}/ha/${modem}`;
+      return {
+        state: `${at}/state`,
+        event: `${at}/event`,
+        lastSms: `${at}/last_sms`,
+        notify: (contact) => (contact === undefined ? `${at}/notify` : `${at}/notify/${contact}`),
+        recipients: `${at}/recipients`,
+        recipientsSet: `${at}/recipients/set`,
+        balanceRefresh: `${at}/balance/refresh`,
+        ussd: `${at}/ussd`,
+        ussdSet: `${at}/ussd/set`,
+      };
+    },
+    haPrefix: `${own}/ha/`,
+    haCommands: [`${own}/ha/+/notify`, `${own}/ha/+/notify/+`, `${own}/ha/+/recipients/set`, `${own}/ha/+/balance/refresh`, `${own}/ha/+/ussd/set`],
   };
 }
 

@@ -1,17 +1,23 @@
+// Home Assistant over a real Mosquitto, with the real modem plugin on two simulated modems: discovery
+// checked field by field against Home Assistant's MQTT discovery documentation, notify to a contact and
+// to several stored recipients, the event entity, the balance from the simulator's USSD answer, USSD,
+// and a notification published while the agent is down sent once when it is back.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { createAgent } from '../../core/agent.ts';
+import { createAgent, type Agent } from '../../core/agent.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { resolveConfig } from '../../core/config.ts';
-import { silentLogger } from '../../core/log.ts';
+import type { AnyEvent } from '../../core/events.ts';
+import { createLogger, silentLogger } from '../../core/log.ts';
+import { version } from '../../core/version.ts';
+import { modem } from '../../plugins/modem/index.ts';
 import { mqtt } from '../../plugins/mqtt/index.ts';
+import { parseRecipients } from '../../plugins/mqtt/homeassistant.ts';
 import { waitFor } from '../file/wait.ts';
-import { skipReason, startBroker } from './broker.ts';
-import { watch } from './client.ts';
-import { memorySms } from './sms.ts';
-import { received } from '../fixtures/events.ts';
+import { skipReason, startBroker, type Broker } from './broker.ts';
+import { watch, type Watcher } from './client.ts';
 
 const skip = skipReason();
 
@@ -21,86 +27,189 @@ function tmp(t: Test): string {
   return dir;
 }
 
-const sms1 = received(1, { text: 'Your code is 481516' });
+const contacts = { alice: '+4915123456789' };
 
-async function rig(t: Test, homeAssistant: { showSender?: boolean } = {}) {
-  const broker = await startBroker(tmp(t));
-  t.teardown(() => broker.stop());
-  const sms = memorySms();
-  const clock = new ManualClock();
-  const agent = createAgent(
-    resolveConfig({ agentId: 'pi', dataDir: tmp(t), plugins: [sms.plugin(), mqtt({ url: broker.url, reconnectPeriodMs: 50, homeAssistant })] }),
-    { log: silentLogger(), clock },
-  );
-  t.teardown(() => agent.stop());
-  const w = await watch(broker.url, ['homeassistant/#', 'smsedge/pi/#']);
-  t.teardown(() => w.close());
+/**
+ * The agent on two simulated modems (`a` with a balance option) and MQTT with Home Assistant. Its
+ * clock is manual and moved along in the background while the test waits on the broker.
+ */
+async function startAgent(t: Test, broker: Broker, dataDir: string, options: { protocolVersion?: 4 | 5 } = {}) {
+  const clock = new ManualClock(Date.parse('2026-03-01T10:00:00Z'));
+  const config = resolveConfig({
+    agentId: 'pi',
+    dataDir,
+    plugins: [
+      modem({ port: 'simulator', id: 'a', retry: { initialDelayMs: 0 }, balance: { ussd: '*100#', pattern: '(?<amount>[0-9.]+) (?<currency>[A-Z]{3})', everyHours: 24, low: 2 } }),
+      modem({ port: 'simulator', id: 'b', retry: { initialDelayMs: 0 } }),
+      mqtt({ url: broker.url, reconnectPeriodMs: 50, protocolVersion: options.protocolVersion ?? 5, homeAssistant: { contacts, configurationUrl: 'http://pi.lan:8080/' } }),
+    ],
+  });
+  const agent = createAgent(config, { log: process.env.HA_DEBUG ? createLogger({ level: 'debug' }) : silentLogger(), clock });
+  const events: AnyEvent[] = [];
+  let running = true;
+  const pump = (async () => {
+    while (running) {
+      await clock.advance(50);
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  const stop = async () => {
+    running = false;
+    await pump;
+    await agent.stop();
+  };
+  t.teardown(stop);
   await agent.start();
-  await waitFor(() => w.on('smsedge/pi/modem').length > 0, 'modem state');
-  return { agent, clock, sms, w, broker };
+  agent.journal.listen((e) => events.push(e));
+  await waitFor(() => agent.use('sms').modems().every((m) => m.state === 'online'), 'modems online');
+  return { agent, clock, events, stop };
 }
 
-t.test('Home Assistant discovery: sensors for signal, registration, operator, last SMS; a recipient and a notify entity', { skip }, async (t) => {
-  const { agent, sms, w, clock, broker } = await rig(t);
-  const configs = Object.fromEntries(w.messages.filter((m) => m.topic.startsWith('homeassistant/')).map((m) => [m.topic, JSON.parse(m.text)]));
-  t.same(Object.keys(configs).sort(), [
-    'homeassistant/notify/smsedge_pi/send_sms/config',
-    'homeassistant/sensor/smsedge_pi/last_sms/config',
-    'homeassistant/sensor/smsedge_pi/operator/config',
-    'homeassistant/sensor/smsedge_pi/registration/config',
-    'homeassistant/sensor/smsedge_pi/signal/config',
-    'homeassistant/text/smsedge_pi/sms_recipient/config',
-  ]);
-  t.match(configs['homeassistant/sensor/smsedge_pi/signal/config'], {
-    unique_id: 'smsedge_pi_signal',
-    state_topic: 'smsedge/pi/modem',
-    unit_of_measurement: 'dBm',
-    device_class: 'signal_strength',
-    device: { identifiers: ['smsedge_pi'] },
-    availability: [{ topic: 'smsedge/pi/state', payload_available: 'online', payload_not_available: 'offline' }],
+const configsOf = (w: Watcher) =>
+  Object.fromEntries(w.messages.filter((m) => m.topic.startsWith('homeassistant/') && m.text).map((m) => [m.topic, JSON.parse(m.text) as Record<string, unknown>]));
+
+const sentTo = (agent: Agent) => agent.use('sms').listMessages({ direction: 'outbound', limit: 100 }).map((m) => [(m as { to: string }).to, (m as { text: string }).text]);
+
+t.test('parseRecipients: numbers separated by commas, semicolons or spaces; anything else refused', async (t) => {
+  t.same(parseRecipients('+4915123456789, 015123456789;+1555 01'), null, 'a number cut by a space is two numbers, the second too short');
+  t.same(parseRecipients('+4915123456789, 015123456789;+15550100'), ['+4915123456789', '015123456789', '+15550100']);
+  t.same(parseRecipients(''), []);
+  t.same(parseRecipients('+491, alice'), null);
+});
+
+t.test('Home Assistant: devices, entities, notify, the event entity, balance and USSD', { skip }, async (t) => {
+  const broker = await startBroker(tmp(t));
+  t.teardown(() => broker.stop());
+  const w = await watch(broker.url, ['homeassistant/#', 'smsedge/pi/#']);
+  t.teardown(() => w.close());
+  const { agent, events } = await startAgent(t, broker, tmp(t));
+  const sim = agent.use('simulators');
+
+  // The balance is read once modem a is online; its sensor and the discovery follow (currency as unit).
+  await waitFor(() => events.some((e) => e.type === 'sim.balance'), 'balance read');
+  await waitFor(() => (configsOf(w)['homeassistant/sensor/smsedge_pi/a_balance/config'] as { unit_of_measurement?: string } | undefined)?.unit_of_measurement === 'EUR', 'balance config with its currency');
+  const state = await waitFor(() => (w.json('smsedge/pi/ha/a/state') as Record<string, unknown>[]).findLast((s) => s.balance === 5), 'balance state');
+  t.match(state, {
+    modem: 'a', state: 'online', signalDbm: Number, registration: String, networkType: String, operator: String,
+    simStorageUsed: Number, queued: 0, sentToday: 0, failedToday: 0, balance: 5, balanceDetails: { currency: 'EUR', low: false, answer: 'Your balance is 5.00 EUR.' },
   });
-  t.match(configs['homeassistant/notify/smsedge_pi/send_sms/config'], { command_topic: 'smsedge/pi/ha/notify' });
-  t.match(w.json('smsedge/pi/modem').at(-1), { signalDbm: -71, registration: 'home', operator: 'Test Operator', state: 'online' });
 
-  // Retained, so Home Assistant finds them after its own restart.
-  const late = await watch(broker.url, ['homeassistant/#']);
-  t.teardown(() => late.close());
-  await waitFor(() => late.messages.length === 6, 'six retained configs');
-  t.ok(late.messages.every((m) => m.retain));
+  const configs = configsOf(w);
+  const perModem = (m: string) =>
+    [
+      `binary_sensor/smsedge_pi/${m}_connected`, `event/smsedge_pi/${m}_messages`, `notify/smsedge_pi/${m}_sms`, `notify/smsedge_pi/${m}_sms_alice`,
+      `sensor/smsedge_pi/${m}_failed_today`, `sensor/smsedge_pi/${m}_last_sms`, `sensor/smsedge_pi/${m}_network_type`, `sensor/smsedge_pi/${m}_operator`,
+      `sensor/smsedge_pi/${m}_queue`, `sensor/smsedge_pi/${m}_registration`, `sensor/smsedge_pi/${m}_sent_today`, `sensor/smsedge_pi/${m}_signal`,
+      `sensor/smsedge_pi/${m}_sim_storage`, `sensor/smsedge_pi/${m}_ussd_answer`, `text/smsedge_pi/${m}_recipients`, `text/smsedge_pi/${m}_ussd`,
+      ...(m === 'a' ? [`button/smsedge_pi/a_balance_refresh`, `sensor/smsedge_pi/a_balance`] : []),
+    ].map((x) => `homeassistant/${x}/config`);
+  t.same(Object.keys(configs).sort(), ['homeassistant/binary_sensor/smsedge_pi/agent/config', ...perModem('a'), ...perModem('b')].sort(), 'one set of entities per modem, and the agent');
 
-  // Modem state follows the modem, on the health interval.
-  sms.status.signalDbm = -95;
-  await clock.advance(60_000);
-  await waitFor(() => (w.json('smsedge/pi/modem').at(-1) as { signalDbm: number }).signalDbm === -95, 'refreshed signal');
+  // Every config: the fields Home Assistant's discovery docs name, never the deprecated object_id.
+  for (const [topic, c] of Object.entries(configs)) {
+    const [, component, , object] = topic.split('/');
+    t.notOk('object_id' in c, `${topic}: no object_id`);
+    t.equal(c.unique_id, `smsedge_pi_${object}`, `${topic}: unique_id`);
+    t.equal(c.default_entity_id, `${component}.smsedge_pi_${object}`, `${topic}: default_entity_id is <component>.<object id>`);
+    t.same(c.origin, { name: 'smsedge', sw_version: version }, `${topic}: origin`);
+    t.match(c.device, { identifiers: Array, configuration_url: 'http://pi.lan:8080/' }, `${topic}: device`);
+    if (object !== 'agent') t.same(c.availability, [{ topic: 'smsedge/pi/state', payload_available: 'online', payload_not_available: 'offline' }], `${topic}: availability`);
+    if ('command_topic' in c) t.equal(c.qos, 1, `${topic}: commands at QoS 1`);
+  }
+  const cfg = (x: string) => configs[`homeassistant/${x}/config`]!;
+  t.same(cfg('binary_sensor/smsedge_pi/agent').device, { identifiers: ['smsedge_pi'], name: 'smsedge pi', manufacturer: 'smsedge', model: 'SMS gateway', sw_version: version, configuration_url: 'http://pi.lan:8080/' });
+  t.match(cfg('binary_sensor/smsedge_pi/agent'), { state_topic: 'smsedge/pi/state', payload_on: 'online', payload_off: 'offline', device_class: 'connectivity' });
+  t.notOk('availability' in cfg('binary_sensor/smsedge_pi/agent'), 'the agent sensor shows offline instead of unavailable');
+  const deviceA = cfg('sensor/smsedge_pi/a_signal').device as { identifiers: string[]; serial_number?: string; via_device: string; name: string };
+  t.match(deviceA, { via_device: 'smsedge_pi', name: 'smsedge pi a' });
+  t.equal(deviceA.identifiers[0], 'smsedge_pi_a', 'identified by the modem id...');
+  t.match(deviceA.identifiers[1], /^imei_[0-9]{15}$/, '...and its IMEI');
+  t.equal(deviceA.serial_number, deviceA.identifiers[1]!.slice(5));
+  t.notSame((cfg('sensor/smsedge_pi/b_signal').device as { identifiers: string[] }).identifiers, deviceA.identifiers, 'modem b is another device');
+  t.match(cfg('sensor/smsedge_pi/a_signal'), { state_topic: 'smsedge/pi/ha/a/state', value_template: '{{ value_json.signalDbm }}', unit_of_measurement: 'dBm', device_class: 'signal_strength', state_class: 'measurement' });
+  t.match(cfg('sensor/smsedge_pi/a_balance'), { state_topic: 'smsedge/pi/ha/a/state', value_template: '{{ value_json.balance }}', unit_of_measurement: 'EUR', device_class: 'monetary', state_class: 'total' });
+  t.match(cfg('binary_sensor/smsedge_pi/a_connected'), { state_topic: 'smsedge/pi/ha/a/state', device_class: 'connectivity', value_template: String });
+  t.match(cfg('event/smsedge_pi/a_messages'), { state_topic: 'smsedge/pi/ha/a/event', event_types: ['received', 'sent', 'delivered', 'failed'] });
+  t.match(cfg('notify/smsedge_pi/a_sms_alice'), { name: 'SMS to alice', command_topic: 'smsedge/pi/ha/a/notify/alice', retain: false });
+  t.match(cfg('notify/smsedge_pi/a_sms'), { command_topic: 'smsedge/pi/ha/a/notify' });
+  t.match(cfg('text/smsedge_pi/a_recipients'), { command_topic: 'smsedge/pi/ha/a/recipients/set', state_topic: 'smsedge/pi/ha/a/recipients', mode: 'text', min: 0, max: 255 });
+  t.match(cfg('button/smsedge_pi/a_balance_refresh'), { command_topic: 'smsedge/pi/ha/a/balance/refresh', payload_press: 'PRESS' });
+  t.match(cfg('text/smsedge_pi/a_ussd'), { command_topic: 'smsedge/pi/ha/a/ussd/set', state_topic: 'smsedge/pi/ha/a/ussd', value_template: '{{ value_json.code }}' });
+  t.match(cfg('sensor/smsedge_pi/a_ussd_answer'), { state_topic: 'smsedge/pi/ha/a/ussd', value_template: '{{ value_json.answer }}' });
+  // The earlier single-device entities are removed (an empty retained config).
+  t.ok(w.on('homeassistant/notify/smsedge_pi/send_sms/config').some((m) => m.text === ''), 'the old notify entity removed');
 
-  const e = agent.journal.append('sms.received', sms1);
-  await waitFor(() => w.on('smsedge/pi/last_sms').length === 1, 'last SMS');
-  t.same(w.json('smsedge/pi/last_sms')[0], { text: 'Your code is 481516', from: '+155****0100', receivedAt: sms1.receivedAt, messageId: 'm1', eventId: e.id, modem: 'default' });
+  const eventsOn = (m: string) => w.json(`smsedge/pi/ha/${m}/event`) as Record<string, unknown>[];
 
-  // Sending from Home Assistant: the notify entity without a recipient is refused...
-  await w.client.publishAsync('smsedge/pi/ha/notify', 'too early', { qos: 1 });
-  await waitFor(() => w.on('smsedge/pi/response/send').length === 1, 'refusal');
-  t.match(w.json('smsedge/pi/response/send')[0], { transaction: 'homeassistant', status: 'error', error: { code: 'no_recipient' } });
-  // ...an invalid recipient is ignored, a valid one kept (retained for the text entity's state)...
-  await w.client.publishAsync('smsedge/pi/ha/recipient/set', 'not a number', { qos: 1 });
-  await w.client.publishAsync('smsedge/pi/ha/recipient/set', '+15550100123', { qos: 1 });
-  await waitFor(() => w.on('smsedge/pi/ha/recipient').length === 1, 'recipient state');
-  t.equal(w.on('smsedge/pi/ha/recipient')[0]!.text, '+15550100123');
-  // ...and then a notify message is sent to it.
-  await w.client.publishAsync('smsedge/pi/ha/notify', 'Hello from Home Assistant', { qos: 1 });
-  await waitFor(() => w.on('smsedge/pi/response/send').length === 2, 'sent');
-  t.match(w.json('smsedge/pi/response/send')[1], { transaction: 'homeassistant', status: 'ok', data: { id: String } });
-  t.same(sms.sent.map((s) => [s.to, s.text]), [['+15550100123', 'Hello from Home Assistant']]);
-  // Bytes that are not UTF-8 are refused, not sent as U+FFFD.
-  await w.client.publishAsync('smsedge/pi/ha/notify', Buffer.from([0x48, 0x69, 0xff, 0xfe]), { qos: 1 });
-  await waitFor(() => w.on('smsedge/pi/response/send').length === 3, 'refused');
-  t.match(w.json('smsedge/pi/response/send')[2], { transaction: 'homeassistant', status: 'error', error: { code: 'invalid_json', message: /UTF-8/ } });
-  t.equal(sms.sent.length, 1);
+  // A received SMS fires the event entity of its modem, with the full number and text.
+  sim.get('b')!.receiveSms({ from: '+15550100100', text: 'Door code 1234' });
+  await waitFor(() => eventsOn('b').some((e) => e.event_type === 'received'), 'received event');
+  t.match(eventsOn('b').find((e) => e.event_type === 'received'), { number: '+15550100100', text: 'Door code 1234', modem: 'b', time: String, message_id: String });
+  t.notOk(w.on('smsedge/pi/ha/b/event').some((m) => m.retain), 'events are not retained (Home Assistant would replay them)');
+
+  // Notify to a contact: sent on that modem; the event entity says sent.
+  await w.client.publishAsync('smsedge/pi/ha/a/notify/alice', 'Hello Alice', { qos: 1 });
+  await waitFor(() => eventsOn('a').some((e) => e.event_type === 'sent' && e.number === contacts.alice), 'sent to alice');
+  t.match(eventsOn('a').find((e) => e.event_type === 'sent'), { number: '+4915123456789', text: 'Hello Alice', modem: 'a', message_id: String });
+
+  // Notify without recipients: a failed event that says so.
+  await w.client.publishAsync('smsedge/pi/ha/b/notify', 'nobody to send to', { qos: 1 });
+  await waitFor(() => eventsOn('b').some((e) => e.event_type === 'failed'), 'failed: no recipient');
+  t.match(eventsOn('b').find((e) => e.event_type === 'failed'), { reason: /no recipient/, text: 'nobody to send to', modem: 'b' });
+
+  // Several recipients in the text entity: stored by the agent, shown retained, each gets the message.
+  await w.client.publishAsync('smsedge/pi/ha/b/recipients/set', '+15550100201, +15550100202', { qos: 1 });
+  await waitFor(() => w.on('smsedge/pi/ha/b/recipients').some((m) => m.text === '+15550100201, +15550100202'), 'recipients state');
+  await w.client.publishAsync('smsedge/pi/ha/b/recipients/set', 'not a number', { qos: 1 });
+  await waitFor(() => w.on('smsedge/pi/ha/b/recipients').length >= 3, 'refused recipients answered with the stored value');
+  t.equal(w.on('smsedge/pi/ha/b/recipients').at(-1)!.text, '+15550100201, +15550100202');
+  await w.client.publishAsync('smsedge/pi/ha/b/notify', 'Hello both', { qos: 1 });
+  await waitFor(() => eventsOn('b').filter((e) => e.event_type === 'sent').length === 2, 'sent to both');
+  t.same(eventsOn('b').filter((e) => e.event_type === 'sent').map((e) => e.number).sort(), ['+15550100201', '+15550100202']);
+
+  // A send the network refuses: a failed event with the reason.
+  sim.get('a')!.fault('cms-500', { count: 10 });
+  await w.client.publishAsync('smsedge/pi/ha/a/notify/alice', 'This one fails', { qos: 1 });
+  await waitFor(() => eventsOn('a').some((e) => e.event_type === 'failed' && e.text === 'This one fails'), 'failed send', 30_000);
+  t.match(eventsOn('a').find((e) => e.event_type === 'failed'), { number: '+4915123456789', reason: String, message_id: String });
+  await waitFor(() => (w.json('smsedge/pi/ha/a/state') as { failedToday: number; sentToday: number }[]).some((s) => s.failedToday === 1 && s.sentToday === 1), 'counts today');
+  sim.get('a')!.clearFaults();
+
+  // The balance button reads it again; USSD from the text entity answers on its sensor.
+  sim.get('a')!.setUssdMenu({ '*100#': { text: 'Your balance is 1.25 EUR.' }, '*101#': { text: 'You have 300 MB left' } });
+  await w.client.publishAsync('smsedge/pi/ha/a/balance/refresh', 'PRESS', { qos: 1 });
+  await waitFor(() => (w.json('smsedge/pi/ha/a/state') as { balance: number }[]).some((s) => s.balance === 1.25), 'refreshed balance');
+  t.ok(events.some((e) => e.type === 'sim.balance_low'), 'below low');
+  await w.client.publishAsync('smsedge/pi/ha/a/ussd/set', '*101#', { qos: 1 });
+  await waitFor(() => (w.json('smsedge/pi/ha/a/ussd') as { answer: string }[]).some((s) => s.answer === 'You have 300 MB left'), 'USSD answer');
+  t.match(w.json('smsedge/pi/ha/a/ussd').at(-1), { code: '*101#', answer: 'You have 300 MB left', at: String });
 });
 
-t.test('showSender publishes the last SMS sender in full', { skip }, async (t) => {
-  const { agent, w } = await rig(t, { showSender: true });
-  agent.journal.append('sms.received', sms1);
-  await waitFor(() => w.on('smsedge/pi/last_sms').length === 1, 'last SMS');
-  t.match(w.json('smsedge/pi/last_sms')[0], { from: '+15550100100' });
-});
+for (const protocolVersion of [5, 4] as const) {
+  t.test(`a notification published while the agent is down is sent once when it is back (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'})`, { skip }, async (t) => {
+    const broker = await startBroker(tmp(t));
+    t.teardown(() => broker.stop());
+    const dataDir = tmp(t);
+    const first = await startAgent(t, broker, dataDir, { protocolVersion });
+    const w = await watch(broker.url, ['smsedge/pi/#']);
+    t.teardown(() => w.close());
+    await w.client.publishAsync('smsedge/pi/ha/a/recipients/set', '+15550100301', { qos: 1 });
+    await waitFor(() => first.agent.use('sms').modems().length && w.on('smsedge/pi/ha/a/recipients').some((m) => m.text === '+15550100301'), 'recipient stored');
+    await first.stop();
+
+    // Home Assistant sends at QoS 1 while the agent is away; the broker keeps it in the agent's session.
+    await w.client.publishAsync('smsedge/pi/ha/a/notify', 'While you were away', { qos: 1 });
+    // The broker restarts too, without retained recipients in between: the agent's stored copy counts.
+    await broker.stop();
+    await broker.start();
+    await w.client.publishAsync('smsedge/pi/ha/a/recipients', '', { qos: 1, retain: true }).catch(() => {});
+
+    const second = await startAgent(t, broker, dataDir, { protocolVersion });
+    await waitFor(() => second.events.some((e) => e.type === 'sms.sent'), 'sent after the restart', 30_000);
+    t.same(sentTo(second.agent), [['+15550100301', 'While you were away']], 'queued once');
+    // Nothing more arrives later (no second delivery of the same notification).
+    await waitFor(() => w.on('smsedge/pi/ha/a/recipients').some((m) => m.text === '+15550100301'), 'recipients published again from the store');
+    t.equal(second.events.filter((e) => e.type === 'sms.sent').length, 1);
+    t.equal(sentTo(second.agent).length, 1);
+  });
+}
