@@ -27,6 +27,9 @@ export interface InboundDeps {
   stats: { accepted: number; refused: number };
 }
 
+/** Failed AUTH attempts one connection may make before it is closed. */
+export const MAX_FAILED_SIGN_INS = 3;
+
 /** An SMTP refusal: `code` is the reply code, `text` starts with the RFC 3463 enhanced code. */
 export class SmtpRefusal extends Error {
   override name = 'SmtpRefusal';
@@ -85,6 +88,7 @@ export function inboundServer(deps: InboundDeps): SMTPServer {
     stats.refused++;
     cb(refusal);
   };
+  const failedSignIns = new WeakMap<SMTPServerSession, number>();
   const disabled = [...(deps.tls ? [] : ['STARTTLS']), ...(deps.passwords.size ? [] : ['AUTH'])];
   return new SMTPServer({
     name: options.domain,
@@ -101,12 +105,16 @@ export function inboundServer(deps: InboundDeps): SMTPServer {
     logger: false,
     closeTimeout: 2000,
     maxClients: 50, // a Pi's worth: a burst of alerts queues in the clients, not in our memory
-    onAuth(auth, _session, cb) {
+    onAuth(auth, session, cb) {
       const expected = auth.username === undefined ? undefined : deps.passwords.get(auth.username);
       // Compared (in constant time) even for an unknown name, so the time taken does not tell which names exist.
       const ok = keyMatches(auth.password ?? undefined, expected ?? '\0no such account') && expected !== undefined;
       if (!ok) {
-        log.warn({ method: auth.method }, 'smtp sign-in refused');
+        const failures = (failedSignIns.get(session) ?? 0) + 1;
+        failedSignIns.set(session, failures);
+        log.warn({ method: auth.method, failures, remote: session.remoteAddress }, 'smtp: sign-in refused');
+        // A 421 closes the connection: a password guesser has to connect again for every few tries.
+        if (failures >= MAX_FAILED_SIGN_INS) return refuse(cb, new SmtpRefusal(421, `4.7.0 ${MAX_FAILED_SIGN_INS} failed sign-ins: closing the connection`));
         return refuse(cb, new SmtpRefusal(535, '5.7.8 authentication credentials invalid'));
       }
       cb(null, { user: auth.username });

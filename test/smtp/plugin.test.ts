@@ -151,21 +151,7 @@ t.test('a client that goes away in the middle of DATA queues nothing', async (t)
   const { agent, port } = await smtpAgent(t, { allow: ['*@example.com'] });
   const sms = agent.use('sms');
   const before = sms.stats().outboundTotal;
-  const socket = connect(port, '127.0.0.1');
-  const lines: string[] = [];
-  let buffered = '';
-  const waiters: (() => void)[] = [];
-  socket.on('data', (d: Buffer) => {
-    buffered += d.toString('utf8');
-    const parts = buffered.split('\r\n');
-    buffered = parts.pop()!;
-    lines.push(...parts);
-    for (const w of waiters.splice(0)) w();
-  });
-  const expect = async (code: string) => {
-    while (!lines.some((l) => l.startsWith(`${code} `))) await new Promise<void>((r) => waiters.push(r));
-    lines.splice(0);
-  };
+  const { socket, expect } = dialogue(port);
   await expect('220');
   socket.write('EHLO test\r\n');
   await expect('250');
@@ -180,4 +166,66 @@ t.test('a client that goes away in the middle of DATA queues nothing', async (t)
   again.destroy();
   t.equal(sms.stats().outboundTotal, before, 'no SMS from half a mail');
   t.match(await agent.health(), { plugins: { smtp: { accepted: 0, refused: 1 } } }, 'the half mail failed to parse: nothing hangs');
+});
+
+/** A raw SMTP connection: `expect(code)` waits for a final reply line with that code. */
+function dialogue(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  const lines: string[] = [];
+  let buffered = '';
+  const waiters: (() => void)[] = [];
+  let closed = false;
+  socket.on('data', (d: Buffer) => {
+    buffered += d.toString('utf8');
+    const parts = buffered.split('\r\n');
+    buffered = parts.pop()!;
+    lines.push(...parts);
+    for (const w of waiters.splice(0)) w();
+  });
+  socket.on('close', () => {
+    closed = true;
+    for (const w of waiters.splice(0)) w();
+  });
+  const expect = async (code: string): Promise<string> => {
+    for (;;) {
+      const line = lines.find((l) => l.startsWith(`${code} `));
+      if (line) {
+        lines.splice(0);
+        return line;
+      }
+      if (closed) throw new Error(`closed without ${code}: ${lines.join(' | ')}`);
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  return { socket, expect, closed: () => closed };
+}
+
+t.test('a connection is closed after three failed sign-ins', async (t) => {
+  process.env.SMSEDGE_TEST_SMTP_GUESS = 'the-right-password-123';
+  const { port } = await smtpAgent(t, { users: [{ name: 'zabbix', passwordEnv: 'SMSEDGE_TEST_SMTP_GUESS' }] });
+  const { socket, expect, closed } = dialogue(port);
+  t.teardown(() => socket.destroy());
+  const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
+  await expect('220');
+  socket.write('EHLO test\r\n');
+  await expect('250');
+  socket.write(`AUTH PLAIN ${plain('zabbix', 'guess-1')}\r\n`);
+  t.match(await expect('535'), /5\.7\.8 authentication credentials invalid/);
+  socket.write(`AUTH PLAIN ${plain('nobody', 'guess-2')}\r\n`);
+  t.match(await expect('535'), /credentials invalid/, 'an unknown name reads the same');
+  socket.write(`AUTH PLAIN ${plain('zabbix', 'guess-3')}\r\n`);
+  t.match(await expect('421'), /4\.7\.0 3 failed sign-ins: closing the connection/);
+  await new Promise<void>((r) => (closed() ? r() : socket.once('close', () => r())));
+  t.ok(closed(), 'closed by the server');
+
+  // The right password on a new connection works.
+  const next = dialogue(port);
+  t.teardown(() => next.socket.destroy());
+  await next.expect('220');
+  next.socket.write('EHLO test\r\n');
+  await next.expect('250');
+  next.socket.write(`AUTH PLAIN ${plain('zabbix', 'the-right-password-123')}\r\n`);
+  t.match(await next.expect('235'), /Authentication successful/);
+  next.socket.write('MAIL FROM:<anyone@anywhere.org>\r\n');
+  await next.expect('250');
 });
