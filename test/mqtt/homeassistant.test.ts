@@ -151,6 +151,9 @@ t.test('Home Assistant: devices, entities, notify, the event entity, balance and
   await w.client.publishAsync('smsedge/pi/ha/a/notify/alice', 'Hello Alice', { qos: 1 });
   await waitFor(() => eventsOn('a').some((e) => e.event_type === 'sent' && e.number === contacts.alice), 'sent to alice');
   t.match(eventsOn('a').find((e) => e.event_type === 'sent'), { number: '+4915123456789', text: 'Hello Alice', modem: 'a', message_id: String });
+  // The simulated network's delivery report follows: delivered.
+  await waitFor(() => eventsOn('a').some((e) => e.event_type === 'delivered' && e.number === contacts.alice), 'delivered to alice', 30_000);
+  t.match(eventsOn('a').find((e) => e.event_type === 'delivered'), { text: 'Hello Alice', message_id: eventsOn('a').find((e) => e.event_type === 'sent')!.message_id });
 
   // Notify without recipients: a failed event that says so.
   await w.client.publishAsync('smsedge/pi/ha/b/notify', 'nobody to send to', { qos: 1 });
@@ -183,6 +186,30 @@ t.test('Home Assistant: devices, entities, notify, the event entity, balance and
   await w.client.publishAsync('smsedge/pi/ha/a/ussd/set', '*101#', { qos: 1 });
   await waitFor(() => (w.json('smsedge/pi/ha/a/ussd') as { answer: string }[]).some((s) => s.answer === 'You have 300 MB left'), 'USSD answer');
   t.match(w.json('smsedge/pi/ha/a/ussd').at(-1), { code: '*101#', answer: 'You have 300 MB left', at: String });
+  // A code the network does not know, and one that is no USSD code: the answer sensor says so.
+  await w.client.publishAsync('smsedge/pi/ha/a/ussd/set', '*555#', { qos: 1 });
+  await waitFor(() => (w.json('smsedge/pi/ha/a/ussd') as { code: string }[]).some((s) => s.code === '*555#'), 'USSD refused');
+  t.match(w.json('smsedge/pi/ha/a/ussd').at(-1), { code: '*555#', answer: /^error: /, error: /not supported/, errorCode: 'modem_error' });
+  await w.client.publishAsync('smsedge/pi/ha/a/ussd/set', 'call me', { qos: 1 });
+  await waitFor(() => (w.json('smsedge/pi/ha/a/ussd') as { code: string }[]).some((s) => s.code === 'call me'), 'not a code');
+  t.match(w.json('smsedge/pi/ha/a/ussd').at(-1), { error: /not a USSD code/ });
+
+  // What cannot be sent is a failed event that says why: bytes that are not UTF-8, a bad stored number.
+  const failures = () => eventsOn('a').filter((e) => e.event_type === 'failed');
+  const before = failures().length;
+  await w.client.publishAsync('smsedge/pi/ha/a/notify/alice', Buffer.from([0x48, 0x69, 0xff, 0xfe]), { qos: 1 });
+  await waitFor(() => failures().length === before + 1, 'not UTF-8');
+  t.match(failures().at(-1), { reason: /not valid UTF-8/, number: '+4915123456789', message_id: null });
+  await w.client.publishAsync('smsedge/pi/ha/a/recipients/set', '+15550100', { qos: 1 });
+  await waitFor(() => w.on('smsedge/pi/ha/a/recipients').some((m) => m.text === '+15550100'), 'a stored short number');
+  await w.client.publishAsync('smsedge/pi/ha/a/notify', 'x'.repeat(153 * 12), { qos: 1 });
+  await waitFor(() => failures().length === before + 2, 'refused by the send checks');
+  t.match(failures().at(-1), { number: '+15550100', reason: /text/ });
+  // A command for a modem the agent does not have changes nothing.
+  await w.client.publishAsync('smsedge/pi/ha/zz/notify', 'to nowhere', { qos: 1 });
+  await w.client.publishAsync('smsedge/pi/ha/a/notify/alice', 'after the stray ones', { qos: 1 });
+  await waitFor(() => eventsOn('a').some((e) => e.event_type === 'sent' && e.text === 'after the stray ones'), 'later commands still handled');
+  t.notOk(w.messages.some((m) => m.topic.startsWith('smsedge/pi/ha/zz/') && m.topic !== 'smsedge/pi/ha/zz/notify'), 'nothing published for an unknown modem');
 });
 
 for (const protocolVersion of [5, 4] as const) {
