@@ -16,17 +16,23 @@ const addonLib = fileURLToPath(new URL('../../integrations/home-assistant/addon/
 const cli = fileURLToPath(new URL('../../core/cli.ts', import.meta.url));
 const SECRETS = ['SMSEDGE_SIM_PIN', 'SMSEDGE_API_KEY', 'SMSEDGE_MQTT_PASSWORD'];
 
-/** A fake Supervisor: /services/mqtt answers like the Mosquitto add-on's, for the right token only. */
+/** A fake Supervisor: /services/mqtt answers like the Mosquitto add-on's, /addons/self/info with a slug, for the right token only. */
 async function supervisor(t: Test): Promise<{ url: string; asked: number }> {
   const state = { url: '', asked: 0 };
   const server = createServer((req, res) => {
     state.asked++;
-    if (req.url !== '/services/mqtt' || req.headers.authorization !== 'Bearer test-supervisor-token') {
+    if (req.headers.authorization !== 'Bearer test-supervisor-token') {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"result":"error","message":"Unauthorized"}');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ result: 'ok', data: { addon: 'core_mosquitto', host: 'core-mosquitto', port: 1883, ssl: false, protocol: '3.1.1', username: 'addons', password: 'mosquitto-pass-Zoh8' } }));
+    const data =
+      req.url === '/services/mqtt'
+        ? { addon: 'core_mosquitto', host: 'core-mosquitto', port: 1883, ssl: false, protocol: '3.1.1', username: 'addons', password: 'mosquitto-pass-Zoh8' }
+        : req.url === '/addons/self/info'
+          ? { slug: 'local_smsedge', ingress: true }
+          : undefined;
+    res.writeHead(data ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(data ? { result: 'ok', data } : { result: 'error', message: 'not found' }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -59,13 +65,13 @@ t.test('options and the Supervisor broker become the agent config and its enviro
   const files = addonFiles(t, { port: '/dev/serial/by-id/usb-Quectel_EC25-if02-port0', simulator: false, pin: '5817', contacts: [], log_level: 'warn' });
   addonEnv(t, { SMSEDGE_ADDON_OPTIONS: files.options, SMSEDGE_ADDON_SUPERVISOR: sup.url, SUPERVISOR_TOKEN: 'test-supervisor-token' });
   const config = await loadConfig(files.config, {});
-  t.equal(sup.asked, 1, 'the Supervisor was asked once');
+  t.equal(sup.asked, 2, 'the Supervisor was asked for the broker and the slug');
   t.equal(config.dataDir, '/data');
   t.equal(config.log.level, 'warn');
   t.same(config.plugins.map((p) => p.name), ['modem', 'api', 'mqtt']);
   t.match(config.plugins[0]!.options, { port: '/dev/serial/by-id/usb-Quectel_EC25-if02-port0', pinEnv: 'SMSEDGE_SIM_PIN' });
   t.match(config.plugins[1]!.options, { host: '0.0.0.0', port: 8099, apiKeyEnv: 'SMSEDGE_API_KEY', ingress: { trustedProxy: '172.30.32.2' } });
-  t.match(config.plugins[2]!.options, { url: 'mqtt://core-mosquitto:1883', username: 'addons', protocolVersion: 4, homeAssistant: { discoveryPrefix: 'homeassistant' } });
+  t.match(config.plugins[2]!.options, { url: 'mqtt://core-mosquitto:1883', username: 'addons', protocolVersion: 4, homeAssistant: { discoveryPrefix: 'homeassistant', configurationUrl: 'homeassistant://hassio/ingress/local_smsedge' } });
   t.equal(process.env.SMSEDGE_SIM_PIN, '5817', 'the PIN where the modem plugin reads it');
   t.equal(process.env.SMSEDGE_MQTT_PASSWORD, 'mosquitto-pass-Zoh8', "the broker's password where the mqtt plugin reads it");
   t.match(process.env.SMSEDGE_API_KEY, /^[0-9a-f]{48}$/, 'a random API key');

@@ -14,7 +14,7 @@ import { mqtt } from '../../plugins/mqtt/index.ts';
 import {
   AddonOptionError,
   readOptions,
-  supervisorMqtt,
+  askSupervisor,
   translateOptions,
   type AddonConfig,
 } from '../../integrations/home-assistant/addon/rootfs/usr/lib/smsedge-addon/options.ts';
@@ -37,7 +37,7 @@ function resolved(addon: AddonConfig) {
 function refused(t: Test, options: unknown, option: string, message: RegExp, service = mosquitto) {
   let error: unknown;
   try {
-    translateOptions(options, service, key);
+    translateOptions(options, { mqtt: service }, key);
   } catch (e) {
     error = e;
   }
@@ -57,12 +57,17 @@ t.test('a modem, contacts and the Supervisor broker', async (t) => {
       ],
       log_level: 'debug',
     },
-    mosquitto,
+    { mqtt: mosquitto, slug: 'a0d7b954_smsedge' },
     key,
   );
   t.same(addon.modem, { port: '/dev/serial/by-id/usb-Quectel_EC25-if02-port0' }, 'the modem on the chosen device; the PIN is not in the config');
   t.same(addon.api, { host: '0.0.0.0', port: 8099, ingress: { trustedProxy: '172.30.32.2' } }, 'the API on the ingress port, trusting the Supervisor');
-  t.same(addon.mqtt, { url: 'mqtt://core-mosquitto:1883', username: 'addons', protocolVersion: 4, homeAssistant: { contacts: { alice: '+4915123456789', bob: '015123456789' } } });
+  t.same(addon.mqtt, {
+    url: 'mqtt://core-mosquitto:1883',
+    username: 'addons',
+    protocolVersion: 4,
+    homeAssistant: { contacts: { alice: '+4915123456789', bob: '015123456789' }, configurationUrl: 'homeassistant://hassio/ingress/a0d7b954_smsedge' },
+  }, "contacts as notify entities; the devices link to the add-on's page");
   t.same(addon.env, { SMSEDGE_SIM_PIN: '9071', SMSEDGE_API_KEY: key(), SMSEDGE_MQTT_PASSWORD: mosquitto.password }, 'secrets in the environment');
   t.equal(addon.dataDir, '/data');
   t.same(addon.log, { level: 'debug' });
@@ -71,7 +76,7 @@ t.test('a modem, contacts and the Supervisor broker', async (t) => {
 });
 
 t.test('the translated config is one the agent accepts', async (t) => {
-  const addon = translateOptions({ port: '/dev/ttyUSB2', api_key: 'my-own-key-fedcba9876543210' }, { ...mosquitto, ssl: true, port: '8883' }, key);
+  const addon = translateOptions({ port: '/dev/ttyUSB2', api_key: 'my-own-key-fedcba9876543210' }, { mqtt: { ...mosquitto, ssl: true, port: '8883' } }, key);
   t.equal(addon.mqtt?.url, 'mqtts://core-mosquitto:8883', 'TLS and a port given as text');
   t.equal(addon.env.SMSEDGE_API_KEY, 'my-own-key-fedcba9876543210', "the user's own key");
   const config = resolved(addon);
@@ -93,8 +98,8 @@ t.test('the simulator, and no broker', async (t) => {
 });
 
 t.test("the user's own broker instead of the Supervisor's", async (t) => {
-  const addon = translateOptions({ port: '/dev/ttyUSB2', mqtt_url: 'mqtt://192.168.1.5:1883', mqtt_username: 'sms', mqtt_password: 'broker-secret' }, mosquitto, key);
-  t.same(addon.mqtt, { url: 'mqtt://192.168.1.5:1883', username: 'sms', homeAssistant: {} });
+  const addon = translateOptions({ port: '/dev/ttyUSB2', mqtt_url: 'mqtt://192.168.1.5:1883', mqtt_username: 'sms', mqtt_password: 'broker-secret' }, { mqtt: mosquitto, slug: 'a0d7b954_smsedge' }, key);
+  t.same(addon.mqtt, { url: 'mqtt://192.168.1.5:1883', username: 'sms', homeAssistant: { configurationUrl: 'homeassistant://hassio/ingress/a0d7b954_smsedge' } });
   t.equal(addon.env.SMSEDGE_MQTT_PASSWORD, 'broker-secret');
   t.same(resolved(addon).plugins.map((p) => p.name), ['modem', 'api', 'mqtt']);
 });
@@ -148,25 +153,34 @@ t.test('readOptions', async (t) => {
   await t.rejects(readOptions(join(dir, 'missing.json')), { option: 'options', message: /cannot read/ });
 });
 
-t.test("supervisorMqtt asks the Supervisor's services API with the token", async (t) => {
-  let answer: { status: number; body: unknown } = { status: 200, body: { result: 'ok', data: mosquitto } };
+t.test("askSupervisor asks the Supervisor's API with the token", async (t) => {
+  const self = { name: 'smsedge SMS gateway', slug: 'a0d7b954_smsedge', ingress: true, ingress_url: '/api/hassio_ingress/x/' };
+  let answers: Record<string, { status: number; body: unknown }> = {};
   const seen: { url?: string; auth?: string }[] = [];
   const server = createServer((req, res) => {
     seen.push({ url: req.url, auth: req.headers.authorization });
+    const answer = answers[req.url ?? ''] ?? { status: 404, body: { result: 'error', message: 'not found' } };
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/mqtt`;
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const ask = () => askSupervisor({ token: 'supervisor-token', base });
 
-  t.same(await supervisorMqtt({ token: 'supervisor-token', url }), mosquitto);
-  t.same(seen.shift(), { url: '/services/mqtt', auth: 'Bearer supervisor-token' });
-  answer = { status: 400, body: { result: 'error', message: 'Service not enabled' } };
-  t.equal(await supervisorMqtt({ token: 'supervisor-token', url }), undefined, 'no broker add-on: none');
-  answer = { status: 200, body: { result: 'ok', data: { host: '', port: 0 } } };
-  t.equal(await supervisorMqtt({ token: 'supervisor-token', url }), undefined, 'an empty answer: none');
-  answer = { status: 502, body: 'Bad Gateway' };
-  t.equal(await supervisorMqtt({ token: 'supervisor-token', url }), undefined, 'not JSON: none');
-  t.equal(await supervisorMqtt({ token: '', url }), undefined, 'no token (outside Home Assistant): not asked');
-  t.equal(seen.length, 3);
+  answers = { '/services/mqtt': { status: 200, body: { result: 'ok', data: mosquitto } }, '/addons/self/info': { status: 200, body: { result: 'ok', data: self } } };
+  t.same(await ask(), { mqtt: mosquitto, slug: 'a0d7b954_smsedge' });
+  t.same(seen.splice(0).sort((a, b) => a.url!.localeCompare(b.url!)), [{ url: '/addons/self/info', auth: 'Bearer supervisor-token' }, { url: '/services/mqtt', auth: 'Bearer supervisor-token' }]);
+  answers['/services/mqtt'] = { status: 400, body: { result: 'error', message: 'Service not enabled' } };
+  t.same(await ask(), { slug: 'a0d7b954_smsedge' }, 'no broker add-on: no broker');
+  answers['/services/mqtt'] = { status: 200, body: { result: 'ok', data: { host: '', port: 0 } } };
+  answers['/addons/self/info'] = { status: 200, body: { result: 'ok', data: { slug: 'a b"<' } } };
+  t.same(await ask(), {}, 'an empty broker and a strange slug: neither');
+  answers = { '/services/mqtt': { status: 502, body: 'Bad Gateway' } };
+  t.same(await ask(), {}, 'not JSON: nothing');
+  seen.length = 0;
+  t.same(await askSupervisor({ token: '', base }), {}, 'no token (outside Home Assistant): not asked');
+  t.equal(seen.length, 0);
+  const unreachable = await askSupervisor({ token: 'supervisor-token', base: 'http://127.0.0.1:1' });
+  t.match(unreachable, { problem: /^cannot ask the Supervisor/ }, 'unreachable: said so, not thrown');
+  t.match(translateOptions({ port: '/dev/ttyUSB2' }, unreachable, key).notes, [/cannot ask the Supervisor .*: starting without its broker/, /no MQTT broker/]);
 });

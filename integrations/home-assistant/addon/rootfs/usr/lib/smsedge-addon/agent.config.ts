@@ -1,27 +1,22 @@
-// The add-on's agent.config.ts: everything comes from the add-on's options (/data/options.json) and the
-// MQTT broker the Supervisor offers, translated by ./options.ts; secrets go into this process's
-// environment, where the plugins read them, and into no file. The run script starts
+// The add-on's agent.config.ts: everything comes from the add-on's options (/data/options.json) and
+// what the Supervisor says (its MQTT broker, the add-on's slug), translated by ./options.ts; secrets
+// go into this process's environment, where the plugins read them, and into no file. The run script starts
 // `smsedge start --config` on this file. SMSEDGE_ADDON_OPTIONS and SMSEDGE_ADDON_SUPERVISOR move the
 // two inputs elsewhere (tests).
 import { ConfigError, defineConfig } from 'smsedge';
 import { api } from 'smsedge/plugins/api';
 import { modem } from 'smsedge/plugins/modem';
 import { mqtt } from 'smsedge/plugins/mqtt';
-import { AddonOptionError, readOptions, supervisorMqtt, translateOptions, type AddonConfig, type MqttService } from './options.ts';
+import { AddonOptionError, askSupervisor, readOptions, translateOptions, type AddonConfig } from './options.ts';
 
 const env = process.env;
 const say = (line: string) => process.stderr.write(`smsedge add-on: ${line}\n`);
 
-let service: MqttService | undefined;
-try {
-  service = await supervisorMqtt({ url: env.SMSEDGE_ADDON_SUPERVISOR ? `${env.SMSEDGE_ADDON_SUPERVISOR}/services/mqtt` : undefined });
-} catch (error) {
-  say(`cannot ask the Supervisor for the MQTT broker (${(error as Error).message}); starting without MQTT`);
-}
+const supervisor = await askSupervisor({ base: env.SMSEDGE_ADDON_SUPERVISOR });
 
 let addon: AddonConfig;
 try {
-  addon = translateOptions(await readOptions(env.SMSEDGE_ADDON_OPTIONS), service);
+  addon = translateOptions(await readOptions(env.SMSEDGE_ADDON_OPTIONS), supervisor);
 } catch (error) {
   if (error instanceof AddonOptionError) throw new ConfigError(`add-on option ${error.option}`, error.detail);
   throw error;

@@ -164,15 +164,16 @@ function broker(options: Record<string, unknown>, service: MqttService | undefin
 }
 
 /**
- * Turns the add-on's options and the Supervisor's MQTT service into the agent's configuration.
+ * Turns the add-on's options and what the Supervisor said (its MQTT service, the add-on's slug) into
+ * the agent's configuration.
  * Throws AddonOptionError naming the option for anything the agent could not run with. `newKey` makes
  * the API key used when the user set none (the API then answers only through Ingress in practice).
  *
  * @example
- * translateOptions({ port: '/dev/ttyUSB2', contacts: [{ name: 'alice', number: '+4915123456789' }] }, { host: 'core-mosquitto', port: 1883, username: 'addons', password: 'p' })
+ * translateOptions({ port: '/dev/ttyUSB2', contacts: [{ name: 'alice', number: '+4915123456789' }] }, { mqtt: { host: 'core-mosquitto', port: 1883, username: 'addons', password: 'p' } })
  * // → { modem: { port: '/dev/ttyUSB2' }, api: { host: '0.0.0.0', port: 8099, ingress: {...} }, mqtt: { url: 'mqtt://core-mosquitto:1883', ... }, env: {...} }
  */
-export function translateOptions(input: unknown, service?: MqttService, newKey: () => string = () => randomBytes(24).toString('hex')): AddonConfig {
+export function translateOptions(input: unknown, supervisor: Supervisor = {}, newKey: () => string = () => randomBytes(24).toString('hex')): AddonConfig {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new AddonOptionError('options', 'the options are not an object (check /data/options.json)');
   const options = input as Record<string, unknown>;
   const env: Record<string, string> = {};
@@ -201,12 +202,15 @@ export function translateOptions(input: unknown, service?: MqttService, newKey: 
   env.SMSEDGE_API_KEY = apiKey ?? newKey();
   const api = { host: '0.0.0.0', port: INGRESS_PORT, ingress: { trustedProxy: SUPERVISOR_INGRESS_ADDRESS } };
 
-  const { mqtt, env: mqttEnv, note } = broker(options, service);
+  const { mqtt, env: mqttEnv, note } = broker(options, supervisor.mqtt);
+  if (supervisor.problem) notes.push(`${supervisor.problem}: starting without its broker`);
   Object.assign(env, mqttEnv);
   if (note) notes.push(note);
   if (mqtt) {
     const named = contacts(options);
-    mqtt.homeAssistant = named ? { contacts: named } : {};
+    // The devices' "Visit" link in Home Assistant opens the add-on's page (the frontend's Ingress route).
+    const configurationUrl = supervisor.slug ? `homeassistant://hassio/ingress/${supervisor.slug}` : undefined;
+    mqtt.homeAssistant = { ...(named && { contacts: named }), ...(configurationUrl && { configurationUrl }) };
   } else if (contacts(options)) notes.push('contacts are notify entities in Home Assistant, which needs an MQTT broker');
 
   const level = text(options, 'log_level') ?? 'info';
@@ -230,22 +234,36 @@ export async function readOptions(path = `${DATA_DIR}/options.json`): Promise<un
   }
 }
 
+/** What the add-on learns from the Supervisor. */
+export interface Supervisor {
+  /** The MQTT broker it offers (what `bashio::services mqtt` reads); none without a broker add-on. */
+  mqtt?: MqttService;
+  /** The add-on's slug (`<repository hash>_smsedge`), for a link to its page in Home Assistant. */
+  slug?: string;
+  /** Why it could not be asked, in plain words. */
+  problem?: string;
+}
+
 /**
- * The MQTT broker the Supervisor offers (what `bashio::services mqtt` reads), or undefined when there
- * is none (no broker add-on installed): the Supervisor answers that with an error, not with data.
+ * Asks the Supervisor's API (http://supervisor, with SUPERVISOR_TOKEN) for the MQTT service and the
+ * add-on's own slug. Never throws: outside Home Assistant (no token), without a broker add-on (the
+ * Supervisor answers that with an error), or when it cannot be reached, the answer simply lacks it.
  */
-export async function supervisorMqtt(options: { token?: string; url?: string; fetch?: typeof fetch } = {}): Promise<MqttService | undefined> {
-  const { token = process.env.SUPERVISOR_TOKEN, url = 'http://supervisor/services/mqtt' } = options;
-  if (!token) return undefined;
-  const res = await (options.fetch ?? fetch)(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
-  let body: { result?: string; data?: Partial<MqttService> } | undefined;
+export async function askSupervisor(options: { token?: string; base?: string; fetch?: typeof fetch } = {}): Promise<Supervisor> {
+  const { token = process.env.SUPERVISOR_TOKEN, base = 'http://supervisor' } = options;
+  if (!token) return {};
+  const get = async (path: string): Promise<Record<string, unknown> | undefined> => {
+    const res = await (options.fetch ?? fetch)(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json().catch(() => undefined)) as { result?: string; data?: Record<string, unknown> } | undefined;
+    return res.ok && body?.result === 'ok' && typeof body.data === 'object' && body.data !== null ? body.data : undefined;
+  };
   try {
-    body = (await res.json()) as typeof body;
-  } catch {
-    body = undefined;
+    const [mqtt, self] = await Promise.all([get('/services/mqtt'), get('/addons/self/info')]);
+    const out: Supervisor = {};
+    if (mqtt && typeof mqtt.host === 'string' && mqtt.host && Number(mqtt.port) > 0) out.mqtt = mqtt as unknown as MqttService;
+    if (self && typeof self.slug === 'string' && /^[A-Za-z0-9_.-]+$/.test(self.slug) && self.ingress !== false) out.slug = self.slug;
+    return out;
+  } catch (error) {
+    return { problem: `cannot ask the Supervisor (${(error as Error).message})` };
   }
-  if (!res.ok || body?.result !== 'ok') return undefined;
-  const data = body.data;
-  if (!data || typeof data.host !== 'string' || !data.host || !(Number(data.port) > 0)) return undefined;
-  return data as MqttService;
 }
