@@ -3,88 +3,25 @@
 // Kannel's sendsms reaches the simulator through the agent; its delivery report comes back as a
 // deliver_sm receipt and reaches the application's dlr-url through Kannel's DLR machinery; an SMS the
 // simulator receives reaches the application's sms-service URL through Kannel.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import t from 'tap';
 import { receiver } from '../doors/fixtures.ts';
+import { freePort, needsKannel, runKannel, whenUp } from '../fixtures/kannel.ts';
 import { PASSWORDS, smppAgent, until } from './fixtures.ts';
 
-const bearerbox = spawnSync('sh', ['-c', 'command -v bearerbox || ls /usr/sbin/bearerbox'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
-const smsbox = bearerbox?.replace(/bearerbox$/, 'smsbox');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Retries a request until Kannel answers it (it takes a moment to start); bounded. */
-async function whenUp(url: string, ok: (res: Response) => boolean = (res) => res.status !== 503): Promise<Response> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await fetch(url).catch(() => undefined);
-    if (res && ok(res)) return res;
-    if (Date.now() > deadline) throw new Error(`Kannel did not answer ${url.replace(/password=[^&]*/, 'password=…')}`);
-    await new Promise((r) => setTimeout(r, 200).unref());
-  }
-}
-
-t.test('Kannel over SMPP: sendsms to the simulator, the delivery report to the dlr-url, a received SMS to the sms-service', { skip: bearerbox ? false : 'kannel is not installed (apt-get install -y kannel; CI installs it)' }, async (t) => {
+t.test('Kannel over SMPP: sendsms to the simulator, the delivery report to the dlr-url, a received SMS to the sms-service', { skip: needsKannel }, async (t) => {
   const app = await receiver(t);
   const { port, sim, waitFor, agent } = await smppAgent(t, { accounts: [{ systemId: 'kannel', passwordEnv: 'SMSEDGE_SMPP_TEST_A' }] });
   sim.setDeliveryOutcome('+15550100100', 'delivered', 20);
   sim.setDeliveryOutcome('+15550100101', 'delivered', 20);
-  const [admin, box, sendsms] = await Promise.all([freePort(), freePort(), freePort()]);
-  const dir = t.testdir();
-  const conf = join(dir, 'kannel.conf');
-  writeFileSync(conf, [
-    'group = core', `admin-port = ${admin}`, 'admin-password = admin-secret', `smsbox-port = ${box}`, 'box-allow-ip = 127.0.0.1',
-    'admin-allow-ip = 127.0.0.1', 'log-level = 0', `log-file = "${join(dir, 'bearerbox.log')}"`, 'dlr-storage = internal', '',
+  const sendsms = await freePort();
+  await runKannel(t, t.testdir(), [
     'group = smsc', 'smsc = smpp', 'smsc-id = smsedge', 'host = 127.0.0.1', `port = ${port}`, 'transceiver-mode = true',
     'smsc-username = kannel', `smsc-password = "${PASSWORDS.SMSEDGE_SMPP_TEST_A}"`, 'system-type = ""',
     'enquire-link-interval = 30', 'reconnect-delay = 1', '',
-    'group = smsbox', 'bearerbox-host = 127.0.0.1', `sendsms-port = ${sendsms}`, 'log-level = 0', `log-file = "${join(dir, 'smsbox.log')}"`, '',
+    'group = smsbox', 'bearerbox-host = 127.0.0.1', `sendsms-port = ${sendsms}`, 'log-level = 0', 'log-file = "$SMSBOX_LOG"', '',
     'group = sendsms-user', 'username = app', 'password = app-secret', 'max-messages = 5', 'concatenation = true', '',
     'group = sms-service', 'keyword = default', `get-url = "${app.url}/mo?from=%p&to=%P&text=%a&smsc=%i"`, 'max-messages = 0', 'catch-all = true', '',
-  ].join('\n'));
-  const procs: ChildProcess[] = [];
-  const run = (bin: string) => {
-    const p = spawn(bin, [conf], { cwd: dir, stdio: 'ignore' });
-    procs.push(p);
-    return p;
-  };
-  t.teardown(async () => {
-    for (const p of procs.reverse()) {
-      if (p.exitCode !== null || p.signalCode !== null) continue;
-      const exited = new Promise((r) => p.once('exit', r));
-      p.kill('SIGTERM');
-      const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-  });
-  const log = (name: string) => {
-    try {
-      return readFileSync(join(dir, name), 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  t.teardown(() => {
-    if (t.passing()) return;
-    t.comment(log('bearerbox.log').split('\n').slice(-80).join('\n'));
-    t.comment(log('smsbox.log').split('\n').slice(-40).join('\n'));
-  });
-  run(bearerbox!);
-  await whenUp(`http://127.0.0.1:${admin}/status?password=admin-secret`);
-  run(smsbox!);
+  ]);
   // bearerbox binds to the agent: wait until the account has a transceiver session.
   await until(async () => {
     const h = await agent.health();

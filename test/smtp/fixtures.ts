@@ -7,6 +7,7 @@ import { createAgent, type Agent } from '../../core/agent.ts';
 import { resolveConfig } from '../../core/config.ts';
 import type { AnyEvent, EventType } from '../../core/events.ts';
 import { silentLogger } from '../../core/log.ts';
+import { watchJournal } from '../fixtures/events.ts';
 import { modem } from '../../plugins/modem/index.ts';
 import { smtp } from '../../plugins/smtp/index.ts';
 import type { Simulator } from '../../simulator/index.ts';
@@ -24,26 +25,9 @@ export async function smtpAgent(t: Test, options: Record<string, unknown>, dataD
   const agent = createAgent(resolveConfig({ agentId: 'smtp', dataDir, plugins: [modem({ port: 'simulator' }), smtp({ domain: DOMAIN, port: 0, ...options })] }), {
     log: silentLogger(),
   });
-  const events: AnyEvent[] = [];
-  const waiters: (() => void)[] = [];
   await agent.start();
   t.teardown(() => agent.stop());
-  agent.journal.listen((e) => {
-    events.push(e);
-    for (const w of waiters.splice(0)) w();
-  });
-  const waitFor = async (type: EventType, pred: (e: AnyEvent) => boolean = () => true) => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const found = events.find((e) => e.type === type && pred(e));
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${type} event`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 200).unref();
-      });
-    }
-  };
+  const { waitFor } = watchJournal(agent.journal);
   await waitFor('modem.online');
   return { agent, port: agent.use('smtp').address().port, sim: agent.use('simulator'), waitFor };
 }
