@@ -5,7 +5,7 @@
  * - `sms`   provided by the modem plugin (the first instance; further instances join it)
  * - `api`   provided by the API plugin: other plugins mount routes through it
  */
-import type { SmsReceived } from './events.ts';
+import type { SimBalance, SmsReceived } from './events.ts';
 
 export type RequestedEncoding = 'auto' | 'gsm7' | 'ucs2';
 
@@ -162,13 +162,7 @@ export interface UssdResult {
 }
 
 /** A modem's last balance reading (`modem({ balance })`), as `sim.balance` recorded it. */
-export interface BalanceReading {
-  modem: string;
-  amount: number;
-  currency: string | null;
-  answer: string;
-  checkedAt: string;
-  low: boolean;
+export interface BalanceReading extends Omit<SimBalance, 'trigger'> {
   /** The latest attempt failed after this reading: why, and when. */
   lastError?: { message: string; at: string };
 }
