@@ -41,8 +41,11 @@ export const maxState = 255;
 /** What publishes these configs (Home Assistant logs it; `origin`, abbreviated `o`). */
 export const origin = { name: 'smsedge', sw_version: version };
 
-/** Entity ids are lower-case letters, digits and _. */
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_]+/g, '_');
+/**
+ * An entity id's object part: lower-case letters and digits joined by single `_` (Home Assistant
+ * refuses `__` and a leading or trailing `_`, which ids such as `pi.` or `usb-_1` would give).
+ */
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
 
 export const nodeOf = (agentId: string) => `smsedge_${agentId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 

@@ -16,6 +16,7 @@ import { modem } from '../../plugins/modem/index.ts';
 import { mqtt } from '../../plugins/mqtt/index.ts';
 import { parseRecipients } from '../../plugins/mqtt/homeassistant.ts';
 import { waitFor } from '../file/wait.ts';
+import { discoveryProblems } from './haschema.ts';
 import { skipReason, startBroker, type Broker } from './broker.ts';
 import { watch, type Watcher } from './client.ts';
 
@@ -115,6 +116,8 @@ t.test('Home Assistant: devices, entities, notify, the event entity, balance and
     t.match(c.device, { identifiers: Array, configuration_url: 'http://pi.lan:8080/' }, `${topic}: device`);
     if (object !== 'agent') t.same(c.availability, [{ topic: 'smsedge/pi/state', payload_available: 'online', payload_not_available: 'offline' }], `${topic}: availability`);
     if ('command_topic' in c) t.equal(c.qos, 1, `${topic}: commands at QoS 1`);
+    // Each option one Home Assistant's documentation lists for the platform, with a value it accepts.
+    t.same(discoveryProblems(component!, c), [], `${topic}: every option as Home Assistant documents it`);
   }
   const cfg = (x: string) => configs[`homeassistant/${x}/config`]!;
   t.same(cfg('binary_sensor/smsedge_pi/agent').device, { identifiers: ['smsedge_pi'], name: 'smsedge pi', manufacturer: 'smsedge', model: 'SMS gateway', sw_version: version, configuration_url: 'http://pi.lan:8080/' });
@@ -210,6 +213,13 @@ t.test('Home Assistant: devices, entities, notify, the event entity, balance and
   await w.client.publishAsync('smsedge/pi/ha/a/notify/alice', 'after the stray ones', { qos: 1 });
   await waitFor(() => eventsOn('a').some((e) => e.event_type === 'sent' && e.text === 'after the stray ones'), 'later commands still handled');
   t.notOk(w.messages.some((m) => m.topic.startsWith('smsedge/pi/ha/zz/') && m.topic !== 'smsedge/pi/ha/zz/notify'), 'nothing published for an unknown modem');
+
+  // What Home Assistant reads back: every event names one of the entity's event_types; the text
+  // entities' states fit their max (a longer one is dropped with an error).
+  const types = cfg('event/smsedge_pi/a_messages').event_types as string[];
+  for (const m of ['a', 'b']) for (const e of eventsOn(m)) t.ok(types.includes(e.event_type as string), `event ${String(e.event_type)} is declared`);
+  t.ok(w.on('smsedge/pi/ha/a/recipients').every((m) => m.text.length <= (cfg('text/smsedge_pi/a_recipients').max as number)), 'recipients states fit');
+  t.ok((w.json('smsedge/pi/ha/a/ussd') as { code: string }[]).every((s) => s.code.length <= (cfg('text/smsedge_pi/a_ussd').max as number)), 'USSD states fit');
 });
 
 for (const protocolVersion of [5, 4] as const) {
