@@ -23,6 +23,8 @@ export const errorCodes = {
   host_not_allowed: { status: 403, where: 'REST', meaning: 'Without an API key the API answers only to loopback Host names (localhost, 127.0.0.1, [::1]) and those configured.' },
   cross_site_request: { status: 403, where: 'REST', meaning: 'A page from another site may not change anything (Origin / Sec-Fetch-Site).' },
   too_many_failed_authentications: { status: 429, where: 'REST', meaning: 'Too many wrong API keys from this address; wait (Retry-After) before trying again.' },
+  insufficient_scope: { status: 403, where: 'REST', meaning: 'The API key is valid but lacks the scope the route needs (read, send or admin); the message names both.' },
+  rate_limited: { status: 429, where: 'REST', meaning: "The API key is over its rate limit; wait (Retry-After) before the next request." },
   not_found: { status: 404, where: 'REST, MQTT', meaning: 'No such route, message, webhook or delivery; `field` names the id when there is one.' },
   // Retries
   invalid_idempotency_key: { status: 400, where: 'REST', meaning: 'Idempotency-Key must be 1-255 printable ASCII characters.' },

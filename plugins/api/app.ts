@@ -4,22 +4,31 @@ import * as v from 'valibot';
 import type { Clock } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
-import { keyMatches, presentedKey } from './auth.ts';
+import { presentedKey } from './auth.ts';
+import type { AuditLog } from './audit.ts';
+import { allows, KeyRing, scopeOf } from './keys.ts';
 import { fromIngressProxy, type IngressOptions } from './ingress.ts';
 import { checkRequestOrigin } from './origin.ts';
 import { AuthThrottle } from './throttle.ts';
 import { errorBody, toApiError, validationError } from './errors.ts';
 import { Idempotency } from './idempotency.ts';
 import { Registry } from './metrics.ts';
-import { ApiError, type ApiService, type HttpMethod, type RouteDef } from './service.ts';
+import { ApiError, SCOPES, type ApiService, type HttpMethod, type Principal, type RouteDef } from './service.ts';
 
 export interface ApiAppOptions {
   log: Logger;
   clock: Clock;
   /** /metrics carries prom-client's default process metrics too (the plugin's app does; default false). */
   processMetrics?: boolean;
-  /** The configured API key; undefined means the API is open (and must stay on loopback). */
+  /**
+   * The single API key of older configs: an admin key named `default` when `keys` is not given, and
+   * the key `keyHmac` signs with. Without it and without `keys`, the API is open (loopback only).
+   */
   apiKey?: string;
+  /** Every key the API accepts, with its scopes and rate limit (default: from `apiKey`). */
+  keys?: KeyRing;
+  /** Where calls that change something are recorded (GET /audit); without it nothing is. */
+  audit?: AuditLog;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   /** Where Idempotency-Key answers are kept; without it the header is refused. */
@@ -43,6 +52,8 @@ export interface ApiApp extends ApiService {
   /** The h3 app: `app.request()` in tests, `toNodeHandler(app)` for the server. */
   readonly app: H3;
   routes(): RegisteredRoute[];
+  /** The keys the API accepts (GET/POST/DELETE /keys manage them). */
+  keys(): KeyRing;
   /** Closes every open event stream (on stop, so the server can close). */
   closeStreams(): Promise<void>;
   /** Set by the server once it listens. */
@@ -66,7 +77,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * await api.app.request('/ping', { headers: { 'x-api-key': 'k'.repeat(32) } });
  */
 export function createApiApp(options: ApiAppOptions): ApiApp {
-  const { log, apiKey, bodyLimit } = options;
+  const { log, apiKey, bodyLimit, audit } = options;
+  const keys = options.keys ?? new KeyRing({ clock: options.clock, configured: apiKey === undefined ? [] : [{ name: 'default', key: apiKey, scopes: ['admin'] }] });
   const registered = new Map<string, RegisteredRoute>();
   const streams = new Set<EventStream>();
   const metrics = new Registry({ process: options.processMetrics ?? false });
@@ -105,26 +117,50 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
   const throttle = options.throttle ?? new AuthThrottle({ clock: options.clock });
 
   /**
-   * Whether the request carries the key. A wrong key costs its address a try; an address out of tries
-   * is answered 429 on routes that need the key, and counts as keyless on the others, until its wait
-   * is over: its keys are not even compared meanwhile.
+   * Who presents the request: the key's name and scopes, or undefined without a valid key. On an API
+   * without keys everyone on loopback is `{ key: null }` with every scope. A wrong key costs its
+   * address a try; an address out of tries is answered 429 on routes that need a key, and counts as
+   * keyless on the others, until its wait is over: its keys are not even compared meanwhile.
    */
-  function authorized(event: H3Event, def: RouteDef, body: unknown): boolean {
-    if (apiKey === undefined) return true;
-    if (fromIngressProxy(event.req.ip, options.ingress)) return true;
+  function authenticate(event: H3Event, def: RouteDef, body: unknown): Principal | undefined {
+    if (!keys.required) return OPEN;
+    if (fromIngressProxy(event.req.ip, options.ingress)) return INGRESS;
     const required = def.auth !== false;
     const presented = def.credential ? def.credential(event, body) : presentedKey(event.req.headers);
-    if (presented === undefined) return false;
+    if (presented === undefined) return undefined;
     const address = getRequestIP(event) ?? 'in-process';
     const waitMs = throttle.waitMs(address);
     if (waitMs > 0) {
-      if (!required) return false;
+      if (!required) return undefined;
       event.res.headers.set('retry-after', String(Math.ceil(waitMs / 1000)));
       throw new ApiError(429, 'too_many_failed_authentications', `too many wrong API keys from this address; try again in ${Math.ceil(waitMs / 1000)} s`);
     }
-    if (keyMatches(presented, apiKey)) return true;
+    const principal = keys.verify(presented);
+    if (principal) return principal;
     if (throttle.fail(address)) log.warn({ client: address }, 'too many wrong API keys from one address: throttled');
-    return false;
+    return undefined;
+  }
+
+  /** 403 when the key lacks the route's scope, 429 when it is over its rate limit. */
+  function admit(event: H3Event, def: RouteDef, principal: Principal): void {
+    const needed = scopeOf(def);
+    if (!allows(principal.scopes, needed))
+      throw new ApiError(403, 'insufficient_scope', `the key "${principal.key}" may not do this: the route needs the ${needed} scope (the key has ${principal.scopes.join(', ') || 'none'})`);
+    if (principal.key === null) return;
+    const waitMs = keys.take(principal.key);
+    if (waitMs > 0) {
+      event.res.headers.set('retry-after', String(Math.ceil(waitMs / 1000)));
+      throw new ApiError(429, 'rate_limited', `the key "${principal.key}" is over its rate limit; try again in ${Math.ceil(waitMs / 1000)} s`);
+    }
+  }
+
+  /** Writes the audit row of a call; a failing store is logged, never the caller's problem. */
+  function writeAudit(event: H3Event, def: RouteDef, principal: Principal, status: number, code: string | undefined, target: string | undefined, requestId: string): void {
+    try {
+      audit!.record({ key: principal.key ?? principal.via ?? null, method: def.method, route: def.path, target, status, code, client: getRequestIP(event), requestId });
+    } catch (error) {
+      log.error({ err: error, requestId, route: def.path }, 'could not write the audit log');
+    }
   }
 
   async function readText(event: H3Event): Promise<string> {
@@ -197,17 +233,23 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
       const started = options.clock.now();
       event.res.headers.set('x-request-id', requestId);
       let status = 500;
+      let code: string | undefined;
+      let principal: Principal | undefined;
+      let target: string | undefined;
       try {
-        checkRequestOrigin(event.req.method, event.req.headers, { keyConfigured: apiKey !== undefined, allowedHosts: options.allowedHosts });
+        checkRequestOrigin(event.req.method, event.req.headers, { keyConfigured: keys.required, allowedHosts: options.allowedHosts });
         const read = def.bodyType === 'form' ? readFormBody : def.bodyType === 'raw' ? readText : readJsonBody;
         const readBody = () => (def.body && METHODS_WITH_BODY.has(event.req.method) ? read(event, def) : undefined);
         // A route whose key may be in its body (Kannel's POST) reads the body first.
         let body = def.credential ? await readBody() : undefined;
-        const apiKeyValid = authorized(event, def, body);
-        if (def.auth !== false && !apiKeyValid) {
+        principal = authenticate(event, def, body);
+        if (def.auth !== false && !principal) {
           if (!def.credential) event.res.headers.set('www-authenticate', 'Bearer');
           throw new ApiError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)');
         }
+        // An open route (GET /health) needs no scope, but a key it is called with still spends its budget.
+        if (principal) admit(event, def.auth === false ? { ...def, scope: 'any' } : def, principal);
+        const apiKeyValid = principal !== undefined;
         if (!def.credential) body = await readBody();
         let query: unknown = getQuery(event);
         if (def.query) {
@@ -216,7 +258,12 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
           query = parsed.output;
         }
         const params = getRouterParams(event, { decode: true }) as Record<string, string>;
-        const handle = () => def.handler({ event, body, query, params, requestId, apiKeyValid });
+        const request = { event, body, query, params, requestId, apiKeyValid, ...(principal ? { principal } : {}) };
+        const handle = async () => {
+          const result = await def.handler(request);
+          target = def.auditTarget ? def.auditTarget(request, result) : (params.id ?? idOf(result));
+          return result;
+        };
         const okStatus = def.status ?? 200;
         const key = event.req.headers.get('idempotency-key');
         let result: unknown;
@@ -248,16 +295,20 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
         const known = toApiError(error);
         if (known) {
           status = known.status;
+          code = known.code;
           if (def.errorAnswer) return withHeaders(def.errorAnswer(known, requestId), event);
           return jsonResponse(known.status, errorBody(known.code, known.message, known.field, requestId), event);
         }
         status = 500;
+        code = 'internal';
         log.error({ err: error, requestId, method: event.req.method, route: def.path }, 'request failed (bug)');
         const internal = new ApiError(500, 'internal', `internal error; quote request id ${requestId}`);
         if (def.errorAnswer) return withHeaders(def.errorAnswer(internal, requestId), event);
         return jsonResponse(500, errorBody(internal.code, internal.message, undefined, requestId), event);
       } finally {
         requests.inc({ method: def.method, route: def.path, status: String(status) });
+        if (audit && principal && def.auth !== false && (code === 'insufficient_scope' || (auditsCalls(def) && allows(principal.scopes, scopeOf(def)) && code !== 'rate_limited')))
+          writeAudit(event, def, principal, status, code, target ?? routeParams(event).id, requestId);
         log.debug({ requestId, method: def.method, route: def.path, status, ms: options.clock.now() - started }, 'request');
       }
     };
@@ -289,6 +340,7 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
       return stream;
     },
     urls: () => [...urls],
+    keys: () => keys,
     keyHmac: (algorithm, data) => (apiKey === undefined ? undefined : createHmac(algorithm, apiKey).update(data, 'utf8').digest()),
     setUrls(list) {
       urls = [...list];
@@ -301,7 +353,39 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
   return api;
 }
 
-/** A JSON answer; headers already set on the event (request id, Allow) are carried over. */
+/** Everyone on an API without keys (loopback only). */
+const OPEN: Principal = { key: null, scopes: SCOPES };
+
+/** Home Assistant's Ingress proxy in add-on mode: Home Assistant signed its user in. */
+const INGRESS: Principal = { key: null, scopes: SCOPES, via: 'ingress' };
+
+/** Whether calls of a route are audited: its own say, else every call that is not a GET. */
+function auditsCalls(def: RouteDef): boolean {
+  return def.audit ?? def.method !== 'GET';
+}
+
+/** The router's path parameters, or none when routing failed. */
+function routeParams(event: H3Event): Record<string, string> {
+  try {
+    return (getRouterParams(event, { decode: true }) ?? {}) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+/** The id an answer names: its `id`, the ids of a list of created things, or a nested `{ webhook: { id } }`. */
+function idOf(result: unknown): string | undefined {
+  if (Array.isArray(result)) {
+    const ids = result.map(idOf).filter((i): i is string => i !== undefined);
+    return ids.length ? ids.join(',') : undefined;
+  }
+  if (!result || typeof result !== 'object' || result instanceof Response) return undefined;
+  const r = result as { id?: unknown; name?: unknown; webhook?: { id?: unknown } };
+  if (typeof r.id === 'string') return r.id;
+  if (typeof r.webhook?.id === 'string') return r.webhook.id;
+  return undefined;
+}
+
 /** The path for a log line; a request whose URL h3 could not parse has none to give. */
 function safePath(event: H3Event): string | undefined {
   try {

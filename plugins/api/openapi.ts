@@ -2,6 +2,7 @@ import { toJsonSchema } from '@valibot/to-json-schema';
 import type { GenericSchema } from 'valibot';
 import { errorCodes } from '../../core/errors.ts';
 import { version } from '../../core/version.ts';
+import { scopeOf } from './keys.ts';
 import type { RouteDef } from './service.ts';
 
 type Json = Record<string, unknown>;
@@ -59,17 +60,24 @@ export function openApiDocument(routes: readonly RouteDef[], servers: string[]):
         ? errorResponse(r.description)
         : r.contentType
           ? { description: r.description, content: { [r.contentType]: {} } }
-          : { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: schemaOf(r.schema, 'output') } } } : {}) };
+          : {
+              description: r.description,
+              ...(r.schema || r.alternatives
+                ? { content: { ...(r.schema ? { 'application/json': { schema: schemaOf(r.schema, 'output') } } : {}), ...Object.fromEntries((r.alternatives ?? []).map((type) => [type, { schema: { type: 'string' } }])) } }
+                : {}),
+            };
     }
     const ok = String(def.status ?? 200);
     responses[ok] ??= { description: 'Success' };
     if (def.body || def.query || parameters.length) responses['400'] ??= errorResponse('Invalid request: `field` names the offending field');
+    const scope = scopeOf(def);
     if (def.auth !== false) {
       responses['401'] ??= errorResponse('Missing or wrong API key (unauthorized)');
-      responses['429'] ??= errorResponse('Too many wrong API keys from this address: wait for Retry-After (too_many_failed_authentications)');
-    }
+      responses['429'] ??= errorResponse('Too many wrong API keys from this address (too_many_failed_authentications), or the key is over its rate limit (rate_limited): wait for Retry-After');
+    } else responses['429'] ??= errorResponse('The key presented is over its rate limit (rate_limited): wait for Retry-After');
     responses['403'] ??= errorResponse(
-      'Without an API key: a Host that is not this machine (host_not_allowed); on a route that changes something, a request a browser marks as cross-site (cross_site_request)',
+      (def.auth !== false && scope !== 'any' ? `The key lacks the ${scope} scope (insufficient_scope). ` : '') +
+        'Without an API key: a Host that is not this machine (host_not_allowed); on a route that changes something, a request a browser marks as cross-site (cross_site_request)',
     );
     if (def.idempotent) {
       responses['409'] ??= errorResponse('A request with this Idempotency-Key is still being handled (idempotency_in_progress)');
@@ -92,6 +100,8 @@ export function openApiDocument(routes: readonly RouteDef[], servers: string[]):
       ...(def.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(def.body, 'input') } } } } : {}),
       responses,
       security: def.auth === false ? [] : [{ bearer: [] }, { apiKey: [] }],
+      // The scope a key needs (read, send, admin; any: every valid key); none on open routes.
+      ...(def.auth === false ? {} : { 'x-scope': scope }),
     };
     if (def.idempotent)
       (operation.parameters = [...parameters, { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }]);

@@ -40,6 +40,24 @@ export class ApiError extends Error {
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
+/**
+ * What an API key may do. `read`: health details, metrics, lists; `send`: send, USSD, cancel and
+ * change queued messages; `admin`: webhooks, keys, modems, the audit log, and everything else
+ * (admin implies read and send).
+ */
+export type Scope = 'read' | 'send' | 'admin';
+export const SCOPES: readonly Scope[] = ['read', 'send', 'admin'];
+
+/**
+ * Who made a request: the key's name and scopes; `key: null` for a caller that needs no key (an API
+ * without keys, on loopback; Home Assistant's Ingress proxy in add-on mode, `via: 'ingress'`).
+ */
+export interface Principal {
+  key: string | null;
+  scopes: readonly Scope[];
+  via?: 'ingress';
+}
+
 /** What a route handler receives: the body and query already validated by the route's schemas. */
 export interface RouteRequest<B = any, Q = any> {
   event: H3Event;
@@ -51,8 +69,10 @@ export interface RouteRequest<B = any, Q = any> {
   params: Record<string, string>;
   /** Also sent as the `X-Request-Id` header; quote it when logging. */
   requestId: string;
-  /** Whether the request carried the right key (always true on `auth: true` routes). */
+  /** Whether the request carried a valid key (always true on `auth: true` routes; true on an API without keys). */
   apiKeyValid: boolean;
+  /** The key's name and scopes when it carried a valid one (or the API has no keys). */
+  principal?: Principal;
 }
 
 export interface RouteDef<B = any, Q = any> {
@@ -65,6 +85,18 @@ export interface RouteDef<B = any, Q = any> {
   tags?: string[];
   /** Default true: the route needs the API key (401 otherwise). */
   auth?: boolean;
+  /**
+   * The scope a key needs for this route (403 insufficient_scope otherwise); `any` takes any valid key.
+   * Default: `read` for GET, `admin` for anything else. Ignored on `auth: false` routes.
+   */
+  scope?: Scope | 'any';
+  /**
+   * Whether a call is written to the audit log. Default: calls that change something (not GET) by a
+   * key with the route's scope; refusals for a missing scope always are. Kannel's GET sendsms says true.
+   */
+  audit?: boolean;
+  /** The id the audit log records for a call (default: the `:id` path parameter, else the answer's `id`). */
+  auditTarget?(req: RouteRequest<B, Q>, result: unknown): string | undefined;
   /** valibot schema of the JSON body; a failure answers 400 naming the field. */
   body?: GenericSchema<any, B>;
   /**
@@ -88,7 +120,7 @@ export interface RouteDef<B = any, Q = any> {
   /** valibot schema of the query (values arrive as strings: use v.pipe(v.string(), v.toNumber()) etc.). */
   query?: GenericSchema<any, Q>;
   /** Documented answers; the error answers (400/401/413/415/500) are added for you. */
-  responses?: Record<number, { description: string; schema?: GenericSchema; contentType?: string }>;
+  responses?: Record<number, { description: string; schema?: GenericSchema; contentType?: string; alternatives?: string[] }>;
   /**
    * Honour an `Idempotency-Key` header: a repeat within 24 h gets the first answer again without
    * running the handler. For routes that create something (POST /sms/send).

@@ -53,7 +53,7 @@ export function httpsmsRoutes(d: HttpsmsDeps): RouteDef[] {
   };
   return [
     {
-      ...door, method: 'POST', path: '/v1/messages/send', summary: 'httpSMS: send a message', body: sendBody,
+      ...door, scope: 'send', method: 'POST', path: '/v1/messages/send', summary: 'httpSMS: send a message', body: sendBody,
       responses: { 200: { description: 'message added to queue' }, 422: { description: 'validation errors while sending message' } },
       handler: ({ body }: { body: v.InferOutput<typeof sendBody> }) => {
         if (body.encrypted) throw new ApiError(400, 'invalid_request', 'encrypted messages are not supported', 'encrypted');
@@ -74,7 +74,7 @@ export function httpsmsRoutes(d: HttpsmsDeps): RouteDef[] {
       },
     },
     {
-      ...door, method: 'GET', path: '/v1/messages/:id', summary: 'httpSMS: one message',
+      ...door, scope: 'read', method: 'GET', path: '/v1/messages/:id', summary: 'httpSMS: one message',
       responses: { 200: { description: 'The message' }, 404: { description: 'No such message' } },
       handler: ({ params }) => {
         const found = /^[0-9a-f-]{36}$/.test(params.id!) ? sms().getMessage(params.id!) : undefined;

@@ -113,7 +113,8 @@ export function kannelRoutes(d: KannelDeps): RouteDef[] {
     return answer(202, ACCEPTED);
   };
 
-  const door = { tags: ['kannel'], errorAnswer: kannelError, credential: password } satisfies Partial<RouteDef>;
+  // Kannel's sendsms sends with a GET too: audited like every send.
+  const door = { tags: ['kannel'], errorAnswer: kannelError, credential: password, scope: 'send', audit: true } satisfies Partial<RouteDef>;
   return [
     {
       ...door, method: 'GET', path: '/cgi-bin/sendsms', summary: 'Kannel: sendsms', status: 202,

@@ -168,17 +168,17 @@ export function smsgateRoutes(d: SmsgateDeps): RouteDef[] {
 
   return [
     ...['/message', '/messages'].flatMap((path): RouteDef[] => [
-      { ...doorRoute, method: 'POST', path: PREFIX + path, summary: 'SMS Gateway for Android: send a message', body: messageBody, status: 202,
+      { ...doorRoute, scope: 'send', method: 'POST', path: PREFIX + path, summary: 'SMS Gateway for Android: send a message', body: messageBody, status: 202,
         responses: { 202: { description: 'Queued: the message state, Pending' } }, handler: send },
-      { ...doorRoute, method: 'GET', path: `${PREFIX}${path}/:id`, summary: 'SMS Gateway for Android: a message state',
+      { ...doorRoute, scope: 'read', method: 'GET', path: `${PREFIX}${path}/:id`, summary: 'SMS Gateway for Android: a message state',
         responses: { 200: { description: 'The message and per-recipient states' }, 404: { description: 'No such message' } }, handler: state },
     ]),
     {
-      ...doorRoute, method: 'GET', path: `${PREFIX}/webhooks`, summary: 'SMS Gateway for Android: the webhooks',
+      ...doorRoute, scope: 'admin', method: 'GET', path: `${PREFIX}/webhooks`, summary: 'SMS Gateway for Android: the webhooks',
       responses: { 200: { description: 'Webhooks in the sms-gateway format' } }, handler: () => hooks(),
     },
     {
-      ...doorRoute, method: 'POST', path: `${PREFIX}/webhooks`, summary: 'SMS Gateway for Android: register a webhook', body: webhookBody, status: 201,
+      ...doorRoute, scope: 'admin', method: 'POST', path: `${PREFIX}/webhooks`, summary: 'SMS Gateway for Android: register a webhook', body: webhookBody, status: 201,
       responses: { 201: { description: 'The webhook' } },
       handler: ({ body }: { body: v.InferOutput<typeof webhookBody> }) => {
         const service = webhook();
@@ -192,7 +192,7 @@ export function smsgateRoutes(d: SmsgateDeps): RouteDef[] {
       },
     },
     {
-      ...doorRoute, method: 'DELETE', path: `${PREFIX}/webhooks/:id`, summary: 'SMS Gateway for Android: delete a webhook',
+      ...doorRoute, scope: 'admin', method: 'DELETE', path: `${PREFIX}/webhooks/:id`, summary: 'SMS Gateway for Android: delete a webhook',
       responses: { 204: { description: 'Deleted' } },
       handler: ({ params }) => {
         const service = webhook();

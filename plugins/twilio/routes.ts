@@ -79,7 +79,7 @@ export function twilioRoutes(d: TwilioDeps): RouteDef[] {
 
   return [
     {
-      ...door, method: 'POST', path: `${base}/Messages.json`, summary: 'Twilio: send a message', bodyType: 'form', body: createBody, status: 201,
+      ...door, scope: 'send', method: 'POST', path: `${base}/Messages.json`, summary: 'Twilio: send a message', bodyType: 'form', body: createBody, status: 201,
       responses: { 201: { description: 'The Message resource, status queued' } },
       handler: ({ params, body }: { params: Record<string, string>; body: v.InferOutput<typeof createBody> }) => {
         account(params.sid);
@@ -124,7 +124,7 @@ export function twilioRoutes(d: TwilioDeps): RouteDef[] {
       },
     },
     {
-      ...door, method: 'GET', path: `${base}/Messages.json`, summary: 'Twilio: list messages, newest first', query: listQuery,
+      ...door, scope: 'read', method: 'GET', path: `${base}/Messages.json`, summary: 'Twilio: list messages, newest first', query: listQuery,
       responses: { 200: { description: 'A page of Message resources, paged as Twilio pages' } },
       handler: ({ params, query }: { params: Record<string, string>; query: v.InferOutput<typeof listQuery> }) => {
         account(params.sid);
@@ -152,7 +152,7 @@ export function twilioRoutes(d: TwilioDeps): RouteDef[] {
       },
     },
     {
-      ...door, method: 'GET', path: `${base}/Messages/:file`, summary: 'Twilio: one message',
+      ...door, scope: 'read', method: 'GET', path: `${base}/Messages/:file`, summary: 'Twilio: one message',
       responses: { 200: { description: 'The Message resource' }, 404: { description: 'No such message' } },
       handler: ({ params }) => {
         account(params.sid);

@@ -23,6 +23,7 @@ export function callRoutes(journal: Pick<Journal, 'latest'>): RouteDef[] {
       summary: 'List missed calls, newest first',
       description: 'Read from the event journal: calls older than its retention (`retentionHours`, 7 days by default) are gone. `id` is the event id of the `call.missed` event.',
       tags: ['calls'],
+      scope: 'read',
       query: v.strictObject(listQuery),
       responses: { 200: { description: 'A page of missed calls', schema: listOf(call) } },
       handler: ({ query }) => {

@@ -13,6 +13,7 @@ export function doctorRoutes(sms: () => SmsService | undefined): RouteDef[] {
       path: '/modems/:id/doctor',
       summary: "A modem's setup checks: port, AT, SIM, registration, signal, SMSC, storage, indications (read-only AT commands)",
       tags: ['system'],
+      scope: 'admin',
       responses: {
         200: { description: 'The checks; status is the worst of them', schema: doctorReport },
         404: { description: 'No modem with that id (not_found)' },

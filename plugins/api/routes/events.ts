@@ -139,6 +139,7 @@ export function eventRoutes(deps: EventRoutesDeps): RouteDef[] {
       summary: 'Server-sent events: `status` snapshots and `agent` events (ids and states only)',
       description: 'Send the key in a header (fetch() with a ReadableStream; EventSource cannot). A status snapshot arrives at once and every few seconds.',
       tags: ['system'],
+      scope: 'read',
       responses: { 200: { description: 'A stream of `status` and `agent` events', contentType: 'text/event-stream' } },
       handler: async ({ event }) => {
         const stream = deps.api.sse(event, { onClose: () => clients.delete(stream) });
@@ -153,6 +154,7 @@ export function eventRoutes(deps: EventRoutesDeps): RouteDef[] {
       path: '/modems/signal-history',
       summary: 'Signal samples per modem (in memory: since start, at most a day)',
       tags: ['system'],
+      scope: 'read',
       responses: {
         200: {
           description: 'Samples, oldest first; dbm is null while the modem was offline',

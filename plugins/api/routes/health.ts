@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { AgentHealth } from '../../../core/plugin.ts';
 import type { SmsService } from '../../../core/services.ts';
+import { allows } from '../keys.ts';
 import type { Metrics, RouteDef } from '../service.ts';
 import { balanceReading } from './balance.ts';
 
@@ -55,14 +56,15 @@ export function healthRoutes(deps: HealthDeps, metrics: Metrics): RouteDef[] {
     {
       method: 'GET',
       path: '/health',
-      summary: 'Agent health: status for everyone, details with the API key',
+      summary: 'Agent health: status for everyone, details for a key with the read scope',
       tags: ['system'],
       auth: false,
       responses: { 200: { description: 'pass or warn', schema: healthSchema }, 503: { description: 'fail', schema: healthSchema } },
-      handler: async ({ apiKeyValid }) => {
+      handler: async ({ principal }) => {
         const health = await deps.health();
         const httpStatus = health.status === 'fail' ? 503 : 200;
-        if (!apiKeyValid) return json(httpStatus, { status: health.status });
+        // Details for a key that may read (any key on an API without keys); the status for everyone.
+        if (!principal || !allows(principal.scopes, 'read')) return json(httpStatus, { status: health.status });
         const sms = deps.sms();
         return json(httpStatus, {
           status: health.status,
@@ -83,6 +85,7 @@ export function healthRoutes(deps: HealthDeps, metrics: Metrics): RouteDef[] {
       path: '/metrics',
       summary: 'Prometheus metrics (text exposition format 0.0.4)',
       tags: ['system'],
+      scope: 'read',
       responses: { 200: { description: 'The Prometheus text exposition format 0.0.4', contentType: 'text/plain' } },
       handler: async () =>
         new Response(await metrics.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' } }),

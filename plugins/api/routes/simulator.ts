@@ -40,6 +40,7 @@ export function simulatorRoutes(sim: () => SimulatorControl): RouteDef[] {
       path: '/simulator/sms',
       summary: 'Simulator: deliver an SMS to the agent as if from the network',
       tags: ['simulator'],
+      scope: 'admin',
       body: v.strictObject({
         from: sender,
         text: v.pipe(v.string(), v.minLength(1), v.maxLength(1600), wellFormed),
@@ -55,6 +56,7 @@ export function simulatorRoutes(sim: () => SimulatorControl): RouteDef[] {
       path: '/simulator/call',
       summary: 'Simulator: ring the modem (the agent records a missed call)',
       tags: ['simulator'],
+      scope: 'admin',
       body: v.strictObject({ from: phone }),
       status: 202,
       responses: { 202: { description: 'The modem rings', schema: accepted } },
@@ -65,6 +67,7 @@ export function simulatorRoutes(sim: () => SimulatorControl): RouteDef[] {
       path: '/simulator/fault',
       summary: 'Simulator: inject a fault (e.g. unplug, hang, garble)',
       tags: ['simulator'],
+      scope: 'admin',
       body: v.strictObject({
         // The simulator knows its kinds (garbage, drop-chars, slow, hang, cms-500, ...) and refuses others: 400.
         kind: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,31}$/, 'a fault kind')),

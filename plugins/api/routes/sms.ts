@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import type { SendAccepted, SmsService } from '../../../core/services.ts';
 import { instant, messageChange, priorities, sendBody, type MessageChange } from '../../../core/send.ts';
 import type { Store } from '../../../core/store.ts';
+import { toCsv } from '../csv.ts';
 import { toApiError } from '../errors.ts';
 import { ApiError, type RouteDef } from '../service.ts';
 import { id, listOf, listQuery } from './schemas.ts';
@@ -95,7 +96,12 @@ export const messagesQuery = v.strictObject({
   number: v.optional(plain(32)),
   /** Received messages marked read (`true`) or not (`false`). */
   read: v.optional(v.pipe(v.picklist(['true', 'false'], 'true or false'), v.transform((s) => s === 'true'))),
+  /** `csv`: the same page as a CSV file (text/csv), its `next` in the X-Next-Cursor header. */
+  format: v.optional(v.picklist(['json', 'csv']), 'json'),
 });
+
+/** The columns of GET /sms/messages?format=csv, in order. */
+export const CSV_COLUMNS = ['id', 'direction', 'createdAt', 'from', 'to', 'modem', 'status', 'text', 'encoding', 'parts', 'priority', 'sendAt', 'clientRef'] as const;
 
 const report = v.object({
   id: v.string(),
@@ -127,6 +133,7 @@ export function smsRoutes(
   store: Store,
   callbacks: () => CallbackCheck | undefined = () => undefined,
   rules: () => MessageRulesSource | undefined = () => undefined,
+  now: () => number = Date.now,
 ): RouteDef[] {
   return [
     {
@@ -137,6 +144,7 @@ export function smsRoutes(
         'Answers once the message is durably queued. With several recipients every one is queued or none is. ' +
         'An Idempotency-Key header makes a retry within 24 h return the first answer instead of sending again.',
       tags: ['sms'],
+      scope: 'send',
       body: sendBody,
       status: 202,
       idempotent: true,
@@ -157,21 +165,25 @@ export function smsRoutes(
       path: '/sms/messages',
       summary: 'List messages, newest first',
       tags: ['sms'],
+      scope: 'read',
       description:
         'Filters narrow the list (all must hold): `status`, `to`, `clientRef` (outbound), `from` (inbound), `modem`, ' +
         '`since`/`until` (RFC 3339 times, on when the message was queued or stored), `q` (the text contains it), ' +
         '`number` (the sender or recipient contains it). ' +
-        'Pass `next` as `cursor` for the next page; a cursor that names no message is a 400 naming `cursor`.',
+        'Pass `next` as `cursor` for the next page; a cursor that names no message is a 400 naming `cursor`. ' +
+        '`format=csv` answers the same page as CSV (RFC 4180, UTF-8, a header line; a cell starting with = + - or @ gets a leading apostrophe), ' +
+        'as an attachment, with the next cursor in the `X-Next-Cursor` header (absent on the last page).',
       query: messagesQuery,
       responses: {
-        200: { description: 'A page of messages; pass `next` as `cursor` (or `before`) for the next page', schema: listOf(message) },
+        200: { description: 'A page of messages; pass `next` as `cursor` (or `before`) for the next page', schema: listOf(message), alternatives: ['text/csv'] },
         400: { description: 'A bad filter or cursor (invalid_query naming it)' },
         503: unavailable,
       },
       handler: ({ query }) => {
-        const { cursor, before, ...rest } = query as v.InferOutput<typeof messagesQuery>;
+        const { cursor, before, format, ...rest } = query as v.InferOutput<typeof messagesQuery>;
         const after = cursor ?? before;
-        return page(sms().listMessages({ ...rest, ...(after === undefined ? {} : { before: after }) }), rest.limit);
+        const found = page(sms().listMessages({ ...rest, ...(after === undefined ? {} : { before: after }) }), rest.limit);
+        return format === 'csv' ? csvAnswer(found, rest.direction, now()) : found;
       },
     },
     {
@@ -179,6 +191,7 @@ export function smsRoutes(
       path: '/sms/messages/:id',
       summary: 'One message, with per-part delivery for outbound ones and what the rules did with it (`rules`)',
       tags: ['sms'],
+      scope: 'read',
       responses: { 200: { description: 'The message', schema: message }, 404: { description: 'No such message' }, 503: unavailable },
       handler: ({ params }) => {
         const key = v.safeParse(id, params.id);
@@ -195,6 +208,7 @@ export function smsRoutes(
       summary: 'Change the text or the time (sendAt) of a message still queued; mark a received message read or unread',
       description: '`sendAt: null` sends it as soon as it can. A message handed to the modem (or ended) is a 409. `{ "read": true }` (or false) on a received message sets or clears its `readAt`.',
       tags: ['sms'],
+      scope: 'send',
       body: messageChange,
       responses: {
         200: { description: 'The changed message', schema: message },
@@ -218,6 +232,7 @@ export function smsRoutes(
       summary: 'Cancel a queued or scheduled message (sms.cancelled); delete a received message',
       description: 'A received message is deleted from the store (its `sms.received` event stays in the journal); an outbound one stays, as cancelled.',
       tags: ['sms'],
+      scope: 'send',
       responses: {
         200: { description: 'The cancelled message, or the received message as it was before it was deleted', schema: message },
         404: { description: 'No such message' },
@@ -237,11 +252,25 @@ export function smsRoutes(
       path: '/sms/delivery-reports',
       summary: 'List delivery reports, newest first',
       tags: ['sms'],
+      scope: 'read',
       query: v.strictObject(listQuery),
       responses: { 200: { description: 'A page of delivery reports', schema: listOf(report) }, 503: unavailable },
       handler: ({ query }) => page(sms().listDeliveryReports(query), query.limit),
     },
   ];
+}
+
+/** A page of messages as a CSV attachment; the next page's cursor in X-Next-Cursor. */
+function csvAnswer(found: { items: unknown[]; next: string | null }, direction: string, at: number): Response {
+  const stamp = new Date(at).toISOString().replace(/[-:]|\.\d+/g, '');
+  const headers = new Headers({
+    'content-type': 'text/csv; charset=utf-8; header=present',
+    'content-disposition': `attachment; filename="smsedge-${direction}-${stamp}.csv"`,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  if (found.next !== null) headers.set('x-next-cursor', found.next);
+  return new Response(toCsv(CSV_COLUMNS, found.items as Record<string, unknown>[]), { headers });
 }
 
 function messageId(raw: string | undefined): string {

@@ -42,6 +42,7 @@ export function ussdRoutes(sms: () => SmsService): RouteDef[] {
       path: '/ussd/send',
       summary: 'Send a USSD code and wait for the network answer',
       tags: ['ussd'],
+      scope: 'send',
       body: v.strictObject({ code, modem }),
       responses: {
         200: { description: 'The answer; sessionOpen means the network waits for /ussd/reply', schema: result },
@@ -54,6 +55,7 @@ export function ussdRoutes(sms: () => SmsService): RouteDef[] {
       path: '/ussd/reply',
       summary: 'Answer the open USSD session',
       tags: ['ussd'],
+      scope: 'send',
       body: v.strictObject({ text: reply, modem }),
       responses: { 200: { description: 'The next answer', schema: result }, 409: { description: 'No session is open (no_ussd_session)' }, ...failures },
       handler: ({ body }) => guarded(() => sms().ussdReply(body.text, body.modem ? { modem: body.modem } : {})),
@@ -63,6 +65,7 @@ export function ussdRoutes(sms: () => SmsService): RouteDef[] {
       path: '/ussd/cancel',
       summary: 'Close the open USSD session',
       tags: ['ussd'],
+      scope: 'send',
       body: v.optional(v.strictObject({ modem })),
       status: 204,
       responses: { 204: { description: 'Closed' }, ...failures },

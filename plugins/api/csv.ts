@@ -1,0 +1,24 @@
+// CSV as RFC 4180 writes it: fields separated by commas, records by CRLF, a field with a comma, a
+// double quote, CR or LF enclosed in double quotes with its quotes doubled. A cell a spreadsheet would
+// run as a formula (starting with = + - @, or a tab or CR that some strip first) gets a leading
+// apostrophe, as OWASP's CSV-injection advice says: SMS texts and numbers come from strangers.
+
+/** One cell: null and undefined are empty. */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = typeof value === 'string' ? value : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * A whole document: the header line, then one record per row, every line ended by CRLF.
+ *
+ * @example
+ * toCsv(['id', 'text'], [{ id: 'a', text: '=1+1, "hi"' }]) // 'id,text\r\na,"\'=1+1, ""hi"""\r\n'
+ */
+export function toCsv(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+  const lines = [columns.map(csvCell).join(',')];
+  for (const row of rows) lines.push(columns.map((c) => csvCell(row[c])).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
