@@ -301,3 +301,11 @@ t.test('KeyRing compares with every key and keeps no key in memory in the clear'
   t.throws(() => ring.create({ name: 'b', scopes: ['admin'] }, null), { code: 'conflict', message: /no store/ });
   t.notOk(JSON.stringify(ring.list()).includes('first-key'), 'the list shows no key');
 });
+
+t.test("add-on mode: Home Assistant's Ingress proxy needs no key, /auth says so, the audit log names it", async (t) => {
+  const h = await harness(t, { api: { keys, ingress: { trustedProxy: '127.0.0.1' } } });
+  t.same(await (await http(h, '/auth', null)).json(), { required: false, key: null, scopes: ['read', 'send', 'admin'] });
+  t.equal((await http(h, '/sms/send', null, { method: 'POST', json: { to: '+15550100100', text: 'x' } })).status, 202);
+  const audit = (await (await http(h, '/audit', ADMIN)).json()) as { items: { key: string; route: string }[] };
+  t.match(audit.items, [{ key: 'ingress', route: '/sms/send' }]);
+});
