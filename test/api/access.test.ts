@@ -309,3 +309,21 @@ t.test("add-on mode: Home Assistant's Ingress proxy needs no key, /auth says so,
   const audit = (await (await http(h, '/audit', ADMIN)).json()) as { items: { key: string; route: string }[] };
   t.match(audit.items, [{ key: 'ingress', route: '/sms/send' }]);
 });
+
+t.test("the doors: a send through Kannel's GET sendsms needs the send scope, answered in Kannel's words, and is audited", async (t) => {
+  const { kannel } = await import('../../plugins/kannel/index.ts');
+  const h = await harness(t, { api: { keys }, plugins: [kannel()] });
+  const sendsms = (password: string) => http(h, `/cgi-bin/sendsms?${new URLSearchParams({ username: 'x', password, to: '+15550100100', text: 'code 4711' })}`, null);
+  const refused = await sendsms(READ);
+  t.equal(refused.status, 403);
+  t.match(await refused.text(), /^\S.*/, "Kannel's plain-text line");
+  t.equal(h.sms.sent.length, 0);
+  t.equal((await sendsms(SEND)).status, 202);
+  t.equal(h.sms.sent.length, 1);
+  const audit = (await (await http(h, '/audit', ADMIN)).json()) as { items: Record<string, unknown>[] };
+  t.same(audit.items.map((e) => [e.key, e.method, e.route, e.status, e.code]), [
+    ['app', 'GET', '/cgi-bin/sendsms', 202, null],
+    ['monitoring', 'GET', '/cgi-bin/sendsms', 403, 'insufficient_scope'],
+  ]);
+  t.notOk(JSON.stringify(audit).includes('4711'), 'no text');
+});
