@@ -41,9 +41,10 @@ export class ApiError extends Error {
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 /**
- * What an API key may do. `read`: health details, metrics, lists; `send`: send, USSD, cancel and
- * change queued messages; `admin`: webhooks, keys, modems, the audit log, and everything else
- * (admin implies read and send).
+ * What an API key may do. `read`: health details, metrics, lists; `send`: send, USSD (and the
+ * balance), cancel and change queued messages, mark read and delete received ones; `admin`: webhooks,
+ * keys, modems (doctor, unpark), the opt-out list, the audit log, and everything else (admin implies
+ * read and send).
  */
 export type Scope = 'read' | 'send' | 'admin';
 export const SCOPES: readonly Scope[] = ['read', 'send', 'admin'];

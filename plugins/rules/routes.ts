@@ -42,6 +42,7 @@ export function rulesRoutes(store: RulesStore): RouteDef[] {
       path: '/rules/opt-outs',
       summary: 'Numbers that opted out (the rules’ optOut action), newest first',
       tags: ['rules'],
+      scope: 'read',
       responses: { 200: { description: 'The opt-out list', schema: v.object({ data: v.array(optOut) }) } },
       handler: () => ({ data: store.optOuts() }),
     },
@@ -50,6 +51,8 @@ export function rulesRoutes(store: RulesStore): RouteDef[] {
       path: '/rules/opt-outs/:number',
       summary: 'Take a number off the opt-out list',
       tags: ['rules'],
+      // Sending to someone who said STOP again is the operator's decision, not an app's.
+      scope: 'admin',
       responses: { 204: { description: 'Removed' }, 400: { description: 'Not a phone number (invalid_request naming number)' }, 404: { description: 'The number is not on the list' } },
       status: 204,
       handler: ({ params }) => {

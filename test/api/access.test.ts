@@ -72,24 +72,7 @@ t.test('each scope on each route class, over HTTP: 403 insufficient_scope names 
   t.equal((await http(h, '/', null)).status, 200, 'the page itself is open');
 });
 
-t.test('every route of the shipped plugins has the scope its class needs', async (t) => {
-  t.equal(scopeOf({ method: 'GET' }), 'read', 'an undeclared GET reads');
-  t.equal(scopeOf({ method: 'POST' }), 'admin', 'an undeclared change needs admin');
-  t.ok(allows(['admin'], 'send') && allows(['admin'], 'read') && allows(['read'], 'any'));
-  t.notOk(allows(['send'], 'read'));
-  t.notOk(allows(['read', 'send'], 'admin'));
-  const h = await harness(t, { api: { keys } });
-  const scopes = new Map(h.http.routes().map((r) => [`${r.def.method} ${r.def.path}`, r.def.auth === false ? 'open' : scopeOf(r.def)]));
-  const expected: Record<string, string> = {
-    'GET /health': 'open', 'GET /auth': 'open', 'GET /': 'open', 'GET /ui/:file': 'open',
-    'GET /openapi.json': 'any', 'GET /metrics': 'read', 'GET /events': 'read', 'GET /calls': 'read',
-    'GET /sms/messages': 'read', 'GET /sms/messages/:id': 'read', 'GET /sms/delivery-reports': 'read',
-    'POST /sms/send': 'send', 'PATCH /sms/messages/:id': 'send', 'DELETE /sms/messages/:id': 'send',
-    'POST /ussd/send': 'send', 'POST /ussd/reply': 'send', 'POST /ussd/cancel': 'send',
-    'GET /keys': 'admin', 'POST /keys': 'admin', 'DELETE /keys/:name': 'admin', 'GET /audit': 'admin', 'GET /modems/:id/doctor': 'admin',
-  };
-  for (const [route, scope] of Object.entries(expected)) t.equal(scopes.get(route), scope, route);
-});
+// Which scope each route of every shipped plugin needs: test/api/scopes.test.ts.
 
 t.test('GET /health: details for a key that may read, the status alone otherwise', async (t) => {
   const h = await harness(t, { api: { keys } });

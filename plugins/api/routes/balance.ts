@@ -21,6 +21,8 @@ export function balanceRoutes(sms: () => SmsService | undefined): RouteDef[] {
       path: '/modems/:id/balance',
       summary: "Read a modem's balance now with its USSD code (records sim.balance, and sim.balance_low below `low`)",
       tags: ['system'],
+      // A USSD request like POST /ussd/send: a key that may send may ask for the balance.
+      scope: 'send',
       responses: {
         200: { description: 'The reading', schema: balanceReading },
         404: { description: 'No modem with that id (not_found)' },

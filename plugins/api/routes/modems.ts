@@ -13,6 +13,8 @@ export function modemRoutes(sms: () => SmsService | undefined): RouteDef[] {
       summary: 'Put a parked modem back to sending (modem.unparked); its run of failures starts over',
       description: '`unparked` is false when the modem was not parked (nothing changed).',
       tags: ['system'],
+      // Sending again after permanent failures is the operator's call, like the modem's settings.
+      scope: 'admin',
       responses: {
         200: { description: 'Whether it was parked', schema: unparked },
         404: { description: 'No modem with that id (not_found)' },

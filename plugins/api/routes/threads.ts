@@ -58,6 +58,7 @@ export function threadRoutes(sms: () => SmsService): RouteDef[] {
         '`q` keeps the threads whose number contains its digits or one of whose messages contains it as text; `modem` one modem\'s. ' +
         'Pass `next` as `cursor` for the next page.',
       tags: ['sms'],
+      scope: 'read',
       query: threadsQuery,
       responses: {
         200: { description: 'A page of threads', schema: listOf(thread) },
@@ -76,6 +77,7 @@ export function threadRoutes(sms: () => SmsService): RouteDef[] {
       summary: "One conversation's messages, both directions, newest first",
       description: 'The thread is named by `number` and `modem` (as GET /sms/threads lists them). Pass `next` as `cursor` for older messages.',
       tags: ['sms'],
+      scope: 'read',
       query: threadQuery,
       responses: {
         200: { description: 'A page of messages, inbound and outbound', schema: listOf(message) },
