@@ -280,7 +280,7 @@ export function createAgent(config: ResolvedConfig, deps: AgentDeps = {}): Agent
         uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
         plugins,
         store: storage.status === 'pass' ? { status: 'pass' } : { status: 'fail', reason: storage.reason, message: storage.message, since: isoWithOffset(storage.since) },
-        journal: journal && !store?.closed ? { head: journal.head(), lag: journal.lags() } : { head: 0, lag: {} },
+        journal: journal && !store?.closed ? { head: journal.head(), lag: journal.lags(), errors: journal.sinkErrors() } : { head: 0, lag: {}, errors: {} },
       };
     },
   };

@@ -2,6 +2,7 @@ import type { Clock } from './clock.ts';
 import type { AgentEvent, AnyEvent, EventMap, EventType } from './events.ts';
 import { isoWithOffset, newId } from './ids.ts';
 import type { Logger } from './log.ts';
+import { redactString } from './redact.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -205,12 +206,20 @@ export class Journal {
     return start;
   }
 
-  /** Unacknowledged events per sink that has a cursor. */
+  /**
+   * Unacknowledged events per sink subscribed in this run. A sink no longer configured keeps its
+   * cursor (it resumes where it stopped if it comes back) but is not listed: its "lag" would only grow.
+   */
   lags(): Record<string, number> {
-    const head = this.head();
     const out: Record<string, number> = {};
-    for (const row of this.#store.all<{ sink: string; seq: number }>('SELECT sink, seq FROM journal_cursors'))
-      out[row.sink] = this.#store.get<{ n: number }>('SELECT COUNT(*) AS n FROM journal_events WHERE seq > ? AND seq <= ?', row.seq, head)?.n ?? 0;
+    for (const r of this.#runners) out[r.name] = r.lag();
+    return out;
+  }
+
+  /** The last failure of each running sink's handler (scrubbed), and when; absent for a sink that never failed. */
+  sinkErrors(): Record<string, { message: string; at: string; failing: boolean }> {
+    const out: Record<string, { message: string; at: string; failing: boolean }> = {};
+    for (const r of this.#runners) if (r.lastError) out[r.name] = { ...r.lastError };
     return out;
   }
 
@@ -290,6 +299,8 @@ class SinkRunner implements SinkSubscription {
   #dirty = false;
   #done: Promise<void> = Promise.resolve();
   #saveScheduled = false;
+  /** The handler's last failure (its message scrubbed); `failing` until an event is handled again. */
+  lastError: { message: string; at: string; failing: boolean } | null = null;
 
   constructor(name: string, handler: SinkHandler, options: SinkOptions, deps: RunnerDeps) {
     this.name = name;
@@ -375,9 +386,11 @@ class SinkRunner implements SinkSubscription {
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
         await this.#handler(event);
+        if (this.lastError) this.lastError.failing = false;
         return;
       } catch (error) {
         if (signal.aborted) break;
+        this.lastError = { message: redactString(error instanceof Error ? error.message : String(error)), at: isoWithOffset(this.#deps.clock.now()), failing: true };
         const delay = this.#opts.backoff(attempt);
         this.#deps.log.warn({ err: error, sink: this.name, event: event.id, attempt, retryInMs: delay }, 'sink will retry event');
         await this.#deps.clock.sleep(delay, signal).catch(() => {});

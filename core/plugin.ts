@@ -70,7 +70,8 @@ export interface AgentHealth {
   plugins: Record<string, PluginHealth>;
   /** Whether the store can write: `fail` with reason `storage_full` (since when) while the disk is full. */
   store: { status: 'pass' } | { status: 'fail'; reason: string; message: string; since: string };
-  journal: { head: number; lag: Record<string, number> };
+  /** Per running sink: events not yet acknowledged, and the handler's last failure (scrubbed). */
+  journal: { head: number; lag: Record<string, number>; errors?: Record<string, { message: string; at: string; failing: boolean }> };
 }
 
 export interface PluginDefinition<S extends GenericSchema = GenericSchema> {

@@ -8,7 +8,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../core/store.ts';
 import type { RetryPolicy } from './backoff.ts';
-import type { Deliveries, DeliveryStatus, DueDelivery, Outcome } from './deliveries.ts';
+import type { Deliveries, DeliveryRow, DeliveryStatus, DueDelivery, Outcome } from './deliveries.ts';
 import { Deadlines } from './deadline.ts';
 import { Endpoint, ReceiverError, type BreakerOptions, type Route, type SavedBreaker } from './endpoint.ts';
 import type { Subscriptions } from './subscriptions.ts';
@@ -224,6 +224,44 @@ export class Engine {
     const ep = this.#endpoint(row.endpoint);
     this.#claim(ep, due);
     return this.#dispatch(ep, due, true);
+  }
+
+  /**
+   * Why a delivery that is not done waits, and until when, from the scheduler's own state: a hold, an
+   * untrusted clock, offline, the endpoint's open breaker or Retry-After pause, the subscription's rate
+   * limit, the backoff. The latest of them is when it can go (`until` null: until someone acts).
+   */
+  waiting(row: Pick<DeliveryRow, 'status' | 'held_reason' | 'endpoint' | 'subscription_id' | 'next_at' | 'attempts'>): { reason: string; until: string | null } | null {
+    if (row.status === 'delivered' || row.status === 'failed') return null;
+    const now = this.#o.clock.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    if (row.status === 'held') {
+      if (row.held_reason === 'disabled') return { reason: 'held: the subscription is disabled (enabling it resumes the delivery)', until: null };
+      if (row.held_reason === 'clock') return { reason: `held: the system clock reads before ${iso(this.#o.notBefore)} and is not trusted yet`, until: null };
+      return { reason: `held: ${row.held_reason ?? 'no reason recorded'}`, until: null };
+    }
+    if (now < this.#o.notBefore) return { reason: `held: the system clock reads before ${iso(this.#o.notBefore)} and is not trusted yet`, until: null };
+    const waits: { reason: string; until: number }[] = [];
+    const due = row.next_at ?? now;
+    waits.push({ reason: row.attempts > 0 ? `retry ${row.attempts + 1}, after the backoff` : 'first attempt', until: due });
+    const ep = this.#endpoints.get(row.endpoint);
+    if (ep) {
+      if (ep.pausedUntil > now) waits.push({ reason: 'the receiver asked to wait (Retry-After)', until: ep.pausedUntil });
+      if (ep.state !== 'closed' && ep.openUntil !== null && ep.openUntil > now)
+        waits.push({ reason: `circuit breaker open after ${this.#o.breaker.threshold} failures in a row`, until: ep.openUntil });
+    }
+    if (this.#offline) waits.push({ reason: 'offline: no webhook endpoint is reachable (DNS or network); one probe at a time', until: Math.max(now, this.#lastProbeAt + this.#o.offlineProbeMs) });
+    const sub = row.subscription_id ? this.#o.subscriptions.get(row.subscription_id) : undefined;
+    const bucket = sub ? this.#buckets.get(sub.id) : undefined;
+    if (sub?.rateLimitPerMinute && bucket) {
+      const limit = sub.rateLimitPerMinute;
+      const tokens = Math.min(limit, bucket.tokens + ((now - bucket.at) * limit) / 60_000);
+      if (tokens < 1) waits.push({ reason: `rate limit of ${limit} per minute`, until: now + Math.ceil(((1 - tokens) * 60_000) / limit) });
+    }
+    // The latest wait decides; on a tie the more specific reason (listed later) is the one given.
+    const last = waits.reduce((a, b) => (b.until >= a.until ? b : a));
+    if (last.until <= now) return { reason: `due now${ep && ep.inFlight ? ' (an attempt to the same receiver is in flight)' : ''}`, until: iso(now) };
+    return { reason: last.reason, until: iso(last.until) };
   }
 
   health() {

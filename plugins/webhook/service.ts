@@ -204,10 +204,10 @@ export class WebhookService {
     return { items: rows.map((r) => publicDelivery(r)), next: rows.length === limit ? rows[rows.length - 1]!.id : null };
   }
 
-  delivery(id: string): PublicDelivery {
+  delivery(id: string): PublicDelivery & { waiting: ReturnType<Engine['waiting']> } {
     const row = this.#d.deliveries.get(id);
     if (!row) throw new WebhookError(404, 'not_found', 'no such delivery', 'id');
-    return publicDelivery(row, this.#d.deliveries.attempts(id));
+    return { ...publicDelivery(row, this.#d.deliveries.attempts(id)), waiting: this.#d.engine.waiting(row) };
   }
 
   /** Attempts a delivery now (also a failed or held one) and returns the attempt's result. */

@@ -44,6 +44,8 @@ export const deliveryView = v.object({
   lastAttemptAt: when,
   nextAttemptAt: when,
   deliveredAt: when,
+  /** Why it waits and until when (GET /sms/webhook-deliveries/:id only); null once done. */
+  waiting: v.optional(v.nullable(v.object({ reason: v.string(), until: when }))),
   attemptLog: v.optional(
     v.array(
       v.object({

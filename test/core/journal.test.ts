@@ -355,3 +355,33 @@ t.test('without a backoff of its own, a failing sink is retried after 1 s, then 
   t.equal(sub.lag(), 0, 'delivered once the sink accepts it');
   await sub.stop();
 });
+
+t.test('lag and the last error are listed for the sinks running now, not for every sink ever seen', async (t) => {
+  const { journal, clock } = setup(t);
+  let fail = true;
+  const gone = journal.subscribe('old-sink', () => {});
+  await gone.stop();
+  const sub = journal.subscribe(
+    'webhook',
+    () => {
+      if (fail) throw new Error('POST https://user:pw@hooks.example.com/in?token=abc failed for +15550100199');
+    },
+    { backoff: () => 1000 },
+  );
+  journal.append('system.ping', ping(1));
+  journal.append('system.ping', ping(2));
+  await flushMicrotasks(20);
+  t.same(journal.lags(), { webhook: 2 }, 'the stopped sink is not listed');
+  const err = journal.sinkErrors().webhook!;
+  t.equal(err.failing, true);
+  t.match(err.at, /^\d{4}-\d\d-\d\dT/);
+  t.notMatch(err.message, /pw@|token=abc|0100199/, `scrubbed (${err.message})`);
+  fail = false;
+  await clock.advance(1000);
+  await flushMicrotasks(20);
+  t.same(journal.lags(), { webhook: 0 });
+  t.match(journal.sinkErrors(), { webhook: { failing: false } }, 'the last error kept, no longer failing');
+  await sub.stop();
+  t.same(journal.lags(), {}, 'nothing running, nothing listed');
+  t.same(journal.sinkErrors(), {});
+});

@@ -197,6 +197,9 @@ if (!hasChromium()) {
     });
 
     t.same(problems, [], 'no console errors');
+    await page.getByLabel('Search conversations').fill('0100111');
+    await threads.locator('li.thread', { hasText: '+15550100111' }).getByRole('button').click();
+    await view.locator('li.bubble.out').waitFor({ timeout: 10_000 });
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#conversations').screenshot({ path: join(ARTIFACTS, 'ui-conversations.png') });
     await page.screenshot({ path: join(ARTIFACTS, 'ui-desktop.png'), fullPage: true });

@@ -191,14 +191,15 @@ t.test('status: queues, webhook counts from either shape, sink lag, plugins not 
   const dom = els;
   r.renderStatus(dom, {
     agentId: 'pi', version: '1.2.3', status: 'warn', uptimeSeconds: 90_000, queue: { outbound: 4 },
-    plugins: { modem: 'pass', webhook: { status: 'warn', backlog: 7, held: 2, failed: 1 } }, journal: { lag: { webhook: 12 } },
+    plugins: { modem: 'pass', webhook: { status: 'warn', backlog: 7, held: 2, failed: 1 } },
+    journal: { lag: { webhook: 12, file: 1, mqtt: 0 }, errors: { file: { message: 'EACCES: permission denied', at: new Date().toISOString(), failing: true }, mqtt: { message: 'connack timeout', at: new Date(Date.now() - 600_000).toISOString(), failing: false } } },
   });
   const fact = (k: string) => els.queues.querySelector(`[data-fact="${k}"]`)!.textContent;
   t.equal(fact('Outbound queued'), '4');
   t.equal(fact('Webhook backlog'), '7');
   t.equal(fact('Webhooks held'), '2');
   t.equal(fact('Webhooks failed'), '1');
-  t.equal(els.lag.text, 'webhook 12 events');
+  t.equal(els.lag.text, 'webhook 12 events behind file 1 event behind · failing just now: EACCES: permission denied mqtt 0 events behind · last error 10 min ago: connack timeout');
   t.equal(els.plugins.text, 'modem: pass webhook: warn');
   t.equal(els.agent.textContent, 'pi · v1.2.3 · health warn · up 1 d 1 h');
 

@@ -9,7 +9,7 @@ import { createAgent, type Agent } from '../../core/agent.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { resolveConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
-import type { PluginInstance } from '../../core/plugin.ts';
+import type { ConfiguredPlugin } from '../../core/plugin.ts';
 import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
 import { webhook } from '../../plugins/webhook/index.ts';
@@ -81,7 +81,7 @@ export interface Rig {
 
 export interface RigOptions {
   /** Other plugins than the simulator modem, the API with the key and a webhook (no wait for a modem then). */
-  plugins?: PluginInstance[];
+  plugins?: ConfiguredPlugin[];
 }
 
 export async function startAgent(t: Test, options: RigOptions = {}): Promise<Rig> {

@@ -142,8 +142,16 @@ export function renderStatus(els, s) {
     ...(w ? /** @type {[string, number][]} */ ([['Webhooks held', w.held], ['Webhooks failed', w.failed]]) : []),
   ]);
   replace(els.queues, facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, String(v))]));
+  // The sinks running now (the agent lists no others), each with its last failure when it had one.
   const lag = Object.entries(s.journal?.lag ?? {});
-  replace(els.lag, lag.length ? lag.flatMap(([sink, n]) => [h('dt', null, sink), h('dd', null, `${n} events`)]) : [h('dd', { class: 'muted' }, 'No sinks')]);
+  const errors = s.journal?.errors ?? {};
+  replace(els.lag, lag.length
+    ? lag.flatMap(([sink, n]) => {
+        const e = errors[sink];
+        return [h('dt', null, sink), h('dd', { 'data-sink': sink }, `${n} event${n === 1 ? '' : 's'} behind`,
+          e ? h('span', { class: `small${e.failing ? ' error' : ' muted'}` }, ` · ${e.failing ? 'failing' : 'last error'} ${ago(e.at)}: ${e.message}`) : null)];
+      })
+    : [h('dd', { class: 'muted' }, 'No sinks')]);
   const plugins = Object.entries(s.plugins ?? {}).map(([name, p]) => {
     const status = typeof p === 'string' ? p : p.status;
     return h('span', { class: `badge s-${status}` }, `${name}: ${status}`);
