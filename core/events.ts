@@ -116,6 +116,34 @@ export interface ModemParked {
   retryAt: string | null;
 }
 
+/** A keep-alive of an idle prepaid SIM (`modem({ keepAlive })`): an SMS queued or a USSD code answered. */
+export interface SimKeepAlive {
+  modem: string;
+  kind: 'sms' | 'ussd';
+  at: string;
+  /** The SIM's last send before it (null: none known). */
+  idleSince: string | null;
+  /** kind sms: the queued message (its sms.sent / sms.failed follow). */
+  messageId?: string;
+  /** kind ussd: the code and the network's answer. */
+  code?: string;
+  answer?: string;
+}
+
+/** A SIM storage at or above storageWarnPercent, and what the agent did about it. */
+export interface SimStorageNearlyFull {
+  modem: string;
+  /** 27.005 storage name: SM (SIM), ME (phone), SR (status reports), ... */
+  storage: string;
+  used: number;
+  total: number;
+  /** After the agent read and deleted what it may. */
+  usedAfter: number;
+  /** `emptied`: messages were stored by the agent and deleted; `kept`: nothing it may delete. */
+  action: 'emptied' | 'kept';
+  detail: string;
+}
+
 export interface ModemUnparked {
   modem: string;
   /** `api`: POST /modems/:id/unpark; `timer`: the retry time came. */
@@ -146,6 +174,8 @@ export interface EventMap {
   'sim.balance_low': SimBalanceLow;
   'modem.parked': ModemParked;
   'modem.unparked': ModemUnparked;
+  'sim.keepalive': SimKeepAlive;
+  'sim.storage_nearly_full': SimStorageNearlyFull;
   'system.ping': SystemPing;
   'webhook.test': WebhookTest;
 }
@@ -166,6 +196,8 @@ export const eventTypes: readonly EventType[] = [
   'sim.balance_low',
   'modem.parked',
   'modem.unparked',
+  'sim.keepalive',
+  'sim.storage_nearly_full',
   'system.ping',
   'webhook.test',
 ];

@@ -185,6 +185,30 @@ export interface ModemStatus {
   balance?: BalanceReading | null;
   /** Its sending policy: counters against caps, why it holds messages now, parked. */
   sending?: ModemSending;
+  /** The message storages at the last health check (27.005 AT+CPMS?), one entry per storage. */
+  storage?: StorageStatus[];
+  /** The keep-alive when `keepAlive` is configured. */
+  keepAlive?: KeepAliveStatus;
+}
+
+export interface StorageStatus {
+  /** 27.005 storage name: SM (SIM), ME (phone), MT, SR, ... */
+  mem: string;
+  used: number;
+  total: number;
+  /** At or above storageWarnPercent (reported by sim.storage_nearly_full) and not below it since. */
+  nearlyFull: boolean;
+}
+
+export interface KeepAliveStatus {
+  kind: 'sms' | 'ussd';
+  everyDays: number;
+  /** The SIM's last send or keep-alive (ISO with offset); the agent's first start on a SIM it has no record of. */
+  lastActivityAt: string | null;
+  /** The last keep-alive the agent did, null before the first. */
+  lastKeepAliveAt: string | null;
+  /** When the next one is due if the SIM sends nothing before. */
+  dueAt: string | null;
 }
 
 /** The counters of one SIM against its caps (parts sent; distinct recipients in 30 days). */

@@ -31,6 +31,8 @@ export interface DriverOptions {
   hangThreshold: number;
   reconnectMaxMs: number;
   hangUpCalls: boolean;
+  /** A storage this full (percent) is emptied and reported (sim.storage_nearly_full); 0 = off. */
+  storageWarnPercent: number;
 }
 
 export interface DriverDeps {
@@ -101,6 +103,10 @@ export interface DriverContext {
    * user's drafts and sent items). The health check reads everything again only when they change.
    */
   leftStored: string | undefined;
+  /** Storages reported nearly full and not below the mark since (one event per filling). */
+  readonly storageWarned: Set<string>;
+  /** The storage counts of the last health check (AT+CPMS?), for status. */
+  storage: { mem: string; used: number; total: number }[];
   /** Stored messages no read gave whole: left on the SIM, read again later (reading.ts). */
   readonly unread: UnreadSlots;
   /** The +CNMI values the set-up chose (27.005 3.4.1), to tell whether a modem forgot them. */
@@ -129,6 +135,8 @@ export function createContext(parts: Pick<DriverContext, 'id' | 'options' | 'dep
     mem1: '',
     readChain: Promise.resolve(),
     leftStored: undefined,
+    storageWarned: new Set<string>(),
+    storage: [],
     unread: new UnreadSlots(),
     cnmi: undefined,
     rebootCheck: undefined,

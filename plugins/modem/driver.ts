@@ -125,6 +125,7 @@ export class ModemDriver implements PartSender {
       simulator: this.#m.options.simulator,
       resets: this.resets,
       reason: this.#state === 'online' ? null : (this.#reason ?? null),
+      ...(this.#m.storage.length ? { storage: this.#m.storage.map((s) => ({ ...s, nearlyFull: this.#m.storageWarned.has(s.mem) })) } : {}),
     };
   }
 

@@ -6,6 +6,7 @@ import { technology } from './doctor.ts';
 import * as parse from './parse.ts';
 import { readRegistration } from './registration.ts';
 import { readStored } from './reading.ts';
+import { storageCounts, watchStorage, type StorageCount } from './storage.ts';
 
 /**
  * Every options.healthIntervalMs until the driver stops: concatenation sweep, health check, lost
@@ -34,11 +35,14 @@ export async function healthLoop(m: DriverContext): Promise<void> {
       // After a miss, the cheapest command first: it answers at once on any modem that is not hung.
       if (m.misses > 0) await m.at.send('AT');
       await checkHealth(m);
-      const stored = await storedCounts(m);
+      const counts = await storageCounts(m);
+      const stored = countsKey(counts);
       // A message in storage that no indication announced (lost URC, modem restarted): read it now.
       // Drafts and sent items stay in storage; while the counts are what the last full read left,
       // there is nothing new to read (AT+CMGL=4 of every storage at each interval was wasted).
-      if (stored.used && stored.key !== m.leftStored) await sweepStorage(m);
+      const sweep = stored.used && stored.key !== m.leftStored;
+      if (sweep) await sweepStorage(m);
+      await watchStorage(m, counts, sweep, () => sweepStorage(m));
       m.misses = 0;
     } catch (error) {
       if (!(error instanceof AtError) || error.code !== 'timeout') {
@@ -75,8 +79,10 @@ export async function sweepStorage(m: DriverContext): Promise<void> {
 
 /** AT+CPMS? (27.005 3.2.2): whether any storage holds messages, and the counts as one comparable key. */
 async function storedCounts(m: DriverContext): Promise<{ used: boolean; key: string }> {
-  const stored = parse.parseCpmsRead((await m.at.send('AT+CPMS?')).lines);
-  m.info.storage = stored.find((s) => s.mem === 'SM') ?? stored[0] ?? null;
+  return countsKey(await storageCounts(m));
+}
+
+function countsKey(stored: readonly StorageCount[]): { used: boolean; key: string } {
   return { used: stored.some((s) => s.used > 0), key: stored.map((s) => `${s.mem}:${s.used}`).join(',') };
 }
 

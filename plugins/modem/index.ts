@@ -2,6 +2,7 @@ import { definePlugin } from '../../core/plugin.ts';
 import { Balance, balanceMigrations } from './balance.ts';
 import { ModemDriver } from './driver.ts';
 import { Inbox } from './inbox.ts';
+import { KeepAlive } from './keepalive.ts';
 import { modemOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { Parking } from './parking.ts';
@@ -56,6 +57,7 @@ export const modem = definePlugin({
         hangThreshold: o.hangThreshold,
         reconnectMaxMs: o.reconnectMaxSeconds * 1000,
         hangUpCalls: o.hangUpCalls,
+        storageWarnPercent: o.storageWarnPercent,
       },
       { ...common, inbox, outbox, reports, trace: o.trace ? new Trace(fileSink(o.trace)) : undefined, ...o.testingHooks },
     );
@@ -77,15 +79,25 @@ export const modem = definePlugin({
     let pinging: Promise<void> = Promise.resolve();
     let failover: Promise<void> = Promise.resolve();
     let balanceDone: Promise<void> = Promise.resolve();
+    let keepAliveDone: Promise<void> = Promise.resolve();
+    const keepAlive = o.keepAlive
+      ? new KeepAlive(o.keepAlive, {
+          ...common,
+          online: () => driver.online,
+          send: (request) => gateway.send(request),
+          ussd: (code) => driver.ussd.request(code, 30_000).catch((error: unknown) => Promise.reject(ussdFailure(error))),
+        })
+      : undefined;
     const failoverMs = o.failoverSeconds * 1000;
 
     return {
       start() {
-        gateway.join({ driver, outbox, inbox, failoverMs, balance, parking });
+        gateway.join({ driver, outbox, inbox, failoverMs, balance, parking, keepAlive });
         policy.prune();
         driver.start();
         workerDone = outbox.run(driver, worker.signal);
         if (balance) balanceDone = balance.run(worker.signal).catch((error) => ctx.log.error({ err: error, modem: id }, 'balance schedule failed'));
+        if (keepAlive) keepAliveDone = keepAlive.run(worker.signal).catch((error) => ctx.log.error({ err: error, modem: id }, 'keep-alive schedule failed'));
         // Looks a few times per grace period whether this modem's round-robin messages should move on.
         const every = Math.min(30_000, Math.max(1000, failoverMs / 4));
         failover = (async () => {
@@ -121,6 +133,7 @@ export const modem = definePlugin({
         await pinging;
         await failover;
         await balanceDone;
+        await keepAliveDone;
         port.close?.();
       },
       health() {
@@ -135,6 +148,7 @@ export const modem = definePlugin({
           decodeErrors: inbox.decodeErrors,
           ...(balance ? { balance: balance.last() } : {}),
           sending: outbox.status(),
+          ...(keepAlive ? { keepAlive: keepAlive.status() } : {}),
         };
       },
     };

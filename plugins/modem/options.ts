@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { balanceOptions } from './balance.ts';
+import { keepAliveOptions } from './keepalive.ts';
 import { isTimeZone } from './zoned.ts';
 
 const hook = v.custom<(pdu: string) => Promise<void> | void>((x) => typeof x === 'function', 'a function');
@@ -95,6 +96,10 @@ export const modemOptions = v.strictObject({
   dailyQuota: cap,
   /** Caps, pause and quiet hours of this SIM (docs/sending.md). */
   policy: v.optional(policyOptions, {}),
+  /** An SMS or a USSD code when the SIM has sent nothing for `everyDays`, so a prepaid SIM stays active. */
+  keepAlive: v.optional(keepAliveOptions),
+  /** A SIM/modem storage this full (percent) is emptied and reported (`sim.storage_nearly_full`); 0 = off. */
+  storageWarnPercent: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100)), 80),
   /** Permanent send failures in a row take the modem out of sending; its unpinned messages go to other modems. */
   parking: v.optional(
     v.strictObject({

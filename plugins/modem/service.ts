@@ -13,6 +13,7 @@ import type { SqlValue } from '../../core/store.ts';
 import { encodeSubmit, SmsEncodeError } from '../../core/sms/index.ts';
 import type { Store } from '../../core/store.ts';
 import type { Balance } from './balance.ts';
+import type { KeepAlive } from './keepalive.ts';
 import type { ModemDriver } from './driver.ts';
 import { AtError } from './errors.ts';
 import { inboundFromRow, inboxColumns, type Inbox, type InboxRow } from './inbox.ts';
@@ -49,6 +50,8 @@ export interface Member {
   /** The balance reader, when the modem has a `balance` option. */
   balance?: Balance;
   parking?: Parking;
+  /** The keep-alive, when the modem has a `keepAlive` option. */
+  keepAlive?: KeepAlive;
 }
 
 const bad = (field: string, message: string) => new SmsServiceError('invalid_request', `${field}: ${message}`, { field });
@@ -459,7 +462,12 @@ export class SmsGateway implements SmsService {
   }
 
   modems(): ModemStatus[] {
-    return [...this.#members.values()].map((m) => ({ ...m.driver.status(), ...(m.balance ? { balance: m.balance.last() } : {}), sending: m.outbox.status() }));
+    return [...this.#members.values()].map((m) => ({
+      ...m.driver.status(),
+      ...(m.balance ? { balance: m.balance.last() } : {}),
+      sending: m.outbox.status(),
+      ...(m.keepAlive ? { keepAlive: m.keepAlive.status() } : {}),
+    }));
   }
 
   /** Home Assistant's per-modem sensors; "today" is since local midnight of the agent's clock. */

@@ -22,6 +22,8 @@ export function registerUrcs(m: DriverContext): void {
   for (const domain of DOMAINS) urcs.on(`${domain}:`, ([line]) => onRegistrationUrc(m, domain, line!));
   // Boot lines: a modem that rebooted in place is set up again (reboot.ts).
   for (const p of BOOT_LINES) urcs.on(p, ([line]) => onBootLine(m, line!));
+  // Huawei's storage-full indication: the network now holds new messages back; check (and empty) it now.
+  urcs.on('^SMMEMFULL:', () => m.wakeHealth?.());
   // Vendor noise (Huawei ^RSSI/^BOOT/^MODE ...): recognised, ignored.
   urcs.on('^', () => {});
 }

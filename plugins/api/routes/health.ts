@@ -39,6 +39,13 @@ const healthSchema = v.object({
       parked: v.nullable(v.object({ since: v.string(), reason: v.string(), failures: v.number(), retryAt: v.nullable(v.string()) })),
       failures: v.number(),
     })),
+    /** The message storages at the last health check; nearlyFull: at or above storageWarnPercent (sim.storage_nearly_full). */
+    storage: v.optional(v.array(v.object({ mem: v.string(), used: v.number(), total: v.number(), nearlyFull: v.boolean() }))),
+    /** The keep-alive (modem({ keepAlive })): the SIM's last activity and when the next one is due. */
+    keepAlive: v.optional(v.object({
+      kind: v.picklist(['sms', 'ussd']), everyDays: v.number(),
+      lastActivityAt: v.nullable(v.string()), lastKeepAliveAt: v.nullable(v.string()), dueAt: v.nullable(v.string()),
+    })),
   }))),
   queue: v.optional(v.object({ outbound: v.number(), scheduled: v.optional(v.number()) })),
   webhookBacklog: v.optional(v.number()),
@@ -125,6 +132,15 @@ export function collectAgentMetrics(metrics: Metrics, deps: HealthDeps & { start
     ),
     metrics.collect('smsedge_sim_balance_checked_timestamp_seconds', 'When the balance was last read (Unix time)', 'gauge', () =>
       (deps.sms()?.modems() ?? []).flatMap((m) => (m.balance ? [{ labels: { modem: m.id }, value: Math.round(Date.parse(m.balance.checkedAt) / 1000) }] : [])),
+    ),
+    metrics.collect('smsedge_modem_storage_used', 'Messages in each modem storage at the last health check (AT+CPMS?)', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).flatMap((m) => (m.storage ?? []).map((s) => ({ labels: { modem: m.id, storage: s.mem }, value: s.used }))),
+    ),
+    metrics.collect('smsedge_modem_storage_total', 'Capacity of each modem storage (AT+CPMS?)', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).flatMap((m) => (m.storage ?? []).map((s) => ({ labels: { modem: m.id, storage: s.mem }, value: s.total }))),
+    ),
+    metrics.collect('smsedge_sim_keepalive_due_timestamp_seconds', 'When the next keep-alive is due if the SIM sends nothing before (Unix time)', 'gauge', () =>
+      (deps.sms()?.modems() ?? []).flatMap((m) => (m.keepAlive?.dueAt ? [{ labels: { modem: m.id }, value: Math.round(Date.parse(m.keepAlive.dueAt) / 1000) }] : [])),
     ),
     metrics.collect('smsedge_modem_sends', 'SMS parts sent per modem in the policy windows (minute, hour, day, month; recipients30Days: distinct recipients)', 'gauge', () =>
       (deps.sms()?.modems() ?? []).flatMap((m) => Object.entries(m.sending?.counts ?? {}).map(([window, value]) => ({ labels: { modem: m.id, window }, value }))),
