@@ -98,6 +98,7 @@ t.test('the image: base images per architecture, the packaged agent, the run scr
   t.match(dockerfile, /^FROM \$\{BUILD_FROM\}$/m);
   t.match(dockerfile, /npm install --global --omit=dev .*smsedge-\*\.tgz|smsedge-\*\.tgz[\s\S]*npm install --global --omit=dev/, 'installs the npm tarball');
   t.match(dockerfile, /^COPY rootfs \/$/m);
+  t.match(dockerfile, /node \/tmp\/check\.ts/, "the build fails on a Node that cannot load the add-on's TypeScript config");
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   t.equal(config.version, pkg.version, "the add-on's version is the package's (the registry install asks for it)");
   t.match(dockerfile, new RegExp(`^ARG BUILD_VERSION=${pkg.version.replace(/\./g, '\\.')}$`, 'm'));

@@ -95,6 +95,9 @@ t.test('the simulator, and no broker', async (t) => {
   t.same(resolved(addon).plugins.map((p) => p.name), ['modem', 'api']);
   t.equal(addon.env.SMSEDGE_API_KEY, key(), 'a key is made when none is set: the API listens on the add-on network');
   t.not(translateOptions({ simulator: true }).env.SMSEDGE_API_KEY, translateOptions({ simulator: true }).env.SMSEDGE_API_KEY, 'a new random key each start');
+  const elsewhere = translateOptions({ simulator: true }, undefined, key, '/tmp/addon-data');
+  t.equal(elsewhere.dataDir, '/tmp/addon-data');
+  t.match(elsewhere.modem, { simulator: { storageFile: '/tmp/addon-data/simulator.json' } }, "the simulated SIM's storage with the rest of the data");
 });
 
 t.test("the user's own broker instead of the Supervisor's", async (t) => {

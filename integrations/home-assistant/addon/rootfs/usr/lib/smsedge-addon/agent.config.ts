@@ -2,7 +2,8 @@
 // what the Supervisor says (its MQTT broker, the add-on's slug), translated by ./options.ts; secrets
 // go into this process's environment, where the plugins read them, and into no file. The run script starts
 // `smsedge start --config` on this file. SMSEDGE_ADDON_OPTIONS and SMSEDGE_ADDON_SUPERVISOR move the
-// two inputs elsewhere (tests).
+// two inputs elsewhere, SMSEDGE_ADDON_DATA and SMSEDGE_ADDON_PORT the data folder (/data) and the
+// ingress port (8099): for tests that run this file outside the image.
 import { ConfigError, defineConfig } from 'smsedge';
 import { api } from 'smsedge/plugins/api';
 import { modem } from 'smsedge/plugins/modem';
@@ -16,7 +17,7 @@ const supervisor = await askSupervisor({ base: env.SMSEDGE_ADDON_SUPERVISOR });
 
 let addon: AddonConfig;
 try {
-  addon = translateOptions(await readOptions(env.SMSEDGE_ADDON_OPTIONS), supervisor);
+  addon = translateOptions(await readOptions(env.SMSEDGE_ADDON_OPTIONS), supervisor, undefined, env.SMSEDGE_ADDON_DATA || undefined);
 } catch (error) {
   if (error instanceof AddonOptionError) throw new ConfigError(`add-on option ${error.option}`, error.detail);
   throw error;
@@ -25,6 +26,8 @@ Object.assign(env, addon.env);
 for (const note of addon.notes) say(note);
 // The broker's host only: a URL may carry a login.
 if (addon.mqtt) say(`MQTT broker at ${new URL(String(addon.mqtt.url)).host}`);
+
+if (env.SMSEDGE_ADDON_PORT) addon.api.port = Number(env.SMSEDGE_ADDON_PORT);
 
 export default defineConfig({
   dataDir: addon.dataDir,

@@ -165,7 +165,7 @@ function broker(options: Record<string, unknown>, service: MqttService | undefin
 
 /**
  * Turns the add-on's options and what the Supervisor said (its MQTT service, the add-on's slug) into
- * the agent's configuration.
+ * the agent's configuration, with its data in `dataDir` (the add-on's /data).
  * Throws AddonOptionError naming the option for anything the agent could not run with. `newKey` makes
  * the API key used when the user set none (the API then answers only through Ingress in practice).
  *
@@ -173,7 +173,12 @@ function broker(options: Record<string, unknown>, service: MqttService | undefin
  * translateOptions({ port: '/dev/ttyUSB2', contacts: [{ name: 'alice', number: '+4915123456789' }] }, { mqtt: { host: 'core-mosquitto', port: 1883, username: 'addons', password: 'p' } })
  * // → { modem: { port: '/dev/ttyUSB2' }, api: { host: '0.0.0.0', port: 8099, ingress: {...} }, mqtt: { url: 'mqtt://core-mosquitto:1883', ... }, env: {...} }
  */
-export function translateOptions(input: unknown, supervisor: Supervisor = {}, newKey: () => string = () => randomBytes(24).toString('hex')): AddonConfig {
+export function translateOptions(
+  input: unknown,
+  supervisor: Supervisor = {},
+  newKey: () => string = () => randomBytes(24).toString('hex'),
+  dataDir: string = DATA_DIR,
+): AddonConfig {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new AddonOptionError('options', 'the options are not an object (check /data/options.json)');
   const options = input as Record<string, unknown>;
   const env: Record<string, string> = {};
@@ -190,7 +195,7 @@ export function translateOptions(input: unknown, supervisor: Supervisor = {}, ne
   }
   const modem: Record<string, unknown> = { port: simulator ? 'simulator' : port };
   if (simulator) {
-    modem.simulator = { timing: true, storageFile: `${DATA_DIR}/simulator.json` };
+    modem.simulator = { timing: true, storageFile: `${dataDir}/simulator.json` };
     notes.push('running on the built-in simulated modem (option simulator): no SMS leaves this machine');
   }
   const sim = balance(options);
@@ -216,7 +221,7 @@ export function translateOptions(input: unknown, supervisor: Supervisor = {}, ne
   const level = text(options, 'log_level') ?? 'info';
   if (!LEVELS.includes(level as LogLevel)) throw new AddonOptionError('log_level', `must be one of ${LEVELS.join(', ')}`);
 
-  return { dataDir: DATA_DIR, log: { level: level as LogLevel }, modem, api, ...(mqtt && { mqtt }), env, notes };
+  return { dataDir, log: { level: level as LogLevel }, modem, api, ...(mqtt && { mqtt }), env, notes };
 }
 
 /** Reads the options file the Supervisor writes; a missing or broken file is an AddonOptionError too. */
