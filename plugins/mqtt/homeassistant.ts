@@ -37,7 +37,7 @@ export interface HaEvent {
 }
 
 /** Events of the journal the event entity shows. */
-const journalTypes: EventType[] = ['sms.received', 'sms.sent', 'sms.delivered', 'sms.failed', 'sms.expired'];
+const journalTypes: EventType[] = ['sms.received', 'sms.sent', 'sms.delivered', 'sms.failed', 'sms.expired', 'sms.cancelled'];
 
 /** A journal event as the event entity's payload; null for the events it does not show. */
 export function haEventOf(event: AnyEvent, textOf: (messageId: string) => string | null): HaEvent | null {
@@ -58,6 +58,12 @@ export function haEventOf(event: AnyEvent, textOf: (messageId: string) => string
       return {
         event_type: 'failed', number: event.data.to, text: textOf(event.data.messageId), modem: event.data.modem, message_id: event.data.messageId,
         reason: `not sent within its ttlSeconds (${event.data.ttlSeconds} s)`, ...base,
+      };
+    case 'sms.cancelled':
+      // Withdrawn before it reached the modem (REST API, operator page): for Home Assistant a send that did not happen.
+      return {
+        event_type: 'failed', number: event.data.to, text: textOf(event.data.messageId), modem: event.data.modem, message_id: event.data.messageId,
+        reason: 'cancelled before it was sent', ...base,
       };
     default:
       return null;

@@ -214,6 +214,25 @@ t.test('Home Assistant: devices, entities, notify, the event entity, balance and
   await waitFor(() => eventsOn('a').some((e) => e.event_type === 'sent' && e.text === 'after the stray ones'), 'later commands still handled');
   t.notOk(w.messages.some((m) => m.topic.startsWith('smsedge/pi/ha/zz/') && m.topic !== 'smsedge/pi/ha/zz/notify'), 'nothing published for an unknown modem');
 
+  // A delivery report saying the message did not arrive: failed, with the report's reason.
+  sim.get('a')!.setDeliveryOutcome('+4915123456789', 'failed');
+  await w.client.publishAsync('smsedge/pi/ha/a/notify/alice', 'Never arrives', { qos: 1 });
+  await waitFor(() => failures().some((e) => e.text === 'Never arrives'), 'failed delivery', 30_000);
+  t.ok(eventsOn('a').some((e) => e.event_type === 'sent' && e.text === 'Never arrives'), 'sent first');
+  t.match(failures().find((e) => e.text === 'Never arrives'), { number: '+4915123456789', reason: String, message_id: String });
+
+  // A send from Home Assistant withdrawn before it reached the modem (REST API, operator page): failed, saying so.
+  sim.get('b')!.unplug();
+  await waitFor(() => agent.use('sms').modems().find((m) => m.id === 'b')?.state !== 'online', 'modem b offline');
+  await w.client.publishAsync('smsedge/pi/ha/b/notify', 'Withdrawn', { qos: 1 });
+  const withdrawn = () => agent.use('sms').listMessages({ direction: 'outbound', limit: 100 }).filter((m) => (m as { text: string }).text === 'Withdrawn') as { id: string }[];
+  await waitFor(() => withdrawn().length === 2, 'queued for both recipients of b');
+  for (const m of withdrawn()) agent.use('sms').cancel(m.id);
+  await waitFor(() => eventsOn('b').filter((e) => e.text === 'Withdrawn').length === 2, 'cancelled events');
+  for (const e of eventsOn('b').filter((e) => e.text === 'Withdrawn')) t.match(e, { event_type: 'failed', reason: 'cancelled before it was sent', number: /^\+1555010020[12]$/ });
+  t.same(eventsOn('b').filter((e) => e.text === 'Withdrawn').map((e) => e.message_id).sort(), withdrawn().map((m) => m.id).sort());
+  sim.get('b')!.replug();
+
   // What Home Assistant reads back: every event names one of the entity's event_types; the text
   // entities' states fit their max (a longer one is dropped with an error).
   const types = cfg('event/smsedge_pi/a_messages').event_types as string[];
