@@ -1,4 +1,5 @@
 // The operator page: sign-in, panels, forms, and live updates (the event stream, else polling).
+import { access } from './admin.js';
 import { ApiFailure, call, clearKey, getKey, setKey, stream, whenUnauthorized } from './api.js';
 import { failedFirst, parseHeaderLines, successRates } from './format.js';
 import { conversations } from './conversations.js';
@@ -38,6 +39,7 @@ const ingress = document.documentElement.dataset.auth === 'ingress';
 function showLogin(message = '') {
   state.session?.abort();
   state.session = null;
+  accessView.leave();
   $('dash').hidden = true;
   $('logout').hidden = true;
   $('privacy-box').hidden = true;
@@ -109,6 +111,8 @@ async function enter(doc) {
   for (const name of Object.keys(loaders)) schedule(/** @type {Panel} */ (name));
   void finder.run().catch(() => {});
   live(session.signal);
+  // Who is signed in and what the key may do; keys and the audit log for admin keys (admin.js).
+  void accessView.enter(session.signal).catch(() => {});
 }
 
 // --- loading panels ------------------------------------------------------------------------------
@@ -322,6 +326,7 @@ const value = (id) => /** @type {HTMLInputElement} */ ($(id)).value.trim();
 
 const conv = conversations({ act, changed: () => schedule('status') });
 const finder = search({ act, openThread: (m) => conv.openFor(m), changed: () => schedule('status', 'threads') });
+const accessView = access({ act });
 
 function showModems() {
   renderModems($('modems'), state.modems, state.history, { doctor: runDoctor, reports: state.doctor });
