@@ -200,6 +200,19 @@ export function modemState(modems: ModemStatus[] | undefined): Record<string, un
   };
 }
 
+/**
+ * The operator page's address for the devices' `configuration_url`: the API's first address that
+ * another machine can open (an API on 0.0.0.0 lists the loopback address first, which would open the
+ * Home Assistant user's own computer), else its first address.
+ *
+ * @example
+ * pageUrl(['http://127.0.0.1:8080', 'http://192.168.1.5:8080']) // → 'http://192.168.1.5:8080'
+ */
+export function pageUrl(urls: string[]): string | undefined {
+  const loopback = (url: string) => /^https?:\/\/(127\.[\d.]+|localhost|\[::1\])(:\d+)?(\/|$)/i.test(url);
+  return urls.find((u) => !loopback(u)) ?? urls[0];
+}
+
 /** Cut to what Home Assistant keeps of a state. */
 export const clip = (text: string) => (text.length > maxState ? `${text.slice(0, maxState - 1)}…` : text);
 

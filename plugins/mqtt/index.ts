@@ -4,7 +4,7 @@ import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { publicEvent, type AnyEvent } from '../../core/events.ts';
 import { definePlugin, type PluginHealth } from '../../core/plugin.ts';
 import { redactUrl, registerSecret } from '../../core/redact.ts';
-import { modemState } from './discovery.ts';
+import { modemState, pageUrl } from './discovery.ts';
 import { haMigrations, HomeAssistant } from './homeassistant.ts';
 import { mqttOptions, type MqttOptions } from './options.ts';
 import { SendDedup } from './dedup.ts';
@@ -138,7 +138,7 @@ export const mqtt = definePlugin({
           },
           connected: () => connected(client!, stopping.signal),
           isConnected: () => client?.connected ?? false,
-          apiUrl: () => ((ctx.tryUse as (name: string) => unknown)('api') as { urls?: () => string[] } | undefined)?.urls?.()[0],
+          apiUrl: () => pageUrl(((ctx.tryUse as (name: string) => unknown)('api') as { urls?: () => string[] } | undefined)?.urls?.() ?? []),
         })
       : undefined;
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import t from 'tap';
-import { discoveryMessages, type DiscoveredModem } from '../../plugins/mqtt/discovery.ts';
+import { discoveryMessages, pageUrl, type DiscoveredModem } from '../../plugins/mqtt/discovery.ts';
 import { topicsFor } from '../../plugins/mqtt/topics.ts';
 import { discoveryProblems, discoveryTopic } from './haschema.ts';
 
@@ -108,4 +108,13 @@ t.test("the README's entity table and the docs' entity ids are the ones discover
   const used = [...docs.matchAll(/\b([a-z_]+\.smsedge_pi_default_[a-z0-9_]+)\b/g)].map((m) => m[1]!);
   t.ok(used.length >= 6, `the examples name entities (${used.length})`);
   for (const id of new Set(used)) t.ok(ids.has(id), `${id} is an entity discovery gives`);
+});
+
+t.test("configuration_url by default: the API's address another machine can open", async (t) => {
+  t.equal(pageUrl(['http://127.0.0.1:8080', 'http://192.168.1.5:8080']), 'http://192.168.1.5:8080', 'an API on 0.0.0.0: its network address, not loopback');
+  t.equal(pageUrl(['http://localhost:8080', 'http://[::1]:8080', 'https://pi.lan:8443']), 'https://pi.lan:8443');
+  t.equal(pageUrl(['http://127.0.0.1:8080']), 'http://127.0.0.1:8080', 'an API on loopback only: Home Assistant on the same machine');
+  t.equal(pageUrl([]), undefined, 'no API: no link');
+  const all = configs('pi', [modem('a')], pageUrl(['http://127.0.0.1:8080', 'http://192.168.1.5:8080']));
+  t.ok(all.every((m) => (m.config.device as { configuration_url?: string }).configuration_url === 'http://192.168.1.5:8080'), 'every device links there');
 });
