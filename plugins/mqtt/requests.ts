@@ -1,10 +1,10 @@
 import * as v from 'valibot';
 import { isErrorCode, RequestError, type ErrorCode } from '../../core/errors.ts';
 import { plainIssue } from '../../core/issues.ts';
-import { checkSend } from '../../core/send.ts';
+import { checkSend, messageChange } from '../../core/send.ts';
 import type { SmsService } from '../../core/services.ts';
 
-export type RequestKind = 'send' | 'ussd' | 'cancel' | 'message' | 'read' | 'delete' | 'unpark';
+export type RequestKind = 'send' | 'ussd' | 'cancel' | 'change' | 'message' | 'read' | 'delete' | 'unpark';
 
 export interface ResponseError {
   code: ErrorCode;
@@ -33,6 +33,17 @@ const cancelRequest = v.strictObject({
   id: v.pipe(v.string('must be a message id'), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a message id')),
 });
 
+/** Changes the text or the time of a message still queued, as PATCH /sms/messages/:id `{ text?, sendAt? }`. */
+const changeRequest = v.pipe(
+  v.strictObject({
+    transaction: v.optional(transaction),
+    id: cancelRequest.entries.id,
+    text: messageChange.entries.text,
+    sendAt: messageChange.entries.sendAt,
+  }),
+  v.check((b) => b.text !== undefined || b.sendAt !== undefined, 'must change text or sendAt'),
+);
+
 /** Marks a received message read (or unread with `read: false`), as PATCH /sms/messages/:id `{ read }`. */
 const readRequest = v.strictObject({
   transaction: v.optional(transaction),
@@ -46,7 +57,7 @@ const unparkRequest = v.strictObject({
   modem: v.pipe(v.string('must be a modem id'), v.regex(/^[A-Za-z0-9_.-]{1,32}$/, 'not a modem id (letters, digits, _ . -, at most 32)')),
 });
 
-export const requestKinds: readonly RequestKind[] = ['send', 'ussd', 'cancel', 'message', 'read', 'delete', 'unpark'];
+export const requestKinds: readonly RequestKind[] = ['send', 'ussd', 'cancel', 'change', 'message', 'read', 'delete', 'unpark'];
 
 export function isRequestKind(kind: string): kind is RequestKind {
   return (requestKinds as readonly string[]).includes(kind);
@@ -108,6 +119,11 @@ export async function answer(kind: string, payload: Buffer | string, ctx: Reques
       const { id } = parse(cancelRequest, body);
       if (!ctx.sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
       return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: ctx.sms.cancel(id) });
+    }
+    if (kind === 'change') {
+      const { id, text, sendAt } = parse(changeRequest, body);
+      if (!ctx.sms) throw new BadRequest('sms_unavailable', 'no modem plugin provides the sms service');
+      return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: ctx.sms.change(id, { ...(text !== undefined ? { text } : {}), ...(sendAt !== undefined ? { sendAt } : {}) }) });
     }
     if (kind === 'message' || kind === 'read' || kind === 'delete' || kind === 'unpark') return withTx(tx, { agentId: ctx.agentId, status: 'ok', data: manage(kind, body, ctx.sms) });
     const { code, modem, timeoutMs } = parse(ussdRequest, body);

@@ -134,7 +134,7 @@ t.test('GET /sms/messages pages newest first; bad queries are 400', async (t) =>
   res = await h.request('/sms/messages');
   t.same(await res.json(), { items: [], next: null }, 'inbound by default');
 
-  for (const [q, field] of [['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=abc', 'limit'], ['direction=sideways', 'direction'], ['before=../x', 'before'], ['limit=1&limit=2', 'limit'], ['sort=asc', 'sort']]) {
+  for (const [q, field] of [['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=abc', 'limit'], ['direction=sideways', 'direction'], ['before=../x', 'before'], ['limit=1&limit=2', 'limit'], ['sort=asc', 'sort'], ['cursor=../x', 'cursor']]) {
     res = await h.request(`/sms/messages?${q}`);
     t.equal(res.status, 400, q);
     t.match(await res.json(), { error: { code: 'invalid_query', field } }, q);
