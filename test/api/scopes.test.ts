@@ -30,7 +30,7 @@ const EXPECTED: Record<string, string> = {
   'GET /health': 'open', 'GET /auth': 'open', 'GET /': 'open', 'GET /ui/:file': 'open', 'GET /3rdparty/v1/health': 'open',
   'GET /openapi.json': 'any',
   // read: what the agent knows, never a change
-  'GET /metrics': 'read', 'GET /events': 'read', 'GET /calls': 'read', 'GET /modems/signal-history': 'read',
+  'GET /metrics': 'read', 'GET /events': 'read', 'GET /calls': 'read', 'GET /modems/signal-history': 'read', 'GET /modems': 'read',
   'GET /sms/messages': 'read', 'GET /sms/messages/:id': 'read', 'GET /sms/delivery-reports': 'read',
   'GET /sms/threads': 'read', 'GET /sms/threads/messages': 'read',
   'GET /sms/webhook-deliveries': 'read', 'GET /sms/webhook-deliveries/:id': 'read', 'GET /rules/opt-outs': 'read',

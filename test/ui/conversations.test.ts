@@ -62,6 +62,14 @@ if (!hasChromium()) {
       t.match(await out.locator('.text').textContent(), /^Opening it now\./);
       await rig.until(out.locator('[data-role="status"]', { hasText: 'delivered' }), 'the reply delivered', 500);
       t.same(await out.locator('.parts li').allTextContents(), ['part 1: delivered', 'part 2: delivered'], 'each part’s delivery');
+      await out.getByRole('button', { name: 'Details' }).click();
+      const parts = out.locator('[data-role="detail"] [data-role="parts"] tbody tr');
+      await rig.until(parts.first(), 'the message’s details');
+      const rows = await parts.allTextContents();
+      t.equal(rows.length, 2, 'a row per part');
+      t.ok(rows.every((r, i) => new RegExp(`^${i + 1}\\d+delivered$`).test(r)), `each with its reference and state (${rows.join(' | ')})`);
+      t.match(await out.locator('[data-role="detail"] dl').textContent(), /To\+15550100111ModemdefaultPrioritynormal.*Delivered/, 'to whom, through which modem, when');
+      await out.getByRole('button', { name: 'Hide details' }).click();
       const order = await view.locator('li.bubble').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.dir));
       t.same(order, ['inbound', 'outbound'], 'oldest at the top');
       await rig.call('/simulator/sms', { from: '+15550100111', text: 'Thanks!' });
@@ -91,6 +99,15 @@ if (!hasChromium()) {
       await rig.until(bubble.locator('[data-role="status"]', { hasText: 'cancelled' }), 'shown cancelled');
       t.equal(await bubble.getByRole('button', { name: 'Cancel' }).count(), 0, 'nothing left to cancel');
       t.match((await rig.call('/sms/messages?direction=outbound&to=%2B15550100302')).items[0], { status: 'cancelled' }, 'cancelled in the agent');
+
+      // The other one is wanted now after all.
+      await threads.locator('li.thread', { hasText: '+15550100301' }).getByRole('button').click();
+      const other = view.locator('li.bubble.out');
+      await other.getByRole('button', { name: 'Send now' }).waitFor({ timeout: 10_000 });
+      await other.getByRole('button', { name: 'Send now' }).click();
+      await rig.until(other.locator('[data-role="status"]', { hasText: /^(sent|delivered)$/ }), 'sent at once', 250);
+      t.equal(await other.getByRole('button', { name: 'Send now' }).count(), 0, 'nothing left to send now');
+      t.notOk((await rig.call('/sms/messages?direction=outbound&to=%2B15550100301')).items[0].sendAt, 'its sendAt dropped in the agent');
     });
 
     await t.test('searching the conversations by number digits and by text', async (t) => {
@@ -131,15 +148,15 @@ if (!hasChromium()) {
       await page.waitForFunction(() => document.querySelectorAll('#results li.item').length === 50, null, { timeout: 10_000 });
       t.match(await page.locator('#results-info').textContent(), '50 messages shown; more load as you scroll');
       await results.locator('li.more').scrollIntoViewIfNeeded();
-      await page.waitForFunction(() => document.querySelectorAll('#results li.item').length === 65, null, { timeout: 10_000 });
-      t.match(await page.locator('#results-info').textContent(), /^65 messages shown\.$/, 'the rest loaded');
+      await page.waitForFunction(() => document.querySelectorAll('#results li.item').length === 64, null, { timeout: 10_000 });
+      t.match(await page.locator('#results-info').textContent(), /^64 messages shown\.$/, 'the rest loaded');
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
       mkdirSync(ARTIFACTS, { recursive: true });
       const file = join(ARTIFACTS, 'messages.csv');
       await download.saveAs(file);
       const lines = readFileSync(file, 'utf8').trimEnd().split('\r\n');
       t.equal(lines[0], 'id,direction,time,from,to,modem,status,parts,encoding,text');
-      t.equal(lines.length, 66, 'a line per message shown');
+      t.equal(lines.length, 65, 'a line per message shown');
       t.ok(lines.slice(1).every((l) => /,outbound,.*,,\+1555\d{7},default,queued,1,gsm7,/.test(l)), 'numbers whole, status, text');
 
       await page.getByLabel('Direction').selectOption('');
@@ -182,6 +199,11 @@ if (!hasChromium()) {
       const checks = (await modem.locator('[data-role="doctor"]').textContent()) ?? '';
       t.match(checks, /pass/, 'with their status');
       t.match(checks, /SIM|sim/, 'the SIM among them');
+      t.match(await modem.locator('[data-fact="SIM storage"]').textContent(), /^\d+ of \d+ used \(\w+\)/, 'the SIM storage (GET /modems)');
+      t.match(await modem.locator('[data-fact="Today"]').textContent(), /^\d+ sent, \d+ failed, \d+ queued$/, 'today’s counts');
+      t.equal(await modem.locator('[data-fact="Resets"]').textContent(), '0');
+      t.equal(await modem.locator('.chart').count(), 1, 'the signal history chart');
+      t.match(await modem.locator('.chart').getAttribute('aria-label'), /^Signal history: \d+ samples since .*, between -97 and -\d+ dBm$/, 'with the readings');
     });
 
     await t.test('a webhook delivery’s attempt log', async (t) => {
@@ -194,6 +216,28 @@ if (!hasChromium()) {
       t.equal(rows.length, 2, 'both attempts');
       t.ok(rows.every((r) => /HTTP 500/.test(r)), 'each with its answer');
       t.equal(await failed.getByRole('button', { name: 'Hide attempts' }).getAttribute('aria-expanded'), 'true');
+    });
+
+    await t.test('a delivery that waits says why and until when, as the scheduler has it', async (t) => {
+      hook.status = 503;
+      hook.retryAfter = '600';
+      const before = hook.received;
+      await rig.call('/simulator/sms', { from: '+15550100444', text: 'Retry me later' });
+      const waiting = page.locator('#deliveries li.d-retrying', { hasText: 'sms.received' }).first();
+      await rig.until(waiting, 'a delivery waiting to be retried', 100);
+      t.ok(hook.received > before, 'it was tried');
+      await waiting.getByRole('button', { name: 'Attempts' }).click();
+      const line = waiting.locator('[data-role="attempts"] [data-role="waiting"]');
+      await line.waitFor({ timeout: 10_000 });
+      const id = await waiting.getAttribute('data-id');
+      const api = await rig.call(`/sms/webhook-deliveries/${id}`);
+      const text = (await line.textContent()) ?? '';
+      t.match(text, `Waiting: ${api.waiting.reason} until ${await page.evaluate((iso) => new Date(iso).toLocaleString(), api.waiting.until)}`, `the agent's reason and time (${text})`);
+      t.match(api.waiting.reason, /Retry-After|circuit breaker/, 'the receiver’s pause or the open breaker');
+      t.ok(Date.parse(api.waiting.until) - rig.clock.now() > 60_000, 'not before the pause ends');
+      t.match(await waiting.locator('[data-role="attempts"] tbody tr').first().textContent(), /HTTP 503/, 'the attempt with its answer');
+      hook.status = 500;
+      hook.retryAfter = null;
     });
 
     t.same(problems, [], 'no console errors');

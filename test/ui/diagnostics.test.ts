@@ -1,11 +1,14 @@
 // The page where nothing is set up yet: no API key configured (loopback) and a modem whose port does
 // not exist. The page opens without asking for a key and says so, and the modem panel shows why it
-// is offline (the port and the OS's words) rather than a bare HTTP 503.
+// is offline (the port and the OS's words) rather than a bare HTTP 503. Then the SMPP server's sessions
+// per account and a message's details with what the rules plugin did with it.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
+import { rules } from '../../plugins/rules/index.ts';
+import { smpp } from '../../plugins/smpp/index.ts';
 import { CHROMIUM, hasChromium, launch, startAgent } from './rig.ts';
 
 const ARTIFACTS = process.env.SMSEDGE_UI_ARTIFACTS ?? 'test-output';
@@ -42,5 +45,54 @@ if (!hasChromium()) {
     t.same(problems, [], 'no other console errors');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#modems').screenshot({ path: join(ARTIFACTS, 'ui-modem-offline.png') });
+  });
+}
+
+if (hasChromium()) {
+  t.test('SMPP sessions per account, and what the rules did with a message', async (t) => {
+    const { bound, defaultAccounts } = await import('../smpp/fixtures.ts');
+    const rig = await startAgent(t, {
+      plugins: [
+        modem({ port: 'simulator', retry: { initialDelayMs: 0 } }),
+        api({ port: 0, apiKeyEnv: UNSET }),
+        smpp({ port: 0, accounts: defaultAccounts as never }),
+        rules({ rules: [{ name: 'parcels', when: { events: ['sms.received'], text: { keywords: ['parcel'] } }, then: [{ tag: ['delivery', 'home'] }] }] }),
+      ],
+    });
+    const port = Number((await rig.agent.health()).plugins.smpp?.port);
+    await bound(t, port, 'transceiver');
+    await bound(t, port, 'receiver');
+    const browser = await launch(t);
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await page.goto(rig.base + '/');
+    await page.locator('#dash').waitFor({ timeout: 10_000 });
+
+    const alpha = page.locator('#smpp [data-account="alpha"]');
+    await rig.until(alpha, 'the SMPP panel');
+    t.equal(await alpha.locator('[data-role="sessions"]').textContent(), '2 sessions: 1 transceiver, 1 receiver', 'alpha’s bound sessions by mode');
+    t.match(await page.locator('#smpp [data-account="beta"]').textContent(), /not-bound.*no session/, 'beta has none');
+    t.match(await page.locator('#smpp [data-role="smpp-server"]').textContent(), `port ${port} · 0 connections not bound`);
+
+    await rig.until(page.locator('#modems [data-role="modem-state"]', { hasText: 'online' }), 'the modem online');
+    rig.agent.use('simulator').receiveSms({ from: '+15550100155', text: 'Your parcel is at the door' });
+    const thread = page.locator('#threads li.thread', { hasText: '+15550100155' });
+    await rig.until(thread, 'the thread');
+    await thread.getByRole('button').click();
+    const bubble = page.locator('#thread li.bubble.in', { hasText: 'parcel' });
+    await bubble.waitFor({ timeout: 10_000 });
+    const rulesShown = bubble.locator('[data-role="rules"]');
+    for (let i = 0; i < 50 && !(await rulesShown.count()); i++) {
+      // The rules plugin handles the event on its own journal subscription: until then there is nothing to show.
+      if ((await bubble.getByRole('button', { name: 'Hide details' }).count())) await bubble.getByRole('button', { name: 'Hide details' }).click();
+      await bubble.getByRole('button', { name: 'Details' }).click();
+      await bubble.locator('[data-role="detail"] dl').waitFor({ timeout: 10_000 });
+      if (!(await rulesShown.count())) await rig.clock.advance(200);
+    }
+    const text = (await rulesShown.textContent()) ?? '';
+    t.match(text, /^Rules not blocked · tags: delivery, home/, `tags (${text})`);
+    t.match(text, 'sms.received: matched parcels', 'the rule that matched, per event');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#thread-pane').screenshot({ path: join(ARTIFACTS, 'ui-message-rules.png') });
+    await page.locator('#smpp-card').screenshot({ path: join(ARTIFACTS, 'ui-smpp.png') });
   });
 }

@@ -99,7 +99,7 @@ t.teardown(() => {
 
 // render.js is plain JavaScript typed with JSDoc for the browser's DOM; our El stands in for it.
 type Fn = (...args: any[]) => void;
-type Render = Record<'renderReports' | 'renderCalls' | 'renderHooks' | 'renderDeliveries' | 'renderStatus' | 'renderModems', Fn>;
+type Render = Record<'renderReports' | 'renderCalls' | 'renderHooks' | 'renderDeliveries' | 'renderStatus' | 'renderModems' | 'renderSmpp' | 'storageText', Fn>;
 const r = (await import(new URL('../../plugins/api/ui/render.js', import.meta.url).href)) as Render;
 const f = (await import(new URL('../../plugins/api/ui/format.js', import.meta.url).href)) as { privacy: { on: boolean } };
 const el = (tag = 'ul') => {
@@ -291,7 +291,7 @@ t.test('conversations: a thread item, bubbles with parts, schedule, hold and Can
   t.same(opened, [thread]);
 
   const cancelled: string[] = [];
-  const scheduled = { id: 'o1', direction: 'outbound', to: '+15550100111', text: 'later', status: 'queued', parts: 1, encoding: 'gsm7', createdAt: new Date().toISOString(), sendAt: '2030-01-01T08:00:00Z', held: { reason: 'daily cap', until: '2030-01-01T00:00:00Z' }, partDetails: [] };
+  const scheduled = { id: 'o1', direction: 'outbound', to: '+15550100111', text: 'later', status: 'queued', parts: 1, encoding: 'gsm7', createdAt: new Date().toISOString(), sendAt: '2030-01-01T08:00:00Z', held: 'daily cap', heldUntil: '2030-01-01T00:00:00Z', partDetails: [] };
   const b = m.bubble(scheduled, (x: { id: string }) => cancelled.push(x.id)) as unknown as El;
   t.equal(b.getAttribute('class'), 'bubble out');
   t.match(b.by('data-role', 'facts')[0]!.text, /^scheduled for .* · held: daily cap until .*$/);
@@ -326,4 +326,75 @@ t.test('conversations: a thread item, bubbles with parts, schedule, hold and Can
   t.match(hidden.text, /^\+155\*\*\*\*0111 .* You: Text hidden \(privacy\)/);
   t.equal((m.bubble(inbound, () => {}) as unknown as El).by('class', 'text')[0]!.textContent, 'Text hidden (privacy)');
   f.privacy.on = false;
+});
+
+t.test('modems: SIM storage, network, today’s counts, balance, and the sending policy (parked with Unpark, held)', async (t) => {
+  const c = el('div');
+  const unparked: string[] = [];
+  const soon = new Date(Date.now() + 3_600_000).toISOString();
+  r.renderModems(asDom(c), [
+    { id: 'a', state: 'online', signalDbm: -70, sim: 'READY', model: 'E3372', resets: 0, balance: { amount: 4.5, currency: 'EUR', checkedAt: new Date().toISOString() },
+      sending: { counts: { minute: 0, hour: 3, day: 7, month: 7, recipients30Days: 2 }, caps: { day: 100 }, held: 'quiet hours', heldUntil: soon, parked: null, failures: 0 } },
+    { id: 'b', state: 'online', signalDbm: -80, resets: 1,
+      sending: { counts: { minute: 0, hour: 0, day: 0, month: 0, recipients30Days: 0 }, caps: {}, held: 'parked', heldUntil: null, parked: { since: new Date().toISOString(), reason: 'SIM barred', failures: 3, retryAt: null }, failures: 3 } },
+    { id: 'c', state: 'online', signalDbm: -80, resets: 0 },
+  ], new Map(), {
+    details: new Map([['a', { networkType: 'LTE', manufacturer: 'Huawei', simStorage: { mem: 'SM', used: 28, total: 30 }, sentToday: 7, failedToday: 1, queued: 2 }]]),
+    unpark: (id: string) => unparked.push(id),
+  });
+  const [a, b, cc] = c.children as El[];
+  const fact = (m: El, k: string) => m.querySelector(`[data-fact="${k}"]`)?.textContent;
+  t.equal(fact(a!, 'Network'), 'LTE');
+  t.equal(fact(a!, 'SIM storage'), '28 of 30 used (SM), nearly full');
+  t.equal(fact(a!, 'Today'), '7 sent, 1 failed, 2 queued');
+  t.equal(fact(a!, 'Model'), 'Huawei E3372');
+  t.equal(fact(a!, 'Balance'), '4.5 EUR (just now)');
+  t.match(a!.by('data-role', 'sending')[0]!.textContent, /^Holding new messages: quiet hours until .* · Sent 7\/100 this day$/);
+  t.match(b!.by('data-role', 'sending')[0]!.textContent, /^Parked just now after 3 failed sends: SIM barred/);
+  (b!.querySelector('[data-key="unpark-b"]') as unknown as { click(): void }).click();
+  t.same(unparked, ['b'], 'Unpark calls back with the modem');
+  t.equal(fact(cc!, 'SIM storage'), undefined, 'no details row without GET /modems');
+  t.equal(cc!.by('data-role', 'sending').length, 0, 'nothing about sending when nothing holds it');
+  t.equal(r.storageText(null), '—');
+  t.equal(r.storageText({ mem: 'ME', used: 1, total: 100 }), '1 of 100 used (ME)');
+});
+
+t.test('SMPP: the server, and per account its bound sessions by mode, waiting events and a problem', async (t) => {
+  const card = el('section');
+  const ul = el();
+  r.renderSmpp(asDom(card), asDom(ul), undefined);
+  t.equal((card as unknown as { hidden: boolean }).hidden, true, 'hidden without the smpp plugin');
+  r.renderSmpp(asDom(card), asDom(ul), {
+    status: 'warn', port: 2775, unbound: 1,
+    accounts: { alpha: { bound: 2, transceiver: 1, transmitter: 1, receiver: 0, pending: 0 }, beta: { bound: 0, transceiver: 0, transmitter: 0, receiver: 0, pending: 3, problem: 'SMSEDGE_SMPP_B is not set' } },
+  });
+  t.equal((card as unknown as { hidden: boolean }).hidden, false, 'shown');
+  const [server, alpha, beta] = ul.children as El[];
+  t.equal(server!.text, 'port 2775 · 1 connection not bound · status warn');
+  t.equal(alpha!.by('data-role', 'sessions')[0]!.textContent, '2 sessions: 1 transceiver, 1 transmitter');
+  t.match(alpha!.text, /^alpha bound/);
+  t.match(beta!.text, /^beta not-bound no session 3 events waiting for a receiver · SMSEDGE_SMPP_B is not set$/);
+});
+
+t.test('a message’s details: parts with references, times, and what the rules did', async (t) => {
+  const li = m.bubble({ id: 'm1', direction: 'outbound', to: '+15550100111', text: 'hi', status: 'queued', parts: 1, encoding: 'gsm7', sendAt: new Date(Date.now() + 3_600_000).toISOString(), held: 'quiet hours', heldUntil: new Date(Date.now() + 3_600_000).toISOString(), createdAt: new Date().toISOString() },
+    { cancel: () => {}, sendNow: () => {}, details: () => {}, detail: () => undefined }) as unknown as El;
+  root = new El('body');
+  root.append(li);
+  t.match(li.by('data-role', 'facts')[0]!.textContent, /^scheduled for .* · held: quiet hours until /);
+  t.same(li.all().filter((e) => e.tag === 'button').map((b) => b.textContent), ['Send now', 'Cancel', 'Details']);
+  const d = m.messageDetail({
+    id: 'in1', direction: 'inbound', from: '+15550100199', modem: 'default', receivedAt: '2026-03-01T10:00:00Z', smsc: '+15550000000', text: 'STOP',
+    rules: { blocked: true, tags: ['optout'], results: [{ eventId: 'e1', eventType: 'sms.received', blocked: true, tags: ['optout'], matched: ['stop words', 'mail me'],
+      actions: [{ key: 'a1', rule: 'stop words', action: 'optOut', status: 'done', attempts: 1, at: '2026-03-01T10:00:01Z' },
+        { key: 'a2', rule: 'mail me', action: 'forward', target: 'email', status: 'failed', attempts: 5, reason: '550 mailbox unavailable', at: '2026-03-01T10:00:09Z' }] }] },
+  }) as unknown as El;
+  t.match(d.text, /Id in1 From \+15550100199 Modem default Received .* SMSC \+15550000000/);
+  const rules = d.by('data-role', 'rules')[0]!;
+  t.match(rules.text, /^Rules blocked by a rule · tags: optout sms\.received: matched stop words, mail me/);
+  t.match(rules.text, /done stop words: optOut · 1 attempt failed mail me: forward → email · 5 attempts · 550 mailbox unavailable$/);
+  const out = m.messageDetail({ id: 'o1', direction: 'outbound', to: '+15550100111', status: 'delivered', partDetails: [{ part: 1, mr: 17, status: 'delivered' }, { part: 2, mr: null, status: 'sent' }] }) as unknown as El;
+  t.match(out.by('data-role', 'parts')[0]!.text, /Part Reference State 1 17 delivered 2 — sent/);
+  t.equal((m.messageDetail({ loading: true }) as unknown as El).text, 'Loading…');
+  t.equal((m.messageDetail({ error: 'HTTP 404' }) as unknown as El).text, 'Could not load it: HTTP 404');
 });

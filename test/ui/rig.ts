@@ -39,6 +39,8 @@ export interface Receiver {
   url: string;
   /** What the next requests get. */
   status: number;
+  /** A Retry-After header to answer with (seconds), or null. */
+  retryAfter: string | null;
   received: number;
   /** The path and query of each request. */
   paths: string[];
@@ -47,14 +49,14 @@ export interface Receiver {
 }
 
 export async function receiver(t: Test, status: number): Promise<Receiver> {
-  const r: Receiver = { url: '', status, received: 0, paths: [], headers: [] };
+  const r: Receiver = { url: '', status, retryAfter: null, received: 0, paths: [], headers: [] };
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       r.received++;
       r.paths.push(req.url ?? '');
       r.headers.push(req.headers);
-      res.writeHead(r.status).end();
+      res.writeHead(r.status, r.retryAfter ? { 'retry-after': r.retryAfter } : {}).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

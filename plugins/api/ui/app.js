@@ -4,7 +4,7 @@ import { ApiFailure, call, clearKey, getKey, setKey, stream, whenUnauthorized } 
 import { failedFirst, parseHeaderLines, successRates } from './format.js';
 import { conversations } from './conversations.js';
 import { privacy } from './messages.js';
-import { renderCalls, renderDeliveries, renderHooks, renderModems, renderReports, renderStatus, webhookCounts } from './render.js';
+import { renderCalls, renderDeliveries, renderHooks, renderModems, renderReports, renderSmpp, renderStatus, webhookCounts } from './render.js';
 import { search } from './search.js';
 
 /** Polling period while the event stream is down, and the slow refresh while it is up. */
@@ -18,6 +18,8 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 const state = {
   history: /** @type {Map<string, { at: string, dbm: number | null }[]>} */ (new Map()),
+  /** GET /modems per id: SIM storage, network type, today's counts. */
+  details: /** @type {Map<string, any>} */ (new Map()),
   /** Paths the agent serves (from /openapi.json): panels for absent plugins stay hidden. */
   paths: /** @type {Set<string>} */ (new Set()),
   modems: /** @type {any[]} */ ([]),
@@ -117,7 +119,7 @@ async function enter(doc) {
 
 // --- loading panels ------------------------------------------------------------------------------
 
-/** @typedef {'status' | 'history' | 'threads' | 'results' | 'reports' | 'calls' | 'webhooks'} Panel */
+/** @typedef {'status' | 'modems' | 'history' | 'threads' | 'results' | 'reports' | 'calls' | 'webhooks'} Panel */
 
 /** @type {Record<Panel, () => Promise<void>>} */
 const loaders = {
@@ -125,6 +127,12 @@ const loaders = {
     // A failing agent answers 503 with the same details: the page shows why (a modem's reason).
     const health = await call('health', { allow: [503] });
     showStatus(health);
+  },
+  async modems() {
+    if (!state.paths.has('/modems')) return;
+    const { items } = await call('modems');
+    state.details = new Map(items.map((/** @type {any} */ m) => [m.id, m]));
+    showModems();
   },
   async history() {
     if (!state.paths.has('/modems/signal-history')) return;
@@ -214,6 +222,11 @@ function showStatus(s) {
   conv.setModems(state.modems);
   finder.setModems(state.modems);
   renderStatus({ queues: $('queues'), lag: $('lag'), plugins: $('plugins'), agent: $('agent') }, s);
+  // GET /health carries the SMPP server's sessions; a stream snapshot only its status word: it asks for them.
+  const smpp = s.plugins?.smpp;
+  if (typeof smpp === 'object') renderSmpp($('smpp-card'), $('smpp'), smpp);
+  else if (smpp) schedule('status');
+  else renderSmpp($('smpp-card'), $('smpp'), undefined);
   const counts = JSON.stringify(webhookCounts(s) ?? s.webhookBacklog ?? null);
   if (counts !== state.webhookCounts) {
     if (state.webhookCounts) schedule('webhooks');
@@ -232,15 +245,17 @@ function link(text, kind) {
 
 /** @type {Record<string, Panel[]>} */
 const affects = {
-  'sms.received': ['threads', 'results', 'webhooks'],
-  'sms.sent': ['threads', 'results', 'webhooks'],
+  'sms.received': ['threads', 'results', 'webhooks', 'modems'],
+  'sms.sent': ['threads', 'results', 'webhooks', 'modems'],
   'sms.delivered': ['threads', 'results', 'reports', 'webhooks'],
-  'sms.failed': ['threads', 'results', 'reports', 'webhooks'],
+  'sms.failed': ['threads', 'results', 'reports', 'webhooks', 'modems'],
   'sms.expired': ['threads', 'results', 'webhooks'],
   'sms.cancelled': ['threads', 'results', 'webhooks'],
   'call.missed': ['calls', 'webhooks'],
-  'modem.online': ['status', 'history'],
-  'modem.offline': ['status', 'history'],
+  'modem.online': ['status', 'modems', 'history'],
+  'modem.offline': ['status', 'modems', 'history'],
+  'modem.parked': ['status', 'modems'],
+  'modem.unparked': ['status', 'modems'],
   'webhook.test': ['webhooks'],
 };
 
@@ -253,7 +268,7 @@ async function live(signal) {
   let poller = window.setInterval(() => {
     if (!state.live) schedule(...Object.keys(loaders).map((p) => /** @type {Panel} */ (p)));
   }, POLL_MS);
-  const safety = window.setInterval(() => schedule('history', 'threads', 'webhooks'), SAFETY_MS);
+  const safety = window.setInterval(() => schedule('history', 'modems', 'threads', 'webhooks'), SAFETY_MS);
   signal.addEventListener('abort', () => {
     clearInterval(poller);
     clearInterval(safety);
@@ -274,7 +289,7 @@ async function live(signal) {
           delay = 1000;
           link('Live', 'live');
           // Whatever happened while the stream was down.
-          schedule('threads', 'results', 'reports', 'calls', 'webhooks', 'history');
+          schedule('threads', 'results', 'reports', 'calls', 'webhooks', 'history', 'modems');
         },
         onMessage: (m) => {
           last = Date.now();
@@ -329,7 +344,15 @@ const finder = search({ act, openThread: (m) => conv.openFor(m), changed: () => 
 const accessView = access({ act });
 
 function showModems() {
-  renderModems($('modems'), state.modems, state.history, { doctor: runDoctor, reports: state.doctor });
+  renderModems($('modems'), state.modems, state.history, { doctor: runDoctor, reports: state.doctor, details: state.details, unpark: state.paths.has('/modems/{id}/unpark') ? unparkModem : undefined });
+}
+
+/** @param {string} id @param {HTMLButtonElement} button */
+function unparkModem(id, button) {
+  button.disabled = true;
+  call(`modems/${encodeURIComponent(id)}/unpark`, { method: 'POST' })
+    .then(() => schedule('status', 'modems'), (/** @type {ApiFailure} */ e) => notice(`Could not unpark ${id}: ${e.message}`))
+    .finally(() => { button.disabled = false; });
 }
 
 /** @param {string} id @param {HTMLButtonElement} button */

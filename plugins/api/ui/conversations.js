@@ -97,6 +97,42 @@ export function conversations(deps) {
     }
   }
 
+  /** Messages whose details are open, with what was loaded (GET /sms/messages/:id). */
+  const details = new Map();
+
+  /** @param {string} id */
+  async function loadDetail(id) {
+    try {
+      const d = await call(`sms/messages/${encodeURIComponent(id)}`);
+      if (details.has(id)) details.set(id, d);
+    } catch (error) {
+      if (details.has(id)) details.set(id, { error: /** @type {Error} */ (error).message });
+    }
+    renderThread();
+  }
+
+  /** @param {any} m */
+  function toggleDetails(m) {
+    if (details.has(m.id)) details.delete(m.id);
+    else {
+      details.set(m.id, { loading: true });
+      void loadDetail(m.id);
+    }
+    renderThread();
+  }
+
+  /** A message waiting for its sendAt goes now (PATCH sendAt null). @param {any} m @param {HTMLButtonElement} button */
+  function sendNow(m, button) {
+    void deps.act($('reply-result'), button, async () => {
+      await call(`sms/messages/${encodeURIComponent(m.id)}`, { method: 'PATCH', json: { sendAt: null } });
+      await refresh();
+      deps.changed();
+      return 'Sending now instead of at the time set.';
+    });
+  }
+
+  const actions = { cancel, sendNow, details: toggleDetails, detail: (/** @type {string} */ id) => details.get(id) };
+
   /** @param {any} m @param {HTMLButtonElement} button */
   function cancel(m, button) {
     if (!window.confirm('Cancel this message? It will not be sent.')) return;
@@ -113,7 +149,7 @@ export function conversations(deps) {
     const ol = $('thread');
     const atBottom = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 40;
     const fromBottom = ol.scrollHeight - ol.scrollTop;
-    const items = [...state.messages].reverse().map((m) => bubble(m, cancel));
+    const items = [...state.messages].reverse().map((m) => bubble(m, actions));
     if (state.messagesNext) {
       const older = h('li', { class: 'more' }, h('button', { type: 'button', class: 'ghost small', 'data-key': 'thread-older', onclick: () => void olderMessages() }, 'Load older'));
       items.unshift(older);
@@ -134,6 +170,8 @@ export function conversations(deps) {
     state.messages = mergeNewest(state.messages, page.items);
     if (first) state.messagesNext = page.next;
     renderThread(stick || first);
+    // Open details follow the message (a part delivered, a rule's action done).
+    for (const [id, d] of details) if (!d.loading) void loadDetail(id);
   }
 
   async function olderMessages() {
@@ -156,6 +194,7 @@ export function conversations(deps) {
     state.open = { number: t.number, modem: t.modem };
     state.messages = [];
     state.messagesNext = null;
+    details.clear();
     $('thread-number').textContent = '';
     $('compose-form').hidden = true;
     $('thread-empty').hidden = true;

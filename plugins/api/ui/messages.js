@@ -20,11 +20,8 @@ const badge = (status) => h('span', { class: `badge s-${status.replace(/[^a-z-]/
 
 /** Why a queued message waits (the sending policy's `held`), when the agent says. @param {any} m */
 function heldText(m) {
-  const held = m.held;
-  if (!held) return '';
-  if (typeof held === 'string') return `held: ${held}`;
-  const until = held.until ?? held.at;
-  return `held: ${held.reason ?? 'waiting'}${until ? ` until ${new Date(until).toLocaleString()}` : ''}`;
+  if (!m.held) return '';
+  return `held: ${m.held}${m.heldUntil ? ` until ${new Date(m.heldUntil).toLocaleString()}` : ''}`;
 }
 
 /** @param {any} m */
@@ -62,20 +59,35 @@ export function threadItem(t, current, open) {
 }
 
 /**
- * A chat bubble: received on the left, sent on the right with its delivery state and, while it is
- * still queued, a Cancel button.
- * @param {any} m
- * @param {(m: any, button: HTMLButtonElement) => void} cancel
+ * @typedef {{ cancel: (m: any, button: HTMLButtonElement) => void, sendNow?: (m: any, button: HTMLButtonElement) => void,
+ *   details?: (m: any) => void, detail?: (id: string) => any }} BubbleActions
  */
-export function bubble(m, cancel) {
+
+/**
+ * A chat bubble: received on the left, sent on the right with its delivery state per part and, while it
+ * is still queued, Cancel (and Send now when it waits for a later time); Details opens what the agent
+ * knows of it (GET /sms/messages/:id: parts with references, times, what the rules did).
+ * @param {any} m
+ * @param {BubbleActions | ((m: any, button: HTMLButtonElement) => void)} on
+ */
+export function bubble(m, on) {
+  const actions = typeof on === 'function' ? { cancel: on } : on;
   const out = m.direction === 'outbound';
   const facts = out ? outboundFacts(m) : [];
   const parts = out && m.parts > 1 && m.partDetails?.length
     ? h('ol', { class: 'parts', 'aria-label': 'Parts' }, ...m.partDetails.map((/** @type {any} */ p) =>
-        h('li', { class: `badge s-${p.status}`, title: p.reportText ?? '' }, `part ${p.part}: ${p.status}`)))
+        h('li', { class: `badge s-${p.status}` }, `part ${p.part}: ${p.status}`)))
     : null;
-  const button = out && m.status === 'queued'
-    ? /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small danger', 'data-key': `cancel-${m.id}`, onclick: () => cancel(m, /** @type {HTMLButtonElement} */ (button)) }, 'Cancel'))
+  const queued = out && m.status === 'queued';
+  const cancel = queued
+    ? /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small danger', 'data-key': `cancel-${m.id}`, onclick: () => actions.cancel(m, /** @type {HTMLButtonElement} */ (cancel)) }, 'Cancel'))
+    : null;
+  const sendNow = queued && m.sendAt && actions.sendNow
+    ? /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `now-${m.id}`, onclick: () => actions.sendNow?.(m, /** @type {HTMLButtonElement} */ (sendNow)) }, 'Send now'))
+    : null;
+  const shown = actions.detail?.(m.id);
+  const details = actions.details
+    ? h('button', { type: 'button', class: 'ghost small', 'data-key': `details-${m.id}`, 'aria-expanded': shown ? 'true' : 'false', onclick: () => actions.details?.(m) }, shown ? 'Hide details' : 'Details')
     : null;
   return h('li', { class: `bubble ${out ? 'out' : 'in'}`, 'data-id': m.id, 'data-dir': m.direction },
     h('p', { class: 'text' }, showText(m)),
@@ -85,7 +97,58 @@ export function bubble(m, cancel) {
       time(messageTime(m))),
     facts.length ? h('p', { class: 'muted small facts-line', 'data-role': 'facts' }, facts.join(' · ')) : null,
     parts,
-    button);
+    cancel || sendNow || details ? h('span', { class: 'actions' }, sendNow, cancel, details) : null,
+    shown ? messageDetail(shown) : null);
+}
+
+/** @param {string | null | undefined} iso */
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : null);
+
+/**
+ * One message as GET /sms/messages/:id gives it: its facts, each part's reference and state, and what
+ * the rules plugin did with it (blocked, tags, per event the rules that matched and each action).
+ * @param {any} d the message, or { loading } / { error }
+ */
+export function messageDetail(d) {
+  if (d.loading) return h('div', { class: 'detail muted small', 'data-role': 'detail' }, 'Loading…');
+  if (d.error) return h('div', { class: 'detail error small', 'data-role': 'detail' }, `Could not load it: ${d.error}`);
+  const out = d.direction === 'outbound';
+  const facts = /** @type {[string, string | null | undefined][]} */ ([
+    ['Id', d.id],
+    [out ? 'To' : 'From', showNumber(out ? d.to : d.from)],
+    ['Modem', d.modem ?? 'any'],
+    ...(out
+      ? /** @type {[string, string | null | undefined][]} */ ([
+          ['Priority', d.priority], ['Reference', d.clientRef], ['Created', when(d.createdAt)], ['Send at', when(d.sendAt)],
+          ['Sent', when(d.sentAt)], ['Delivered', when(d.deliveredAt)], ['Failed', d.error ? `${d.error.code ?? ''} ${d.error.message ?? ''}`.trim() : null],
+          ['Cancelled', when(d.cancelledAt)], ['Held', d.held ? `${d.held}${d.heldUntil ? ` until ${when(d.heldUntil)}` : ''}` : null],
+        ])
+      : /** @type {[string, string | null | undefined][]} */ ([['Received', when(d.receivedAt)], ['Read', when(d.readAt)], ['SMSC', d.smsc ? showNumber(d.smsc) : null]])),
+  ]).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  const parts = out && d.partDetails?.length
+    ? h('table', { class: 'log', 'data-role': 'parts' },
+        h('thead', null, h('tr', null, ...['Part', 'Reference', 'State'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, ...d.partDetails.map((/** @type {any} */ p) => h('tr', null, h('td', null, String(p.part)), h('td', null, p.mr === null ? '—' : String(p.mr)), h('td', null, p.status)))))
+    : null;
+  return h('div', { class: 'detail small', 'data-role': 'detail' },
+    h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, String(v))])),
+    parts,
+    d.rules ? rulesDetail(d.rules) : null);
+}
+
+/** @param {any} r the message's `rules` */
+function rulesDetail(r) {
+  const head = [r.blocked ? 'blocked by a rule' : 'not blocked', r.tags?.length ? `tags: ${r.tags.join(', ')}` : ''].filter(Boolean).join(' · ');
+  return h('div', { class: 'rules', 'data-role': 'rules' },
+    h('p', null, h('strong', null, 'Rules'), ` ${head}`),
+    ...(r.results ?? []).map((/** @type {any} */ e) => h('div', { 'data-event': e.eventType },
+      h('p', { class: 'muted' }, `${e.eventType}: ${e.matched.length ? `matched ${e.matched.join(', ')}` : 'no rule matched'}`),
+      e.actions.length
+        ? h('ul', { class: 'checks' }, ...e.actions.map((/** @type {any} */ a) => h('li', { 'data-action': a.key },
+            badge(a.status), ' ', h('strong', null, `${a.rule}: ${a.action}`), a.target ? ` → ${a.target}` : '',
+            h('span', { class: 'muted' }, ` · ${a.attempts} attempt${a.attempts === 1 ? '' : 's'}`),
+            a.reason ? ` · ${a.reason}` : '', a.messageId ? ` · reply ${a.messageId}` : '')))
+        : null)));
 }
 
 /**

@@ -83,22 +83,57 @@ function doctorReport(report) {
     ...report.checks.map((/** @type {any} */ c) => h('li', null, badge(c.status), ' ', h('strong', null, c.name), ' ', h('span', { class: 'small' }, c.detail))));
 }
 
+/** SIM storage as "12 of 30 used (SM)", marked when nearly full. @param {{ mem: string, used: number, total: number } | null | undefined} s */
+export function storageText(s) {
+  if (!s) return '—';
+  return `${s.used} of ${s.total} used (${s.mem})${s.total > 0 && s.used / s.total >= 0.9 ? ', nearly full' : ''}`;
+}
+
+/**
+ * The sending policy's state: parked (with an Unpark button), held for a reason until when, or sending.
+ * @param {any} m ModemStatus
+ * @param {((id: string, button: HTMLButtonElement) => void) | undefined} unpark
+ */
+function sendingState(m, unpark) {
+  const s = m.sending;
+  if (!s) return null;
+  if (s.parked) {
+    const button = unpark
+      ? /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `unpark-${m.id}`, onclick: () => unpark(m.id, button) }, 'Unpark'))
+      : null;
+    return h('p', { class: 'reason small', 'data-role': 'sending' },
+      `Parked ${ago(s.parked.since)} after ${s.parked.failures} failed send${s.parked.failures === 1 ? '' : 's'}: ${s.parked.reason}`,
+      s.parked.retryAt ? ` (tries again ${ago(s.parked.retryAt)})` : '', ' ', button);
+  }
+  const counts = Object.entries(s.caps ?? {}).map(([w, cap]) => `${s.counts?.[w] ?? 0}/${cap} ${w === 'recipients30Days' ? 'recipients in 30 days' : `this ${w}`}`);
+  const held = s.held ? `Holding new messages: ${s.held}${s.heldUntil ? ` until ${new Date(s.heldUntil).toLocaleString()}` : ''}` : '';
+  if (!held && !counts.length) return null;
+  return h('p', { class: `small${held ? ' reason' : ' muted'}`, 'data-role': 'sending' }, [held, counts.length ? `Sent ${counts.join(', ')}` : ''].filter(Boolean).join(' · '));
+}
+
 /**
  * @param {Element} container
  * @param {any[]} modems ModemStatus[]
  * @param {Map<string, { at: string, dbm: number | null }[]>} history
- * @param {{ doctor?: (id: string, button: HTMLButtonElement) => void, reports?: Map<string, any> }} [on]
+ * @param {{ doctor?: (id: string, button: HTMLButtonElement) => void, reports?: Map<string, any>, details?: Map<string, any>, unpark?: (id: string, button: HTMLButtonElement) => void }} [on]
+ *   details: GET /modems per id (SIM storage, network type, today's counts), when the agent has it
  */
 export function renderModems(container, modems, history, on = {}) {
   if (!modems.length) return replace(container, [h('p', { class: 'muted' }, 'No modem is configured or running.')]);
   replace(container, modems.map((m) => {
+    const d = on.details?.get(m.id);
+    const balance = m.balance;
     const facts = /** @type {[string, string][]} */ ([
       ['Operator', m.operator ?? '—'],
       ['Registration', m.registration ?? '—'],
+      ...(d ? /** @type {[string, string][]} */ ([['Network', d.networkType ?? '—']]) : []),
       ['SIM', m.sim ?? '—'],
-      ['Model', m.model ?? '—'],
+      ...(d ? /** @type {[string, string][]} */ ([['SIM storage', storageText(d.simStorage)]]) : []),
+      ...(balance ? /** @type {[string, string][]} */ ([['Balance', `${balance.amount}${balance.currency ? ` ${balance.currency}` : ''} (${ago(balance.checkedAt)})`]]) : []),
+      ['Model', [d?.manufacturer, m.model].filter(Boolean).join(' ') || '—'],
       ['IMEI', maskImei(m.imei)],
       ['Resets', String(m.resets ?? 0)],
+      ...(d ? /** @type {[string, string][]} */ ([['Today', `${d.sentToday} sent, ${d.failedToday} failed, ${d.queued} queued`]]) : []),
     ]);
     return h('div', { class: 'modem', 'data-modem': m.id },
       h('div', { class: 'line' },
@@ -107,8 +142,9 @@ export function renderModems(container, modems, history, on = {}) {
         m.simulator ? h('span', { class: 'badge s-sim' }, 'simulator') : null),
       // Why it is not online (e.g. "cannot open /dev/ttyUSB2: Permission denied (...)").
       m.reason && m.state !== 'online' ? h('p', { class: 'reason', 'data-role': 'modem-reason' }, m.reason) : null,
+      sendingState(m, on.unpark),
       h('div', { class: 'signal' }, bars(m.signalDbm), h('span', { class: 'dbm' }, m.signalDbm === null ? '— dBm' : `${m.signalDbm} dBm`), chart(history.get(m.id) ?? [])),
-      h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
+      h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)])),
       on.doctor ? doctorButton(m.id, on.doctor) : null,
       doctorReport(on.reports?.get(m.id)));
   }));
@@ -263,4 +299,30 @@ export function renderDeliveries(ul, list, on, open = new Map()) {
           shown ? attemptLog(shown) : null);
       })
     : [empty('No deliveries yet.')]);
+}
+
+/**
+ * The SMPP server (GET /health plugins.smpp): its port, connections not bound yet, and per account the
+ * bound sessions by mode, events waiting for a receiver and a problem (a password not set).
+ * @param {HTMLElement} card shown only while the smpp plugin runs
+ * @param {Element} ul
+ * @param {any} smpp the plugin's health, or undefined
+ */
+export function renderSmpp(card, ul, smpp) {
+  card.hidden = !smpp;
+  if (!smpp) return;
+  const accounts = Object.entries(smpp.accounts ?? {});
+  const head = h('li', { class: 'muted small', 'data-role': 'smpp-server' },
+    [`port ${smpp.port ?? '—'}`, smpp.tlsPort ? `TLS port ${smpp.tlsPort}` : '', `${smpp.unbound ?? 0} connection${smpp.unbound === 1 ? '' : 's'} not bound`, `status ${smpp.status}`].filter(Boolean).join(' · '));
+  replace(ul, [head, ...(accounts.length
+    ? accounts.map(([id, a]) => {
+        const modes = ['transceiver', 'transmitter', 'receiver'].filter((m) => a[m] > 0).map((m) => `${a[m]} ${m}`);
+        return h('li', { class: 'item', 'data-account': id },
+          h('div', { class: 'line' }, h('strong', null, id), badge(a.bound > 0 ? 'bound' : 'not-bound'),
+            h('span', { class: 'small', 'data-role': 'sessions' }, a.bound > 0 ? `${a.bound} session${a.bound === 1 ? '' : 's'}: ${modes.join(', ')}` : 'no session')),
+          a.pending || a.problem
+            ? h('div', { class: `meta small${a.problem ? ' error' : ' muted'}` }, [a.pending ? `${a.pending} event${a.pending === 1 ? '' : 's'} waiting for a receiver` : '', a.problem ?? ''].filter(Boolean).join(' · '))
+            : null);
+      })
+    : [empty('No SMPP accounts.')])]);
 }
