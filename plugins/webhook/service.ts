@@ -196,12 +196,13 @@ export class WebhookService {
     return { queued: inserted.length, truncated };
   }
 
-  deliveries(query: { limit?: number; status?: string; webhookId?: string; before?: string }): { items: PublicDelivery[]; next: string | null } {
+  /** A page of the delivery log, newest first; each one not done says why it waits and until when (`waiting`). */
+  deliveries(query: { limit?: number; status?: string; webhookId?: string; before?: string }): { items: (PublicDelivery & { waiting: ReturnType<Engine['waiting']> })[]; next: string | null } {
     if (query.status !== undefined && !deliveryStatuses.includes(query.status as DeliveryStatus))
       throw new WebhookError(400, 'invalid_query', `status must be one of ${deliveryStatuses.join(', ')}`, 'status');
     const limit = Math.min(500, Math.max(1, query.limit ?? 50));
     const rows = this.#d.deliveries.list({ limit, status: query.status as DeliveryStatus | undefined, webhookId: query.webhookId, before: query.before });
-    return { items: rows.map((r) => publicDelivery(r)), next: rows.length === limit ? rows[rows.length - 1]!.id : null };
+    return { items: rows.map((r) => ({ ...publicDelivery(r), waiting: this.#d.engine.waiting(r) })), next: rows.length === limit ? rows[rows.length - 1]!.id : null };
   }
 
   delivery(id: string): PublicDelivery & { waiting: ReturnType<Engine['waiting']> } {

@@ -44,7 +44,7 @@ export const deliveryView = v.object({
   lastAttemptAt: when,
   nextAttemptAt: when,
   deliveredAt: when,
-  /** Why it waits and until when (GET /sms/webhook-deliveries/:id only); null once done. */
+  /** Why it waits and until when (the scheduler's own state: backoff, Retry-After, breaker, offline, rate limit, disabled); null once done. */
   waiting: v.optional(v.nullable(v.object({ reason: v.string(), until: when }))),
   attemptLog: v.optional(
     v.array(

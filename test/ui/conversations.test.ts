@@ -199,7 +199,8 @@ if (!hasChromium()) {
       const checks = (await modem.locator('[data-role="doctor"]').textContent()) ?? '';
       t.match(checks, /pass/, 'with their status');
       t.match(checks, /SIM|sim/, 'the SIM among them');
-      t.match(await modem.locator('[data-fact="SIM storage"]').textContent(), /^\d+ of \d+ used \(\w+\)/, 'the SIM storage (GET /modems)');
+      // Every storage from /health's last check, or the SIM's from GET /modems before the first.
+      t.match(await modem.locator('[data-fact="Storage"], [data-fact="SIM storage"]').textContent(), /^\d+ of \d+ used \(\w+\)/, 'the message storage');
       t.match(await modem.locator('[data-fact="Today"]').textContent(), /^\d+ sent, \d+ failed, \d+ queued$/, 'today’s counts');
       t.equal(await modem.locator('[data-fact="Resets"]').textContent(), '0');
       t.equal(await modem.locator('.chart').count(), 1, 'the signal history chart');
@@ -234,6 +235,7 @@ if (!hasChromium()) {
       const text = (await line.textContent()) ?? '';
       t.match(text, `Waiting: ${api.waiting.reason} until ${await page.evaluate((iso) => new Date(iso).toLocaleString(), api.waiting.until)}`, `the agent's reason and time (${text})`);
       t.match(api.waiting.reason, /Retry-After|circuit breaker/, 'the receiver’s pause or the open breaker');
+      t.match(await waiting.locator('.meta').nth(1).textContent(), ` · ${api.waiting.reason} (in `, 'the list line says it too');
       t.ok(Date.parse(api.waiting.until) - rig.clock.now() > 60_000, 'not before the pause ends');
       t.match(await waiting.locator('[data-role="attempts"] tbody tr').first().textContent(), /HTTP 503/, 'the attempt with its answer');
       hook.status = 500;

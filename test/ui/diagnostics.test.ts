@@ -45,6 +45,17 @@ if (!hasChromium()) {
     t.same(problems, [], 'no other console errors');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#modems').screenshot({ path: join(ARTIFACTS, 'ui-modem-offline.png') });
+
+    // On a phone: the same reason, nothing wider than the screen.
+    const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })).newPage();
+    await phone.goto(rig.base + '/');
+    const onPhone = phone.locator('#modems [data-modem="default"] [data-role="modem-reason"]');
+    await onPhone.waitFor({ timeout: 10_000 });
+    t.match(await onPhone.textContent(), `cannot open ${port}`, 'the reason on a phone');
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    t.ok(overflow <= 0, `no sideways scrolling (${overflow}px)`);
+    await onPhone.scrollIntoViewIfNeeded();
+    await phone.screenshot({ path: join(ARTIFACTS, 'ui-phone-modem-offline.png') });
   });
 }
 

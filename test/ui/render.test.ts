@@ -261,6 +261,13 @@ t.test('a delivery’s attempt log: each attempt, why and until when it waits; t
   t.match((ul.children[0] as El).text, 'Could not load the attempts: HTTP 404');
   r.renderDeliveries(asDom(ul), [d], { retry: () => {}, attempts: () => {} }, new Map([['d9', { ...d, attemptLog: [] }]]));
   t.match((ul.children[0] as El).text, 'No attempt yet.');
+
+  // The list line gives the scheduler's reason and time when the agent sends them, not the backoff's.
+  r.renderDeliveries(asDom(ul), [{ ...d, waiting: { reason: 'circuit breaker open after 5 failures in a row', until: new Date(Date.now() + 600_000).toISOString() } }], { retry: () => {} });
+  t.match((ul.children[0] as El).text, /2 attempts · circuit breaker open after 5 failures in a row \(in 10 min\)/);
+  t.notMatch((ul.children[0] as El).text, /next in/);
+  r.renderDeliveries(asDom(ul), [{ ...d, status: 'held', heldReason: 'disabled', waiting: { reason: 'held: the subscription is disabled (enabling it resumes the delivery)', until: null } }], { retry: () => {} });
+  t.match((ul.children[0] as El).text, /2 attempts · held: the subscription is disabled \(enabling it resumes the delivery\) Retry now$/, 'the held reason once');
 });
 
 t.test('modems: the doctor run from the page, its checks or why it could not run', async (t) => {
@@ -338,11 +345,13 @@ t.test('modems: SIM storage, network, today’s counts, balance, and the sending
     { id: 'b', state: 'online', signalDbm: -80, resets: 1,
       sending: { counts: { minute: 0, hour: 0, day: 0, month: 0, recipients30Days: 0 }, caps: {}, held: 'parked', heldUntil: null, parked: { since: new Date().toISOString(), reason: 'SIM barred', failures: 3, retryAt: null }, failures: 3 } },
     { id: 'c', state: 'online', signalDbm: -80, resets: 0 },
+    { id: 'd', state: 'online', signalDbm: -80, resets: 0, storage: [{ mem: 'SM', used: 25, total: 30, nearlyFull: true }, { mem: 'ME', used: 99, total: 100, nearlyFull: false }],
+      keepAlive: { kind: 'sms', everyDays: 60, lastActivityAt: null, lastKeepAliveAt: null, dueAt: new Date(Date.now() + 86_400_000 * 3).toISOString() } },
   ], new Map(), {
     details: new Map([['a', { networkType: 'LTE', manufacturer: 'Huawei', simStorage: { mem: 'SM', used: 28, total: 30 }, sentToday: 7, failedToday: 1, queued: 2 }]]),
     unpark: (id: string) => unparked.push(id),
   });
-  const [a, b, cc] = c.children as El[];
+  const [a, b, cc, dd] = c.children as El[];
   const fact = (m: El, k: string) => m.querySelector(`[data-fact="${k}"]`)?.textContent;
   t.equal(fact(a!, 'Network'), 'LTE');
   t.equal(fact(a!, 'SIM storage'), '28 of 30 used (SM), nearly full');
@@ -355,6 +364,9 @@ t.test('modems: SIM storage, network, today’s counts, balance, and the sending
   t.same(unparked, ['b'], 'Unpark calls back with the modem');
   t.equal(fact(cc!, 'SIM storage'), undefined, 'no details row without GET /modems');
   t.equal(cc!.by('data-role', 'sending').length, 0, 'nothing about sending when nothing holds it');
+  t.equal(fact(dd!, 'Storage'), '25 of 30 used (SM), nearly full; 99 of 100 used (ME)', 'every storage from /health, nearly full as the agent judged it');
+  t.equal(fact(dd!, 'SIM storage'), undefined);
+  t.match(fact(dd!, 'Keep-alive'), /^SMS every 60 days, next in \d+ h$/);
   t.equal(r.storageText(null), '—');
   t.equal(r.storageText({ mem: 'ME', used: 1, total: 100 }), '1 of 100 used (ME)');
 });

@@ -81,6 +81,8 @@ t.test('the rate limit is a reason too', async (t) => {
   const waiting = h.service.deliveries({ webhookId: hook.id }).items.find((x) => x.status !== 'delivered')!;
   const w = h.service.delivery(waiting.id).waiting!;
   t.equal(w.reason, 'rate limit of 1 per minute');
+  t.same(h.service.deliveries({ webhookId: hook.id }).items.find((x) => x.id === waiting.id)!.waiting, w, 'the log lists the same wait');
+  t.equal(h.service.deliveries({ webhookId: hook.id }).items.find((x) => x.status === 'delivered')!.waiting, null, 'none for a delivered one');
   const ms = Date.parse(w.until!) - h.clock.now();
   t.ok(ms > 50_000 && ms <= 60_000, `about a minute (${ms} ms)`);
 });

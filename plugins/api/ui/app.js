@@ -689,11 +689,11 @@ if (getKey() !== null || ingress) {
     if (error.status !== 401) showLogin(`Cannot reach the agent: ${error.message}`);
   });
 } else {
-  // Without a key configured the API on loopback answers everyone: GET /health then gives its details
-  // to a request without one, and the page opens at once and says so.
-  call('health', { key: null, allow: [503] }).then(
-    (health) => {
-      if (!health || !('agentId' in health)) return showLogin();
+  // GET /auth says whether this caller needs a key: not on an API without keys (it listens on
+  // loopback only) nor through Home Assistant's Ingress. Then the page opens at once and says so.
+  call('auth', { key: null }).then(
+    (auth) => {
+      if (!auth || auth.required !== false) return showLogin();
       state.open = true;
       return enter();
     },

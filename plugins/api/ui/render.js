@@ -83,11 +83,20 @@ function doctorReport(report) {
     ...report.checks.map((/** @type {any} */ c) => h('li', null, badge(c.status), ' ', h('strong', null, c.name), ' ', h('span', { class: 'small' }, c.detail))));
 }
 
-/** SIM storage as "12 of 30 used (SM)", marked when nearly full. @param {{ mem: string, used: number, total: number } | null | undefined} s */
+/**
+ * A message storage as "12 of 30 used (SM)", marked when nearly full (the agent's own verdict when it
+ * gives one, else 90 %).
+ * @param {{ mem: string, used: number, total: number, nearlyFull?: boolean } | null | undefined} s
+ */
 export function storageText(s) {
   if (!s) return '—';
-  return `${s.used} of ${s.total} used (${s.mem})${s.total > 0 && s.used / s.total >= 0.9 ? ', nearly full' : ''}`;
+  const full = s.nearlyFull ?? (s.total > 0 && s.used / s.total >= 0.9);
+  return `${s.used} of ${s.total} used (${s.mem})${full ? ', nearly full' : ''}`;
 }
+
+/** @param {any} k the modem's keepAlive */
+const keepAliveText = (k) =>
+  `${k.kind.toUpperCase()} every ${k.everyDays} day${k.everyDays === 1 ? '' : 's'}${k.lastKeepAliveAt ? `, last ${ago(k.lastKeepAliveAt)}` : ''}${k.dueAt ? `, next ${ago(k.dueAt)}` : ''}`;
 
 /**
  * The sending policy's state: parked (with an Unpark button), held for a reason until when, or sending.
@@ -128,7 +137,11 @@ export function renderModems(container, modems, history, on = {}) {
       ['Registration', m.registration ?? '—'],
       ...(d ? /** @type {[string, string][]} */ ([['Network', d.networkType ?? '—']]) : []),
       ['SIM', m.sim ?? '—'],
-      ...(d ? /** @type {[string, string][]} */ ([['SIM storage', storageText(d.simStorage)]]) : []),
+      // Every storage from the last health check (/health), else the SIM's from GET /modems.
+      ...(m.storage?.length
+        ? /** @type {[string, string][]} */ ([['Storage', m.storage.map(storageText).join('; ')]])
+        : d ? /** @type {[string, string][]} */ ([['SIM storage', storageText(d.simStorage)]]) : []),
+      ...(m.keepAlive ? /** @type {[string, string][]} */ ([['Keep-alive', keepAliveText(m.keepAlive)]]) : []),
       ...(balance ? /** @type {[string, string][]} */ ([['Balance', `${balance.amount}${balance.currency ? ` ${balance.currency}` : ''} (${ago(balance.checkedAt)})`]]) : []),
       ['Model', [d?.manufacturer, m.model].filter(Boolean).join(' ') || '—'],
       ['IMEI', maskImei(m.imei)],
@@ -293,8 +306,10 @@ export function renderDeliveries(ul, list, on, open = new Map()) {
             `${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`,
             d.lastStatus ? ` · HTTP ${d.lastStatus}` : '',
             err ? ` · ${err}` : '',
-            d.heldReason ? ` · held: ${d.heldReason}` : '',
-            d.status === 'retrying' || d.status === 'pending' ? ` · next ${ago(d.nextAttemptAt)}` : ''),
+            d.heldReason && !d.waiting ? ` · held: ${d.heldReason}` : '',
+            // The scheduler's reason and time when the agent gives them (an open breaker outlasts the backoff).
+            d.waiting ? ` · ${d.waiting.reason}${d.waiting.until ? ` (${ago(d.waiting.until)})` : ''}`
+              : d.status === 'retrying' || d.status === 'pending' ? ` · next ${ago(d.nextAttemptAt)}` : ''),
           h('span', { class: 'actions' }, button, log),
           shown ? attemptLog(shown) : null);
       })
