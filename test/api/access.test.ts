@@ -238,6 +238,11 @@ t.test('the audit log: who changed what, never texts or numbers, paged newest fi
   t.equal(mine.items.length, 2, 'filtered by key');
   const route = (await (await http(h, '/audit?route=/keys', ADMIN)).json()) as { items: unknown[] };
   t.equal(route.items.length, 1, 'filtered by route');
+  // A time window: the sends were a second apart on the agent's clock.
+  const sends = all.items.slice(2).reverse() as { id: string; at: string }[];
+  const window = (await (await http(h, `/audit?route=/sms/send&since=${sends[1]!.at}&until=${sends[3]!.at}`, ADMIN)).json()) as { items: { id: string }[] };
+  t.same(window.items.map((e) => e.id), [sends[2]!.id, sends[1]!.id], 'since is inclusive, until exclusive');
+  t.equal((await http(h, '/audit?since=yesterday', ADMIN)).status, 400, 'a bad time is refused');
   t.equal((await http(h, '/audit?cursor=abc', ADMIN)).status, 400);
 });
 
