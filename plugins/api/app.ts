@@ -84,6 +84,8 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
   const metrics = new Registry({ process: options.processMetrics ?? false });
   metrics.onCollectError = (name, error) => log.error({ err: error, metric: name }, 'metrics collector failed');
   const requests = metrics.counter('smsedge_http_requests_total', 'HTTP requests answered, by route and status', ['method', 'route', 'status']);
+  // Per key, so a monitoring system sees which program is over its budget or asks for too much.
+  const refusals = metrics.counter('smsedge_api_key_refusals_total', 'Requests with a valid key refused: insufficient_scope or rate_limited, by key', ['key', 'code']);
   let urls: string[] = [];
 
   const app = new H3({
@@ -144,11 +146,14 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
   /** 403 when the key lacks the route's scope, 429 when it is over its rate limit. */
   function admit(event: H3Event, def: RouteDef, principal: Principal): void {
     const needed = scopeOf(def);
-    if (!allows(principal.scopes, needed))
+    if (!allows(principal.scopes, needed)) {
+      if (principal.key !== null) refusals.inc({ key: principal.key, code: 'insufficient_scope' });
       throw new ApiError(403, 'insufficient_scope', `the key "${principal.key}" may not do this: the route needs the ${needed} scope (the key has ${principal.scopes.join(', ') || 'none'})`);
+    }
     if (principal.key === null) return;
     const waitMs = keys.take(principal.key);
     if (waitMs > 0) {
+      refusals.inc({ key: principal.key, code: 'rate_limited' });
       event.res.headers.set('retry-after', String(Math.ceil(waitMs / 1000)));
       throw new ApiError(429, 'rate_limited', `the key "${principal.key}" is over its rate limit; try again in ${Math.ceil(waitMs / 1000)} s`);
     }

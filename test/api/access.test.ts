@@ -171,6 +171,12 @@ t.test('per-key rate limit on the agent clock: 429 rate_limited with Retry-After
   let ok = 0;
   for (let i = 0; i < 601; i++) if ((await h.request('/keys', { key: ADMIN })).status === 200) ok++;
   t.equal(ok, 600, 'refilled by the 10 s that passed: 600 at once, then 429');
+  t.equal((await h.request('/keys', { key: SEND })).status, 403);
+  await h.clock.advance(60_000);
+  const metrics = await (await h.request('/metrics', { key: READ })).text();
+  t.match(metrics, /^smsedge_api_key_refusals_total\{key="monitoring",code="rate_limited"\} 4$/m, 'refusals per key in /metrics');
+  t.match(metrics, /^smsedge_api_key_refusals_total\{key="ops",code="rate_limited"\} 1$/m);
+  t.match(metrics, /^smsedge_api_key_refusals_total\{key="app",code="insufficient_scope"\} 1$/m);
 });
 
 t.test('KeyRateLimiter: refills over time, never above the burst; no limit never waits', async (t) => {
