@@ -35,6 +35,9 @@ function pluginExample(): string | undefined {
   return undefined;
 }
 
+// npm pack (a build), two installs and two agents: minutes on a busy machine, more than tap's default.
+t.setTimeout(10 * 60_000);
+
 const work = mkdtempSync(join(tmpdir(), 'smsedge-pack-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
