@@ -16,9 +16,11 @@ const READ_KEY = 'ui-read-key-5d3f1b7a9c2e4068';
 process.env.SMSEDGE_UI_TEST_READ_KEY = READ_KEY;
 
 /** A page that records console errors and failed requests other than those the test causes. */
-async function openPage(browser: Browser, rig: Rig, viewport: { width: number; height: number }, phone = false) {
+async function openPage(browser: Browser, rig: Rig, viewport: { width: number; height: number }, phone = false, fakeClock = false) {
   const context = await browser.newContext({ viewport, ...(phone ? { deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {}) });
   const page = await context.newPage();
+  // The page's timers on a clock the test moves (its polling and the audit log's refresh).
+  if (fakeClock) await page.clock.install();
   const problems: string[] = [];
   const requests: string[] = [];
   page.on('console', (m) => {
@@ -112,6 +114,8 @@ if (!hasChromium()) {
       await page.locator('#key-once').waitFor({ timeout: 10_000 });
       const secret = (await page.locator('#key-once-value').textContent()) ?? '';
       t.match(secret, /^smsedge_[A-Za-z0-9_-]{43}$/, 'the new key is shown');
+      // The key shows before the list and the log are read again; the result line comes after them.
+      await page.locator('#keys-result', { hasText: 'Created' }).waitFor({ timeout: 10_000 });
       t.equal(await page.locator('#keys-result').textContent(), 'Created “grafana” (read, send).');
       const row = keys.locator('li[data-name="grafana"]');
       await row.waitFor();
@@ -140,11 +144,18 @@ if (!hasChromium()) {
       // 30 more entries by the admin key: refused creations (a name in use) are calls that changed nothing, recorded all the same.
       for (let i = 0; i < 30; i++)
         await fetch(`${rig.base}/keys`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'monitoring', scopes: ['read'] }) }).then((r) => r.body?.cancel());
-      const { page, problems, close } = await openPage(browser, rig, { width: 1280, height: 900 });
+      const { page, problems, close } = await openPage(browser, rig, { width: 1280, height: 900 }, false, true);
       await signIn(page, KEY);
       const list = page.locator('#audit-list');
       await list.locator('li').first().waitFor({ timeout: 10_000 });
       t.equal(await list.locator('li').count(), 25, 'one page at first');
+      // A call from elsewhere shows up by itself within 30 s (the page's own clock, faked).
+      const newest = Number(await list.locator('li').first().getAttribute('data-audit'));
+      await fetch(`${rig.base}/sms/messages/nope`, { method: 'DELETE', headers: { authorization: `Bearer ${READ_KEY}` } }).then((r) => r.body?.cancel());
+      await page.clock.runFor(31_000);
+      await list.locator(`li[data-audit="${newest + 1}"]`, { hasText: 'monitoring' }).waitFor({ timeout: 10_000 });
+      t.pass('the read key\'s refused delete appeared without a click');
+      t.equal(await list.locator('li').count(), 25, 'still one page');
       const firstPage = await list.locator('li').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.audit)));
       await page.getByRole('button', { name: 'Load older' }).click();
       await page.waitForFunction(() => document.querySelectorAll('#audit-list li').length > 25, null, { timeout: 10_000 });
@@ -157,7 +168,7 @@ if (!hasChromium()) {
 
       await page.getByLabel('Key', { exact: true }).selectOption('monitoring');
       await page.waitForFunction(() => [...document.querySelectorAll('#audit-list li')].every((li) => li.textContent?.startsWith('monitoring')), null, { timeout: 10_000 });
-      t.equal(await list.locator('li').count(), 1, "the read key's one entry: its refused send");
+      t.equal(await list.locator('li').count(), 2, "the read key's two entries: its refused send and delete");
       t.same(problems, [], 'no console errors');
       await close();
     });
@@ -182,6 +193,7 @@ if (!hasChromium()) {
       await page.getByRole('button', { name: 'Create key' }).click();
       await page.locator('#key-once').waitFor({ timeout: 10_000 });
       const secret = (await page.locator('#key-once-value').textContent()) ?? '';
+      await page.locator('#keys-result', { hasText: 'Created' }).waitFor({ timeout: 10_000 });
       t.match(await page.locator('#keys-result').textContent(), /From now on the API needs a key; this tab uses this one\./, 'the page says the API is closed now');
       t.equal((await fetch(`${open.base}/sms/messages`)).status, 401, 'the API needs a key now');
       t.equal(await page.evaluate(() => sessionStorage.getItem('smsedge.key')), secret, 'this tab goes on with the new key');

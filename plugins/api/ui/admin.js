@@ -7,6 +7,8 @@ import { h, replace } from './render.js';
 
 /** Audit entries per page. */
 const PAGE = 25;
+/** How often the newest page of the audit log is read again while it is shown (calls from elsewhere). */
+const AUDIT_REFRESH_MS = 30_000;
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -76,7 +78,10 @@ export function access(deps) {
   /** @param {any[]} keys */
   function showKeys(keys) {
     const chosen = auditKey.value;
-    auditKey.replaceChildren(h('option', { value: '' }, 'All keys'), ...keys.map((k) => h('option', { value: k.name, selected: k.name === chosen }, k.name)));
+    // A key revoked while its entries are shown stays choosable: its entries are still in the log.
+    const names = keys.map((k) => k.name);
+    if (chosen && !names.includes(chosen)) names.push(chosen);
+    auditKey.replaceChildren(h('option', { value: '' }, 'All keys'), ...names.map((n) => h('option', { value: n, selected: n === chosen }, n)));
     replace(keysList, keys.length ? keys.map(keyItem) : [h('li', { class: 'muted empty' }, 'No keys: the API is open on this machine.')]);
   }
 
@@ -98,7 +103,7 @@ export function access(deps) {
   function auditItem(e) {
     const outcome = e.code ? `${e.status} ${e.code}` : String(e.status);
     return h('li', { class: `item${e.status >= 400 ? ' d-failed' : ''}`, 'data-audit': e.id },
-      h('div', { class: 'line' }, h('span', { class: 'who' }, e.key ?? (e.key === null ? 'no key' : '')), h('code', null, `${e.method} ${e.route}`),
+      h('div', { class: 'line' }, h('span', { class: 'who' }, e.key ?? 'no key'), h('code', null, `${e.method} ${e.route}`),
         h('span', { class: `badge ${e.status >= 400 ? 's-failed' : 's-sent'}` }, outcome),
         h('time', { datetime: e.at, title: new Date(e.at).toLocaleString() }, ago(e.at))),
       h('div', { class: 'meta muted small' }, [e.target ? `on ${e.target}` : null, e.client ? `from ${e.client}` : null, `request ${e.requestId}`].filter(Boolean).join(' · ')));
@@ -176,7 +181,14 @@ export function access(deps) {
       const admin = auth.scopes.includes('admin');
       section.hidden = !admin;
       navLink.hidden = !admin;
-      if (admin) await Promise.all([loadKeys(), loadAudit(false)]);
+      if (!admin) return;
+      await Promise.all([loadKeys(), loadAudit(false)]);
+      if (signal.aborted) return;
+      // Other programs' calls appear without a click, unless the operator is reading older pages.
+      const timer = setInterval(() => {
+        if (state.shown.length <= PAGE && !document.hidden) loadAudit(false).catch(() => {});
+      }, AUDIT_REFRESH_MS);
+      signal.addEventListener('abort', () => clearInterval(timer), { once: true });
     },
     /** On sign-out: nothing of the last session stays on the page. */
     leave() {
