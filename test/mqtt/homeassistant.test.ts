@@ -140,7 +140,8 @@ t.test('Home Assistant: devices, entities, notify, the event entity, balance and
   t.match(cfg('text/smsedge_pi/a_ussd'), { command_topic: 'smsedge/pi/ha/a/ussd/set', state_topic: 'smsedge/pi/ha/a/ussd', value_template: '{{ value_json.code }}' });
   t.match(cfg('sensor/smsedge_pi/a_ussd_answer'), { state_topic: 'smsedge/pi/ha/a/ussd', value_template: '{{ value_json.answer }}' });
   // The earlier single-device entities are removed (an empty retained config).
-  t.ok(w.on('homeassistant/notify/smsedge_pi/send_sms/config').some((m) => m.text === ''), 'the old notify entity removed');
+  await waitFor(() => w.on('homeassistant/notify/smsedge_pi/send_sms/config').some((m) => m.text === ''), 'the old notify entity removed');
+  t.pass('the old notify entity removed');
 
   const eventsOn = (m: string) => w.json(`smsedge/pi/ha/${m}/event`) as Record<string, unknown>[];
 
@@ -249,6 +250,9 @@ for (const protocolVersion of [5, 4] as const) {
     const first = await startAgent(t, broker, dataDir, { protocolVersion });
     const w = await watch(broker.url, ['smsedge/pi/#']);
     t.teardown(() => w.close());
+    // The USSD state is published (retained) once the command subscriptions are granted: before that,
+    // a fresh session has no subscription for the broker to keep the command for.
+    await waitFor(() => w.on('smsedge/pi/ha/a/ussd').length, 'command topics subscribed');
     await w.client.publishAsync('smsedge/pi/ha/a/recipients/set', '+15550100301', { qos: 1 });
     await waitFor(() => first.agent.use('sms').modems().length && w.on('smsedge/pi/ha/a/recipients').some((m) => m.text === '+15550100301'), 'recipient stored');
     await first.stop();
