@@ -62,7 +62,7 @@ if (!hasChromium()) {
       t.match(await out.locator('.text').textContent(), /^Opening it now\./);
       await rig.until(out.locator('[data-role="status"]', { hasText: 'delivered' }), 'the reply delivered', 500);
       t.same(await out.locator('.parts li').allTextContents(), ['part 1: delivered', 'part 2: delivered'], 'each part’s delivery');
-      await out.getByRole('button', { name: 'Details' }).click();
+      await out.getByRole('button', { name: 'Details', exact: true }).click();
       const parts = out.locator('[data-role="detail"] [data-role="parts"] tbody tr');
       await rig.until(parts.first(), 'the message’s details');
       const rows = await parts.allTextContents();

@@ -50,11 +50,12 @@ if (!hasChromium()) {
     const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })).newPage();
     await phone.goto(rig.base + '/');
     const onPhone = phone.locator('#modems [data-modem="default"] [data-role="modem-reason"]');
-    await onPhone.waitFor({ timeout: 10_000 });
+    await rig.until(onPhone, 'the reason on a phone', 500);
     t.match(await onPhone.textContent(), `cannot open ${port}`, 'the reason on a phone');
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     t.ok(overflow <= 0, `no sideways scrolling (${overflow}px)`);
-    await onPhone.scrollIntoViewIfNeeded();
+    // The panel, not the reason: live updates replace the modem's elements.
+    await phone.locator('#modems').scrollIntoViewIfNeeded();
     await phone.screenshot({ path: join(ARTIFACTS, 'ui-phone-modem-offline.png') });
   });
 }
@@ -95,7 +96,7 @@ if (hasChromium()) {
     for (let i = 0; i < 50 && !(await rulesShown.count()); i++) {
       // The rules plugin handles the event on its own journal subscription: until then there is nothing to show.
       if ((await bubble.getByRole('button', { name: 'Hide details' }).count())) await bubble.getByRole('button', { name: 'Hide details' }).click();
-      await bubble.getByRole('button', { name: 'Details' }).click();
+      await bubble.getByRole('button', { name: 'Details', exact: true }).click();
       await bubble.locator('[data-role="detail"] dl').waitFor({ timeout: 10_000 });
       if (!(await rulesShown.count())) await rig.clock.advance(200);
     }
