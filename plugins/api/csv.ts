@@ -22,3 +22,25 @@ export function toCsv(columns: readonly string[], rows: readonly Record<string, 
   for (const row of rows) lines.push(columns.map((c) => csvCell(row[c])).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
+
+/**
+ * The columns of a message list as CSV (GET /sms/messages?format=csv and the operator page's export,
+ * plugins/api/ui/format.js messagesCsv, which test/ui/format.test.ts holds to the same output).
+ */
+export const CSV_COLUMNS = ['id', 'direction', 'time', 'from', 'to', 'modem', 'status', 'parts', 'encoding', 'text', 'priority', 'sendAt', 'clientRef'] as const;
+
+/**
+ * One message as a CSV row: `time` is when an outbound message was accepted or an inbound one
+ * received (the network's timestamp, else when it was stored); a received message's status is
+ * `received`; `from` only for received and `to` only for sent ones (the other is the modem's own).
+ */
+export function csvRow(m: Record<string, unknown>): Record<string, unknown> {
+  const inbound = m.direction === 'inbound';
+  return {
+    ...m,
+    time: inbound ? (m.receivedAt ?? m.storedAt) : m.createdAt,
+    from: inbound ? m.from : null,
+    to: inbound ? null : m.to,
+    status: inbound ? 'received' : m.status,
+  };
+}

@@ -49,7 +49,7 @@ t.test('GET /sms/messages?format=csv: the page of the JSON list, as an attachmen
   const h = await harness(t);
   const texts = ['=cmd|\' /C calc\'!A0', 'Hi, "you"\r\nnext line', 'plain', '@mention', 'ünïcødé ✓'];
   const messages: Message[] = texts.map((text, i) => ({
-    id: `m${i}`, direction: 'inbound', from: `+1555010010${i}`, text, encoding: 'ucs2', parts: 1, modem: 'default', createdAt: `2026-03-01T10:00:0${i}.000Z`,
+    id: `m${i}`, direction: 'inbound', from: `+1555010010${i}`, text, encoding: 'ucs2', parts: 1, modem: 'default', receivedAt: `2026-03-01T10:00:0${i}.000Z`, storedAt: `2026-03-01T10:00:1${i}.000Z`,
   }) as unknown as Message);
   h.sms.messages.push(...messages);
 
@@ -60,14 +60,15 @@ t.test('GET /sms/messages?format=csv: the page of the JSON list, as an attachmen
   t.match(res.headers.get('content-disposition'), /^attachment; filename="smsedge-inbound-\d{8}T\d{6}Z\.csv"$/);
   t.equal(res.headers.get('x-next-cursor'), json.next, 'the next cursor as the JSON page has it');
   const rows = parseCsv(await res.text());
-  t.same(rows[0], ['id', 'direction', 'createdAt', 'from', 'to', 'modem', 'status', 'text', 'encoding', 'parts', 'priority', 'sendAt', 'clientRef']);
+  t.same(rows[0], ['id', 'direction', 'time', 'from', 'to', 'modem', 'status', 'parts', 'encoding', 'text', 'priority', 'sendAt', 'clientRef']);
+  t.same(rows[1]!.slice(1, 7), ['inbound', '2026-03-01T10:00:00.000Z', "'+15550100100", '', 'default', 'received'], 'a received message: when the network says, from whom, status received');
   t.same(rows.slice(1).map((r) => r[0]), json.items.map((m) => m.id), 'the same messages in the same order');
-  t.same(rows.slice(1).map((r) => r[7]), ["'=cmd|' /C calc'!A0", 'Hi, "you"\r\nnext line', 'plain'], 'texts read back, the formula defused');
+  t.same(rows.slice(1).map((r) => r[9]), ["'=cmd|' /C calc'!A0", 'Hi, "you"\r\nnext line', 'plain'], 'texts read back, the formula defused');
   t.equal(rows[1]![3], "'+15550100100", 'a number is text, not a formula');
 
   const rest = await h.request(`/sms/messages?limit=3&format=csv&cursor=${json.next}`);
   t.equal(rest.headers.get('x-next-cursor'), null, 'no cursor on the last page');
-  t.same(parseCsv(await rest.text()).slice(1).map((r) => r[7]), ["'@mention", 'ünïcødé ✓'], 'UTF-8 kept');
+  t.same(parseCsv(await rest.text()).slice(1).map((r) => r[9]), ["'@mention", 'ünïcødé ✓'], 'UTF-8 kept');
   t.equal((await h.request('/sms/messages?format=xlsx')).status, 400);
   t.equal((await h.request('/sms/messages?format=csv', { key: null })).status, 401, 'the key is needed as for JSON');
 });

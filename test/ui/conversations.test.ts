@@ -155,9 +155,9 @@ if (!hasChromium()) {
       const file = join(ARTIFACTS, 'messages.csv');
       await download.saveAs(file);
       const lines = readFileSync(file, 'utf8').trimEnd().split('\r\n');
-      t.equal(lines[0], 'id,direction,time,from,to,modem,status,parts,encoding,text');
+      t.equal(lines[0], 'id,direction,time,from,to,modem,status,parts,encoding,text,priority,sendAt,clientRef', "the API's columns");
       t.equal(lines.length, 65, 'a line per message shown');
-      t.ok(lines.slice(1).every((l) => /,outbound,.*,,\+1555\d{7},default,queued,1,gsm7,/.test(l)), 'numbers whole, status, text');
+      t.ok(lines.slice(1).every((l) => /,outbound,.*,,'\+1555\d{7},default,queued,1,gsm7,/.test(l)), 'numbers whole (as text for a spreadsheet), status, text');
 
       await page.getByLabel('Direction').selectOption('');
       await page.getByLabel('Status (sent ones)').selectOption('');

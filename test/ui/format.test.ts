@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { maskPhone as coreMask } from '../../core/redact.ts';
+import { CSV_COLUMNS, csvRow, toCsv } from '../../plugins/api/csv.ts';
 
 // A plain-JS module for the browser: imported by URL so TypeScript does not look for its types.
 const f = await import(new URL('../../plugins/api/ui/format.js', import.meta.url).href);
@@ -148,12 +149,21 @@ t.test('CSV of messages: RFC 4180 quoting, formulas defused, both directions', a
     { id: 'i2', direction: 'inbound', storedAt: '2026-03-01T08:00:00Z', from: '+15550100101', modem: 'usb2', parts: 1, encoding: '8bit', data: '00' },
   ]);
   t.equal(csv, [
-    'id,direction,time,from,to,modem,status,parts,encoding,text',
-    'o1,outbound,2026-03-01T10:00:00Z,,+15550100100,default,sent,1,gsm7,"Hello, ""you""\nsecond line"',
-    `i1,inbound,2026-03-01T09:00:00Z,BANK,,usb2,received,2,ucs2,"'=HYPERLINK(""x"")"`,
-    'i2,inbound,2026-03-01T08:00:00Z,+15550100101,,usb2,received,1,8bit,',
+    'id,direction,time,from,to,modem,status,parts,encoding,text,priority,sendAt,clientRef',
+    `o1,outbound,2026-03-01T10:00:00Z,,'+15550100100,default,sent,1,gsm7,"Hello, ""you""\nsecond line",,,`,
+    `i1,inbound,2026-03-01T09:00:00Z,BANK,,usb2,received,2,ucs2,"'=HYPERLINK(""x"")",,,`,
+    `i2,inbound,2026-03-01T08:00:00Z,'+15550100101,,usb2,received,1,8bit,,,,`,
     '',
   ].join('\r\n'));
+});
+
+t.test("the page's CSV is the API's CSV for the same messages", async (t) => {
+  const messages = [
+    { id: 'o1', direction: 'outbound', createdAt: '2026-03-01T10:00:00Z', to: '+15550100100', from: null, modem: 'default', status: 'queued', parts: 2, encoding: 'ucs2', text: 'Grüße, "du"\r\n=1+1', priority: 'high', sendAt: '2026-03-02T08:00:00Z', clientRef: 'ref,1' },
+    { id: 'i1', direction: 'inbound', receivedAt: '2026-03-01T09:00:00+01:00', storedAt: '2026-03-01T08:00:05Z', from: '-x', to: '+15550100999', modem: 'usb2', parts: 1, encoding: 'gsm7', text: '@home\ttab', read: true },
+    { id: 'i2', direction: 'inbound', storedAt: '2026-03-01T08:00:00Z', from: '+15550100101', modem: 'usb2', parts: 1, encoding: '8bit', data: '00' },
+  ];
+  t.equal(f.messagesCsv(messages), toCsv(CSV_COLUMNS, messages.map(csvRow)));
 });
 
 t.test('parts in a few words; the privacy switch masks what showNumber shows', async (t) => {

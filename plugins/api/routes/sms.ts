@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import type { SendAccepted, SmsService } from '../../../core/services.ts';
 import { instant, messageChange, priorities, sendBody, type MessageChange } from '../../../core/send.ts';
 import type { Store } from '../../../core/store.ts';
-import { toCsv } from '../csv.ts';
+import { CSV_COLUMNS, csvRow, toCsv } from '../csv.ts';
 import { toApiError } from '../errors.ts';
 import { ApiError, type RouteDef } from '../service.ts';
 import { id, listOf, listQuery } from './schemas.ts';
@@ -100,8 +100,6 @@ export const messagesQuery = v.strictObject({
   format: v.optional(v.picklist(['json', 'csv']), 'json'),
 });
 
-/** The columns of GET /sms/messages?format=csv, in order. */
-export const CSV_COLUMNS = ['id', 'direction', 'createdAt', 'from', 'to', 'modem', 'status', 'text', 'encoding', 'parts', 'priority', 'sendAt', 'clientRef'] as const;
 
 const report = v.object({
   id: v.string(),
@@ -270,7 +268,7 @@ function csvAnswer(found: { items: unknown[]; next: string | null }, direction: 
     'x-content-type-options': 'nosniff',
   });
   if (found.next !== null) headers.set('x-next-cursor', found.next);
-  return new Response(toCsv(CSV_COLUMNS, found.items as Record<string, unknown>[]), { headers });
+  return new Response(toCsv(CSV_COLUMNS, (found.items as Record<string, unknown>[]).map(csvRow)), { headers });
 }
 
 function messageId(raw: string | undefined): string {

@@ -300,23 +300,27 @@ export function localToIso(value) {
 }
 
 /**
- * Messages as CSV (RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, quotes
- * doubled). A field that a spreadsheet would run as a formula (= + - @ first) gets a leading quote.
+ * Messages as CSV, the same file GET /sms/messages?format=csv gives (plugins/api/csv.ts; a test holds
+ * the two to the same output): RFC 4180 (CRLF line ends, fields with a comma, quote or line break
+ * quoted, quotes doubled), and a field a spreadsheet would run as a formula (= + - @ tab CR first,
+ * phone numbers included) gets a leading apostrophe.
  * @param {any[]} messages
  * @returns {string}
  */
 export function messagesCsv(messages) {
-  const head = ['id', 'direction', 'time', 'from', 'to', 'modem', 'status', 'parts', 'encoding', 'text'];
+  const head = ['id', 'direction', 'time', 'from', 'to', 'modem', 'status', 'parts', 'encoding', 'text', 'priority', 'sendAt', 'clientRef'];
   const cell = (/** @type {unknown} */ v) => {
     let s = v === null || v === undefined ? '' : String(v);
-    if (/^[=+\-@\t\r]/.test(s) && !/^\+\d+$/.test(s)) s = `'${s}`;
+    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const rows = messages.map((m) => [
-    m.id, m.direction, m.direction === 'inbound' ? m.receivedAt ?? m.storedAt : m.createdAt,
-    m.direction === 'inbound' ? m.from : '', m.direction === 'outbound' ? m.to : '',
-    m.modem, m.direction === 'outbound' ? m.status : 'received', m.parts, m.encoding, m.text ?? '',
-  ]);
+  const rows = messages.map((m) => {
+    const inbound = m.direction === 'inbound';
+    return [
+      m.id, m.direction, inbound ? m.receivedAt ?? m.storedAt : m.createdAt, inbound ? m.from : null, inbound ? null : m.to,
+      m.modem, inbound ? 'received' : m.status, m.parts, m.encoding, m.text, m.priority, m.sendAt, m.clientRef,
+    ];
+  });
   return [head, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
