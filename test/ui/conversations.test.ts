@@ -271,5 +271,34 @@ if (!hasChromium()) {
       t.ok(await p.locator('#threads').isVisible(), 'Back returns to the list');
       await phone.close();
     });
+
+    await t.test('the inbox: a received message marked read, unread again, and deleted', async (t) => {
+      await rig.call('/simulator/sms', { from: '+15550100333', text: 'Code 4711, delete me' });
+      await page.getByLabel('Search conversations').fill('0100333');
+      const thread = threads.locator('li.thread', { hasText: '+15550100333' });
+      await rig.until(thread, 'the new thread');
+      await thread.getByRole('button').click();
+      const bubble = view.locator('li.bubble.in', { hasText: 'Code 4711, delete me' });
+      await bubble.waitFor({ timeout: 10_000 });
+      const id = (await bubble.getAttribute('data-id'))!;
+      const stored = async () => {
+        const res = await fetch(`${rig.base}/sms/messages/${id}`, { headers: { 'X-API-Key': KEY } });
+        return res.status === 404 ? null : ((await res.json()) as { readAt?: string });
+      };
+      t.notOk((await stored())?.readAt, 'unread at first');
+      await bubble.getByRole('button', { name: 'Mark read', exact: true }).click();
+      await rig.until(bubble.getByRole('button', { name: 'Mark unread', exact: true }), 'the button turns to Mark unread');
+      t.match((await stored())?.readAt, /^\d{4}-/, 'readAt set through the API');
+      await bubble.getByRole('button', { name: 'Mark unread', exact: true }).click();
+      await rig.until(bubble.getByRole('button', { name: 'Mark read', exact: true }), 'unread again');
+      t.notOk((await stored())?.readAt, 'readAt cleared');
+      page.once('dialog', (d) => void d.accept());
+      await bubble.getByRole('button', { name: 'Delete', exact: true }).click();
+      await rig.until(page.locator('#reply-result', { hasText: 'Deleted from the inbox.' }), 'deleted');
+      t.equal(await bubble.count(), 0, 'gone from the thread');
+      t.equal(await stored(), null, 'gone from the store (404)');
+      const journal = rig.agent.journal.range({ types: ['sms.received'], limit: 10_000 }).filter((e) => e.type === 'sms.received' && (e.data as { text: string }).text === 'Code 4711, delete me');
+      t.equal(journal.length, 1, 'its sms.received stays in the journal');
+    });
   });
 }

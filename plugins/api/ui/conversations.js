@@ -131,7 +131,29 @@ export function conversations(deps) {
     });
   }
 
-  const actions = { cancel, sendNow, details: toggleDetails, detail: (/** @type {string} */ id) => details.get(id) };
+  /** A received message marked read, or unread again (PATCH read). @param {any} m @param {HTMLButtonElement} button */
+  function markRead(m, button) {
+    void deps.act($('reply-result'), button, async () => {
+      await call(`sms/messages/${encodeURIComponent(m.id)}`, { method: 'PATCH', json: { read: !m.readAt } });
+      await refresh();
+      return m.readAt ? 'Marked unread.' : 'Marked read.';
+    });
+  }
+
+  /** A received message deleted from the inbox (its sms.received event stays in the journal). @param {any} m @param {HTMLButtonElement} button */
+  function remove(m, button) {
+    if (!window.confirm('Delete this received message? It is removed from the inbox; its event stays in the journal.')) return;
+    void deps.act($('reply-result'), button, async () => {
+      await call(`sms/messages/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
+      state.messages = state.messages.filter((x) => x.id !== m.id);
+      details.delete(m.id);
+      await refresh();
+      deps.changed();
+      return 'Deleted from the inbox.';
+    });
+  }
+
+  const actions = { cancel, sendNow, read: markRead, remove, details: toggleDetails, detail: (/** @type {string} */ id) => details.get(id) };
 
   /** @param {any} m @param {HTMLButtonElement} button */
   function cancel(m, button) {

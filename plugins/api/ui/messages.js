@@ -60,12 +60,14 @@ export function threadItem(t, current, open) {
 
 /**
  * @typedef {{ cancel: (m: any, button: HTMLButtonElement) => void, sendNow?: (m: any, button: HTMLButtonElement) => void,
- *   details?: (m: any) => void, detail?: (id: string) => any }} BubbleActions
+ *   details?: (m: any) => void, detail?: (id: string) => any,
+ *   read?: (m: any, button: HTMLButtonElement) => void, remove?: (m: any, button: HTMLButtonElement) => void }} BubbleActions
  */
 
 /**
  * A chat bubble: received on the left, sent on the right with its delivery state per part and, while it
- * is still queued, Cancel (and Send now when it waits for a later time); Details opens what the agent
+ * is still queued, Cancel (and Send now when it waits for a later time); a received one can be marked
+ * read or unread and deleted (the inbox; its event stays in the journal); Details opens what the agent
  * knows of it (GET /sms/messages/:id: parts with references, times, what the rules did).
  * @param {any} m
  * @param {BubbleActions | ((m: any, button: HTMLButtonElement) => void)} on
@@ -85,6 +87,12 @@ export function bubble(m, on) {
   const sendNow = queued && m.sendAt && actions.sendNow
     ? /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `now-${m.id}`, onclick: () => actions.sendNow?.(m, /** @type {HTMLButtonElement} */ (sendNow)) }, 'Send now'))
     : null;
+  const read = !out && actions.read
+    ? /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `read-${m.id}`, onclick: () => actions.read?.(m, /** @type {HTMLButtonElement} */ (read)) }, m.readAt ? 'Mark unread' : 'Mark read'))
+    : null;
+  const remove = !out && actions.remove
+    ? /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small danger', 'data-key': `delete-${m.id}`, onclick: () => actions.remove?.(m, /** @type {HTMLButtonElement} */ (remove)) }, 'Delete'))
+    : null;
   const shown = actions.detail?.(m.id);
   const details = actions.details
     ? h('button', { type: 'button', class: 'ghost small', 'data-key': `details-${m.id}`, 'aria-expanded': shown ? 'true' : 'false', onclick: () => actions.details?.(m) }, shown ? 'Hide details' : 'Details')
@@ -97,7 +105,7 @@ export function bubble(m, on) {
       time(messageTime(m))),
     facts.length ? h('p', { class: 'muted small facts-line', 'data-role': 'facts' }, facts.join(' · ')) : null,
     parts,
-    cancel || sendNow || details ? h('span', { class: 'actions' }, sendNow, cancel, details) : null,
+    cancel || sendNow || read || remove || details ? h('span', { class: 'actions' }, sendNow, cancel, read, remove, details) : null,
     shown ? messageDetail(shown) : null);
 }
 
