@@ -7,6 +7,7 @@ import type { PluginEvents } from '../../core/plugin.ts';
 import type { BalanceReading, UssdResult } from '../../core/services.ts';
 import type { Migration, Store } from '../../core/store.ts';
 import { RequestError } from '../../core/errors.ts';
+import { runWhenDue } from './due.ts';
 
 /** A pattern compiles and names its `amount` group (a config error names the key otherwise). */
 const amountPattern = v.pipe(
@@ -87,8 +88,6 @@ export interface BalanceDeps {
 
 /** After a failed scheduled read, try again this much later (or at the next regular time, if sooner). */
 const RETRY_MS = 15 * 60_000;
-/** While the modem is offline when a read is due, look again this often. */
-const OFFLINE_POLL_MS = 60_000;
 
 /**
  * One modem's balance: the last reading is kept in the store (so /health, /metrics and Home
@@ -177,25 +176,12 @@ export class Balance {
   async run(signal: AbortSignal): Promise<void> {
     if (!(this.options.everyHours > 0)) return;
     const { clock } = this.#deps;
-    let retryAt: number | undefined;
-    while (!signal.aborted) {
-      // After a failure the retry time decides (the regular time has passed already).
-      const due = retryAt ?? this.#due();
-      const wait = due - clock.now();
-      if (wait > 0) {
-        await clock.sleep(Math.min(wait, 2 ** 31 - 1), signal).catch(() => {});
-        continue;
-      }
-      if (!this.#deps.online()) {
-        await clock.sleep(OFFLINE_POLL_MS, signal).catch(() => {});
-        continue;
-      }
-      try {
-        await this.check('schedule');
-        retryAt = undefined;
-      } catch {
-        retryAt = clock.now() + Math.min(RETRY_MS, this.options.everyHours * 3600_000);
-      }
-    }
+    await runWhenDue({
+      clock,
+      due: () => this.#due(),
+      online: () => this.#deps.online(),
+      attempt: async () => void (await this.check('schedule')),
+      retryAt: () => clock.now() + Math.min(RETRY_MS, this.options.everyHours * 3600_000),
+    }, signal);
   }
 }

@@ -8,6 +8,7 @@ import type { PluginEvents } from '../../core/plugin.ts';
 import { phone } from '../../core/send.ts';
 import type { KeepAliveStatus, SendAccepted, SendRequest, UssdResult } from '../../core/services.ts';
 import type { Store } from '../../core/store.ts';
+import { runWhenDue } from './due.ts';
 
 /** `modem({ keepAlive: { everyDays: 60, sms: { to: '+4917...', text: 'keep-alive' } } })`, or `ussd: '*100#'`. */
 export const keepAliveOptions = v.pipe(
@@ -41,7 +42,6 @@ export interface KeepAliveDeps {
 
 const DAY = 86_400_000;
 const RETRY_MS = 3_600_000;
-const OFFLINE_POLL_MS = 60_000;
 
 /**
  * One modem's keep-alive. The last activity is the later of the last part this SIM sent
@@ -125,24 +125,19 @@ export class KeepAlive {
   async run(signal: AbortSignal): Promise<void> {
     const { clock, log, modem } = this.#d;
     if (this.lastActivity() === null) this.#mark('keepalive_since_ms', clock.now());
-    let retryAt: number | undefined;
-    while (!signal.aborted) {
-      const wait = Math.max(retryAt ?? 0, this.due() ?? clock.now()) - clock.now();
-      if (wait > 0) {
-        await clock.sleep(Math.min(wait, 2 ** 31 - 1), signal).catch(() => {});
-        continue;
-      }
-      if (!this.#d.online()) {
-        await clock.sleep(OFFLINE_POLL_MS, signal).catch(() => {});
-        continue;
-      }
-      try {
-        await this.now();
-        retryAt = undefined;
-      } catch (error) {
-        log.warn({ modem, err: error }, 'keep-alive failed; trying again in an hour');
-        retryAt = clock.now() + RETRY_MS;
-      }
-    }
+    await runWhenDue({
+      clock,
+      due: () => this.due() ?? clock.now(),
+      online: () => this.#d.online(),
+      attempt: async () => {
+        try {
+          await this.now();
+        } catch (error) {
+          log.warn({ modem, err: error }, 'keep-alive failed; trying again in an hour');
+          throw error;
+        }
+      },
+      retryAt: () => clock.now() + RETRY_MS,
+    }, signal);
   }
 }
