@@ -38,6 +38,8 @@ if (!hasChromium()) {
 
     const threads = page.locator('#threads');
     await t.test('incoming messages make a thread per number, live', async (t) => {
+      // The list is empty until its first load renders, so wait for that rather than read it at once.
+      await threads.locator('li.empty', { hasText: 'No messages yet.' }).waitFor({ timeout: 10_000 });
       t.equal(await threads.textContent(), 'No messages yet.');
       await rig.call('/simulator/sms', { from: '+15550100111', text: 'Is the gate open?' });
       await rig.call('/simulator/sms', { from: '+15550100222', text: 'Parcel at the door' });
