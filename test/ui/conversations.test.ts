@@ -133,9 +133,12 @@ if (!hasChromium()) {
       await page.locator('#dash').waitFor({ timeout: 10_000 });
       await threads.locator('li.thread').first().waitFor({ timeout: 10_000 });
       t.equal(await threads.locator('li.thread').count(), 30, 'a first page of 30');
-      for (let i = 0; i < 20 && (await threads.locator('li.thread').count()) < 68; i++) {
+      // Scroll to the end until every thread is in; each scroll waits for its page to arrive (a fixed
+      // pause was not enough on a loaded machine).
+      for (let i = 0, shown = 30; i < 10 && shown < 68; i++) {
         await threads.locator('li.more, li.thread').last().scrollIntoViewIfNeeded();
-        await page.waitForTimeout(100);
+        await page.waitForFunction((n) => document.querySelectorAll('#threads li.thread').length > n, shown, { timeout: 5_000 }).catch(() => {});
+        shown = await threads.locator('li.thread').count();
       }
       t.equal(await threads.locator('li.thread').count(), 68, 'every thread once scrolled to the end');
       t.equal(await threads.locator('li.more').count(), 0, 'nothing more to load');
