@@ -121,7 +121,8 @@ export class Balance {
       checkedAt: r.checked_at,
       low: this.options.low !== undefined && r.amount < this.options.low,
     };
-    if (r.error !== null && r.error_ms !== null && r.error_ms > r.checked_ms) out.lastError = { message: r.error, at: isoWithOffset(r.error_ms) };
+    // A reading clears the error, so an error in the row came after it (in the same millisecond too).
+    if (r.error !== null && r.error_ms !== null && r.error_ms >= r.checked_ms) out.lastError = { message: r.error, at: isoWithOffset(r.error_ms) };
     return out;
   }
 

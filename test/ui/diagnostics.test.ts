@@ -1,7 +1,7 @@
 // The page where nothing is set up yet: no API key configured (loopback) and a modem whose port does
 // not exist. The page opens without asking for a key and says so, and the modem panel shows why it
 // is offline (the port and the OS's words) rather than a bare HTTP 503. Then the SMPP server's sessions
-// per account and a message's details with what the rules plugin did with it.
+// per account, a message's details with what the rules plugin did with it, and the balance with Check balance.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -106,5 +106,49 @@ if (hasChromium()) {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#thread-pane').screenshot({ path: join(ARTIFACTS, 'ui-message-rules.png') });
     await page.locator('#smpp-card').screenshot({ path: join(ARTIFACTS, 'ui-smpp.png') });
+  });
+}
+
+if (hasChromium()) {
+  t.test('the balance: read once online, Check balance reads it again, and a failed read says why', async (t) => {
+    const rig = await startAgent(t, {
+      plugins: [
+        modem({ port: 'simulator', retry: { initialDelayMs: 0 }, balance: { ussd: '*100#', pattern: '(?<amount>[0-9.]+) (?<currency>[A-Z]{3})', everyHours: 24, low: 2 } }),
+        api({ port: 0, apiKeyEnv: UNSET }),
+      ],
+    });
+    const browser = await launch(t);
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      // The refused read below is an HTTP 502 in the console; the page shows it under the button.
+      if (m.type() === 'error' && !/status of 502/.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(rig.base + '/');
+    await page.locator('#dash').waitFor({ timeout: 10_000 });
+    const card = page.locator('#modems [data-modem="default"]');
+    const balance = card.locator('[data-fact="Balance"]');
+    // The scheduled read runs once the modem is online; the page shows it without a reload.
+    await rig.until(card.locator('[data-fact="Balance"]', { hasText: /^5 EUR \(/ }), 'the first reading');
+    t.notMatch(await balance.textContent(), /low/, 'not below low');
+
+    rig.agent.use('simulator').setUssdMenu({ '*100#': { text: 'Your balance is 1.25 EUR.' } });
+    await card.getByRole('button', { name: 'Check balance' }).click();
+    await rig.until(card.locator('[data-fact="Balance"]', { hasText: /^1\.25 EUR \(.*\), low$/ }), 'the new reading, low');
+    t.equal(await card.locator('[data-role="balance-check"]').count(), 0, 'nothing left under the button');
+    t.equal((await rig.agent.use('sms').modems()[0]!.balance)?.amount, 1.25, 'the agent has the same reading');
+
+    rig.agent.use('simulator').setUssdMenu({ '*100#': { text: 'Service unavailable, try later.' } });
+    await card.getByRole('button', { name: 'Check balance' }).click();
+    const failure = card.locator('[data-role="balance-check"]', { hasText: 'The balance could not be read' });
+    await rig.until(failure, 'the failure under the button');
+    t.match(await failure.textContent(), 'the pattern found no amount in the answer to *100#: "Service unavailable, try later."', 'in the agent’s words');
+    await rig.until(card.locator('[data-fact="Balance"]', { hasText: 'the last read failed' }), 'the failed read beside the last reading');
+    t.match(await balance.textContent(), /^1\.25 EUR .*, low · the last read failed/, 'the last good reading is kept');
+    t.ok(await card.getByRole('button', { name: 'Check balance' }).isEnabled(), 'and it can be tried again');
+    t.same(problems, [], 'no console errors');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await card.screenshot({ path: join(ARTIFACTS, 'ui-modem-balance.png') });
   });
 }

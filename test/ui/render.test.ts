@@ -99,7 +99,7 @@ t.teardown(() => {
 
 // render.js is plain JavaScript typed with JSDoc for the browser's DOM; our El stands in for it.
 type Fn = (...args: any[]) => void;
-type Render = Record<'renderReports' | 'renderCalls' | 'renderHooks' | 'renderDeliveries' | 'renderStatus' | 'renderModems' | 'renderSmpp' | 'storageText', Fn>;
+type Render = Record<'renderReports' | 'renderCalls' | 'renderHooks' | 'renderDeliveries' | 'renderStatus' | 'renderModems' | 'renderSmpp' | 'storageText' | 'balanceText', Fn>;
 const r = (await import(new URL('../../plugins/api/ui/render.js', import.meta.url).href)) as Render;
 const f = (await import(new URL('../../plugins/api/ui/format.js', import.meta.url).href)) as { privacy: { on: boolean } };
 const el = (tag = 'ul') => {
@@ -367,8 +367,35 @@ t.test('modems: SIM storage, network, today’s counts, balance, and the sending
   t.equal(fact(dd!, 'Storage'), '25 of 30 used (SM), nearly full; 99 of 100 used (ME)', 'every storage from /health, nearly full as the agent judged it');
   t.equal(fact(dd!, 'SIM storage'), undefined);
   t.match(fact(dd!, 'Keep-alive'), /^SMS every 60 days, next in \d+ h$/);
+  t.equal(cc!.querySelector('[data-key="balance-c"]'), null, 'no Check balance without a balance option');
   t.equal(r.storageText(null), '—');
   t.equal(r.storageText({ mem: 'ME', used: 1, total: 100 }), '1 of 100 used (ME)');
+});
+
+t.test('modems: the balance not read yet, low, a failed read since, and Check balance with its progress and failure', async (t) => {
+  const c = el('div');
+  const checked: string[] = [];
+  const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+  const modems = [
+    { id: 'a', state: 'online', signalDbm: -70, resets: 0, balance: null },
+    { id: 'b', state: 'online', signalDbm: -70, resets: 0, balance: { amount: 1.5, currency: 'EUR', checkedAt: hourAgo, low: true, lastError: { message: 'modem "b" is offline', at: new Date().toISOString() } } },
+    { id: 'c', state: 'online', signalDbm: -70, resets: 0, balance: { amount: 12, currency: null, checkedAt: hourAgo, low: false } },
+  ];
+  const checks = new Map<string, { running?: boolean, error?: string }>([['b', { running: true }], ['c', { error: 'the network did not answer in time' }]]);
+  r.renderModems(asDom(c), modems, new Map(), { balance: (id: string) => checked.push(id), balanceChecks: checks });
+  const [a, b, cc] = c.children as El[];
+  const fact = (m: El) => m.querySelector('[data-fact="Balance"]')?.textContent;
+  t.equal(fact(a!), 'not read yet', 'a balance option without a reading yet');
+  t.equal(fact(b!), '1.5 EUR (1 h ago), low · the last read failed just now: modem "b" is offline');
+  t.equal(fact(cc!), '12 (1 h ago)');
+  (a!.querySelector('[data-key="balance-a"]') as unknown as { click(): void }).click();
+  t.same(checked, ['a'], 'Check balance calls back with the modem');
+  t.equal(b!.querySelector('[data-key="balance-b"]')!.getAttribute('disabled'), '', 'disabled while a check runs');
+  t.equal(a!.querySelector('[data-key="balance-a"]')!.getAttribute('disabled'), null, 'enabled otherwise');
+  t.equal(b!.by('data-role', 'balance-check')[0]!.textContent, 'Asking the network for the balance…');
+  t.equal(a!.by('data-role', 'balance-check').length, 0, 'nothing under the button before a check');
+  t.equal(cc!.by('data-role', 'balance-check')[0]!.textContent, 'The balance could not be read: the network did not answer in time');
+  t.equal(r.balanceText(null), 'not read yet');
 });
 
 t.test('SMPP: the server, and per account its bound sessions by mode, waiting events and a problem', async (t) => {

@@ -29,6 +29,8 @@ const state = {
   open: false,
   /** Doctor reports per modem, from the page's Run checks. */
   doctor: /** @type {Map<string, any>} */ (new Map()),
+  /** Per modem, a Check balance under way or its failure. */
+  balanceChecks: /** @type {Map<string, { running?: boolean, error?: string }>} */ (new Map()),
   /** Aborts the stream and timers on sign-out. */
   session: /** @type {AbortController | null} */ (null),
 };
@@ -256,6 +258,8 @@ const affects = {
   'modem.offline': ['status', 'modems', 'history'],
   'modem.parked': ['status', 'modems'],
   'modem.unparked': ['status', 'modems'],
+  // A scheduled reading (or one from Home Assistant's button) shows without a reload.
+  'sim.balance': ['status'],
   'webhook.test': ['webhooks'],
 };
 
@@ -344,7 +348,20 @@ const finder = search({ act, openThread: (m) => conv.openFor(m), changed: () => 
 const accessView = access({ act });
 
 function showModems() {
-  renderModems($('modems'), state.modems, state.history, { doctor: runDoctor, reports: state.doctor, details: state.details, unpark: state.paths.has('/modems/{id}/unpark') ? unparkModem : undefined });
+  renderModems($('modems'), state.modems, state.history, { doctor: runDoctor, reports: state.doctor, details: state.details, unpark: state.paths.has('/modems/{id}/unpark') ? unparkModem : undefined, balance: state.paths.has('/modems/{id}/balance') ? checkBalance : undefined, balanceChecks: state.balanceChecks });
+}
+
+/**
+ * Reads the balance now (a USSD exchange: seconds). The reading comes back with the status; a failure
+ * stays under the button until the next check.
+ * @param {string} id
+ */
+function checkBalance(id) {
+  state.balanceChecks.set(id, { running: true });
+  showModems();
+  call(`modems/${encodeURIComponent(id)}/balance`, { method: 'POST' })
+    .then(() => state.balanceChecks.delete(id), (/** @type {ApiFailure} */ e) => state.balanceChecks.set(id, { error: e.message }))
+    .finally(() => { showModems(); schedule('status'); });
 }
 
 /** @param {string} id @param {HTMLButtonElement} button */

@@ -124,7 +124,8 @@ function sendingState(m, unpark) {
  * @param {Element} container
  * @param {any[]} modems ModemStatus[]
  * @param {Map<string, { at: string, dbm: number | null }[]>} history
- * @param {{ doctor?: (id: string, button: HTMLButtonElement) => void, reports?: Map<string, any>, details?: Map<string, any>, unpark?: (id: string, button: HTMLButtonElement) => void }} [on]
+ * @param {{ doctor?: (id: string, button: HTMLButtonElement) => void, reports?: Map<string, any>, details?: Map<string, any>, unpark?: (id: string, button: HTMLButtonElement) => void, balance?: (id: string, button: HTMLButtonElement) => void, balanceChecks?: Map<string, { running?: boolean, error?: string }> }} [on]
+ *   balance: Check balance (POST /modems/:id/balance) on modems with a balance option; balanceChecks: per modem, a check under way or its failure
  *   details: GET /modems per id (SIM storage, network type, today's counts), when the agent has it
  */
 export function renderModems(container, modems, history, on = {}) {
@@ -142,7 +143,8 @@ export function renderModems(container, modems, history, on = {}) {
         ? /** @type {[string, string][]} */ ([['Storage', m.storage.map(storageText).join('; ')]])
         : d ? /** @type {[string, string][]} */ ([['SIM storage', storageText(d.simStorage)]]) : []),
       ...(m.keepAlive ? /** @type {[string, string][]} */ ([['Keep-alive', keepAliveText(m.keepAlive)]]) : []),
-      ...(balance ? /** @type {[string, string][]} */ ([['Balance', `${balance.amount}${balance.currency ? ` ${balance.currency}` : ''} (${ago(balance.checkedAt)})`]]) : []),
+      // `balance` is there (null until the first reading) when the modem has a balance option.
+      ...('balance' in m ? /** @type {[string, string][]} */ ([['Balance', balanceText(balance)]]) : []),
       ['Model', [d?.manufacturer, m.model].filter(Boolean).join(' ') || '—'],
       ['IMEI', maskImei(m.imei)],
       ['Resets', String(m.resets ?? 0)],
@@ -159,8 +161,36 @@ export function renderModems(container, modems, history, on = {}) {
       h('div', { class: 'signal' }, bars(m.signalDbm), h('span', { class: 'dbm' }, m.signalDbm === null ? '— dBm' : `${m.signalDbm} dBm`), chart(history.get(m.id) ?? [])),
       h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)])),
       on.doctor ? doctorButton(m.id, on.doctor) : null,
+      'balance' in m && on.balance ? balanceButton(m.id, on.balance, on.balanceChecks?.get(m.id)) : null,
+      balanceCheck(on.balanceChecks?.get(m.id)),
       doctorReport(on.reports?.get(m.id)));
   }));
+}
+
+/**
+ * The last reading, whether it is below `low`, and a failed read since (the reading stays the last good one).
+ * @param {{ amount: number, currency: string | null, checkedAt: string, low?: boolean, lastError?: { message: string, at: string } } | null} b
+ */
+export function balanceText(b) {
+  if (!b) return 'not read yet';
+  return `${b.amount}${b.currency ? ` ${b.currency}` : ''} (${ago(b.checkedAt)})${b.low ? ', low' : ''}` +
+    (b.lastError ? ` · the last read failed ${ago(b.lastError.at)}: ${b.lastError.message}` : '');
+}
+
+/**
+ * @param {string} id @param {(id: string, button: HTMLButtonElement) => void} check
+ * @param {{ running?: boolean, error?: string } | undefined} state a check under way or its failure
+ */
+function balanceButton(id, check, state) {
+  const button = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `balance-${id}`, disabled: Boolean(state?.running), onclick: () => check(id, button) }, 'Check balance'));
+  return button;
+}
+
+/** @param {{ running?: boolean, error?: string } | undefined} state */
+function balanceCheck(state) {
+  if (state?.running) return h('p', { class: 'muted small', 'data-role': 'balance-check' }, 'Asking the network for the balance…');
+  if (state?.error) return h('p', { class: 'error small', 'data-role': 'balance-check' }, `The balance could not be read: ${state.error}`);
+  return null;
 }
 
 /** @param {string} id @param {(id: string, button: HTMLButtonElement) => void} run */
