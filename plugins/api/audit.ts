@@ -22,15 +22,11 @@ export interface AuditEntry {
   requestId: string;
 }
 
-export interface AuditRecord {
-  key: string | null;
-  method: string;
-  route: string;
+/** What a call writes: an entry without the id and time the log gives it, its optional parts left out. */
+export interface AuditRecord extends Pick<AuditEntry, 'key' | 'method' | 'route' | 'status' | 'requestId'> {
   target?: string;
-  status: number;
   code?: string;
   client?: string;
-  requestId: string;
 }
 
 export interface AuditQuery {
