@@ -9,7 +9,7 @@ import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
-import { CHROMIUM, hasChromium, KEY, KEY_ENV, launch, startAgent, type Rig } from './rig.ts';
+import { CHROMIUM, hasChromium, KEY, KEY_ENV, launch, problemsOf, startAgent, type Rig } from './rig.ts';
 
 const ARTIFACTS = process.env.SMSEDGE_UI_ARTIFACTS ?? 'test-output';
 const READ_KEY = 'ui-read-key-5d3f1b7a9c2e4068';
@@ -21,13 +21,9 @@ async function openPage(browser: Browser, rig: Rig, viewport: { width: number; h
   const page = await context.newPage();
   // The page's timers on a clock the test moves (its polling and the audit log's refresh).
   if (fakeClock) await page.clock.install();
-  const problems: string[] = [];
+  // The refusals this test provokes are logged by Chromium as failed resources.
+  const problems = problemsOf(page, /status of 40[39]/);
   const requests: string[] = [];
-  page.on('console', (m) => {
-    // The refusals this test provokes are logged by Chromium as failed resources.
-    if (m.type() === 'error' && !/status of 40[39]/.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('request', (r) => requests.push(r.url()));
   page.on('dialog', (d) => void d.accept());
   await page.goto(rig.base + '/');

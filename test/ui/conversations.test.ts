@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { CHROMIUM, hasChromium, KEY, launch, receiver, startAgent } from './rig.ts';
+import { CHROMIUM, hasChromium, KEY, launch, problemsOf, receiver, startAgent } from './rig.ts';
 
 const ARTIFACTS = process.env.SMSEDGE_UI_ARTIFACTS ?? 'test-output';
 
@@ -25,11 +25,7 @@ if (!hasChromium()) {
     const browser = await launch(t);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    const problems = problemsOf(page);
     await page.goto(rig.base + '/');
     await page.getByLabel('API key').fill(KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -9,7 +9,7 @@ import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
 import { rules } from '../../plugins/rules/index.ts';
 import { smpp } from '../../plugins/smpp/index.ts';
-import { CHROMIUM, hasChromium, launch, startAgent } from './rig.ts';
+import { CHROMIUM, hasChromium, launch, problemsOf, startAgent } from './rig.ts';
 
 const ARTIFACTS = process.env.SMSEDGE_UI_ARTIFACTS ?? 'test-output';
 const UNSET = 'SMSEDGE_UI_TEST_NO_KEY';
@@ -23,11 +23,7 @@ if (!hasChromium()) {
     const rig = await startAgent(t, { plugins: [modem({ port, retry: { initialDelayMs: 1000 } }), api({ port: 0, apiKeyEnv: UNSET })] });
     const browser = await launch(t);
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 503/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    const problems = problemsOf(page, /status of 503/);
     await page.goto(rig.base + '/');
     await page.locator('#dash').waitFor({ timeout: 10_000 });
     t.ok(await page.locator('#login').isHidden(), 'no sign-in');
@@ -119,12 +115,8 @@ if (hasChromium()) {
     });
     const browser = await launch(t);
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      // The refused read below is an HTTP 502 in the console; the page shows it under the button.
-      if (m.type() === 'error' && !/status of 502/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    // The refused read below is an HTTP 502 in the console; the page shows it under the button.
+    const problems = problemsOf(page, /status of 502/);
     await page.goto(rig.base + '/');
     await page.locator('#dash').waitFor({ timeout: 10_000 });
     const card = page.locator('#modems [data-modem="default"]');

@@ -13,7 +13,7 @@ import { resolveConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { api } from '../../plugins/api/index.ts';
 import { modem } from '../../plugins/modem/index.ts';
-import { CHROMIUM, hasChromium, KEY, launch } from './rig.ts';
+import { CHROMIUM, hasChromium, KEY, launch, problemsOf } from './rig.ts';
 
 const PREFIX = '/api/hassio_ingress/Zs0d9V5-jQk3NnXb2WlYtE1rRqU7cHgA8pLmOiKvFeD';
 const KEY_ENV = 'SMSEDGE_INGRESS_TEST_API_KEY';
@@ -91,12 +91,8 @@ if (!hasChromium()) {
     const proxy = await ingressProxy(t, url);
     const browser = await launch(t);
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const problems: string[] = [];
+    const problems = problemsOf(page);
     const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('request', (r) => requests.push(r.url()));
     /** Waits for `locator`, moving the agent's clock between short waits (agent time passes only as the test says). */
     const until = async (locator: Locator, what: string) => {

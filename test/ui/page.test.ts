@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, hasChromium, KEY, launch, receiver, startAgent } from './rig.ts';
+import { CHROMIUM, hasChromium, KEY, launch, problemsOf, receiver, startAgent } from './rig.ts';
 
 if (!hasChromium()) {
   t.plan(0, `skip: ${CHROMIUM} is missing (Debian: apt-get install chromium); the operator page tests need a real browser`);
@@ -17,12 +17,8 @@ if (!hasChromium()) {
     const browser = await launch(t);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const problems: string[] = [];
+    const problems = problemsOf(page);
     const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('request', (r) => requests.push(r.url()));
     let navigations = 0;
     page.on('framenavigated', (f) => {

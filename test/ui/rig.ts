@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
-import { chromium, type Browser, type Locator } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { createAgent, type Agent } from '../../core/agent.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { resolveConfig } from '../../core/config.ts';
@@ -23,6 +23,19 @@ process.env[KEY_ENV] = KEY;
 const HISTORY = [-75, -79, -85, -83, -91, -97, -89, -81, -77, -71, -69, -73];
 
 export const hasChromium = () => existsSync(CHROMIUM);
+
+/**
+ * The page's console errors and uncaught exceptions, for a test to assert there were none.
+ * `expected`: the failed requests the test provokes on purpose (Chromium logs them as console errors).
+ */
+export function problemsOf(page: Page, expected?: RegExp): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !expected?.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return problems;
+}
 
 /** Chromium with a fresh profile (playwright gives every launch its own temporary user-data-dir). */
 export async function launch(t: Test): Promise<Browser> {
