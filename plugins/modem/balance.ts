@@ -121,8 +121,9 @@ export class Balance {
       checkedAt: r.checked_at,
       low: this.options.low !== undefined && r.amount < this.options.low,
     };
-    // A reading clears the error, so an error in the row came after it (in the same millisecond too).
-    if (r.error !== null && r.error_ms !== null && r.error_ms >= r.checked_ms) out.lastError = { message: r.error, at: isoWithOffset(r.error_ms) };
+    // A reading clears the error, so an error in the row came after it (whatever the clock says: a
+    // Pi's clock may step back when NTP first sets it).
+    if (r.error !== null && r.error_ms !== null) out.lastError = { message: r.error, at: isoWithOffset(r.error_ms) };
     return out;
   }
 

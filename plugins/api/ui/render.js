@@ -124,7 +124,7 @@ function sendingState(m, unpark) {
  * @param {Element} container
  * @param {any[]} modems ModemStatus[]
  * @param {Map<string, { at: string, dbm: number | null }[]>} history
- * @param {{ doctor?: (id: string, button: HTMLButtonElement) => void, reports?: Map<string, any>, details?: Map<string, any>, unpark?: (id: string, button: HTMLButtonElement) => void, balance?: (id: string, button: HTMLButtonElement) => void, balanceChecks?: Map<string, { running?: boolean, error?: string }> }} [on]
+ * @param {{ doctor?: (id: string, button: HTMLButtonElement) => void, reports?: Map<string, any>, details?: Map<string, any>, unpark?: (id: string, button: HTMLButtonElement) => void, balance?: (id: string) => void, balanceChecks?: Map<string, { running?: boolean, error?: string }> }} [on]
  *   balance: Check balance (POST /modems/:id/balance) on modems with a balance option; balanceChecks: per modem, a check under way or its failure
  *   details: GET /modems per id (SIM storage, network type, today's counts), when the agent has it
  */
@@ -178,12 +178,11 @@ export function balanceText(b) {
 }
 
 /**
- * @param {string} id @param {(id: string, button: HTMLButtonElement) => void} check
+ * @param {string} id @param {(id: string) => void} check
  * @param {{ running?: boolean, error?: string } | undefined} state a check under way or its failure
  */
 function balanceButton(id, check, state) {
-  const button = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'ghost small', 'data-key': `balance-${id}`, disabled: Boolean(state?.running), onclick: () => check(id, button) }, 'Check balance'));
-  return button;
+  return h('button', { type: 'button', class: 'ghost small', 'data-key': `balance-${id}`, disabled: Boolean(state?.running), onclick: () => check(id) }, 'Check balance');
 }
 
 /** @param {{ running?: boolean, error?: string } | undefined} state */
